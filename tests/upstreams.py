@@ -1,0 +1,475 @@
+"""Fake upstream servers for tests: real HTTP over TCP on 127.0.0.1, in-process.
+
+Each ``FakeUpstream`` is a stdlib ``ThreadingHTTPServer`` on an ephemeral port,
+served from a daemon thread. Routes map ``(METHOD, path)`` to a ``Reply`` or to
+a function ``Request -> Reply``; every request is recorded with its headers so
+a test can assert what was (or was never) sent::
+
+    from upstreams import Reply, models_body
+
+    def test_something(upstream):            # fixture, see tests/conftest.py
+        server = upstream()                  # started now, stopped at teardown
+        server.get("/v1/models", Reply.json(models_body(["m1", "m2"])))
+        ...  # talk to server.url + "/v1/models"
+        assert server.requests[-1].headers["authorization"] == "Bearer ..."
+
+``server.flavour`` helpers (``openai_like``, ``openrouter_like``, ``ollama_like``,
+``llamacpp_like``, ``vllm_like``, ``lmstudio_like``, ``litellm_like``) set a
+server up to answer like the real product does, including its error bodies.
+``chat_completions`` answers ``POST .../chat/completions`` with an OpenAI
+streaming (SSE) answer or a plain JSON one, reporting a ``model`` field.
+
+Unrouted paths answer 404 ``{"detail": "Not Found"}`` (what FastAPI/uvicorn
+servers such as vLLM say). A handler that must never answer uses
+``Reply(hang=True)``; it is released when the server stops, so a hung test
+endpoint never outlives its test.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+FAKE_KEY = "sk-test-not-a-real-key-0001"
+"""A key-shaped string that is obviously not a real key."""
+OTHER_KEY = "sk-test-wrong-key-0002"
+
+
+# -- what a server receives and sends -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    """Path without the query string."""
+    query: str
+    headers: Mapping[str, str]
+    """Header names lower-cased; a repeated header keeps its last value."""
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Reply:
+    """What a route answers."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before the status line (released early if the server stops)."""
+    chunks: Sequence[bytes] | None = None
+    """Stream these pieces instead of ``body``: no Content-Length, connection closes after."""
+    chunk_delay: float = 0.0
+    content_length: int | None = None
+    """Announce this Content-Length instead of the real one (a lie truncates the answer)."""
+    hang: bool = False
+    """Never answer; the connection stays open until the server stops."""
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None, **kw: Any) -> Reply:
+        return cls(status, json.dumps(data).encode(), {"content-type": "application/json", **(headers or {})}, **kw)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8",
+             headers: Mapping[str, str] | None = None, **kw: Any) -> Reply:
+        return cls(status, text.encode(), {"content-type": content_type, **(headers or {})}, **kw)
+
+    @classmethod
+    def html(cls, html: str, status: int = 200, **kw: Any) -> Reply:
+        return cls.text(html, status, "text/html; charset=utf-8", **kw)
+
+
+Handler = Callable[[Request], Reply]
+
+
+class FakeUpstream:
+    """A real HTTP server on 127.0.0.1 with programmable routes and a request log."""
+
+    def __init__(self, server_header: str | None = None) -> None:
+        self.routes: dict[tuple[str, str], Reply | Handler] = {}
+        self.requests: list[Request] = []
+        self.server_header = server_header
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._httpd.upstream = self
+        self._thread: threading.Thread | None = None
+
+    # -- addresses
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` — no trailing slash."""
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- life cycle
+    def start(self) -> FakeUpstream:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"fake-upstream-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- routes
+    def route(self, method: str, path: str, reply: Reply | Handler) -> FakeUpstream:
+        """Answer ``method path`` (exact path, query ignored; ``"*"`` matches any path)."""
+        self.routes[(method.upper(), path)] = reply
+        return self
+
+    def get(self, path: str, reply: Reply | Handler) -> FakeUpstream:
+        return self.route("GET", path, reply)
+
+    def post(self, path: str, reply: Reply | Handler) -> FakeUpstream:
+        return self.route("POST", path, reply)
+
+    # -- what arrived
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def saw_header(self, name: str) -> bool:
+        """Whether any request so far carried header ``name``."""
+        with self._lock:
+            return any(name.lower() in r.headers for r in self.requests)
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _reply_for(self, request: Request) -> Reply:
+        route = self.routes.get((request.method, request.path)) or self.routes.get((request.method, "*"))
+        if route is None:
+            return Reply.json({"detail": "Not Found"}, status=404)
+        return route(request) if callable(route) else route
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    upstream: FakeUpstream
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _dispatch(self) -> None:
+        upstream = self.server.upstream
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+        upstream._record(request)
+        reply = upstream._reply_for(request)
+        try:
+            self._send(reply, upstream)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True
+
+    def _send(self, reply: Reply, upstream: FakeUpstream) -> None:
+        if reply.hang:
+            upstream.stopping.wait(120)
+            self.close_connection = True
+            return
+        if reply.delay and upstream.stopping.wait(reply.delay):
+            self.close_connection = True
+            return
+        self.send_response_only(reply.status)
+        names = {k.lower() for k in reply.headers}
+        if upstream.server_header and "server" not in names:
+            self.send_header("Server", upstream.server_header)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if reply.chunks is not None:
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for chunk in reply.chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if reply.chunk_delay and upstream.stopping.wait(reply.chunk_delay):
+                    break
+            self.close_connection = True
+            return
+        length = len(reply.body) if reply.content_length is None else reply.content_length
+        self.send_header("Content-Length", str(length))
+        if reply.content_length is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(reply.body)
+        self.wfile.flush()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+
+# -- building blocks for handlers -----------------------------------------------------
+
+
+def models_body(ids: Iterable[str], owned_by: str = "openai", **extra: Any) -> dict[str, Any]:
+    """An OpenAI ``GET /models`` answer."""
+    return {"object": "list",
+            "data": [{"id": i, "object": "model", "created": 1700000000, "owned_by": owned_by, **extra} for i in ids]}
+
+
+def openai_error(message: str, status: int = 401, type: str = "invalid_request_error",  # noqa: A002
+                 code: str | None = None, headers: Mapping[str, str] | None = None) -> Reply:
+    """An error in OpenAI's format: ``{"error": {"message", "type", "param", "code"}}``."""
+    return Reply.json({"error": {"message": message, "type": type, "param": None, "code": code}}, status, headers)
+
+
+def incorrect_key_error(sent: str) -> Reply:
+    """OpenAI's answer to a wrong key (it masks the middle of what was sent)."""
+    masked = sent[:3] + "*" * 6 + sent[-4:] if len(sent) > 8 else sent
+    return openai_error(f"Incorrect API key provided: {masked}. You can find your API key at "
+                        "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+
+
+MISSING_KEY_ERROR = ("You didn't provide an API key. You need to provide your API key in an Authorization "
+                     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+
+
+def sequence(*replies: Reply | Handler) -> Handler:
+    """Answer with each reply in turn; the last one repeats."""
+    lock = threading.Lock()
+    state = {"n": 0}
+
+    def handler(request: Request) -> Reply:
+        with lock:
+            index = min(state["n"], len(replies) - 1)
+            state["n"] += 1
+        reply = replies[index]
+        return reply(request) if callable(reply) else reply
+
+    return handler
+
+
+def bearer(key: str, ok: Reply | Handler, *, missing: Reply | None = None,
+           invalid: Reply | Handler | None = None) -> Handler:
+    """Require ``Authorization: Bearer KEY`` before answering ``ok``."""
+
+    def handler(request: Request) -> Reply:
+        auth = request.headers.get("authorization")
+        if not auth:
+            return missing or openai_error(MISSING_KEY_ERROR)
+        sent = auth.removeprefix("Bearer ").strip()
+        if sent != key:
+            if invalid is None:
+                return incorrect_key_error(sent)
+            return invalid(request) if callable(invalid) else invalid
+        return ok(request) if callable(ok) else ok
+
+    return handler
+
+
+def echo_headers(request: Request) -> Reply:
+    """Answer with the request's headers as JSON (``{"headers": {...}}``)."""
+    return Reply.json({"headers": dict(request.headers), "path": request.path})
+
+
+def redirect(location: str, status: int = 307) -> Reply:
+    return Reply(status, b"", {"location": location, "content-length": "0"})
+
+
+def sse(events: Iterable[Any], done: bool = True) -> list[bytes]:
+    """Server-sent events: ``data: <json>\\n\\n`` for each, then ``data: [DONE]``."""
+    out = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
+    if done:
+        out.append(b"data: [DONE]\n\n")
+    return out
+
+
+def chat_chunks(model: str, text: str = "OK", *, completion_id: str = "chatcmpl-fake-1") -> list[dict[str, Any]]:
+    """OpenAI ``chat.completion.chunk`` objects: a role chunk, one per word, a finish chunk."""
+    base = {"id": completion_id, "object": "chat.completion.chunk", "created": 1700000000, "model": model}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        piece = word if i == 0 else " " + word
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    return chunks
+
+
+def chat_completions(*, reported_model: str | None = None, text: str = "OK", chunk_delay: float = 0.0,
+                     first_token_delay: float = 0.0, key: str | None = None,
+                     reply: Callable[[list[dict[str, Any]]], str] | None = None) -> Handler:
+    """``POST /chat/completions``: SSE when ``stream`` is true, else one JSON completion.
+
+    ``reported_model`` is what the answer says in its ``model`` field (default:
+    the model asked for). ``reply(messages) -> str`` computes the text from the
+    conversation (default: ``text``). With ``key``, Bearer auth is required.
+    """
+
+    def handler(request: Request) -> Reply:
+        try:
+            payload = request.json()
+        except ValueError:
+            return openai_error("We could not parse the JSON body of your request.", 400)
+        if not isinstance(payload, dict) or "model" not in payload or "messages" not in payload:
+            return openai_error("you must provide a model parameter and messages", 400)
+        model = reported_model or payload["model"]
+        answer = reply(payload["messages"]) if reply else text
+        if payload.get("stream"):
+            chunks = sse(chat_chunks(model, answer))
+            return Reply(200, b"", {"content-type": "text/event-stream", "cache-control": "no-cache"},
+                         chunks=chunks, chunk_delay=chunk_delay, delay=first_token_delay)
+        body = {"id": "chatcmpl-fake-1", "object": "chat.completion", "created": 1700000000, "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        return Reply.json(body, delay=first_token_delay)
+
+    return bearer(key, handler) if key else handler
+
+
+# -- servers that answer like real products -------------------------------------------
+
+
+def openai_like(server: FakeUpstream, key: str = FAKE_KEY, models: Sequence[str] = ("gpt-4o", "gpt-4o-mini"),
+                prefix: str = "/v1") -> FakeUpstream:
+    """api.openai.com: Bearer auth everywhere, OpenAI error bodies, ``openai-*`` headers."""
+    headers = {"openai-version": "2020-10-01", "openai-processing-ms": "12"}
+    server.get(f"{prefix}/models", bearer(key, Reply.json(models_body(models, "system"), headers=headers)))
+    server.post(f"{prefix}/chat/completions", chat_completions(key=key))
+    return server
+
+
+def openrouter_like(server: FakeUpstream, key: str = FAKE_KEY,
+                    models: Sequence[str] = ("openai/gpt-4o", "anthropic/claude-sonnet-4")) -> FakeUpstream:
+    """openrouter.ai/api/v1: ``/models`` is public; ``/key`` tells whether the key is good."""
+    data = {"data": [{"id": m, "canonical_slug": m, "name": m, "context_length": 128000,
+                      "pricing": {"prompt": "0.000001", "completion": "0.000002"}} for m in models]}
+    server.get("/api/v1/models", Reply.json(data))
+    server.get("/api/v1/key", bearer(
+        key, Reply.json({"data": {"label": "sk-or-v1-abc…", "limit": None, "usage": 0, "is_free_tier": False}}),
+        missing=Reply.json({"error": {"message": "No auth credentials found", "code": 401}}, 401),
+        invalid=Reply.json({"error": {"message": "User not found.", "code": 401}}, 401)))
+    server.post("/api/v1/chat/completions", chat_completions(key=key))
+    return server
+
+
+def ollama_like(server: FakeUpstream, models: Sequence[str] = ("llama3.2:latest", "qwen2.5:0.5b")) -> FakeUpstream:
+    """Ollama: keyless, ``owned_by: library``, plain-text 404s, ``/`` says it is running."""
+    server.get("/v1/models", Reply.json({"object": "list", "data": [
+        {"id": m, "object": "model", "created": 1700000000, "owned_by": "library"} for m in models]}))
+    server.get("/api/tags", Reply.json({"models": [{"name": m, "model": m} for m in models]}))
+    server.get("/", Reply.text("Ollama is running"))
+    server.get("*", Reply.text("404 page not found", 404))
+    server.post("/v1/chat/completions", chat_completions())
+    return server
+
+
+def llamacpp_like(server: FakeUpstream, models: Sequence[str] = ("tiny.gguf",)) -> FakeUpstream:
+    """llama.cpp's llama-server: ``/models`` and ``/v1/models``, ``owned_by: llamacpp``."""
+    body = Reply.json({"object": "list", "data": [
+        {"id": m, "object": "model", "created": 1700000000, "owned_by": "llamacpp",
+         "meta": {"n_ctx_train": 2048}} for m in models]}, headers={"server": "llama.cpp"})
+    server.get("/v1/models", body).get("/models", body)
+    server.post("/v1/chat/completions", chat_completions())
+    return server
+
+
+def vllm_like(server: FakeUpstream, models: Sequence[str] = ("Qwen/Qwen2.5-0.5B-Instruct",),
+              key: str | None = None) -> FakeUpstream:
+    """vLLM's OpenAI server: ``owned_by: vllm`` with ``max_model_len``; ``--api-key`` gives bare 401s."""
+    ok = Reply.json({"object": "list", "data": [
+        {"id": m, "object": "model", "created": 1700000000, "owned_by": "vllm", "root": m, "parent": None,
+         "max_model_len": 32768} for m in models]}, headers={"server": "uvicorn"})
+    unauthorized = Reply.json({"error": "Unauthorized"}, 401, headers={"server": "uvicorn"})
+    server.get("/v1/models", bearer(key, ok, missing=unauthorized, invalid=unauthorized) if key else ok)
+    server.post("/v1/chat/completions", chat_completions(key=key))
+    return server
+
+
+def lmstudio_like(server: FakeUpstream, models: Sequence[str] = ("qwen2.5-7b-instruct",)) -> FakeUpstream:
+    """LM Studio: ``owned_by: organization_owner``; unknown paths answer 200 with an error."""
+    server.get("/v1/models", Reply.json({"object": "list", "data": [
+        {"id": m, "object": "model", "owned_by": "organization_owner"} for m in models]}))
+
+    def unexpected(request: Request) -> Reply:
+        return Reply.json({"error": f"Unexpected endpoint or method. ({request.method} {request.path})"})
+
+    server.get("*", unexpected)
+    server.post("/v1/chat/completions", chat_completions())
+    return server
+
+
+def litellm_like(server: FakeUpstream, master_key: str = FAKE_KEY,
+                 models: Sequence[str] = ("gpt-4o-mini", "claude-haiku")) -> FakeUpstream:
+    """LiteLLM proxy without a database: ``x-litellm-*`` headers; a wrong key gets a 400 auth error."""
+    headers = {"x-litellm-version": "1.50.0", "server": "uvicorn"}
+    ok = Reply.json(models_body(models, "openai"), headers=headers)
+    no_db = Reply.json({"error": {"message": "Authentication Error, No connected db.", "type": "auth_error",
+                                  "param": "None", "code": "400"}}, 400, headers)
+    missing = Reply.json({"error": {"message": "Authentication Error, No api key passed in.", "type": "auth_error",
+                                    "param": "None", "code": "401"}}, 401, headers)
+    handler = bearer(master_key, ok, missing=missing, invalid=no_db)
+    server.get("/v1/models", handler).get("/models", handler)
+    server.post("/v1/chat/completions", chat_completions(key=master_key))
+    return server
+
+
+# -- helpers and fixtures -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of the call)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def upstream() -> Iterator[Callable[..., FakeUpstream]]:
+    """A factory of started fake servers: ``server = upstream()``; all stop at teardown."""
+    servers: list[FakeUpstream] = []
+
+    def make(**kwargs: Any) -> FakeUpstream:
+        server = FakeUpstream(**kwargs).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` passes (for threads in tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
