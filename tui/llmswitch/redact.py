@@ -1,0 +1,63 @@
+"""Keeping secrets and hostile text out of what we show.
+
+Stdlib only: used on the read path and in error messages everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def redact_key(secret: str | None) -> str:
+    """A recognisable but useless form of a key: ``sk-or-…f3a9``.
+
+    Keeps a vendor prefix (up to the last dash of the first 8 characters) and
+    the last four characters, and only when the key is long enough that this
+    reveals almost nothing.
+    """
+    if not secret:
+        return "(none)"
+    if len(secret) < 16:
+        return "…" + "*" * 4
+    head = secret[:8]
+    cut = head.rfind("-")
+    prefix = head[: cut + 1] if cut > 0 else ""
+    return f"{prefix}…{secret[-4:]}"
+
+
+def redact_header(name: str, value: str) -> str:
+    """Redact the value of a header that may carry a credential."""
+    lowered = name.lower()
+    if lowered == "authorization":
+        scheme, _, token = value.partition(" ")
+        if token:
+            return f"{scheme} {redact_key(token)}"
+        return redact_key(value)
+    if lowered in SECRET_HEADERS or "key" in lowered or "token" in lowered or "secret" in lowered:
+        return redact_key(value)
+    return value
+
+
+SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Replace every occurrence of ``secret`` in ``text`` by its redacted form."""
+    if secret and secret in text:
+        return text.replace(secret, redact_key(secret))
+    return text
+
+
+def terminal_safe(text: str, limit: int | None = None) -> str:
+    """Neutralise control/escape characters (ANSI, bidi overrides) from untrusted text.
+
+    Newlines and tabs become spaces; other control characters become ``\\xNN``
+    so nothing a server sends can move the cursor, recolour or hide text.
+    """
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else "\\u%04x" % ord(m.group()), text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text

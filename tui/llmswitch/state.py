@@ -1,0 +1,64 @@
+"""What llmswitch remembers between runs (all safe to delete).
+
+* the last model list each provider answered with (cache dir), so ``use``
+  can warn about typos and REPL completion works offline;
+* recently used models (state dir), shown first in pickers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import paths
+
+RECENT_LIMIT = 20
+
+
+def _models_path(provider_id: str) -> Path:
+    return paths.cache_dir() / "models" / f"{provider_id}.json"
+
+
+def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[str, ...]) -> None:
+    """Keep a provider's live model list (from a probe)."""
+    from .files import atomic_write
+
+    document = {"provider": provider_id, "base_url": base_url, "models": list(models),
+                "fetched": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+    atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
+
+
+def known_models(provider_id: str, base_url: str | None = None) -> list[str] | None:
+    """The last live model list, or None (never probed, or probed at another URL)."""
+    try:
+        document = json.loads(_models_path(provider_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("models"), list):
+        return None
+    if base_url is not None and document.get("base_url") != base_url:
+        return None
+    return [m for m in document["models"] if isinstance(m, str)]
+
+
+def _recent_path() -> Path:
+    return paths.state_dir() / "recent.json"
+
+
+def recent(limit: int = RECENT_LIMIT) -> list[str]:
+    """Recently selected ``provider/model`` refs, newest first."""
+    try:
+        refs = json.loads(_recent_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [r for r in refs if isinstance(r, str)][:limit] if isinstance(refs, list) else []
+
+
+def add_recent(ref: str, limit: int = RECENT_LIMIT) -> None:
+    from .files import atomic_write, locked
+
+    path = _recent_path()
+    with locked(path):
+        refs = [ref, *(r for r in recent(limit) if r != ref)][:limit]
+        atomic_write(path, json.dumps(refs).encode())
