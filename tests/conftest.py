@@ -20,3 +20,73 @@ settings.register_profile("default", max_examples=200, deadline=None,
 settings.register_profile("long", max_examples=10_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# --- isolation: tests never touch the real home, keyring or environment ----------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+SUPPORT = Path(__file__).parent / "support"
+sys.path.insert(0, str(SUPPORT))
+
+LEAKY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENROUTER_API_KEY",
+             "GROQ_API_KEY", "TOGETHER_API_KEY", "DEEPSEEK_API_KEY", "ANTHROPIC_API_KEY", "OLLAMA_BASE_URL",
+             "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL", "OPENAI_COMPAT_BASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch, request):
+    """Point every llmswitch/XDG dir at tmp_path and use a test keyring file there.
+
+    Tests marked ``secretservice`` keep the real keyring backend selection.
+    """
+    home = tmp_path / "home"
+    for name, sub in (("LLMSWITCH_CONFIG_DIR", "config"), ("LLMSWITCH_CACHE_DIR", "cache"),
+                      ("LLMSWITCH_STATE_DIR", "state"), ("XDG_CONFIG_HOME", "xdg-config"),
+                      ("XDG_CACHE_HOME", "xdg-cache"), ("XDG_STATE_HOME", "xdg-state")):
+        monkeypatch.setenv(name, str(home / sub))
+    for name in LEAKY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("LLMSWITCH_KEY_")]:
+        monkeypatch.delenv(name)
+    if request.node.get_closest_marker("secretservice"):
+        yield home
+        return
+    import keyring
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "testkeyring.FileKeyring")
+    monkeypatch.setenv("LLMSWITCH_TEST_KEYRING_FILE", str(tmp_path / "test-keyring.json"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")])))
+    from testkeyring import FileKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield home
+    keyring.core.set_keyring(previous)
+
+
+@pytest.fixture
+def config_dir(isolated) -> Path:
+    return Path(os.environ["LLMSWITCH_CONFIG_DIR"])
+
+
+def cli_command() -> list[str]:
+    """The real console-script entry point installed beside this interpreter."""
+    script = Path(sys.executable).parent / "llmswitch"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "llmswitch"]
+
+
+@pytest.fixture
+def run_cli(isolated):
+    """Run ``llmswitch ARGS`` through its real entry point; returns CompletedProcess (text)."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60):
+        return subprocess.run([*cli_command(), *args], input=input if input is not None else "",
+                              capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+    return run
