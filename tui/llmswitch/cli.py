@@ -142,75 +142,10 @@ def describe_key_source(sel) -> str:
 
 # --- use --------------------------------------------------------------------------------------
 
-def split_ref(ref: str, config) -> tuple[str, str]:
-    from .config import unknown_provider_message
-
-    provider_id, sep, model = ref.partition("/")
-    if not sep or not provider_id:
-        from . import catalog
-
-        owners = [pid for pid, m in catalog.all_models() if m.id == ref][:3]
-        hint = f" — did you mean {' or '.join(f'{pid}/{ref}' for pid in owners)}?" if owners else \
-            " — e.g. llmswitch use openrouter/openai/gpt-4o-mini"
-        raise Fail(f"{ref!r} names no provider; write PROVIDER/MODEL{hint}", EXIT_USAGE)
-    if provider_id not in config.providers:
-        from . import catalog
-
-        if catalog.preset(provider_id) is None:
-            raise Fail(unknown_provider_message(provider_id, config), EXIT_NOT_FOUND)
-    return provider_id, model
-
-
-def selection_for(provider, model: str, role: str):
-    from .keys import SERVICE
-    from .selection import ActiveSelection
-
-    return ActiveSelection(
-        role=role,
-        provider=provider.id,
-        model=model,
-        base_url=provider.base_url,
-        api_kind=provider.kind,
-        key_source=provider.key_source,
-        keyring_service=SERVICE if provider.key_source == "keyring" else None,
-        keyring_username=provider.id if provider.key_source == "keyring" else None,
-        key_env=provider.key_env,
-        key_command=provider.key_command,
-        key_required=provider.key_required,
-        headers=dict(provider.headers),
-        api_version=provider.api_version,
-    )
-
-
-def model_check(provider, model: str) -> str | None:
-    """A warning when the model is in neither the live list nor the catalog."""
-    import difflib
-
-    from . import catalog, state
-
-    live = state.known_models(provider.id, provider.base_url)
-    catalog_ids = [m.id for m in catalog.catalog_models(provider.preset or provider.id)]
-    known = list(dict.fromkeys([*(live or []), *catalog_ids, *provider.favorites]))
-    if model in known:
-        return None
-    if not known:
-        return (f"{provider.id} has no model list yet, so {model!r} was not checked — "
-                f"run: llmswitch probe {provider.id}")
-    close = difflib.get_close_matches(model, known, n=3, cutoff=0.6)
-    where = "its last model list" if live else "the catalog"
-    hint = f"did you mean {', '.join(close)}?" if close else f"see: llmswitch list {provider.id}"
-    return f"{model!r} is not in {where} for {provider.id} — {hint}"
-
-
 def cmd_use(args) -> int:
-    from . import selection, state
-    from .config import check_model_id, plain_http_warning
-    from .keys import KeyProblem, resolve_for
+    from . import selection
+    from .switch import SwitchError, switch
 
-    try:
-        selection.check_role(args.role)
-    except selection.SelectionError as exc:
-        raise Fail(str(exc), EXIT_USAGE) from None
     if args.unset:
         if args.ref:
             raise Fail("--unset takes no PROVIDER/MODEL — run: llmswitch use --role ROLE --unset", EXIT_USAGE)
@@ -223,35 +158,13 @@ def cmd_use(args) -> int:
     if not args.ref:
         raise Fail("name the model — run: llmswitch use PROVIDER/MODEL", EXIT_USAGE)
     config = load_config()
-    provider_id, model = split_ref(args.ref, config)
-    provider = provider_of(config, provider_id)
-    why = check_model_id(model)
-    if why:
-        raise Fail(f"{args.ref}: {why}", EXIT_USAGE)
-    if not provider.base_url:
-        preset_hint = f"set {'OPENAI_COMPAT_BASE_URL' if provider.id == 'openai-compat' else 'its URL'} or "
-        raise Fail(f"{provider.id} has no base_url — {preset_hint}run: llmswitch providers add {provider.id} "
-                   f"--base-url URL", EXIT_USAGE)
-    sel = selection_for(provider, model, args.role)
     try:
-        selection.write(sel)
-    except selection.SelectionError as exc:
-        raise Fail(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise Fail(f"could not write {exc.filename or 'active.toml'} ({exc.strerror}) — check the config dir's permissions", EXIT_USAGE) from None
-    state.add_recent(sel.ref)
-    out(f"{args.role} → {sel.ref}  ({sel.base_url})")
-    note = model_check(provider, model)
-    if note:
+        result = switch(args.ref, args.role, config)
+    except SwitchError as exc:
+        raise Fail(str(exc), exc.code) from None
+    out(f"{args.role} → {result.selection.ref}  ({result.selection.base_url})")
+    for note in result.warnings:
         warn(note)
-    http = plain_http_warning(provider)
-    if http and provider.key_required:
-        warn(http)
-    try:
-        resolution = resolve_for(provider)
-        resolution.require()
-    except KeyProblem as exc:
-        warn(str(exc))
     return EXIT_OK
 
 
@@ -302,8 +215,6 @@ def cmd_env(args) -> int:
             lines.append("# OPENAI_API_KEY left out: add --include-key to write it (the output then holds the key)")
     else:
         getter = " ".join(shlex.quote(part) for part in [*executable(), "key", "get", sel.provider])
-        if sel.role != "default" or True:
-            getter += f" --role {shlex.quote(sel.role)}"
         substitution = {"fish": f"({getter})", "powershell": f"({getter})"}.get(shell, f'"$({getter})"')
         lines.append(_assign(shell, "OPENAI_API_KEY", substitution, raw=True))
     out("\n".join(lines))
@@ -461,6 +372,13 @@ def cmd_providers_add(args) -> int:
     settings: dict[str, Any] = {}
     if preset is not None and preset.id != args.id:
         settings["preset"] = preset.id
+    if args.base_url is not None:
+        from .config import normalize_base_url
+
+        try:
+            args.base_url = normalize_base_url(args.base_url)
+        except ValueError as exc:
+            raise Fail(str(exc), EXIT_USAGE) from None
     for name in ("name", "kind", "base_url", "key_source", "timeout", "api_version"):
         value = getattr(args, name)
         if value is not None:
@@ -766,12 +684,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_config_path)
     p.add_argument("--json", action="store_true")
 
-    for extra in _EXTRA_COMMANDS:
-        extra(command)
+    p = command("chat", cmd_chat, "chat with the active model in a line REPL (/model switches)")
+    p.add_argument("--role", default="default")
+
+    command("setup", cmd_setup, "open the first-run setup wizard")
     return parser
 
 
-_EXTRA_COMMANDS: list = []
+def cmd_chat(args) -> int:
+    from .chat import run_chat
+
+    return run_chat(args)
+
+
+def cmd_setup(args) -> int:
+    from .app import run
+
+    return run(setup=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -797,12 +726,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_app() -> int:
     """No arguments: the picker when it exists and this is a terminal, else help."""
-    try:
-        from .app import run as run_app  # type: ignore[attr-defined]
-    except ImportError:
-        build_parser().print_help()
-        return EXIT_OK
-    return run_app()
+    from .app import run
+
+    return run()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""Switching models: the one place a ``PROVIDER/MODEL`` reference becomes a selection.
+
+``llmswitch use``, the picker's Enter and the REPL's ``/model --save`` all go
+through :func:`switch`, so the rules are the same everywhere: an explicit
+provider is a hard constraint (never a fallback), a placeholder model id is
+refused, an unknown model gets a did-you-mean warning.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from . import catalog, selection, state
+from .config import Config, ProviderConfig, UnknownProvider, check_model_id, plain_http_warning, unknown_provider_message
+from .selection import ActiveSelection
+
+EXIT_USAGE, EXIT_NOT_FOUND = 2, 3
+POPULAR = ("openai", "openrouter", "anthropic", "groq", "togetherai", "deepseek", "mistral", "google", "xai")
+
+
+class SwitchError(Exception):
+    """A switch that cannot happen; ``code`` is the CLI exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    selection: ActiveSelection
+    warnings: tuple[str, ...]
+
+
+def parse_ref(ref: str, config: Config) -> tuple[ProviderConfig, str]:
+    """``provider/model`` → (provider, model); the provider part is never guessed."""
+    provider_id, sep, model = ref.strip().partition("/")
+    if not sep or not provider_id:
+        owners = sorted({pid for pid, m in catalog.all_models() if m.id == ref},
+                        key=lambda pid: (pid not in config.providers, pid not in POPULAR, pid))[:3]
+        hint = f" — did you mean {' or '.join(f'{pid}/{ref}' for pid in owners)}?" if owners else \
+            " — e.g. openrouter/openai/gpt-4o-mini"
+        raise SwitchError(f"{ref!r} names no provider; write PROVIDER/MODEL{hint}")
+    try:
+        provider = config.provider(provider_id)
+    except UnknownProvider:
+        raise SwitchError(unknown_provider_message(provider_id, config), EXIT_NOT_FOUND) from None
+    why = check_model_id(model)
+    if why:
+        raise SwitchError(f"{ref}: {why}")
+    if not provider.base_url:
+        env = catalog.preset(provider.id).url_env if catalog.preset(provider.id) else None
+        hint = f"set {env} or " if env else ""
+        raise SwitchError(f"{provider.id} has no base_url — {hint}run: llmswitch providers add {provider.id} --base-url URL")
+    return provider, model
+
+
+def selection_for(provider: ProviderConfig, model: str, role: str = selection.DEFAULT_ROLE) -> ActiveSelection:
+    from .keys import SERVICE
+
+    keyring = provider.key_source == "keyring"
+    return ActiveSelection(
+        role=role,
+        provider=provider.id,
+        model=model,
+        base_url=provider.base_url or "",
+        api_kind=provider.kind,
+        key_source=provider.key_source,
+        keyring_service=SERVICE if keyring else None,
+        keyring_username=provider.id if keyring else None,
+        key_env=provider.key_env,
+        key_command=provider.key_command,
+        key_required=provider.key_required,
+        headers=dict(provider.headers),
+        api_version=provider.api_version,
+    )
+
+
+def known_model_ids(provider: ProviderConfig) -> tuple[list[str] | None, list[str]]:
+    """(the last live list or None, the catalog's ids) for a provider."""
+    live = state.known_models(provider.id, provider.base_url)
+    return live, [m.id for m in catalog.catalog_models(provider.preset or provider.id)]
+
+
+def model_warning(provider: ProviderConfig, model: str) -> str | None:
+    """A warning when ``model`` is in neither the live list, the catalog nor the favourites."""
+    live, catalog_ids = known_model_ids(provider)
+    known = list(dict.fromkeys([*(live or []), *catalog_ids, *provider.favorites]))
+    if model in known:
+        return None
+    if not known:
+        return f"{provider.id} has no model list yet, so {model!r} was not checked — run: llmswitch probe {provider.id}"
+    close = difflib.get_close_matches(model, known, n=3, cutoff=0.6)
+    where = "its last model list" if live else "the catalog"
+    hint = f"did you mean {', '.join(close)}?" if close else f"see: llmswitch list {provider.id}"
+    return f"{model!r} is not in {where} for {provider.id} — {hint}"
+
+
+def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None = None, *,
+           check_key: bool = True) -> SwitchResult:
+    """Validate ``ref`` and write it as ``role``'s selection. Raises SwitchError."""
+    from .config import ConfigError, load
+
+    try:
+        selection.check_role(role)
+    except selection.SelectionError as exc:
+        raise SwitchError(str(exc)) from None
+    if config is None:
+        try:
+            config = load()
+        except ConfigError as exc:
+            raise SwitchError("the providers file has problems:\n  " + "\n  ".join(map(str, exc.problems))) from None
+    provider, model = parse_ref(ref, config)
+    sel = selection_for(provider, model, role)
+    try:
+        selection.write(sel)
+    except selection.SelectionError as exc:
+        raise SwitchError(str(exc)) from None
+    except OSError as exc:
+        raise SwitchError(f"could not write {exc.filename or 'active.toml'} ({exc.strerror}) — "
+                          f"check the config directory's permissions") from None
+    state.add_recent(sel.ref)
+    warnings = [w for w in (model_warning(provider, model),) if w]
+    http = plain_http_warning(provider)
+    if http and provider.key_required:
+        warnings.append(http)
+    if check_key:
+        from .keys import KeyProblem, resolve_for
+
+        try:
+            resolve_for(provider).require()
+        except KeyProblem as exc:
+            warnings.append(str(exc))
+    return SwitchResult(sel, tuple(warnings))
+
+
+def probe_target(provider: ProviderConfig, model: str | None = None, timeout: float | None = None):
+    """A :class:`llmswitch.probe.ProbeTarget` for a provider, with its key resolved.
+
+    Returns (target, key_problem): a keyring problem is reported, not raised,
+    so the probe can still say whether the server answers.
+    """
+    from .keys import KeyProblem, resolve_for
+    from .probe import ProbeTarget
+
+    problem = None
+    try:
+        resolution = resolve_for(provider)
+        key = resolution.key
+        if resolution.problems and key is None:
+            problem = resolution.problems[0]
+    except KeyProblem as exc:
+        key, problem = None, str(exc)
+    target = ProbeTarget(
+        provider=provider.id,
+        base_url=provider.base_url or "",
+        key=key,
+        key_required=provider.key_required,
+        headers=dict(provider.headers),
+        timeout=timeout or provider.timeout,
+        model=model,
+        key_check_path=provider.key_check_path,
+        preset=provider.preset,
+        api_kind=provider.kind,
+    )
+    return target, problem
