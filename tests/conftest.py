@@ -47,7 +47,7 @@ def isolated(tmp_path, monkeypatch, request):
     home = tmp_path / "home"
     for name, sub in (("LLMSWITCH_CONFIG_DIR", "config"), ("LLMSWITCH_CACHE_DIR", "cache"),
                       ("LLMSWITCH_STATE_DIR", "state"), ("XDG_CONFIG_HOME", "xdg-config"),
-                      ("XDG_CACHE_HOME", "xdg-cache"), ("XDG_STATE_HOME", "xdg-state")):
+                      ("XDG_CACHE_HOME", "xdg-cache"), ("XDG_STATE_HOME", "xdg-state"), ("XDG_DATA_HOME", "xdg-data")):
         monkeypatch.setenv(name, str(home / sub))
     for name in LEAKY_ENV:
         monkeypatch.delenv(name, raising=False)

@@ -216,7 +216,7 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
 
     if source == "none":
         steps.append(Step("none (key_source = \"none\")", False, "keyless"))
-        return done(None, None)
+        return Resolution(provider_id, None, None, tuple(steps), False)
     override = override_var(provider_id)
     if environ.get(override):
         steps.append(Step(f"env {override}", True))

@@ -49,7 +49,13 @@ def _parse_key(text: str, pos: int) -> tuple[list[str], int] | None:
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
     """Map each key path to the 1-based line that defines it."""
+    return _scan(text)[0]
+
+
+def _scan(text: str) -> tuple[dict[tuple[str, ...], int], list[tuple[int, tuple[str, ...], bool]]]:
+    """(key path → line, [(0-based line, header path, is array table)])."""
     lines: dict[tuple[str, ...], int] = {}
+    headers: list[tuple[int, tuple[str, ...], bool]] = []
     table: list[str] = []
     array_counts: dict[tuple[str, ...], int] = {}
     in_multiline: str | None = None
@@ -69,6 +75,7 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
             parsed = _parse_key(stripped, 2)
             if parsed:
                 path = tuple(parsed[0])
+                headers.append((number - 1, path, True))
                 index = array_counts.get(path, 0)
                 array_counts[path] = index + 1
                 table = [*path, str(index)]
@@ -79,6 +86,7 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
             parsed = _parse_key(stripped, 1)
             if parsed:
                 table = parsed[0]
+                headers.append((number - 1, tuple(table), False))
                 for i in range(1, len(table) + 1):
                     lines.setdefault(tuple(table[:i]), number)
                 lines[tuple(table)] = number
@@ -95,7 +103,7 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
                 in_multiline = quote
         if in_multiline is None and value.startswith(("[", "{")):
             depth = _bracket_delta(value)
-    return lines
+    return lines, headers
 
 
 def _bracket_delta(text: str) -> int:
@@ -129,20 +137,11 @@ def table_span(text: str, path: tuple[str, ...]) -> tuple[int, int] | None:
     """
     lines = text.splitlines()
     start = None
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped.startswith("[") or stripped.startswith("[["):
-            if start is not None and stripped.startswith("[["):
-                return start, _trim_back(lines, start, index)
-            continue
-        parsed = _parse_key(stripped, 1)
-        if not parsed:
-            continue
-        header = tuple(parsed[0])
+    for index, header, is_array in _scan(text)[1]:
         if start is None:
-            if header == path:
+            if header == path and not is_array:
                 start = index
-        elif header[: len(path)] != path:
+        elif is_array or header[: len(path)] != path:
             return start, _trim_back(lines, start, index)
     if start is None:
         return None
