@@ -18,6 +18,8 @@ import os
 import sys
 from typing import Any
 
+from .paths import UnsafeFileError
+
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_KEY, EXIT_NO_COMMAND = 0, 1, 2, 3, 4, 127
 SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv")
 
@@ -717,11 +719,18 @@ def main(argv: list[str] | None = None) -> int:
     except Fail as exc:
         sys.stderr.write(f"llmswitch: {exc}\n")
         return exc.code
+    except BrokenPipeError:
+        return EXIT_OK
+    except UnsafeFileError as exc:
+        sys.stderr.write(f"llmswitch: {exc}\n")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("llmswitch: interrupted\n")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"llmswitch: could not access{where} ({exc.strerror or exc}) — check permissions and free space\n")
+        return EXIT_USAGE
 
 
 def open_app() -> int:

@@ -16,12 +16,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .paths import UnsafeFileError
+
+__all__ = ["UnsafeFileError", "atomic_write", "ensure_private_dir", "locked"]
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-
-
-class UnsafeFileError(Exception):
-    """A file we were about to write is not one we should write to."""
 
 
 def ensure_private_dir(path: Path) -> None:
