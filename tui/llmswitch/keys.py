@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
 from dataclasses import dataclass, field
 
 from .redact import scrub, terminal_safe
@@ -253,6 +251,9 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
 
 def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> str:
     """Run a ``key_source = "command:…"`` command (no shell) and return its first output line."""
+    import shlex
+    import subprocess
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:
