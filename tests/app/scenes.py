@@ -1,0 +1,121 @@
+"""Scenes for app tests, snapshots and ``scripts/screenshots.py``: fake upstreams + config.
+
+Everything is local: fake servers on 127.0.0.1 (ephemeral ports), config and
+state dirs from the caller's environment (the ``isolated`` fixture, or the
+screenshot script's temp dir), keys in the test keyring. ``stable`` hides the
+ports and latencies so snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from upstreams import (FAKE_KEY, OTHER_KEY, FakeUpstream, Reply, free_port, ollama_like, openai_like,
+                       openrouter_like, vllm_like)
+
+OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini", "ft:gpt-4o-mini:acme:custom")
+
+
+def stable(text: str) -> str:
+    """Hide what changes from run to run: ports and latencies."""
+    text = re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORT", text)
+    return re.sub(r"\d+(?:\.\d+)? ms\b", "N ms", text)
+
+
+@dataclass
+class Scene:
+    servers: dict[str, FakeUpstream] = field(default_factory=dict)
+    refused_url: str = ""
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+def start(name: str, scene: Scene, make=None) -> FakeUpstream:
+    server = make() if make else FakeUpstream().start()
+    scene.servers[name] = server
+    return server
+
+
+def write_config(text: str) -> Path:
+    from llmswitch import paths
+
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def mixed(make=None, *, active: bool = True) -> Scene:
+    """Five providers: working, key rejected, keyless, wrong base URL (fix available), nothing listening.
+
+    ``make`` is the ``upstream`` fixture (servers stop at teardown); without it
+    the caller must call ``scene.stop()``.
+    """
+    from llmswitch import keys, state
+    from llmswitch.switch import switch
+
+    scene = Scene()
+    openai = openai_like(start("openai", scene, make), models=OPENAI_MODELS)
+    router = openrouter_like(start("openrouter", scene, make))
+    ollama = ollama_like(start("ollama", scene, make))
+    lab = vllm_like(start("lab", scene, make))
+    scene.refused_url = f"http://127.0.0.1:{free_port()}/v1"
+    write_config(f"""\
+[providers.openai]
+base_url = "{openai.url}/v1"
+favorites = ["gpt-4.1"]
+
+[providers.openrouter]
+base_url = "{router.url}/api/v1"
+
+[providers.ollama]
+base_url = "{ollama.url}/v1"
+
+[providers.lab]
+name = "Lab vLLM box"
+base_url = "{lab.url}"
+
+[providers.vllm]
+base_url = "{scene.refused_url}"
+""")
+    keys.store("openai", FAKE_KEY)
+    keys.store("openrouter", OTHER_KEY)
+    if active:
+        switch("openai/gpt-4o-mini", "default", check_key=False)
+        state.add_recent("openai/gpt-4o-mini")
+    return scene
+
+
+def single(make=None, *, key: str | None = FAKE_KEY, hang: bool = False) -> Scene:
+    """One OpenAI-like provider ``acme``; ``hang`` makes /models never answer."""
+    from llmswitch import keys
+
+    scene = Scene()
+    server = openai_like(start("acme", scene, make), models=("alpha-1", "beta-2"))
+    if hang:
+        server.get("/v1/models", Reply(hang=True))
+    write_config(f'[providers.acme]\nbase_url = "{server.url}/v1"\n')
+    if key:
+        keys.store("acme", key)
+    return scene
+
+
+def many_models(n: int = 5000) -> list:
+    """``n`` rows from the catalog (repeated with suffixes when it has fewer)."""
+    from llmswitch import catalog
+    from llmswitch.app.rows import make_row
+
+    models = catalog.all_models()
+    rows = []
+    i = 0
+    while len(rows) < n:
+        pid, info = models[i % len(models)]
+        suffix = "" if i < len(models) else f"-v{i // len(models)}"
+        rows.append(make_row(pid, info.id + suffix, info))
+        i += 1
+    return rows

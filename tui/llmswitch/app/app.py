@@ -1,0 +1,137 @@
+"""The llmswitch app: one picker screen, with the editor, wizard and help on top."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from ..config import Config
+from ..redact import terminal_safe
+
+
+class SwitchModelCommands(Provider):
+    """Palette entries "switch model: provider/model", recent models first."""
+
+    def _refs(self) -> list[str]:
+        from .. import state
+        from .screens.picker import PickerScreen
+
+        refs = list(state.recent())
+        picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
+        if picker is not None:
+            refs.extend(picker.known_refs())
+        return list(dict.fromkeys(refs))
+
+    def _command(self, ref: str) -> Callable[[], None]:
+        return partial(self.app.switch_from_palette, ref)
+
+    async def discover(self) -> Hits:
+        from .. import state
+
+        for ref in state.recent(10):
+            yield DiscoveryHit(f"switch model: {ref}", self._command(ref), help="recently used")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        refs = self._refs()
+        hits = 0
+        for ref in refs:
+            text = f"switch model: {ref}"
+            score = matcher.match(text)
+            if score > 0:
+                hits += 1
+                yield Hit(score, matcher.highlight(text), self._command(ref), text=text)
+                if hits >= 200:
+                    return
+
+
+class LLMSwitchApp(App[str | None]):
+    """Pick the active model; edit providers; first-run setup."""
+
+    TITLE = "llmswitch"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {SwitchModelCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help", tooltip="List every key binding"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
+    ]
+
+    def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None,
+                 display_filter: Callable[[str], str] | None = None) -> None:
+        super().__init__()
+        self.start_setup = setup
+        self.pick_role = pick_role
+        self.initial_config = config
+        self.display_filter = display_filter
+        """Applied to every variable text on screen; tests use it to hide ports and latencies."""
+
+    # -- text helpers
+    def shown(self, text: str | None, limit: int | None = None) -> str:
+        """Untrusted or variable text, made terminal-safe (and stable under a display filter)."""
+        if text is None:
+            return ""
+        text = terminal_safe(str(text), limit)
+        return self.display_filter(text) if self.display_filter else text
+
+    def on_mount(self) -> None:
+        from .screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen(config=self.initial_config, pick_role=self.pick_role))
+        if self.start_setup and self.pick_role is None:
+            self.action_setup()
+
+    # -- actions
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_setup(self) -> None:
+        from .screens.setup import SetupWizard
+
+        if not isinstance(self.screen, SetupWizard):
+            self.push_screen(SetupWizard(), self._after_setup)
+
+    def _after_setup(self, finished: bool | None) -> None:
+        picker = self.picker
+        if picker is not None and finished:
+            picker.reload()
+
+    @property
+    def picker(self):
+        from .screens.picker import PickerScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, PickerScreen)), None)
+
+    def switch_from_palette(self, ref: str) -> None:
+        picker = self.picker
+        if picker is not None:
+            picker.request_switch_ref(ref)
+
+    # -- command palette: every action of the current screen, plus the app's own
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: key bindings", "List every key binding (F1)", self.action_help)
+        if self.pick_role is None:
+            yield SystemCommand("Setup wizard", "Detect providers, enter keys, pick a default model", self.action_setup)
+        seen = set()
+        for binding in getattr(screen, "BINDINGS", []):
+            if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
+                continue
+            if binding.action in ("cursor_up", "cursor_down", "page_up", "page_down"):
+                continue
+            if hasattr(screen, "check_action") and screen.check_action(binding.action, ()) is False:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+                                partial(self._run_screen_action, screen, binding.action))
+
+    def _run_screen_action(self, screen: Screen, action: str) -> None:
+        self.call_later(screen.run_action, action)

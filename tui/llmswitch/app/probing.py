@@ -1,0 +1,107 @@
+"""Probe results as the screens show them (no Textual here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+AUTH_OUTCOMES = {"auth_missing", "auth_rejected", "forbidden", "no_credit"}
+
+
+def build_targets(providers, timeout: float | None = None):
+    """(ProbeTarget, key problem) per provider — resolves keys, so call it from a thread."""
+    from ..switch import probe_target
+
+    made = {}
+    for provider in providers:
+        if not provider.base_url:
+            continue
+        made[provider.id] = probe_target(provider, timeout=timeout)
+    return made
+
+
+def status_text(result, probing: bool = False, frame: int = 0, shown: Callable[[str], str] = str,
+                has_url: bool = True) -> Text:
+    """``✓ 42 models · 120 ms`` / ``✗ key rejected`` / spinner while probing."""
+    if probing:
+        return Text(f"{SPINNER[frame % len(SPINNER)]} probing…", style="dim")
+    if not has_url:
+        return Text("✗ no base_url", style="red")
+    if result is None:
+        return Text("· not probed", style="dim")
+    if result.usable:
+        return Text("✓ " + shown(result.summary), style="green")
+    return Text("✗ " + shown(result.summary), style="red")
+
+
+def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[str], str],
+                   probing: bool = False, fix_key: str = "ctrl+g") -> Text:
+    """The details panel: URL requested, redacted headers, HTTP code, server message, fix."""
+    out = Text(no_wrap=False)
+    out.append(shown(provider.name), style="bold")
+    out.append(f" ({provider.id})  ", style="dim")
+    out.append(shown(provider.base_url or "no base_url"))
+    out.append(f"  key: {shown(provider.key_source_text())}", style="dim")
+    if not provider.configured:
+        out.append("  (preset, not in config.toml)", style="dim")
+    if probing:
+        out.append("\nprobing…", style="dim")
+        return out
+    if result is None:
+        out.append("\nnot probed yet — ctrl+r probes", style="dim")
+        if key_problem:
+            out.append("\nkey: " + shown(key_problem), style="yellow")
+        return out
+    mark, style = ("✓", "green") if result.usable else ("✗", "red")
+    out.append(f"\n{mark} ", style=style)
+    out.append(shown(result.sentence()), style=style)
+    out.append("\n")
+    out.append("GET ", style="bold")
+    out.append(shown(result.url))
+    for name, value in result.request_headers.items():
+        if name.lower() == "user-agent":
+            continue
+        out.append(f"  {shown(name)}: {shown(value)}", style="dim")
+    details = []
+    if result.status_code is not None:
+        details.append(f"HTTP {result.status_code}")
+    if result.server:
+        details.append(f"server: {shown(result.server)}")
+    if details:
+        out.append("\n" + " · ".join(details), style="dim")
+    if result.server_message:
+        out.append("\nserver said: ", style="dim")
+        out.append(shown(result.server_message, ))
+    if key_problem and not result.usable:
+        out.append("\nkey: " + shown(key_problem), style="yellow")
+    if result.suggested_base_url:
+        out.append("\nfix available: ", style="bold")
+        out.append(f"set base_url to {shown(result.suggested_base_url)} — press {fix_key}")
+    elif str(result.outcome) in AUTH_OUTCOMES:
+        out.append("\nfix: ", style="bold")
+        out.append(f"press {fix_key} to enter a key for {provider.id}")
+    return out
+
+
+def model_text(row, shown: Callable[[str], str]) -> Text:
+    """One line about the highlighted model."""
+    from .rows import LISTED, NOT_LISTED, fmt_price, fmt_tokens
+
+    out = Text()
+    out.append(shown(row.ref), style="bold")
+    if row.name and row.name != row.model:
+        out.append(f"  {shown(row.name)}", style="dim")
+    facts = [f"context {fmt_tokens(row.context)}", f"max out {fmt_tokens(row.max_output)}"]
+    if row.input_price is not None or row.output_price is not None:
+        facts.append(f"${fmt_price(row.input_price)} in / ${fmt_price(row.output_price)} out per M")
+    flags = [name for name, on in (("tools", row.tools), ("vision", row.vision), ("reasoning", row.reasoning)) if on]
+    if flags:
+        facts.append(", ".join(flags))
+    if row.listing == NOT_LISTED:
+        facts.append("not listed by the server")
+    elif row.listing == LISTED and not row.in_catalog:
+        facts.append("listed by the server; not in the catalog")
+    out.append("  " + " · ".join(facts), style="dim")
+    return out

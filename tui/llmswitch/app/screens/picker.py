@@ -1,0 +1,519 @@
+"""The main screen: providers with live status, their models, the probe's diagnosis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from ... import catalog, selection, state
+from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
+from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, model_text, status_text
+from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
+from ..widgets.model_list import ModelHeader, ModelList
+
+ALL = "__all__"
+CATALOG = "__catalog__"
+ROLES = ("default", "small", "embedding")
+
+
+class PickerScreen(Screen):
+    """Pick the active model for a role."""
+
+    CSS_PATH = "picker.tcss"
+    AUTO_FOCUS = "#filter"
+    BINDINGS = [
+        Binding("enter", "switch", "Use model", id="picker.switch", tooltip="Make the highlighted model active"),
+        Binding("ctrl+r,f5", "reprobe", "Re-probe", id="picker.reprobe", tooltip="Probe every provider again"),
+        Binding("ctrl+t", "cycle_role", "Role", id="picker.role", tooltip="Switch role: default, small, embedding"),
+        Binding("ctrl+o", "cycle_sort", "Sort", id="picker.sort", tooltip="Sort by name, context or price"),
+        Binding("ctrl+g", "apply_fix", "Apply fix", id="picker.fix",
+                tooltip="Apply the probe's suggested fix for the highlighted provider"),
+        Binding("f2", "edit_provider", "Edit provider", id="picker.edit", tooltip="Edit the highlighted provider"),
+        Binding("ctrl+n", "add_provider", "Add provider", show=False, id="picker.add",
+                tooltip="Add a provider from a preset or a custom URL"),
+        Binding("slash", "focus_filter", "Filter", show=False, id="picker.filter", tooltip="Focus the filter"),
+        Binding("escape", "escape", "Clear filter / cancel", show=False, id="picker.escape"),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
+    def __init__(self, config: Config | None = None, pick_role: str | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.pick_mode = pick_role is not None
+        self.role = pick_role or "default"
+        self.sort = "name"
+        self.providers: dict[str, ProviderConfig] = {}
+        self.results: dict = {}
+        self.key_problems: dict[str, str | None] = {}
+        self.probing: set[str] = set()
+        self.probe_generation = 0
+        self.view = ALL
+        self.catalog_rows: list[ModelRow] | None = None
+        self.active: dict[str, selection.ActiveSelection] = {}
+        self.filter = Filter([])
+        self.frame = 0
+        self.last_filter_ms = 0.0
+
+    # -- layout
+    def compose(self) -> ComposeResult:
+        yield Static(id="picker-bar", markup=False)
+        with Horizontal(id="picker-main"):
+            with Vertical(id="providers-pane"):
+                yield OptionList(id="providers")
+            with Vertical(id="models-pane"):
+                yield Input(placeholder="type to filter models…", id="filter", compact=True)
+                yield ModelHeader(id="model-header")
+                yield ModelList(id="models")
+                yield Static(id="models-count", markup=False)
+        yield Static(id="details", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#providers-pane").border_title = "Providers"
+        self.query_one("#models-pane").border_title = "Models"
+        self.query_one("#details").border_title = "Diagnosis"
+        self.reload(config=self.config)
+        self.set_interval(0.1, self._spin)
+        self.load_catalog()
+
+    # -- data
+    def reload(self, config: Config | None = None) -> None:
+        """Re-read config, selection and recents; re-probe everything."""
+        if config is None:
+            try:
+                config = load()
+            except ConfigError as exc:
+                self.notify("\n".join(map(str, exc.problems)), title="config.toml has problems",
+                            severity="error", markup=False, timeout=15)
+                return
+        self.config = config
+        try:
+            self.active = selection.read_all()
+        except selection.SelectionError as exc:
+            self.active = {}
+            self.notify(str(exc), title="active.toml", severity="warning", markup=False)
+        providers = dict(config.providers)
+        for sel in self.active.values():
+            if sel.provider not in providers:
+                try:
+                    providers[sel.provider] = config.provider(sel.provider)
+                except UnknownProvider:
+                    pass
+        self.providers = providers
+        self.results = {pid: r for pid, r in self.results.items() if pid in providers}
+        self.recent = state.recent()
+        self._fill_providers()
+        self._update_bar()
+        self.rebuild_rows()
+        self.action_reprobe()
+
+    def _fill_providers(self) -> None:
+        options = self.query_one("#providers", OptionList)
+        keep = self.view
+        options.clear_options()
+        options.add_option(Option(self._provider_prompt(ALL), id=ALL))
+        for pid in self.providers:
+            options.add_option(Option(self._provider_prompt(pid), id=pid))
+        options.add_option(Option(self._provider_prompt(CATALOG), id=CATALOG))
+        if keep not in (ALL, CATALOG) and keep not in self.providers:
+            keep = ALL
+        self.view = keep
+        options.highlighted = options.get_option_index(keep)
+
+    def _provider_prompt(self, pid: str) -> Text:
+        shown = self.app.shown
+        if pid == ALL:
+            return Text.assemble(("All providers", "bold"), ("\n" + f"  {len(self.providers)} configured", "dim"))
+        if pid == CATALOG:
+            return Text.assemble(("Whole catalog", "bold"), ("\n  every preset's models", "dim"))
+        provider = self.providers[pid]
+        active = self.active.get(self.role)
+        mark = "● " if active is not None and active.provider == pid else "  "
+        head = Text(mark, style="bold green")
+        head.append(shown(pid), style="bold")
+        if not provider.configured:
+            head.append(" (preset)", style="dim")
+        status = status_text(self.results.get(pid), pid in self.probing, self.frame, shown,
+                             has_url=bool(provider.base_url))
+        region = self.query_one("#providers").scrollable_content_region.width
+        width = max(10, region - 3) if region else 26
+        status.truncate(width, overflow="ellipsis")
+        head.append("\n  ")
+        head.append_text(status)
+        return head
+
+    def _refresh_provider(self, pid: str) -> None:
+        try:
+            self.query_one("#providers", OptionList).replace_option_prompt(pid, self._provider_prompt(pid))
+        except Exception:  # the option went away with a reload
+            pass
+
+    def _spin(self) -> None:
+        if not self.probing:
+            return
+        self.frame += 1
+        for pid in list(self.probing):
+            self._refresh_provider(pid)
+        self._update_details()
+
+    def _update_bar(self) -> None:
+        active = self.active.get(self.role)
+        bar = Text()
+        bar.append(" llmswitch ", style="bold reverse")
+        bar.append("  pick for " if self.pick_mode else "  role: ", style="dim")
+        bar.append(self.role, style="bold")
+        bar.append("  active: ", style="dim")
+        bar.append(self.app.shown(active.ref) if active else "none", style="bold" if active else "dim")
+        bar.append(f"  sort: {self.sort}", style="dim")
+        self.query_one("#picker-bar", Static).update(bar)
+
+    @work(thread=True, group="catalog", exit_on_error=False)
+    def load_catalog(self) -> None:
+        """Build the whole catalog's rows off the event loop (about 5,000 rows)."""
+        recent = {ref: i for i, ref in enumerate(state.recent())}
+        rows = [make_row(pid, m.id, m, recent=recent.get(f"{pid}/{m.id}")) for pid, m in catalog.all_models()]
+        self.app.call_from_thread(self._catalog_loaded, rows)
+
+    def _catalog_loaded(self, rows: list[ModelRow]) -> None:
+        self.catalog_rows = rows
+        if self.view == CATALOG:
+            self.rebuild_rows()
+
+    def rows_for(self, pid: str) -> list[ModelRow]:
+        provider = self.providers[pid]
+        result = self.results.get(pid)
+        live = list(result.models) if result is not None and result.models else None
+        if live is None:
+            live = state.known_models(pid, provider.base_url)
+        source = provider.preset or pid
+        lookup = (lambda m: catalog.model_info(source, m)) if provider.local or not provider.preset else None
+        return merge(pid, live, catalog.catalog_models(source), lookup=lookup, favorites=provider.favorites,
+                     recent=self.recent)
+
+    def rebuild_rows(self) -> None:
+        """Recompute the rows of the current view (after a probe, a view or sort change)."""
+        model_list = self.query_one(ModelList)
+        if self.view == CATALOG:
+            if self.catalog_rows is None:
+                rows: list[ModelRow] = []
+                model_list.empty_text = "loading the catalog…"
+            else:
+                rows = self.catalog_rows
+        elif self.view == ALL:
+            rows = [row for pid in self.providers for row in self.rows_for(pid)]
+            model_list.empty_text = ("no providers yet — ctrl+n adds one, or open the setup wizard (ctrl+p)"
+                                     if not self.providers else "no models known yet — probing…")
+        else:
+            rows = self.rows_for(self.view)
+            model_list.empty_text = "no models: the server listed none and the catalog has none"
+        model_list.show_provider = self.view in (ALL, CATALOG)
+        self.filter = Filter(sort_rows(rows, self.sort))
+        self.apply_filter(keep=model_list.highlighted.ref if model_list.highlighted else None)
+
+    def apply_filter(self, keep: str | None = None) -> None:
+        started = time.perf_counter()
+        query = self.query_one("#filter", Input).value
+        matches = self.filter.matches(query)
+        model_list = self.query_one(ModelList)
+        model_list.set_rows(matches, keep=keep)
+        self.last_filter_ms = (time.perf_counter() - started) * 1000
+        total = len(self.filter.rows)
+        not_listed = sum(1 for r in matches[:5000] if r.listing == "not-listed")
+        text = f" {len(matches):,} of {total:,} models" if query else f" {total:,} models"
+        if not_listed:
+            text += f" · {not_listed} not listed by the server (?)"
+        text += " · ★ favourite ↺ recent"
+        self.query_one("#models-count", Static).update(Text(text, style="dim"))
+
+    def known_refs(self) -> list[str]:
+        """Every model the picker currently knows of (for the command palette)."""
+        return [row.ref for pid in self.providers for row in self.rows_for(pid)]
+
+    # -- probing
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def probe_providers(self, pids: list[str]) -> None:
+        """Probe providers; results update one row each as they arrive. A new sweep cancels this one."""
+        from ...probe import probe_all
+
+        self.probe_generation += 1
+        generation = self.probe_generation
+        worker = get_current_worker()
+        providers = [self.providers[pid] for pid in pids if pid in self.providers]
+        self.probing = {p.id for p in providers if p.base_url}
+        for pid in pids:
+            self._refresh_provider(pid)
+        self._update_details()
+        targets = await asyncio.to_thread(build_targets, providers)
+        if worker.is_cancelled or generation != self.probe_generation:
+            return
+        for pid, (_, problem) in targets.items():
+            self.key_problems[pid] = problem
+        try:
+            async with aclosing(probe_all([t for t, _ in targets.values()])) as results:
+                async for result in results:
+                    if generation != self.probe_generation:
+                        return  # a newer sweep owns the screen now
+                    self.results[result.provider] = result
+                    self.probing.discard(result.provider)
+                    if result.models:
+                        provider = self.providers.get(result.provider)
+                        if provider is not None and provider.base_url:
+                            await asyncio.to_thread(state.remember_models, result.provider, provider.base_url,
+                                                    result.models)
+                    self._refresh_provider(result.provider)
+                    if self.view in (ALL, result.provider):
+                        self.rebuild_rows()
+                    self._update_details()
+        finally:
+            if generation == self.probe_generation:
+                self.probing.clear()
+
+    # -- events
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.apply_filter()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.action_switch()
+
+    @on(OptionList.OptionHighlighted, "#providers")
+    def _provider_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.view:
+            self.view = event.option.id
+            self.rebuild_rows()
+            self._update_details()
+
+    @on(OptionList.OptionSelected, "#providers")
+    def _provider_selected(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(ModelList.Highlighted)
+    def _model_highlighted(self) -> None:
+        self._update_details()
+
+    @on(ModelList.Selected)
+    def _model_selected(self, event: ModelList.Selected) -> None:
+        self.request_switch(event.row)
+
+    def on_key(self, event: events.Key) -> None:
+        focused = self.focused
+        if event.is_printable and event.character and not isinstance(focused, Input) and event.character != "/":
+            filter_input = self.query_one("#filter", Input)
+            filter_input.focus()
+            filter_input.insert_text_at_cursor(event.character)
+            event.stop()
+
+    def highlighted_provider_id(self) -> str | None:
+        if self.view not in (ALL, CATALOG):
+            return self.view
+        row = self.query_one(ModelList).highlighted
+        return row.provider if row is not None else None
+
+    def highlighted_provider(self) -> ProviderConfig | None:
+        pid = self.highlighted_provider_id()
+        if pid is None:
+            return None
+        if pid in self.providers:
+            return self.providers[pid]
+        try:
+            return self.config.provider(pid) if self.config else None
+        except UnknownProvider:
+            return None
+
+    def _update_details(self) -> None:
+        details = self.query_one("#details", Static)
+        provider = self.highlighted_provider()
+        row = self.query_one(ModelList).highlighted
+        if provider is None:
+            details.update(Text("Pick a provider on the left; type to filter models; Enter makes one active.",
+                                style="dim"))
+            return
+        text = diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
+                              self.app.shown, probing=provider.id in self.probing)
+        if row is not None:
+            text.append("\n")
+            text.append_text(model_text(row, self.app.shown))
+        details.update(text)
+
+    # -- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply_fix":
+            pid = self.highlighted_provider_id()
+            result = self.results.get(pid) if pid else None
+            return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES)) or None
+        if action in ("edit_provider", "add_provider") and self.pick_mode:
+            return False
+        if action == "edit_provider":
+            return self.highlighted_provider_id() is not None or None
+        if action == "cycle_role" and self.pick_mode:
+            return False
+        return True
+
+    def action_reprobe(self) -> None:
+        self.probe_providers(list(self.providers))
+
+    def action_cycle_role(self) -> None:
+        self.role = ROLES[(ROLES.index(self.role) + 1) % len(ROLES)] if self.role in ROLES else "default"
+        self._update_bar()
+        for pid in self.providers:
+            self._refresh_provider(pid)
+        self.notify(f"Enter now sets the {self.role} model", title="role", timeout=2)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.query_one(ModelHeader).sort = self.sort
+        self.query_one(ModelHeader).refresh()
+        self._update_bar()
+        self.rebuild_rows()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_escape(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.value:
+            filter_input.value = ""
+            filter_input.focus()
+        elif self.pick_mode:
+            self.app.exit(None)
+
+    def action_cursor_up(self) -> None:
+        self.query_one(ModelList).action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(ModelList).action_cursor_down()
+
+    def action_page_up(self) -> None:
+        self.query_one(ModelList).action_page_up()
+
+    def action_page_down(self) -> None:
+        self.query_one(ModelList).action_page_down()
+
+    def action_switch(self) -> None:
+        row = self.query_one(ModelList).highlighted
+        if row is None:
+            self.notify("No model is highlighted — type to filter, or pick a provider", severity="warning")
+            return
+        self.request_switch(row)
+
+    def request_switch_ref(self, ref: str) -> None:
+        provider, _, model = ref.partition("/")
+        self.request_switch(make_row(provider, model))
+
+    def request_switch(self, row: ModelRow) -> None:
+        """Switch to ``row``; a failing provider asks first and says why."""
+        from .confirm import ConfirmScreen
+
+        result = self.results.get(row.provider)
+        if result is not None and not result.usable:
+            question = Text()
+            question.append(f"{row.provider} is failing:\n", style="bold")
+            question.append(self.app.shown(result.sentence()))
+            question.append(f"\n\nUse {self.app.shown(row.ref)} anyway?")
+            self.app.push_screen(ConfirmScreen(question, yes="Use anyway", no="Cancel"),
+                                 lambda ok: self._do_switch(row) if ok else None)
+            return
+        self._do_switch(row)
+
+    def _do_switch(self, row: ModelRow) -> None:
+        if self.pick_mode:
+            self.app.exit(row.ref)
+            return
+        self.switch_worker(row.ref, self.role)
+
+    @work(thread=True, group="switch", exit_on_error=False)
+    def switch_worker(self, ref: str, role: str) -> None:
+        from ...switch import SwitchError, switch
+
+        try:
+            result = switch(ref, role, self.config)
+        except SwitchError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Cannot switch", severity="error",
+                                      markup=False, timeout=10)
+            return
+        self.app.call_from_thread(self._switched, result)
+
+    def _switched(self, result) -> None:
+        sel = result.selection
+        shown = self.app.shown
+        message = f"{shown(sel.provider)} / {shown(sel.model)}\n{shown(sel.base_url)}"
+        if result.warnings:
+            message += "\n" + "\n".join(shown(w) for w in result.warnings)
+        self.notify(message, title=f"{sel.role} model switched", markup=False,
+                    severity="warning" if result.warnings else "information")
+        self.active[sel.role] = sel
+        self.recent = state.recent()
+        self._update_bar()
+        for pid in self.providers:
+            self._refresh_provider(pid)
+        if sel.provider not in self.providers:
+            self.reload()
+
+    # -- provider editing
+    def action_edit_provider(self) -> None:
+        from .provider import ProviderScreen
+
+        provider = self.highlighted_provider()
+        if provider is None:
+            return
+        self.app.push_screen(ProviderScreen(provider, result=self.results.get(provider.id)), self._after_edit)
+
+    def action_add_provider(self) -> None:
+        from .provider import PresetChooser, ProviderScreen
+
+        def chosen(provider: ProviderConfig | None) -> None:
+            if provider is not None:
+                self.app.push_screen(ProviderScreen(provider, new=True), self._after_edit)
+
+        self.app.push_screen(PresetChooser(), chosen)
+
+    def _after_edit(self, changed: bool | None) -> None:
+        if changed:
+            self.reload()
+
+    def action_apply_fix(self) -> None:
+        provider = self.highlighted_provider()
+        result = self.results.get(provider.id) if provider else None
+        if provider is None or result is None:
+            return
+        if result.suggested_base_url:
+            self.apply_base_url(provider, result.suggested_base_url)
+        elif str(result.outcome) in AUTH_OUTCOMES:
+            self.action_edit_provider()
+
+    @work(thread=True, group="fix", exit_on_error=False)
+    def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:
+        from ...config import add_provider
+        from .provider import current_settings
+
+        settings = current_settings(provider.id)
+        settings["base_url"] = base_url
+        try:
+            config = add_provider(provider.id, settings, replace=True)
+        except (ConfigError, OSError) as exc:
+            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
+            self.app.call_from_thread(self.notify, problems, title="Fix not applied", severity="error", markup=False)
+            return
+
+        def done() -> None:
+            self.notify(f"{provider.id}: base_url is now {self.app.shown(base_url)}", title="Fix applied",
+                        markup=False)
+            self.reload(config)
+
+        self.app.call_from_thread(done)
+

@@ -1,0 +1,393 @@
+"""Add, edit and remove a provider; enter its key (stored in the keyring, never shown)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from ... import catalog, keys, paths
+from ...config import (ConfigError, ProviderConfig, add_provider, load, normalize_base_url, provider_from_preset,
+                       remove_provider)
+from ..probing import build_targets, diagnosis_text
+
+KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
+               ("command output", "command"), ("none (keyless server)", "none"))
+
+
+def current_settings(provider_id: str) -> dict:
+    """The provider's table exactly as written in config.toml ({} when it is not there)."""
+    import tomllib
+
+    path = paths.config_file()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    table = data.get("providers", {}).get(provider_id, {})
+    return dict(table) if isinstance(table, dict) else {}
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value; Other: value`` → dict (ValueError with a message)."""
+    headers: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, sep, value = part.partition(":")
+        if not sep:
+            name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"header {part!r} is not written as Name: value")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def format_headers(headers: dict[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in headers.items())
+
+
+class PresetChooser(ModalScreen[ProviderConfig | None]):
+    """Searchable list of presets (catalog + local servers), plus a custom URL."""
+
+    DEFAULT_CSS = """
+    PresetChooser { align: center middle; }
+    PresetChooser > Vertical { width: 80; max-width: 100%; height: 90%; border: thick $primary;
+                               background: $surface; }
+    PresetChooser #preset-list { height: 1fr; border: none; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="preset.cancel"),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Input(placeholder="search presets: openrouter, groq, ollama… (Enter picks)", id="preset-search",
+                        compact=True)
+            yield OptionList(id="preset-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Vertical).border_title = "Add a provider"
+        self._fill("")
+
+    def _fill(self, query: str) -> None:
+        query = query.strip().lower()
+        options = self.query_one("#preset-list", OptionList)
+        options.clear_options()
+        items = [Option(Text.assemble(("Custom URL", "bold"), ("  any OpenAI-compatible server", "dim")), id="")]
+        for preset in catalog.presets().values():
+            if query and query not in preset.id.lower() and query not in preset.name.lower():
+                continue
+            line = Text.assemble((preset.name, "bold"), (f"  {preset.id}", "dim"),
+                                 ("  local" if preset.local else "", "green"),
+                                 (f"  {preset.base_url or 'URL needed'}", "dim"))
+            items.append(Option(line, id=preset.id))
+        options.add_options(items)
+        options.highlighted = 1 if query and len(items) > 1 else 0
+
+    @on(Input.Changed, "#preset-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#preset-search")
+    def _submitted(self) -> None:
+        options = self.query_one("#preset-list", OptionList)
+        if options.highlighted is not None:
+            self._choose(options.get_option_at_index(options.highlighted).id or "")
+
+    @on(OptionList.OptionSelected, "#preset-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id or "")
+
+    def _choose(self, preset_id: str) -> None:
+        if not preset_id:
+            self.dismiss(ProviderConfig(id="", name="", base_url=None, configured=False))
+            return
+        preset = catalog.preset(preset_id)
+        try:
+            existing = load().providers.get(preset_id)
+        except ConfigError:
+            existing = None
+        if existing is not None:
+            self.notify(f"{preset_id} is already configured — editing it", markup=False)
+            self.dismiss(existing)
+            return
+        self.dismiss(provider_from_preset(preset))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#preset-list", OptionList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#preset-list", OptionList).action_cursor_up()
+
+
+class ProviderScreen(Screen[bool]):
+    """Edit one provider; Save writes config.toml (and the key to the keyring), then probes."""
+
+    CSS_PATH = "provider.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save & probe", id="provider.save", tooltip="Write config.toml, store the key, probe"),
+        Binding("ctrl+r", "probe", "Probe", id="provider.probe", tooltip="Probe the saved settings again"),
+        Binding("ctrl+d", "remove", "Remove", id="provider.remove", tooltip="Remove this provider (asks first)"),
+        Binding("escape", "close", "Back", id="provider.close", tooltip="Back to the picker"),
+    ]
+
+    def __init__(self, provider: ProviderConfig, *, new: bool = False, result=None) -> None:
+        super().__init__()
+        self.provider = provider
+        self.new = new or not provider.configured
+        self.result = result
+        self.changed = False
+        self.key_problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        p = self.provider
+        with VerticalScroll(id="provider-form"):
+            yield from self._row("Id", Input(p.id, placeholder="lowercase id, e.g. my-vllm", id="f-id", compact=True,
+                                             disabled=not self.new or bool(p.preset)))
+            yield from self._row("Name", Input(p.name, placeholder="display name", id="f-name", compact=True))
+            yield from self._row("Base URL", Input(p.base_url or "", placeholder="https://host/v1", id="f-base-url",
+                                                   compact=True))
+            yield from self._row("API kind", Select([(k, k) for k in catalog.API_KINDS], value=p.kind,
+                                                    allow_blank=False, id="f-kind", compact=True))
+            yield from self._row("Timeout (s)", Input(f"{p.timeout:g}", id="f-timeout", compact=True, type="number"))
+            yield from self._row("Headers", Input(format_headers(p.headers), placeholder="X-Title: my app; …",
+                                                  id="f-headers", compact=True))
+            yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
+                                                      id="f-key-source", compact=True))
+            arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
+            yield from self._row("Env var / cmd", Input(arg, placeholder="OPENROUTER_API_KEY or: pass show openrouter",
+                                                        id="f-key-arg", compact=True))
+            yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
+                                                  password=True, id="f-key", compact=True))
+            yield Static(id="key-state", markup=False)
+        yield Static(id="provider-status", markup=False)
+        with Horizontal(id="provider-buttons"):
+            yield Button("Save & probe", id="save", variant="primary", compact=True)
+            yield Button("Remove…", id="remove", variant="error", compact=True, disabled=self.new)
+            yield Button("Back", id="close", compact=True)
+        yield Footer()
+
+    @staticmethod
+    def _row(label: str, widget) -> ComposeResult:
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label")
+            yield widget
+
+    def on_mount(self) -> None:
+        title = f"Add provider {self.provider.id}" if self.new else f"Edit provider {self.provider.id}"
+        self.query_one("#provider-form").border_title = title.strip()
+        self.query_one("#provider-status").border_title = "Probe"
+        self._sync_key_fields()
+        if self.result is not None:
+            self._show_result(self.result, None)
+        else:
+            self.query_one("#provider-status", Static).update(Text("Save to probe these settings.", style="dim"))
+        self.check_key_state()
+        first = "#f-id" if self.new and not self.provider.preset else "#f-key" if self.provider.key_required else "#f-base-url"
+        self.query_one(first).focus()
+
+    def _sync_key_fields(self) -> None:
+        source = self.query_one("#f-key-source", Select).value
+        self.query_one("#f-key-arg", Input).disabled = source not in ("env", "command")
+        self.query_one("#f-key", Input).disabled = source != "keyring"
+
+    @on(Select.Changed, "#f-key-source")
+    def _source_changed(self) -> None:
+        self._sync_key_fields()
+
+    @work(thread=True, group="key-state", exit_on_error=False)
+    def check_key_state(self) -> None:
+        """Say whether a key is stored (never what it is)."""
+        if self.provider.key_source != "keyring" or not self.provider.id:
+            text = Text("")
+        else:
+            try:
+                stored = keys.fetch(self.provider.id) is not None
+                text = Text("a key is stored in the keyring (type a new one to replace it)" if stored
+                            else "no key stored yet", style="dim")
+            except keys.KeyProblem as exc:
+                text = Text(self.app.shown(str(exc)), style="yellow")
+        self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
+
+    # -- collecting the form
+    def collect(self) -> tuple[str, dict, str | None]:
+        """(id, settings for config.toml, key typed or None); ValueError with a message."""
+        pid = self.query_one("#f-id", Input).value.strip()
+        if not pid:
+            raise ValueError("the provider needs an id, e.g. my-server")
+        preset = catalog.preset(self.provider.preset) if self.provider.preset else catalog.preset(pid)
+        base = provider_from_preset(preset) if preset else ProviderConfig(id=pid, name=pid, base_url=None)
+        settings = current_settings(pid) if not self.new else {}
+        if preset and preset.id != pid:
+            settings["preset"] = preset.id
+
+        def put(name: str, value, default) -> None:
+            if value != default:
+                settings[name] = value
+            else:
+                settings.pop(name, None)
+
+        put("name", self.query_one("#f-name", Input).value.strip() or base.name, base.name)
+        raw_url = self.query_one("#f-base-url", Input).value.strip()
+        url = normalize_base_url(raw_url)
+        put("base_url", url, base.base_url)
+        put("kind", self.query_one("#f-kind", Select).value, base.kind)
+        try:
+            timeout = float(self.query_one("#f-timeout", Input).value or 0)
+        except ValueError:
+            raise ValueError("timeout must be a number of seconds") from None
+        if not 0 < timeout <= 600:
+            raise ValueError("timeout must be between 0 and 600 seconds")
+        default_timeout = load().probe_timeout
+        put("timeout", timeout if timeout != int(timeout) else int(timeout), default_timeout)
+        put("headers", parse_headers(self.query_one("#f-headers", Input).value), {})
+        source = self.query_one("#f-key-source", Select).value
+        arg = self.query_one("#f-key-arg", Input).value.strip()
+        if source in ("env", "command") and not arg:
+            raise ValueError("name the environment variable" if source == "env" else "give the command that prints the key")
+        text = f"{source}:{arg}" if source in ("env", "command") else source
+        put("key_source", text, "keyring")
+        key = self.query_one("#f-key", Input).value.strip() if source == "keyring" else ""
+        return pid, settings, key or None
+
+    # -- actions
+    def action_save(self) -> None:
+        try:
+            pid, settings, key = self.collect()
+        except (ValueError, ConfigError) as exc:
+            self._status(Text(str(exc), style="red"))
+            return
+        self._status(Text("saving…", style="dim"))
+        self.save(pid, settings, key)
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def save(self, pid: str, settings: dict, key: str | None) -> None:
+        """Store the key (keyring calls block) then write config.toml."""
+        call = self.app.call_from_thread
+        if key is not None:
+            try:
+                keys.store(pid, key)
+            except keys.KeyProblem as exc:
+                call(self._status, Text(f"The key was not stored: {self.app.shown(str(exc))}", style="red"))
+                return
+            finally:
+                key = None
+            call(self._key_stored)
+        try:
+            config = add_provider(pid, settings, replace=not self.new)
+        except ConfigError as exc:
+            call(self._status, Text("\n".join(self.app.shown(str(p)) for p in exc.problems), style="red"))
+            return
+        except OSError as exc:
+            call(self._status, Text(f"could not write config.toml: {exc.strerror}", style="red"))
+            return
+        call(self._saved, config.providers[pid])
+
+    def _key_stored(self) -> None:
+        key_input = self.query_one("#f-key", Input)
+        key_input.value = ""
+        self.query_one("#key-state", Static).update(Text("key stored in the keyring", style="green"))
+
+    def _saved(self, provider: ProviderConfig) -> None:
+        self.provider = provider
+        self.new = False
+        self.changed = True
+        self.query_one("#f-id", Input).disabled = True
+        self.query_one("#remove", Button).disabled = False
+        self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
+        self.action_probe()
+
+    def action_probe(self) -> None:
+        if self.new:
+            self._status(Text("Save first: the probe uses the saved settings.", style="dim"))
+            return
+        self._status(Text("probing…", style="dim"))
+        self.probe_provider(self.provider)
+
+    @work(exclusive=True, group="editor-probe", exit_on_error=False)
+    async def probe_provider(self, provider: ProviderConfig) -> None:
+        from ... import state
+        from ...probe import probe
+
+        targets = await asyncio.to_thread(build_targets, [provider])
+        if provider.id not in targets:
+            self._status(Text("no base_url to probe", style="red"))
+            return
+        target, problem = targets[provider.id]
+        result = await probe(target)
+        if result.models and provider.base_url:
+            await asyncio.to_thread(state.remember_models, provider.id, provider.base_url, result.models)
+        self.result = result
+        self._show_result(result, problem)
+
+    def _show_result(self, result, problem: str | None) -> None:
+        self._status(diagnosis_text(self.provider, result, problem, self.app.shown, fix_key="F2 in the picker"))
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#provider-status", Static).update(text)
+
+    def action_remove(self) -> None:
+        from .confirm import ConfirmScreen
+
+        if self.new:
+            return
+        pid = self.provider.id
+        question = Text.assemble(("Remove provider ", ""), (pid, "bold"), (" from config.toml?", ""))
+
+        def answered(answer) -> None:
+            ok, delete_key = answer
+            if ok:
+                self.remove(pid, delete_key)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep",
+                                           checkbox="also delete its key from the keyring",
+                                           checked=self.provider.key_source == "keyring"), answered)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def remove(self, pid: str, delete_key: bool) -> None:
+        call = self.app.call_from_thread
+        try:
+            remove_provider(pid)
+        except Exception as exc:  # ConfigError, UnknownProvider, OSError: all shown as is
+            call(self._status, Text(self.app.shown(str(exc)), style="red"))
+            return
+        note = ""
+        if delete_key:
+            try:
+                note = " and its key was deleted" if keys.delete(pid) else " (no key was stored)"
+            except keys.KeyProblem as exc:
+                note = f"; the key was not deleted: {exc}"
+        call(self.notify, f"{pid} removed{note}", title="Provider removed", markup=False)
+        self.changed = True
+        call(self.dismiss, True)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#remove")
+    def _remove_pressed(self) -> None:
+        self.action_remove()
+
+    @on(Button.Pressed, "#close")
+    def _close_pressed(self) -> None:
+        self.action_close()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()

@@ -1,0 +1,599 @@
+"""First-run setup: detect, choose, enter keys, probe, pick a model, then write everything at once.
+
+Choices are collected in memory; config.toml, the keyring and active.toml are
+written only by Finish (and undone if any write fails), so escape at any step
+leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field, replace
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from ... import catalog, keys, paths
+from ...config import ConfigError, ProviderConfig, parse, provider_from_preset, render_provider
+from ..probing import status_text
+from ..rows import Filter, merge, sort_rows
+from ..widgets.model_list import ModelHeader, ModelList
+
+STEPS = ("detect", "choose", "keys", "probe", "model", "done")
+STEP_TITLES = {"detect": "1/5 · What is here", "choose": "2/5 · Choose providers", "keys": "2/5 · Keys",
+               "probe": "3/5 · Probe", "model": "4/5 · Default model", "done": "5/5 · Done"}
+LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
+DETECT_TIMEOUT = 1.5
+NOT_THERE = {"connection_refused", "dns_failure", "timeout", "connection_error", "tls_error", "invalid_url"}
+
+
+@dataclass
+class Choice:
+    """One provider the wizard will write."""
+
+    pid: str
+    env_var: str | None = None
+    """Detected env var holding the key (key_source = "env:VAR")."""
+    key: str | None = field(default=None, repr=False)
+    """Typed key, stored in the keyring at Finish."""
+    local: bool = False
+
+    def settings(self) -> dict:
+        return {"key_source": f"env:{self.env_var}"} if self.env_var else {}
+
+
+@dataclass
+class Written:
+    """What Finish wrote (for the summary, and for undo)."""
+
+    providers: list[str] = field(default_factory=list)
+    keys: list[tuple[str, str | None]] = field(default_factory=list)
+    """(provider, previous key or None)."""
+    roles: list[str] = field(default_factory=list)
+    previous_roles: dict = field(default_factory=dict)
+
+
+def finish(choices: list[Choice], refs: dict[str, str]) -> Written:
+    """Write keys, providers and the selection; undo everything if one write fails. Blocking."""
+    from ... import selection
+    from ...config import add_provider, load, remove_provider
+    from ...switch import SwitchError, switch
+
+    done = Written(previous_roles=selection.read_all())
+    try:
+        for choice in choices:
+            if choice.key:
+                previous = keys.fetch(choice.pid)
+                keys.store(choice.pid, choice.key)
+                done.keys.append((choice.pid, previous))
+        existing = load().providers
+        for choice in choices:
+            if choice.pid not in existing:
+                add_provider(choice.pid, choice.settings())
+                done.providers.append(choice.pid)
+        config = load()
+        for role in ("default", "small"):
+            if refs.get(role):
+                switch(refs[role], role, config)
+                done.roles.append(role)
+    except (keys.KeyProblem, ConfigError, SwitchError, OSError, selection.SelectionError) as exc:
+        for role in reversed(done.roles):
+            try:
+                if role in done.previous_roles:
+                    selection.write(done.previous_roles[role])
+                else:
+                    selection.clear(role)
+            except Exception:
+                pass
+        for pid in reversed(done.providers):
+            try:
+                remove_provider(pid)
+            except Exception:
+                pass
+        for pid, previous in reversed(done.keys):
+            try:
+                keys.store(pid, previous) if previous else keys.delete(pid)
+            except Exception:
+                pass
+        raise WizardFailed(str(exc) if not isinstance(exc, ConfigError) else "\n".join(map(str, exc.problems))) from None
+    return done
+
+
+class WizardFailed(Exception):
+    """Finish could not write everything; nothing was left behind."""
+
+
+class SetupWizard(Screen[bool]):
+    """Five steps; dismisses True when it wrote the files, False when cancelled."""
+
+    CSS_PATH = "setup.tcss"
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next", id="setup.next", tooltip="Go to the next step"),
+        Binding("ctrl+b", "back", "Back", id="setup.back", tooltip="Go back one step"),
+        Binding("ctrl+t", "toggle_role", "Default/small", id="setup.role",
+                tooltip="On the model step: whether Enter sets the default or the small model"),
+        Binding("escape", "cancel", "Cancel", id="setup.cancel", tooltip="Leave the wizard; nothing is written"),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = "detect"
+        self.env_found: dict[str, str] = {}
+        self.local_found: dict[str, object] = {}
+        self.local_missing: list[str] = []
+        self.extra: list[str] = []
+        self.choices: list[Choice] = []
+        self.keyring_problem: str | None = None
+        self.results: dict = {}
+        self.refs: dict[str, str] = {}
+        self.role = "default"
+        self.written: Written | None = None
+        self.detecting = True
+        self.model_filter = Filter([])
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="wizard-title", markup=False)
+        with ContentSwitcher(initial="detect", id="wizard-steps"):
+            with VerticalScroll(id="detect"):
+                yield Static(Text("Looking for API keys in the environment and local servers on their usual "
+                                  "ports…", style="dim"), id="detect-text", markup=False)
+            with Vertical(id="choose"):
+                yield Static("Tick the providers to set up (space toggles). Add any other preset by id below.",
+                             markup=False, classes="hint")
+                yield SelectionList[str](id="choose-list")
+                yield Input(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
+                            id="choose-add", compact=True,
+                            suggester=SuggestFromList(catalog.preset_ids(), case_sensitive=False))
+            with VerticalScroll(id="keys"):
+                yield Static(id="keys-intro", markup=False, classes="hint")
+                yield Vertical(id="keys-form")
+            with VerticalScroll(id="probe"):
+                yield Static(id="probe-text", markup=False)
+            with Vertical(id="model"):
+                yield Static(id="model-roles", markup=False, classes="hint")
+                yield Input(placeholder="type to filter models…", id="model-filter", compact=True)
+                yield ModelHeader()
+                yield ModelList(id="model-list")
+            with VerticalScroll(id="done"):
+                yield Static(id="done-text", markup=False)
+        with Horizontal(id="wizard-buttons"):
+            yield Button("Cancel", id="cancel", compact=True)
+            yield Button("Back", id="back", compact=True)
+            yield Button("Next", id="next", variant="primary", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_step()
+        self.detect()
+
+    # -- steps
+    def _show_step(self) -> None:
+        self.query_one("#wizard-steps", ContentSwitcher).current = self.step
+        title = Text()
+        title.append(" llmswitch setup ", style="bold reverse")
+        title.append("  " + STEP_TITLES[self.step], style="bold")
+        if self.step != "done":
+            title.append("   escape cancels: nothing is written until Finish", style="dim")
+        self.query_one("#wizard-title", Static).update(title)
+        self.query_one("#back", Button).disabled = self.step in ("detect", "done")
+        self.query_one("#cancel", Button).display = self.step != "done"
+        self.query_one("#next", Button).label = {"model": "Finish", "done": "Close"}.get(self.step, "Next")
+        focus = {"choose": "#choose-list", "model": "#model-filter", "done": "#next"}.get(self.step)
+        if self.step == "keys":
+            inputs = [i for i in self.query("#keys-form Input") if not i.disabled]
+            if inputs:
+                inputs[0].focus()
+        elif focus:
+            self.query_one(focus).focus()
+        else:
+            self.query_one("#next", Button).focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.step not in ("detect", "done") or None
+        if action == "toggle_role":
+            return self.step == "model" or None
+        if action == "cancel":
+            return self.step != "done" or None
+        return True
+
+    def action_next(self) -> None:
+        step = self.step
+        if step == "detect":
+            if self.detecting:
+                self.notify("still looking for local servers…", timeout=2)
+                return
+            self._fill_choices()
+            self.step = "choose"
+        elif step == "choose":
+            picked = list(self.query_one("#choose-list", SelectionList).selected)
+            if not picked:
+                self.notify("Tick at least one provider (space), or escape to leave", severity="warning")
+                return
+            self._build_keys_form(picked)
+            self.step = "keys"
+        elif step == "keys":
+            try:
+                self.choices = self._collect_keys()
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
+                return
+            self.step = "probe"
+            self.probe_choices()
+        elif step == "probe":
+            self._fill_models()
+            self.step = "model"
+        elif step == "model":
+            if not self.refs.get("default"):
+                row = self.query_one("#model-list", ModelList).highlighted
+                if row is None:
+                    self.notify("No model to choose: go back and fix the providers, or escape", severity="warning")
+                    return
+                self.refs["default"] = row.ref
+            self.query_one("#next", Button).disabled = True
+            self.write_all()
+            return
+        else:
+            self.dismiss(True)
+            return
+        self._show_step()
+
+    def action_back(self) -> None:
+        index = STEPS.index(self.step)
+        if self.step in ("detect", "done"):
+            return
+        self.step = STEPS[index - 1]
+        self._show_step()
+
+    def action_cancel(self) -> None:
+        if self.step == "done":
+            self.dismiss(True)
+            return
+        self.workers.cancel_all()
+        self.dismiss(False)
+
+    # -- step 1: detect
+    @work(exclusive=True, group="wizard-detect", exit_on_error=False)
+    async def detect(self) -> None:
+        from ...probe import ProbeTarget, probe_all
+
+        presets = catalog.presets()
+        for pid, preset in presets.items():
+            if preset.local:
+                continue
+            for var in preset.key_env:
+                if os.environ.get(var, "").strip():
+                    self.env_found[pid] = var
+                    break
+        targets = []
+        for pid in LOCAL_IDS:
+            preset = presets[pid]
+            url = preset.resolved_base_url()
+            if url:
+                targets.append(ProbeTarget(provider=pid, base_url=url, key_required=False, timeout=DETECT_TIMEOUT,
+                                           preset=pid, key_check_path=preset.key_check_path))
+        async for result in probe_all(targets):
+            if str(result.outcome) in NOT_THERE:
+                self.local_missing.append(result.provider)
+            else:
+                self.local_found[result.provider] = result
+        self.detecting = False
+        self._show_detected()
+
+    def _show_detected(self) -> None:
+        shown = self.app.shown
+        text = Text()
+        text.append("API keys in the environment\n", style="bold")
+        if self.env_found:
+            for pid, var in sorted(self.env_found.items()):
+                text.append(f"  ✓ ${var}", style="green")
+                text.append(f"  → {pid} (the key stays in the env var; llmswitch only records its name)\n")
+        else:
+            text.append("  none of the known variables (OPENAI_API_KEY, OPENROUTER_API_KEY, …) is set\n", style="dim")
+        text.append("\nLocal servers\n", style="bold")
+        presets = catalog.presets()
+        for pid in LOCAL_IDS:
+            preset = presets[pid]
+            if pid in self.local_found:
+                result = self.local_found[pid]
+                text.append(f"  ✓ {preset.name}", style="green")
+                text.append(f" at {shown(preset.resolved_base_url())} — ")
+                text.append_text(status_text(result, shown=shown))
+                text.append("\n")
+            else:
+                text.append(f"  · {preset.name}: nothing at {shown(preset.resolved_base_url())}\n", style="dim")
+        text.append("\nNext lets you choose which to set up, and add any other provider.", style="dim")
+        self.query_one("#detect-text", Static).update(text)
+
+    # -- step 2: choose and keys
+    def _fill_choices(self) -> None:
+        selections = self.query_one("#choose-list", SelectionList)
+        previous = set(selections.selected)
+        first = selections.option_count == 0
+        selections.clear_options()
+        presets = catalog.presets()
+        ids = list(dict.fromkeys([*sorted(self.env_found), *self.local_found, *self.extra]))
+        for pid in ids:
+            preset = presets[pid]
+            why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
+                   "server answering" if pid in self.local_found else "added by you")
+            selections.add_option(Selection(f"{preset.name} ({pid}) — {why}", pid,
+                                            initial_state=first or pid in previous or pid in self.extra))
+
+    @on(Input.Submitted, "#choose-add")
+    def _add_preset(self, event: Input.Submitted) -> None:
+        name = event.value.strip().lower()
+        preset = catalog.preset(name)
+        if preset is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, catalog.preset_ids(), n=3, cutoff=0.6)
+            hint = f" — did you mean {', '.join(close)}?" if close else ""
+            self.notify(f"no preset called {name!r}{hint}", severity="warning", markup=False)
+            return
+        if preset.base_url is None and not preset.resolved_base_url():
+            self.notify(f"{preset.id} needs a URL: add it later with ctrl+n in the picker", severity="warning")
+            return
+        if preset.id not in self.extra:
+            self.extra.append(preset.id)
+        self._fill_choices()
+        event.input.value = ""
+
+    def _build_keys_form(self, picked: list[str]) -> None:
+        self.picked = picked
+        self.check_keyring()
+        form = self.query_one("#keys-form", Vertical)
+        form.remove_children()
+        presets = catalog.presets()
+        rows = []
+        for pid in picked:
+            preset = presets[pid]
+            if pid in self.env_found:
+                rows.append(Static(Text.assemble((f"{pid}: ", "bold"), f"key from ${self.env_found[pid]}",
+                                                 (f" (key_source = \"env:{self.env_found[pid]}\")", "dim")),
+                                   markup=False))
+            elif not preset.key_required:
+                rows.append(Static(Text.assemble((f"{pid}: ", "bold"), ("no key needed (local server)", "dim")),
+                                   markup=False))
+            else:
+                env_default = preset.key_env[0] if preset.key_env else f"{pid.upper()}_API_KEY"
+                rows.append(Horizontal(
+                    Label(f"{pid} key", classes="form-label"),
+                    Input(placeholder="paste the key (hidden; stored in the keyring at Finish)", password=True,
+                          id=f"key-{pid}", compact=True, classes="key-input"),
+                    classes="form-row"))
+                rows.append(Horizontal(
+                    Label("  or env var", classes="form-label"),
+                    Input(placeholder=f"{env_default} (leave empty to use the keyring)", id=f"env-{pid}",
+                          compact=True, classes="env-input"),
+                    classes="form-row"))
+        form.mount_all(rows)
+        self.query_one("#keys-intro", Static).update(Text(
+            "Keys go to the OS keyring when you press Finish — never into a file. If you keep a key in an "
+            "environment variable instead, name the variable.", style="dim"))
+
+    @work(thread=True, group="wizard-keyring", exit_on_error=False)
+    def check_keyring(self) -> None:
+        try:
+            keys.backend()
+            problem = None
+        except keys.KeyProblem as exc:
+            problem = str(exc)
+        self.app.call_from_thread(self._keyring_checked, problem)
+
+    def _keyring_checked(self, problem: str | None) -> None:
+        self.keyring_problem = problem
+        if problem is None:
+            return
+        intro = Text()
+        intro.append("The keyring cannot be used: ", style="bold yellow")
+        intro.append(self.app.shown(problem), style="yellow")
+        intro.append("\nName the environment variable that holds each key instead (key_source = \"env:VAR\").",
+                     style="dim")
+        self.query_one("#keys-intro", Static).update(intro)
+        presets = catalog.presets()
+        for key_input in self.query(".key-input").results(Input):
+            key_input.disabled = True
+            pid = key_input.id.removeprefix("key-")
+            env_input = self.query_one(f"#env-{pid}", Input)
+            if not env_input.value:
+                preset = presets[pid]
+                env_input.value = preset.key_env[0] if preset.key_env else f"{pid.upper()}_API_KEY"
+        if self.step == "keys":
+            self._show_step()
+
+    def _collect_keys(self) -> list[Choice]:
+        choices = []
+        presets = catalog.presets()
+        for pid in self.picked:
+            preset = presets[pid]
+            choice = Choice(pid, env_var=self.env_found.get(pid), local=preset.local)
+            if choice.env_var is None and preset.key_required:
+                key = self.query_one(f"#key-{pid}", Input).value.strip()
+                env = self.query_one(f"#env-{pid}", Input).value.strip()
+                if env:
+                    if not env.replace("_", "a").isalnum() or env[0].isdigit():
+                        raise ValueError(f"{pid}: {env!r} is not an environment variable name")
+                    choice.env_var = env
+                elif key and self.keyring_problem is None:
+                    choice.key = key
+                elif self.keyring_problem:
+                    raise ValueError(f"{pid}: the keyring cannot be used — name an environment variable")
+            choices.append(choice)
+        return choices
+
+    def providers_in_memory(self) -> dict[str, ProviderConfig]:
+        """The providers as they would be configured (validated, nothing written)."""
+        text = "".join(render_provider(c.pid, c.settings()) + "\n" for c in self.choices)
+        try:
+            return dict(parse(text.encode(), paths.config_file()).providers)
+        except ConfigError:
+            return {c.pid: provider_from_preset(catalog.preset(c.pid)) for c in self.choices}
+
+    # -- step 3: probe
+    @work(exclusive=True, group="wizard-probe", exit_on_error=False)
+    async def probe_choices(self) -> None:
+        from ...probe import probe_all
+        from ..probing import build_targets
+
+        self.results = {}
+        self._show_probe(probing=True)
+        providers = self.providers_in_memory()
+        typed = {c.pid: c.key for c in self.choices if c.key}
+        targets = await asyncio.to_thread(build_targets, list(providers.values()))
+        ready = []
+        for pid, (target, _problem) in targets.items():
+            if pid in typed:  # not stored yet: probe with the typed key
+                target = replace(target, key=typed[pid])
+            ready.append(target)
+        async for result in probe_all(ready):
+            self.results[result.provider] = result
+            self._show_probe(probing=True)
+        self._show_probe(probing=False)
+
+    def _show_probe(self, probing: bool) -> None:
+        shown = self.app.shown
+        text = Text()
+        for choice in self.choices:
+            result = self.results.get(choice.pid)
+            text.append(f"{choice.pid:<16}", style="bold")
+            text.append_text(status_text(result, probing and result is None, shown=shown))
+            text.append("\n")
+            if result is not None and not result.usable:
+                text.append("    " + shown(result.sentence()) + "\n", style="dim")
+        if not probing:
+            usable = sum(1 for r in self.results.values() if r.usable)
+            text.append(f"\n{usable} of {len(self.choices)} working. ", style="bold")
+            text.append("Back to fix a key; Next picks the default model (failing providers can still be chosen).",
+                        style="dim")
+        self.query_one("#probe-text", Static).update(text)
+
+    # -- step 4: model
+    def _fill_models(self) -> None:
+        rows = []
+        for choice in self.choices:
+            result = self.results.get(choice.pid)
+            live = list(result.models) if result is not None and result.models else None
+            preset = catalog.preset(choice.pid)
+            lookup = (lambda m, pid=choice.pid: catalog.model_info(pid, m)) if preset and preset.local else None
+            made = merge(choice.pid, live, catalog.catalog_models(choice.pid), lookup=lookup)
+            usable = result is not None and result.usable
+            rows.extend(made if usable or live is None else made)
+        usable_first = sorted(sort_rows(rows), key=lambda r: not (self.results.get(r.provider)
+                                                                   and self.results[r.provider].usable))
+        self.model_filter = Filter(usable_first)
+        self._apply_model_filter()
+        self._show_roles()
+
+    @on(Input.Changed, "#model-filter")
+    def _apply_model_filter(self) -> None:
+        query = self.query_one("#model-filter", Input).value
+        self.query_one("#model-list", ModelList).set_rows(self.model_filter.matches(query))
+
+    def _show_roles(self) -> None:
+        text = Text()
+        text.append("Enter sets the ", style="dim")
+        text.append(self.role, style="bold")
+        text.append(" model (ctrl+t: default/small).  ", style="dim")
+        text.append("default: ", style="dim")
+        text.append(self.app.shown(self.refs.get("default", "—")), style="bold")
+        text.append("   small (optional): ", style="dim")
+        text.append(self.app.shown(self.refs.get("small", "—")), style="bold")
+        self.query_one("#model-roles", Static).update(text)
+
+    def action_toggle_role(self) -> None:
+        self.role = "small" if self.role == "default" else "default"
+        self._show_roles()
+
+    @on(Input.Submitted, "#model-filter")
+    def _model_submitted(self) -> None:
+        self.query_one("#model-list", ModelList).action_select()
+
+    @on(ModelList.Selected, "#model-list")
+    def _model_chosen(self, event: ModelList.Selected) -> None:
+        self.refs[self.role] = event.row.ref
+        if self.role == "default":
+            self.notify(f"default: {event.row.ref} — Finish writes it (ctrl+t then Enter also sets a small model)",
+                        markup=False, timeout=4)
+        self._show_roles()
+
+    def action_cursor_up(self) -> None:
+        if self.step == "model":
+            self.query_one("#model-list", ModelList).action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.step == "model":
+            self.query_one("#model-list", ModelList).action_cursor_down()
+
+    # -- step 5: write and summarise
+    @work(thread=True, exclusive=True, group="wizard-write", exit_on_error=False)
+    def write_all(self) -> None:
+        try:
+            written = finish(self.choices, self.refs)
+        except WizardFailed as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._finished, written)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#next", Button).disabled = False
+        self.notify(message + "\nNothing was written.", title="Setup not finished", severity="error",
+                    markup=False, timeout=15)
+
+    def _finished(self, written: Written) -> None:
+        self.written = written
+        shown = self.app.shown
+        text = Text()
+        text.append("Written\n", style="bold")
+        text.append(f"  {shown(str(paths.config_file()))}", style="green")
+        text.append(f"  providers: {', '.join(written.providers) or '(already configured)'}\n")
+        if written.roles:
+            text.append(f"  {shown(str(paths.active_file()))}", style="green")
+            text.append("  " + ", ".join(f"{role} = {shown(self.refs[role])}" for role in written.roles) + "\n")
+        for pid, _ in written.keys:
+            text.append(f"  keyring: service llmswitch, user {pid}", style="green")
+            text.append("  (the key itself is in your OS keyring only)\n", style="dim")
+        env_refs = [c for c in self.choices if c.env_var]
+        for choice in env_refs:
+            text.append(f"  {choice.pid}: key read from ${choice.env_var} when needed\n", style="dim")
+        text.append("\nHow other tools use it\n", style="bold")
+        text.append("  llmswitch env", style="bold")
+        text.append("            prints OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL for a shell (eval it)\n")
+        text.append("  llmswitch exec -- CMD", style="bold")
+        text.append("    runs CMD with those variables set\n")
+        text.append("  llmswitch.client()", style="bold")
+        text.append("       in Python: an openai client for the active model\n")
+        text.append("  llmswitch", style="bold")
+        text.append("                the picker, to switch models any time\n")
+        self.query_one("#done-text", Static).update(text)
+        self.query_one("#next", Button).disabled = False
+        self.step = "done"
+        self._show_step()
+
+    # -- buttons
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted, ".key-input, .env-input")
+    def _key_submitted(self) -> None:
+        self.action_next()
