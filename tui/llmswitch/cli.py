@@ -597,6 +597,107 @@ def cmd_config_path(args) -> int:
     return EXIT_OK
 
 
+# --- probe / doctor ---------------------------------------------------------------------------
+
+def probe_targets(config, provider_ids: list[str], timeout: float | None):
+    """ProbeTargets for the named providers (default: configured + active ones), with key problems."""
+    from .selection import SelectionError, read_all
+    from .switch import probe_target
+
+    try:
+        roles = read_all()
+    except SelectionError:
+        roles = {}
+    selected = {sel.provider: sel.model for sel in reversed(list(roles.values()))}
+    ids = provider_ids or list(dict.fromkeys([*config.providers, *selected]))
+    if not ids:
+        raise Fail("no providers configured — add one: llmswitch providers add openrouter (or run: llmswitch setup)",
+                   EXIT_NOT_FOUND)
+    made = []
+    for pid in ids:
+        provider = provider_of(config, pid)
+        if not provider.base_url:
+            raise Fail(f"{pid} has no base_url — run: llmswitch providers add {pid} --base-url URL", EXIT_USAGE)
+        made.append((provider, *probe_target(provider, selected.get(provider.id), timeout or None)))
+    return made
+
+
+def run_probes(targets, deep: bool, progress: bool):
+    """Probe concurrently; on a terminal, print each result to stderr as it arrives."""
+    import asyncio
+
+    from .probe import probe_all
+
+    async def collect():
+        results = {}
+        async for result in probe_all(targets, deep=deep):
+            results[result.provider] = result
+            if progress:
+                mark = "✓" if result.usable else "✗"
+                sys.stderr.write(f"  [{len(results)}/{len(targets)}] {mark} {result.provider}: {result.summary}\n")
+                sys.stderr.flush()
+        return [results[t.provider] for t in targets]
+
+    if progress:
+        sys.stderr.write(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}…\n")
+    return asyncio.run(collect())
+
+
+def remember(results, providers) -> None:
+    from . import state
+
+    for result, provider in zip(results, providers, strict=True):
+        if result.models and result.outcome in ("ok", "keyless", "model_missing"):
+            try:
+                state.remember_models(provider.id, provider.base_url, list(result.models))
+            except OSError:
+                pass  # the cache is a convenience
+
+
+def cmd_probe(args) -> int:
+    from .probe import render_json, render_table
+
+    config = load_config()
+    made = probe_targets(config, args.providers, args.timeout)
+    providers = [p for p, _, _ in made]
+    targets = [t for _, t, _ in made]
+    results = run_probes(targets, args.deep, progress=sys.stderr.isatty() and not args.json)
+    remember(results, providers)
+    if args.json:
+        emit_json(render_json(results))
+    else:
+        out(render_table(results, verbose=args.verbose))
+        for _, target, problem in made:
+            if problem:
+                warn(problem)
+    return EXIT_OK if all(r.usable for r in results) else EXIT_CHECK
+
+
+def cmd_doctor(args) -> int:
+    from . import doctor
+
+    findings = doctor.file_findings()
+    config_found, config, roles = doctor.config_findings()
+    findings += config_found + doctor.keyring_findings() + doctor.environment_findings(roles)
+    results = []
+    if config is not None and (config.providers or roles) and not args.no_probe:
+        made = probe_targets(config, [], args.timeout)
+        results = run_probes([t for _, t, _ in made], False, progress=False)
+        remember(results, [p for p, _, _ in made])
+        for result in results:
+            level = doctor.OK if result.usable else doctor.ERROR
+            message, _, fix = result.sentence().partition(" — ")
+            findings.append(doctor.Finding(level, "probe", message, fix or None))
+    if args.json:
+        emit_json({"ok": not any(f.level == doctor.ERROR for f in findings),
+                   "findings": [f.as_dict() for f in findings]})
+    else:
+        marks = {doctor.OK: "ok  ", doctor.WARN: "warn", doctor.ERROR: "FAIL"}
+        for finding in findings:
+            out(f"{marks[finding.level]}  {finding.area:<11} {finding}")
+    return EXIT_CHECK if any(f.level == doctor.ERROR for f in findings) else EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -685,6 +786,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = cfg_sub.add_parser("path", help="print where llmswitch keeps its files")
     p.set_defaults(func=cmd_config_path)
     p.add_argument("--json", action="store_true")
+
+    p = command("probe", cmd_probe, "check each provider's /models and key, concurrently")
+    p.add_argument("providers", nargs="*", metavar="PROVIDER", help="default: every configured and active provider")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--deep", action="store_true", help="also send a 1-token chat to the selected model (may cost money)")
+    p.add_argument("--timeout", type=float, help="seconds per provider (default: its configured timeout)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show each request sent (redacted)")
+
+    p = command("doctor", cmd_doctor, "check files, keyring, environment and every provider; say how to fix each problem")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--no-probe", action="store_true", help="skip contacting the providers")
 
     p = command("chat", cmd_chat, "chat with the active model in a line REPL (/model switches)")
     p.add_argument("--role", default="default")

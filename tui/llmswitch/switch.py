@@ -148,7 +148,7 @@ def probe_target(provider: ProviderConfig, model: str | None = None, timeout: fl
     try:
         resolution = resolve_for(provider)
         key = resolution.key
-        if resolution.problems and key is None:
+        if resolution.problems and key is None and provider.key_required:
             problem = resolution.problems[0]
     except KeyProblem as exc:
         key, problem = None, str(exc)
