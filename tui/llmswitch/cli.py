@@ -279,7 +279,7 @@ def cmd_key_set(args) -> int:
         where = keys.store(provider.id, secret)
     except keys.KeyProblem as exc:
         raise key_failure(exc) from None
-    out(f"stored the {provider.id} key in the keyring ({where.rsplit('.', 1)[-1]})")
+    out(f"stored the {provider.id} key in the keyring ({where.removeprefix('keyring.backends.')})")
     override = keys.override_var(provider.id)
     if os.environ.get(override):
         warn(f"{override} is set in this shell and wins over the keyring — unset it to use the stored key")

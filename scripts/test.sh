@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite — the README's test command and CI run exactly this.
+#
+# * unit, CLI, app and snapshot tests (pytest, two workers);
+# * the keyring tier against a real Secret Service (gnome-keyring on a private D-Bus),
+#   installed with apt when CI=true; elsewhere skipped with a note saying how to run it;
+# * the integration tier against a real OpenAI-compatible server (scripts/integration-server.sh),
+#   required when CI=true, opt-in elsewhere (LLMSWITCH_INTEGRATION=1).
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci=${CI:-}
+
+missing=()
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
+command -v dbus-send >/dev/null || missing+=(dbus-bin)
+if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null; then
+  echo "test.sh: installing ${missing[*]} for the Secret Service tier"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+workers=()
+python -c "import xdist" 2>/dev/null && workers=(-n 2)
+pytest_args=(-p no:cacheprovider "${workers[@]}" "$@")
+
+if command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null && command -v dbus-send >/dev/null; then
+  [ "$ci" = true ] && export LLMSWITCH_REQUIRE_SECRET_SERVICE=1
+  scripts/with-secret-service.sh python -m pytest "${pytest_args[@]}"
+else
+  if [ "$ci" = true ]; then
+    echo "test.sh: the Secret Service tier is required under CI but gnome-keyring/dbus could not be installed" >&2
+    exit 1
+  fi
+  echo "test.sh: no gnome-keyring/dbus here — the Secret Service tier is skipped (apt-get install gnome-keyring dbus-daemon dbus-bin to run it)"
+  python -m pytest "${pytest_args[@]}"
+fi
+
+if [ "$ci" = true ] || [ -n "${LLMSWITCH_INTEGRATION:-}" ]; then
+  if [ -f scripts/integration-server.sh ]; then
+    [ "$ci" = true ] && export LLMSWITCH_REQUIRE_INTEGRATION=1
+    python -m pytest -p no:cacheprovider -m integration tests/integration
+  fi
+else
+  echo "test.sh: integration tier not run (LLMSWITCH_INTEGRATION=1 bash scripts/test.sh runs it against a real server)"
+fi
