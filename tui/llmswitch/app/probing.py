@@ -57,6 +57,12 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
     mark, style = ("✓", "green") if result.usable else ("✗", "red")
     out.append(f"\n{mark} ", style=style)
     out.append(shown(result.sentence()), style=style)
+    if result.suggested_base_url:
+        out.append("\nfix available: ", style="bold")
+        out.append(f"set base_url to {shown(result.suggested_base_url)} — press {fix_key}")
+    elif str(result.outcome) in AUTH_OUTCOMES:
+        out.append("\nfix: ", style="bold")
+        out.append(f"press {fix_key} to enter a key for {provider.id}")
     out.append("\n")
     out.append("GET ", style="bold")
     out.append(shown(result.url))
@@ -76,12 +82,6 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
         out.append(shown(result.server_message, ))
     if key_problem and not result.usable:
         out.append("\nkey: " + shown(key_problem), style="yellow")
-    if result.suggested_base_url:
-        out.append("\nfix available: ", style="bold")
-        out.append(f"set base_url to {shown(result.suggested_base_url)} — press {fix_key}")
-    elif str(result.outcome) in AUTH_OUTCOMES:
-        out.append("\nfix: ", style="bold")
-        out.append(f"press {fix_key} to enter a key for {provider.id}")
     return out
 
 

@@ -233,7 +233,8 @@ class PickerScreen(Screen):
         self.last_filter_ms = (time.perf_counter() - started) * 1000
         total = len(self.filter.rows)
         not_listed = sum(1 for r in matches[:5000] if r.listing == "not-listed")
-        text = f" {len(matches):,} of {total:,} models" if query else f" {total:,} models"
+        noun = "model" if total == 1 else "models"
+        text = f" {len(matches):,} of {total:,} {noun}" if query else f" {total:,} {noun}"
         if not_listed:
             text += f" · {not_listed} not listed by the server (?)"
         text += " · ★ favourite ↺ recent"

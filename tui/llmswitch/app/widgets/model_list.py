@@ -78,14 +78,24 @@ class ModelList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True)
 
     class Highlighted(Message):
-        def __init__(self, row: ModelRow | None) -> None:
+        def __init__(self, model_list: ModelList, row: ModelRow | None) -> None:
             super().__init__()
+            self.model_list = model_list
             self.row = row
 
+        @property
+        def control(self) -> ModelList:
+            return self.model_list
+
     class Selected(Message):
-        def __init__(self, row: ModelRow) -> None:
+        def __init__(self, model_list: ModelList, row: ModelRow) -> None:
             super().__init__()
+            self.model_list = model_list
             self.row = row
+
+        @property
+        def control(self) -> ModelList:
+            return self.model_list
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -118,7 +128,7 @@ class ModelList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self.refresh()
         self._scroll_cursor_visible()
-        self.post_message(self.Highlighted(self.highlighted))
+        self.post_message(self.Highlighted(self, self.highlighted))
 
     def _scroll_cursor_visible(self) -> None:
         height = self.scrollable_content_region.height or self.size.height
@@ -150,7 +160,7 @@ class ModelList(ScrollView, can_focus=True):
     def action_select(self) -> None:
         row = self.highlighted
         if row is not None:
-            self.post_message(self.Selected(row))
+            self.post_message(self.Selected(self, row))
 
     async def _on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
