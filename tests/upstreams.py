@@ -427,11 +427,11 @@ def lmstudio_like(server: FakeUpstream, models: Sequence[str] = ("qwen2.5-7b-ins
 
 def litellm_like(server: FakeUpstream, master_key: str = FAKE_KEY,
                  models: Sequence[str] = ("gpt-4o-mini", "claude-haiku")) -> FakeUpstream:
-    """LiteLLM proxy without a database: ``x-litellm-*`` headers; a wrong key gets a 400 auth error."""
+    """LiteLLM proxy without a database: a wrong key gets 400 "No connected db." (as LiteLLM 1.106 does)."""
     headers = {"x-litellm-version": "1.50.0", "server": "uvicorn"}
     ok = Reply.json(models_body(models, "openai"), headers=headers)
-    no_db = Reply.json({"error": {"message": "Authentication Error, No connected db.", "type": "auth_error",
-                                  "param": "None", "code": "400"}}, 400, headers)
+    no_db = Reply.json({"error": {"message": "No connected db.", "type": "no_db_connection",
+                                  "param": None, "code": "400"}}, 400, headers)
     missing = Reply.json({"error": {"message": "Authentication Error, No api key passed in.", "type": "auth_error",
                                     "param": "None", "code": "401"}}, 401, headers)
     handler = bearer(master_key, ok, missing=missing, invalid=no_db)

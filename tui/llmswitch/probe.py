@@ -146,6 +146,9 @@ _HOST_NAMES = (
     ("api.x.ai", "xAI"), ("generativelanguage.googleapis.com", "Google Gemini"), ("api.cerebras.ai", "Cerebras"),
     ("api.perplexity.ai", "Perplexity"),
 )
+_LITELLM_CREATED = 1677610602  # LiteLLM's DEFAULT_MODEL_CREATED_AT_TIME, on every entry of its /models
+_LITELLM_ERROR_TYPES = frozenset({"no_db_connection", "auth_error", "budget_exceeded", "key_model_access_denied",
+                                  "team_model_access_denied"})
 _OWNED_BY_NAMES = {"library": "Ollama", "llamacpp": "llama.cpp", "vllm": "vLLM", "organization_owner": "LM Studio"}
 
 
@@ -526,8 +529,13 @@ def fingerprint(headers: Mapping[str, str], data: Any, target: ProbeTarget) -> s
         if isinstance(data, dict) and "has_more" in data and any(
                 isinstance(i, dict) and i.get("type") == "model" for i in items[:50]):
             return "Anthropic"
-    if isinstance(data, dict) and isinstance(data.get("error"), str) and "unexpected endpoint" in data["error"].lower():
+        if items and all(isinstance(i, dict) and i.get("created") == _LITELLM_CREATED for i in items[:50]):
+            return "LiteLLM proxy"
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, str) and "unexpected endpoint" in error.lower():
         return "LM Studio"
+    if isinstance(error, dict) and error.get("type") in _LITELLM_ERROR_TYPES:
+        return "LiteLLM proxy"
     return None
 
 
