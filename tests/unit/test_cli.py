@@ -163,6 +163,7 @@ def run_cli_shell(script: str, bin_dir: str):
 
 def test_env_for_keyless_and_missing_keys(run_cli):
     run_cli("use", "ollama/llama3")
+    assert run_cli("key", "get", "ollama").stdout == "llmswitch-keyless\n"
     assert "OPENAI_API_KEY=llmswitch-keyless" in run_cli("env").stdout
     run_cli("use", "groq/llama-3.1-8b-instant")
     done = run_cli("env")

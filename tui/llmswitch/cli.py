@@ -298,13 +298,11 @@ def cmd_key_get(args) -> int:
         resolution = keys.resolve_for(provider)
     except keys.KeyProblem as exc:
         raise key_failure(exc) from None
-    if resolution.key is None:
-        try:
-            resolution.require()
-        except keys.KeyProblem as exc:
-            raise key_failure(exc) from None
-        raise Fail(f"{provider.id} needs no key and none is stored — nothing to print", EXIT_NOT_FOUND)
-    sys.stdout.write(resolution.key + "\n")
+    try:
+        key = resolution.require() or keys.KEYLESS_PLACEHOLDER  # keyless: the documented placeholder
+    except keys.KeyProblem as exc:
+        raise key_failure(exc) from None
+    sys.stdout.write(key + "\n")
     return EXIT_OK
 
 
