@@ -139,7 +139,7 @@ class ProviderScreen(Screen[bool]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save & probe", id="provider.save", tooltip="Write config.toml, store the key, probe"),
         Binding("ctrl+r", "probe", "Probe", id="provider.probe", tooltip="Probe the saved settings again"),
-        Binding("ctrl+d", "remove", "Remove", id="provider.remove", tooltip="Remove this provider (asks first)"),
+        Binding("f8", "remove", "Remove", id="provider.remove", tooltip="Remove this provider (asks first)"),
         Binding("escape", "close", "Back", id="provider.close", tooltip="Back to the picker"),
     ]
 
@@ -349,14 +349,14 @@ class ProviderScreen(Screen[bool]):
         def answered(answer) -> None:
             ok, delete_key = answer
             if ok:
-                self.remove(pid, delete_key)
+                self.remove_provider_worker(pid, delete_key)
 
         self.app.push_screen(ConfirmScreen(question, yes="Remove", no="Keep",
                                            checkbox="also delete its key from the keyring",
                                            checked=self.provider.key_source == "keyring"), answered)
 
     @work(thread=True, group="save", exit_on_error=False)
-    def remove(self, pid: str, delete_key: bool) -> None:
+    def remove_provider_worker(self, pid: str, delete_key: bool) -> None:
         call = self.app.call_from_thread
         try:
             remove_provider(pid)

@@ -23,7 +23,7 @@ from textual.widgets.selection_list import Selection
 
 from ... import catalog, keys, paths
 from ...config import ConfigError, ProviderConfig, parse, provider_from_preset, render_provider
-from ..probing import status_text
+from ..probing import AUTH_OUTCOMES, status_text
 from ..rows import Filter, merge, sort_rows
 from ..widgets.model_list import ModelHeader, ModelList
 
@@ -363,7 +363,7 @@ class SetupWizard(Screen[bool]):
                 rows.append(Static(Text.assemble((f"{pid}: ", "bold"), f"key from ${self.env_found[pid]}",
                                                  (f" (key_source = \"env:{self.env_found[pid]}\")", "dim")),
                                    markup=False))
-            elif not preset.key_required:
+            elif not self._asks_for_key(pid):
                 rows.append(Static(Text.assemble((f"{pid}: ", "bold"), ("no key needed (local server)", "dim")),
                                    markup=False))
             else:
@@ -382,6 +382,11 @@ class SetupWizard(Screen[bool]):
         self.query_one("#keys-intro", Static).update(Text(
             "Keys go to the OS keyring when you press Finish — never into a file. If you keep a key in an "
             "environment variable instead, name the variable.", style="dim"))
+
+    def _asks_for_key(self, pid: str) -> bool:
+        """Hosted providers need a key; a local server only when it answered that it wants one."""
+        found = self.local_found.get(pid)
+        return catalog.presets()[pid].key_required or (found is not None and str(found.outcome) in AUTH_OUTCOMES)
 
     @work(thread=True, group="wizard-keyring", exit_on_error=False)
     def check_keyring(self) -> None:
@@ -419,7 +424,7 @@ class SetupWizard(Screen[bool]):
         for pid in self.picked:
             preset = presets[pid]
             choice = Choice(pid, env_var=self.env_found.get(pid), local=preset.local)
-            if choice.env_var is None and preset.key_required:
+            if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
                 if env:

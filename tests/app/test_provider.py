@@ -1,0 +1,139 @@
+"""Pilot tests for the provider editor: key entry, add, remove, keyring problems."""
+
+from __future__ import annotations
+
+import tomllib
+
+from conftest import probes_done, wait_for
+from test_picker import screen_text
+from upstreams import FAKE_KEY
+
+import scenes
+from llmswitch import keys, paths
+from llmswitch.app.screens.confirm import ConfirmScreen
+from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
+from textual.widgets import Input
+
+
+def config_providers() -> dict:
+    try:
+        return tomllib.loads(paths.config_file().read_text()).get("providers", {})
+    except FileNotFoundError:
+        return {}
+
+
+async def open_editor(pilot, pid: str) -> ProviderScreen:
+    app = pilot.app
+    assert await wait_for(pilot, lambda: probes_done(app))
+    app.picker.query_one("#providers").highlighted = list(app.picker.providers).index(pid) + 1
+    await pilot.pause(0.05)
+    await pilot.press("f2")
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
+    await pilot.pause(0.1)
+    return app.screen
+
+
+async def test_key_entry_stores_in_keyring_and_never_shows_it(upstream, isolated, make_app):
+    scenes.single(upstream, key=None)
+    app = make_app(display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: probes_done(app))
+        assert str(app.picker.results["acme"].outcome) == "auth_missing"
+        editor = await open_editor(pilot, "acme")
+        key_input = editor.query_one("#f-key", Input)
+        assert key_input.password
+        key_input.focus()
+        await pilot.press(*FAKE_KEY)
+        assert FAKE_KEY not in screen_text(app)  # masked while typed
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: keys.fetch("acme") == FAKE_KEY)
+        assert await wait_for(pilot, lambda: editor.result is not None and editor.result.usable)
+        assert key_input.value == ""  # not kept in the form
+        text = screen_text(app)
+        assert FAKE_KEY not in text
+        assert "2 models" in text and "key stored in the keyring" in text
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: app.picker.results.get("acme") is not None
+                              and app.picker.results["acme"].usable)
+
+
+async def test_keyring_problem_shows_the_honest_message(upstream, isolated, make_app):
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    scenes.single(upstream, key=None)
+    keyring.set_keyring(FailKeyring())
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "acme")
+        editor.query_one("#f-key", Input).value = "sk-test-not-a-real-key"
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: "was not stored" in screen_text(app))
+        text = screen_text(app)
+        assert "no OS keyring is available" in text and 'env:VAR' in text
+        assert "sk-test-not-a-real-key" not in text
+
+
+async def test_add_custom_provider_then_probe(upstream, isolated, make_app):
+    from upstreams import ollama_like
+
+    scenes.single(upstream)
+    server = ollama_like(upstream())
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: probes_done(app))
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
+        await pilot.press("enter")  # "Custom URL" is first
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
+        editor = app.screen
+        editor.query_one("#f-id", Input).value = "homebox"
+        editor.query_one("#f-base-url", Input).value = server.url + "/v1/"
+        editor.query_one("#f-key-source").value = "none"
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: "homebox" in config_providers())
+        assert config_providers()["homebox"] == {"base_url": server.url + "/v1", "key_source": "none"}
+        assert await wait_for(pilot, lambda: editor.result is not None and editor.result.usable)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: "homebox" in app.picker.providers)
+
+
+async def test_add_from_preset_search(isolated, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
+        await pilot.press(*"openrouter")
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
+        assert app.screen.provider.id == "openrouter"
+        assert app.screen.query_one("#f-base-url", Input).value == "https://openrouter.ai/api/v1"
+        await pilot.press("escape")
+        assert not paths.config_file().exists()  # nothing saved
+
+
+async def test_bad_base_url_is_refused_with_the_reason(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "ollama")
+        editor.query_one("#f-base-url", Input).value = "ftp://nowhere"
+        before = paths.config_file().read_text()
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "must start with http" in screen_text(app)
+        assert paths.config_file().read_text() == before
+
+
+async def test_remove_asks_and_deletes_the_key(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_editor(pilot, "openai")
+        await pilot.press("f8")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "also delete its key" in screen_text(app)
+        await pilot.press("y")
+        assert await wait_for(pilot, lambda: "openai" not in config_providers())
+        assert keys.fetch("openai") is None
+        assert "openrouter" in config_providers()
+        assert await wait_for(pilot, lambda: "openai" not in app.picker.providers
+                              or not app.picker.providers["openai"].configured)
