@@ -182,6 +182,11 @@ def _selection(role: str, table: Any, path: Path) -> ActiveSelection:
         raise bad("headers is not a table of strings")
     if not isinstance(key_env, list) or not all(isinstance(v, str) for v in key_env):
         raise bad("key_env is not a list of strings")
+    for optional in ("keyring_service", "keyring_username", "key_command", "api_version", "api_kind"):
+        if optional in table and not isinstance(table[optional], str):
+            raise bad(f"{optional} is not a string")
+    if not isinstance(table.get("key_required", True), bool):
+        raise bad("key_required is not true or false")
     updated = table.get("updated")
     return ActiveSelection(
         role=role,
@@ -194,7 +199,7 @@ def _selection(role: str, table: Any, path: Path) -> ActiveSelection:
         keyring_username=table.get("keyring_username"),
         key_env=tuple(key_env),
         key_command=table.get("key_command"),
-        key_required=bool(table.get("key_required", True)),
+        key_required=table.get("key_required", True),
         headers=dict(headers),
         api_version=table.get("api_version"),
         updated=updated if isinstance(updated, datetime) else None,
