@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import email.utils
+import functools
 import ipaddress
 import json
 import re
@@ -576,9 +577,19 @@ def new_client(concurrency: int = 32) -> httpx.AsyncClient:
     """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency``."""
     return httpx.AsyncClient(
         follow_redirects=False,
+        verify=_ssl_context(),
         limits=httpx.Limits(max_connections=max(concurrency, 10), max_keepalive_connections=max(concurrency, 10)),
         headers={"user-agent": USER_AGENT},
     )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once.
+
+    Loading the CA bundle costs 100–300 ms; a re-probe should not pay it again.
+    """
+    return httpx.create_ssl_context()
 
 
 async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:

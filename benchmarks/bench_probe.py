@@ -1,0 +1,140 @@
+"""Probe concurrency benchmark: many endpoints cost about as much as one.
+
+Scenario ``concurrent-20``: 20 local servers that each answer after 200 ms.
+Probing all of them is timed against probing one, in the same run,
+alternating, median of several rounds; the ratio should be ≤ 1.25.
+
+Scenario ``one-hung-of-20``: the same, but one server never answers and has a
+2 s timeout. The whole run should take about that timeout (≤ 1.25×), and the
+19 others should be reported on time (each within 1.5× of the single probe).
+
+    python benchmarks/bench_probe.py          # prints one line per scenario, exits 0
+
+``run() -> list[dict]`` returns the same facts for a collecting script.
+Reports; it does not assert. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tui")]
+
+from upstreams import FakeUpstream, Reply, models_body  # noqa: E402
+
+from llmswitch.probe import ProbeTarget, probe_all  # noqa: E402
+
+SERVERS = 20
+DELAY = 0.2
+HANG_TIMEOUT = 2.0
+ROUNDS = 5
+
+
+def _serve(n: int, hung: int | None, conn) -> None:
+    """Child process: start the servers, send their URLs, serve until told to stop."""
+    servers = []
+    for i in range(n):
+        server = FakeUpstream().start()
+        reply = Reply(hang=True) if i == hung else Reply.json(models_body([f"model-{i}"]), delay=DELAY)
+        server.get("/v1/models", reply)
+        servers.append(server)
+    conn.send([s.url for s in servers])
+    conn.recv()
+    for server in servers:
+        server.stop()
+
+
+class _Servers:
+    """``n`` fake servers in a child process, so their threads do not share our GIL (real servers never do)."""
+
+    def __init__(self, n: int, hung: int | None = None) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(n, hung, child), daemon=True)
+        self._process.start()
+        self.urls: list[str] = self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def __enter__(self) -> _Servers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _targets(urls: list[str], hung: int | None = None) -> list[ProbeTarget]:
+    return [ProbeTarget(f"server{i:02d}", url + "/v1", key_required=False,
+                        timeout=HANG_TIMEOUT if i == hung else 10.0) for i, url in enumerate(urls)]
+
+
+async def _timed(targets: list[ProbeTarget]) -> tuple[float, list[tuple[str, str, float]]]:
+    started = time.perf_counter()
+    finished = []
+    async for result in probe_all(targets):
+        finished.append((result.provider, str(result.outcome), time.perf_counter() - started))
+    return time.perf_counter() - started, finished
+
+
+def _concurrent() -> dict:
+    with _Servers(SERVERS) as servers:
+        targets = _targets(servers.urls)
+        asyncio.run(_timed(targets))  # warm-up: imports, TLS context, first connections
+        singles, alls = [], []
+        for _ in range(ROUNDS):
+            singles.append(asyncio.run(_timed(targets[:1]))[0])
+            alls.append(asyncio.run(_timed(targets))[0])
+    single, together = statistics.median(singles), statistics.median(alls)
+    ratio = together / single
+    return {"name": f"concurrent-{SERVERS}", "target": "<= 1.25x one request", "measured": f"{ratio:.2f}x",
+            "ratio": ratio, "passed": ratio <= 1.25,
+            "details": {"single_ms": round(single * 1000, 1), "all_ms": round(together * 1000, 1),
+                        "rounds": ROUNDS}}
+
+
+def _one_hung() -> dict:
+    hung = 7
+    name = f"server{hung:02d}"
+    with _Servers(SERVERS, hung=hung) as servers:
+        targets = _targets(servers.urls, hung=hung)
+        single = statistics.median(asyncio.run(_timed(targets[:1]))[0] for _ in range(3))
+        total, finished = asyncio.run(_timed(targets))
+    others = [at for who, _, at in finished if who != name]
+    hung_outcome = next(outcome for who, outcome, _ in finished if who == name)
+    ratio = total / HANG_TIMEOUT
+    on_time = max(others) <= single * 1.5
+    return {"name": f"one-hung-of-{SERVERS}", "target": f"<= 1.25x its {HANG_TIMEOUT:g} s timeout, others on time",
+            "measured": f"{ratio:.2f}x ({total:.2f} s), others by {max(others) * 1000:.0f} ms",
+            "ratio": ratio, "passed": ratio <= 1.25 and on_time and hung_outcome == "timeout",
+            "details": {"single_ms": round(single * 1000, 1), "hung_outcome": hung_outcome,
+                        "finished": [(who, outcome, round(at * 1000, 1)) for who, outcome, at in finished]}}
+
+
+def run() -> list[dict]:
+    """Both scenarios; each dict has name, target, measured, ratio, passed, details."""
+    return [_concurrent(), _one_hung()]
+
+
+def main() -> int:
+    results = run()
+    for r in results:
+        if r["name"].startswith("one-hung"):
+            for name, outcome, at_ms in r["details"]["finished"]:
+                print(f"    {name}  {outcome:<8}  finished at {at_ms:7.1f} ms")
+        print(f"{r['name']}  {r['target']}  {r['measured']}  {'PASS' if r['passed'] else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
