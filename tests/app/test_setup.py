@@ -1,0 +1,159 @@
+"""Pilot tests for the first-run wizard: happy path, escape at every step, keyring unusable."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+
+import pytest
+from conftest import wait_for
+from test_picker import screen_text
+from upstreams import FAKE_KEY, free_port, litellm_like, ollama_like
+
+from llmswitch import keys, paths, selection
+from llmswitch.app.screens.setup import SetupWizard
+from llmswitch.app.widgets.model_list import ModelList
+from textual.widgets import SelectionList
+
+
+@pytest.fixture
+def local_servers(upstream, monkeypatch):
+    """Ollama and a LiteLLM proxy (master key) answering; the other local ports refuse."""
+    ollama = ollama_like(upstream())
+    litellm = litellm_like(upstream())
+    monkeypatch.setenv("OLLAMA_BASE_URL", ollama.url + "/v1")
+    monkeypatch.setenv("LITELLM_PROXY_URL", litellm.url + "/v1")
+    for name in ("VLLM_BASE_URL", "LMSTUDIO_BASE_URL", "LLAMACPP_BASE_URL"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-test-not-a-real-key-env")
+    return {"ollama": ollama, "litellm": litellm}
+
+
+def nothing_written() -> bool:
+    keyring_file = os.environ["LLMSWITCH_TEST_KEYRING_FILE"]
+    stored = json.loads(open(keyring_file).read()) if os.path.exists(keyring_file) else {}
+    return not paths.config_file().exists() and not paths.active_file().exists() and not stored
+
+
+async def detected(pilot) -> SetupWizard:
+    app = pilot.app
+    assert await wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
+    wizard = app.screen
+    assert await wait_for(pilot, lambda: not wizard.detecting)
+    await pilot.pause(0.05)
+    return wizard
+
+
+async def test_wizard_happy_path_writes_everything_at_the_end(local_servers, make_app):
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        text = screen_text(app)
+        assert "$OPENROUTER_API_KEY" in text and "Ollama" in text and "LiteLLM" in text
+        assert "nothing at" in text  # vLLM & co are not running
+        await pilot.press("ctrl+n")
+        choose = wizard.query_one("#choose-list", SelectionList)
+        assert set(choose.selected) == {"openrouter", "ollama", "litellm"}
+        choose.deselect("openrouter")  # no network in tests: keep it local
+        await pilot.press("ctrl+n")
+        assert wizard.step == "keys"
+        await pilot.pause(0.1)
+        assert "litellm key" in screen_text(app)
+        wizard.query_one("#key-litellm").focus()
+        await pilot.press(*FAKE_KEY)
+        assert FAKE_KEY not in screen_text(app)
+        await pilot.press("ctrl+n")
+        assert wizard.step == "probe"
+        assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+        assert all(r.usable for r in wizard.results.values())
+        assert nothing_written()
+        await pilot.press("ctrl+n")
+        assert wizard.step == "model"
+        await pilot.press(*"llama3.2")
+        await pilot.press("enter")
+        assert wizard.refs["default"] == "ollama/llama3.2:latest"
+        await pilot.press("ctrl+t")
+        wizard.query_one("#model-filter").value = ""
+        await pilot.press(*"litellm/gpt")
+        assert wizard.query_one("#model-list", ModelList).highlighted.ref == "litellm/gpt-4o-mini"
+        await pilot.press("enter")
+        assert wizard.refs["small"] == "litellm/gpt-4o-mini"
+        assert nothing_written()
+        await pilot.press("ctrl+n")  # Finish
+        assert await wait_for(pilot, lambda: wizard.step == "done")
+        text = screen_text(app)
+        assert "llmswitch env" in text and "llmswitch exec" in text and "llmswitch.client()" in text
+        assert FAKE_KEY not in text
+        providers = tomllib.loads(paths.config_file().read_text())["providers"]
+        assert set(providers) == {"ollama", "litellm"}
+        assert keys.fetch("litellm") == FAKE_KEY
+        assert selection.read("default").ref == "ollama/llama3.2:latest"
+        assert selection.read("small").ref == "litellm/gpt-4o-mini"
+        await pilot.press("ctrl+n")  # Close
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, SetupWizard))
+        assert await wait_for(pilot, lambda: set(app.picker.providers) == {"ollama", "litellm"})
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 3, 4])
+async def test_escape_at_any_step_writes_nothing(local_servers, make_app, steps):
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        for _ in range(steps):
+            if wizard.step == "choose":
+                wizard.query_one("#choose-list", SelectionList).deselect("openrouter")
+            if wizard.step == "keys":
+                wizard.query_one("#key-litellm").value = FAKE_KEY
+            if wizard.step == "probe":
+                assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.05)
+        if wizard.step == "model":
+            await pilot.press("enter")  # a default chosen, but not finished
+        assert wizard.step == ("detect", "choose", "keys", "probe", "model")[steps]
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, SetupWizard))
+        await pilot.pause(0.1)
+        assert nothing_written()
+
+
+async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app, monkeypatch):
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n")
+        wizard.query_one("#choose-list", SelectionList).deselect("openrouter")
+        wizard.query_one("#choose-list", SelectionList).deselect("ollama")
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: wizard.keyring_problem is not None)
+        await pilot.pause(0.05)
+        assert "keyring cannot be used" in screen_text(app)
+        assert wizard.query_one("#key-litellm").disabled
+        assert wizard.query_one("#env-litellm").value == "LITELLM_API_KEY"
+        monkeypatch.setenv("LITELLM_API_KEY", FAKE_KEY)
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: len(wizard.results) == 1)
+        assert wizard.results["litellm"].usable
+        await pilot.press("ctrl+n")
+        await pilot.press("enter")
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: wizard.step == "done")
+        providers = tomllib.loads(paths.config_file().read_text())["providers"]
+        assert providers == {"litellm": {"key_source": "env:LITELLM_API_KEY"}}
+
+
+async def test_app_opens_the_wizard_when_there_is_no_config(isolated, local_servers):
+    from llmswitch.app.app import LLMSwitchApp
+    from llmswitch.config import load
+
+    config = load()
+    assert not config.exists
+    app = LLMSwitchApp(setup=not config.exists, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await detected(pilot)
+        assert "1/5" in screen_text(app)
