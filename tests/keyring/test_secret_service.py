@@ -22,8 +22,9 @@ def secret_service(monkeypatch):
         if os.environ.get("LLMSWITCH_REQUIRE_SECRET_SERVICE"):
             pytest.fail("the Secret Service tier is required here but did not start — " + message)
         pytest.skip(message)
-    import keyring
     from keyring.backends import SecretService
+
+    import keyring
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
     backend = SecretService.Keyring()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 
-import keyring
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
 from keyring.backends.chainer import ChainerBackend
 from keyring.errors import InitError, KeyringLocked
 from keyrings.alt.file import PlaintextKeyring
+from testkeyring import MemoryKeyring
 
+import keyring
 from llmswitch import keys
 from llmswitch.keys import KeyringUnavailable, MissingKey
-from testkeyring import MemoryKeyring
 
 FAKE = "sk-test-not-a-real-key-0001"
 

@@ -423,7 +423,7 @@ def cmd_providers_rm(args) -> int:
             removed = keys.delete(args.id)
         except keys.KeyProblem as exc:
             raise key_failure(exc) from None
-        out(f"removed its key from the keyring" if removed else "no key was stored for it")
+        out("removed its key from the keyring" if removed else "no key was stored for it")
     else:
         out(f"its key (if any) stays in the keyring — remove it with: llmswitch key rm {args.id}")
     from .selection import SelectionError, read_all
@@ -527,7 +527,7 @@ def cmd_list(args) -> int:
         rows.append({**provider_dict(provider), "probed_models": live,
                      "catalog_models": len(catalog.catalog_models(provider.preset or provider.id)),
                      "active": provider.id in active})
-    for pid, sel in active.items():
+    for pid in active:
         if pid not in config.providers:
             provider = provider_of(config, pid)
             rows.append({**provider_dict(provider), "probed_models": state.known_models(pid, provider.base_url),
@@ -665,7 +665,7 @@ def cmd_probe(args) -> int:
         emit_json(render_json(results))
     else:
         out(render_table(results, verbose=args.verbose))
-        for _, target, problem in made:
+        for _, _, problem in made:
             if problem:
                 warn(problem)
     return EXIT_OK if all(r.usable for r in results) else EXIT_CHECK

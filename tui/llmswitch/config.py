@@ -206,7 +206,7 @@ def normalize_base_url(url: str) -> str:
     if not parts.hostname:
         raise ValueError("base_url has no host")
     try:
-        parts.port
+        _ = parts.port  # urlsplit checks the port only when asked
     except ValueError:
         raise ValueError("base_url has an invalid port") from None
     if parts.fragment:
@@ -339,7 +339,7 @@ class _Validator:
                      "remove this line and run: llmswitch use PROVIDER/MODEL")
         elif lowered in PROVIDER_FIELDS or lowered in SECRET_FIELD_NAMES or lowered == "api_base":
             self.add((name,), "provider setting at the top level",
-                     f"move it under a [providers.ID] table (e.g. [providers.openrouter])")
+                     "move it under a [providers.ID] table (e.g. [providers.openrouter])")
         elif isinstance(value, dict) and (self._looks_like_provider(name, value)):
             self.add((name,), f"[{name}] looks like a provider", f"rename the table to [providers.{name}]")
         else:

@@ -71,8 +71,9 @@ _PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.Windo
 
 def backend():
     """The keyring backend llmswitch will use; raises KeyringUnavailable."""
-    import keyring
     from keyring.backends.chainer import ChainerBackend
+
+    import keyring
 
     chosen = keyring.get_keyring()
     candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]

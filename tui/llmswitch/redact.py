@@ -50,6 +50,11 @@ def scrub(text: str, secret: str | None) -> str:
     return text
 
 
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def terminal_safe(text: str, limit: int | None = None) -> str:
     """Neutralise control/escape characters (ANSI, bidi overrides) from untrusted text.
 
@@ -57,7 +62,7 @@ def terminal_safe(text: str, limit: int | None = None) -> str:
     so nothing a server sends can move the cursor, recolour or hide text.
     """
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else "\\u%04x" % ord(m.group()), text)
+    text = _CONTROL.sub(_escape, text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import paths
@@ -25,7 +25,7 @@ def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[s
     from .files import atomic_write
 
     document = {"provider": provider_id, "base_url": base_url, "models": list(models),
-                "fetched": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+                "fetched": datetime.now(UTC).replace(microsecond=0).isoformat()}
     atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
 
 

@@ -12,7 +12,14 @@ import difflib
 from dataclasses import dataclass
 
 from . import catalog, selection, state
-from .config import Config, ProviderConfig, UnknownProvider, check_model_id, plain_http_warning, unknown_provider_message
+from .config import (
+    Config,
+    ProviderConfig,
+    UnknownProvider,
+    check_model_id,
+    plain_http_warning,
+    unknown_provider_message,
+)
 from .selection import ActiveSelection
 
 EXIT_USAGE, EXIT_NOT_FOUND = 2, 3
