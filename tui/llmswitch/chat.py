@@ -1,0 +1,381 @@
+"""``llmswitch chat``: a line REPL that streams answers from the selected model.
+
+It is the reference user of :mod:`llmswitch.repl`: ``/model`` and ``/models``
+go to a :class:`~llmswitch.repl.ModelSwitcher`; between turns the switcher
+polls active.toml, so a switch made in the picker or another terminal is used
+by the next request (a session choice made with ``/model`` wins until
+``/model --reset``).
+
+Output: answers go to stdout; notes (which model answered, warnings, file
+changes) go to stderr, so ``echo hi | llmswitch chat > answer.txt`` keeps only
+the answer. Exit codes: 0 ok, 1 a request failed (non-interactive), 2 an
+invalid file, 3 no selection, 4 key problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from typing import Any, TextIO
+
+from .repl import COMMANDS, ModelSwitcher, explain_error, same_model
+from .selection import ActiveSelection, NoSelection, SelectionError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_KEY = 0, 1, 2, 3, 4
+CHAT_COMMANDS = (*COMMANDS, "/role", "/clear", "/help", "/exit", "/quit")
+HISTORY_LENGTH = 1000
+# What a server may put in an answer that must not reach the terminal: C0/C1 controls
+# (escape sequences, carriage returns) and bidi overrides. Newlines and tabs stay.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+HELP = """\
+commands:
+  /model                 show the model in use and where it comes from (the picker, in a terminal)
+  /model QUERY           switch this session to the one model matching QUERY (else a numbered list)
+  /model PROVIDER/MODEL  switch to exactly that (a dead server is refused; --force switches anyway)
+  /model N               pick from the last numbered list
+  /model --save [...]    also make it the default for every tool (writes active.toml)
+  /model --reset         drop this session's choice and follow active.toml again
+  /models [QUERY]        list models with context size and price (your providers first)
+  /role [ROLE]           show or change the role this chat uses (default, small, …)
+  /clear                 forget the conversation
+  /help                  this text
+  /exit                  quit (or Ctrl-D); Ctrl-C stops an answer"""
+
+
+def clean(text: str) -> str:
+    """Answer text safe for a terminal: line breaks kept, escape sequences neutralised."""
+    text = text.replace("\r\n", "\n")
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class ChatSession:
+    """The conversation, the client for the current selection, and the turn loop."""
+
+    def __init__(self, switcher: ModelSwitcher, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+                 interactive: bool = False) -> None:
+        self.switcher = switcher
+        self.out, self.err = out, err
+        self.interactive = interactive
+        self.messages: list[dict[str, str]] = []
+        self.failures = 0
+        self.last_code = EXIT_OK
+        self._client: Any = None
+        self._client_for: tuple | None = None
+        self._key: str | None = None
+        self._announce = True
+        self._warned: set[tuple[str, str]] = set()
+        self._last_ref: str | None = None
+        self._dim = interactive and err.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+    # -- output
+    def note(self, text: str) -> None:
+        self.out.flush()
+        for line in text.splitlines() or [""]:
+            self.err.write(f"\x1b[2m{line}\x1b[0m\n" if self._dim else line + "\n")
+        self.err.flush()
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def poll(self) -> None:
+        for note in self.switcher.poll():
+            self.note(note)
+        try:
+            ref = self.switcher.selection().ref
+        except SelectionError:
+            return
+        if ref != self._last_ref:
+            self._announce = True
+            self._last_ref = ref
+
+    # -- commands
+    def command(self, line: str) -> bool:
+        """Run a slash command; False means: leave the REPL."""
+        word = line.split(maxsplit=1)[0]
+        if word in ("/exit", "/quit"):
+            return False
+        if word == "/help":
+            self.say(HELP)
+        elif word == "/clear":
+            n = len(self.messages)
+            self.messages.clear()
+            self.say(f"conversation cleared ({n} messages forgotten)" if n else "conversation was already empty")
+        elif word == "/role":
+            self.role(line.split()[1:])
+        else:
+            reply = self.switcher.handle(line)
+            if reply is None:
+                known = " ".join(CHAT_COMMANDS[:-1])
+                self.note(f"unknown command {word} — commands: {known} (/help explains them)")
+                return True
+            self.say(reply.text)
+            for warning in reply.warnings:
+                self.note(f"warning: {warning}")
+            if reply.selection is not None:
+                self._announce = True
+                threading.Thread(target=self.switcher.warm, daemon=True).start()
+            if not reply.ok and not self.interactive:
+                self.failures += 1
+                self.last_code = EXIT_FAILED
+        return True
+
+    def role(self, args: list[str]) -> None:
+        if not args:
+            self.say(f"role {self.switcher.role}: {self.switcher.describe()}")
+            others = [r for r in self.switcher._roles() if r != self.switcher.role]
+            if others:
+                self.say(f"other roles: {', '.join(others)} — /role NAME switches")
+            return
+        from .selection import check_role
+
+        name = args[0]
+        try:
+            check_role(name)
+            self.switcher.selection(name)
+        except NoSelection as exc:
+            self.note(f"{exc} (or for this session: /model --role {name} PROVIDER/MODEL); still role "
+                      f"{self.switcher.role}")
+            return
+        except SelectionError as exc:
+            self.note(str(exc))
+            return
+        self.switcher.role = name
+        self._announce = True
+        self.say(f"now using role {name}: {self.switcher.describe()}")
+
+    # -- a turn
+    def client(self, sel: ActiveSelection):
+        """An ``openai`` client for ``sel``, reused while the selection's endpoint and key stay the same."""
+        from .api import client_kwargs
+
+        kwargs = client_kwargs(sel)  # raises KeyProblem (MissingKey …) with the fix
+        identity = (sel.base_url, sel.api_kind, sel.api_version, kwargs["api_key"],
+                    tuple(sorted(kwargs.get("default_headers", {}).items())))
+        if self._client is None or identity != self._client_for:
+            import openai
+
+            options: dict[str, Any] = {"max_retries": 1, "timeout": openai.Timeout(300.0, connect=10.0)}
+            if sel.api_kind == "azure":
+                self._client = openai.AzureOpenAI(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version,
+                                                  **kwargs, **options)
+            else:
+                self._client = openai.OpenAI(**kwargs, **options)
+            self._client_for = identity
+            self._key = kwargs["api_key"]
+        return self._client
+
+    def ask(self, text: str) -> bool:
+        """Send one user message and stream the answer; False when it failed."""
+        from .keys import KeyProblem
+
+        self.poll()
+        try:
+            sel = self.switcher.selection()
+        except NoSelection as exc:
+            return self._fail(str(exc), EXIT_NOT_FOUND)
+        except SelectionError as exc:
+            return self._fail(str(exc), EXIT_USAGE)
+        try:
+            client = self.client(sel)
+        except KeyProblem as exc:
+            return self._fail(str(exc), EXIT_KEY)
+        import httpx
+        import openai
+
+        self.messages.append({"role": "user", "content": text})
+        parts: list[str] = []
+        stream = None
+        interrupted = False
+        try:
+            stream = client.chat.completions.create(model=sel.model, messages=self.messages, stream=True)
+            reported = None
+            for chunk in stream:
+                if reported is None and getattr(chunk, "model", None):
+                    reported = chunk.model
+                    self._header(sel, reported)
+                for choice in chunk.choices or ():
+                    piece = getattr(choice.delta, "content", None) if choice.delta else None
+                    if piece:
+                        parts.append(piece)
+                        self.out.write(clean(piece))
+                        self.out.flush()
+        except KeyboardInterrupt:
+            interrupted = True
+        except (openai.APIError, httpx.HTTPError) as exc:
+            if parts:
+                self.out.write("\n")
+            self.messages.pop()
+            return self._fail(explain_error(exc, sel, self._key), EXIT_FAILED)
+        finally:
+            if stream is not None:
+                try:
+                    stream.close()
+                except Exception:  # noqa: BLE001 - closing a broken stream must not hide the answer
+                    pass
+        if parts and not parts[-1].endswith("\n"):
+            self.out.write("\n")
+        self.out.flush()
+        if interrupted:
+            self.note("[stopped]")
+            if not parts:
+                self.messages.pop()
+                return True
+        self.messages.append({"role": "assistant", "content": "".join(parts)})
+        return True
+
+    def _header(self, sel: ActiveSelection, reported: str) -> None:
+        from .redact import terminal_safe
+
+        shown = terminal_safe(reported, 120)
+        if self._announce:
+            self._announce = False
+            where = "this session" if self.switcher.source() == "session" else "active.toml"
+            self.note(f"[{sel.ref} · server reports {shown} · {where}]")
+        if not same_model(sel.model, reported) and (sel.model, reported) not in self._warned:
+            self._warned.add((sel.model, reported))
+            self.note(f"warning: asked {sel.provider} for {sel.model} but it answered as {shown} — "
+                      f"the server may have substituted another model")
+
+    def _fail(self, message: str, code: int) -> bool:
+        self.note(message if self.interactive else f"llmswitch: {message}")
+        self.failures += 1
+        self.last_code = code
+        return False
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+def _history_path():
+    from . import paths
+
+    return paths.state_dir() / "chat_history"
+
+
+def _setup_readline(switcher: ModelSwitcher):
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return None
+    readline.set_completer(switcher.readline_completer)
+    readline.set_completer_delims(" \t\n")
+    if "libedit" in (readline.__doc__ or ""):  # pragma: no cover - macOS system Python
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    readline.set_history_length(HISTORY_LENGTH)
+    path = _history_path()
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    return readline
+
+
+def _save_history(readline) -> None:
+    if readline is None:
+        return
+    from .files import ensure_private_dir
+
+    path = _history_path()
+    try:
+        ensure_private_dir(path.parent)
+        readline.write_history_file(path)
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
+def run_chat(args) -> int:
+    """``llmswitch chat [--role R]``."""
+    from .keys import KeyProblem
+
+    interactive = sys.stdin.isatty()
+    role = getattr(args, "role", None) or "default"
+    try:
+        switcher = ModelSwitcher(role, interactive=interactive and sys.stdout.isatty(), commands=CHAT_COMMANDS)
+    except SelectionError as exc:
+        sys.stderr.write(f"llmswitch: {exc}\n")
+        return EXIT_USAGE
+    try:
+        sel = switcher.selection()
+    except NoSelection as exc:
+        sys.stderr.write(f"llmswitch: {exc}\n")
+        return EXIT_NOT_FOUND
+    except SelectionError as exc:
+        sys.stderr.write(f"llmswitch: {exc}\n")
+        return EXIT_USAGE
+    session = ChatSession(switcher, interactive=interactive)
+    try:
+        session.client(sel)
+    except KeyProblem as exc:
+        sys.stderr.write(f"llmswitch: {exc}\n")
+        return EXIT_KEY
+    session._last_ref = sel.ref
+    if not interactive:
+        return _run_piped(session)
+    readline = _setup_readline(switcher)
+    def prepare() -> None:  # completion index, and the provider's model list if none is cached yet
+        switcher.warm()
+        if switcher.refresh():
+            switcher.warm()
+
+    threading.Thread(target=prepare, name="llmswitch-completion", daemon=True).start()
+    session.note(f"llmswitch chat — {switcher.describe()}\n/help lists commands · Tab completes models · Ctrl-D quits")
+    try:
+        while True:
+            session.poll()
+            try:
+                line = input(_prompt(switcher))
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                session.note("(Ctrl-D or /exit quits)")
+                continue
+            except EOFError:
+                sys.stdout.write("\n")
+                break
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                if line.startswith("/"):
+                    if not session.command(line):
+                        break
+                else:
+                    session.ask(line)
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                session.note("[cancelled]")
+    finally:
+        _save_history(readline)
+    return EXIT_OK
+
+
+def _prompt(switcher: ModelSwitcher) -> str:
+    try:
+        sel = switcher.selection()
+    except SelectionError:
+        return "(no model)> "
+    mark = "*" if switcher.source() == "session" else ""
+    return f"{sel.model}{mark}> "
+
+
+def _run_piped(session: ChatSession) -> int:
+    for raw in sys.stdin:
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("/"):
+            if not session.command(line):
+                break
+        else:
+            session.ask(line)
+    return session.last_code if session.failures else EXIT_OK
