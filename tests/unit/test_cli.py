@@ -240,3 +240,21 @@ def test_redaction_across_every_command(run_cli, config_dir, tmp_path):
         for path in directory.rglob("*") if directory.exists() else ():
             if path.is_file():
                 assert FAKE not in path.read_text(errors="replace"), path
+
+
+def test_key_set_prompt_does_not_echo_the_key(isolated, tmp_path):
+    import pexpect
+
+    from conftest import cli_command
+
+    argv = cli_command()
+    child = pexpect.spawn(argv[0], [*argv[1:], "key", "set", "groq"], env=dict(os.environ), encoding="utf-8",
+                          timeout=30)
+    child.expect("input hidden: ")
+    child.sendline(FAKE)
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before
+    assert child.exitstatus == 0 and "stored the groq key" in transcript
+    assert FAKE not in transcript  # the terminal never showed it
+    assert FAKE in (tmp_path / "test-keyring.json").read_text()
