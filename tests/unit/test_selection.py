@@ -164,3 +164,28 @@ def test_fifty_concurrent_use_processes_never_corrupt_the_file(config_dir, run_c
     assert final.base_url == "http://localhost:11434/v1" and final.provider == "ollama"
     assert tomllib.loads((config_dir / "active.toml").read_text())["roles"]["default"]["model"] == final.model
     assert [p.name for p in config_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+CONFIG_WRITER = """
+import itertools
+from llmswitch import config
+for n in itertools.count():
+    config.add_provider("box", {"base_url": f"http://127.0.0.1:{1000 + n % 60000}/v1", "name": "x" * 20000},
+                        replace=True)
+"""
+
+
+def test_a_config_writer_killed_at_any_point_leaves_a_whole_file(config_dir):
+    from llmswitch import config
+
+    config.add_provider("box", {"base_url": "http://127.0.0.1:999/v1"})
+    config.add_provider("keep", {"base_url": "http://127.0.0.1:998/v1"})
+    rng = random.Random(11)
+    for _ in range(8):
+        proc = subprocess.Popen([sys.executable, "-c", CONFIG_WRITER], env=os.environ.copy())
+        time.sleep(0.3 + rng.random() * 0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        loaded = config.load()
+        assert set(loaded.providers) == {"box", "keep"}
+        assert loaded.providers["keep"].base_url == "http://127.0.0.1:998/v1"

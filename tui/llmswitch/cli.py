@@ -845,7 +845,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_app() -> int:
-    """No arguments: the picker when it exists and this is a terminal, else help."""
+    """No arguments: the picker in a terminal; help when there is no terminal to draw on."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        build_parser().print_help()
+        sys.stderr.write("llmswitch: the picker needs a terminal — run a command above, e.g. llmswitch current\n")
+        return EXIT_USAGE
     from .app import run
 
     return run()
