@@ -459,7 +459,17 @@ async def test_public_models_with_a_bad_key_is_rejected_via_key_check(upstream):
     assert result.outcome is Outcome.AUTH_REJECTED
     assert result.fix == "run: llmswitch key set openrouter"
     assert result.server == "OpenRouter"
+    assert result.status_code == 401 and result.server_message == "User not found."
+    assert result.sentence() == ('openrouter: key rejected (checked at /key) (HTTP 401 "User not found.") '
+                                 "— run: llmswitch key set openrouter")
     assert [r.path for r in server.requests] == ["/api/v1/models", "/api/v1/key"]
+
+
+async def test_openrouter_key_is_checked_even_without_a_configured_key_check_path(upstream):
+    server = openrouter_like(upstream())
+    result = await probe(target(server, path="/api/v1", provider="openrouter", key=OTHER_KEY))
+    assert result.outcome is Outcome.AUTH_REJECTED
+    assert server.requests_to("/api/v1/key")
 
 
 async def test_public_models_with_a_good_key_is_verified(upstream):
@@ -470,12 +480,19 @@ async def test_public_models_with_a_good_key_is_verified(upstream):
     assert server.requests_to("/api/v1/key")[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
 
 
+def test_a_base_url_without_scheme_gets_one_suggested():
+    (result,) = probe_sync([ProbeTarget("ollama", "localhost:11434/v1", key_required=False)])
+    assert result.outcome is Outcome.INVALID_URL
+    assert result.fix == "change base_url to http://localhost:11434/v1 in config.toml"
+
+
 @pytest.mark.parametrize("base_url", [
     "https://user:secret-password@127.0.0.1:{port}/v1",
     "ftp://127.0.0.1:{port}/v1",
     "file:///etc/passwd",
     "127.0.0.1:{port}/v1",
     "",
+    "https://127.0.0.1:notaport/v1",
 ])
 async def test_unsafe_urls_are_refused_without_a_request(upstream, base_url):
     server = models_server(upstream)

@@ -140,6 +140,9 @@ START_HINTS = {
 }
 """Preset id → how to start that local server, for CONNECTION_REFUSED."""
 
+PUBLIC_MODELS_KEY_CHECK = {"OpenRouter": "/key"}
+"""Servers whose ``/models`` answers without a key → where to verify the key when the target names no path."""
+
 _HOST_NAMES = (
     ("openrouter.ai", "OpenRouter"), ("api.openai.com", "OpenAI"), ("api.groq.com", "Groq"),
     ("api.anthropic.com", "Anthropic"), (".openai.azure.com", "Azure OpenAI"), ("api.mistral.ai", "Mistral"),
@@ -604,14 +607,18 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     exchange = await _fetch_retrying(client, "GET", url, headers, deadline, target)
     diagnosis = _diagnose(exchange, target)
     suggested: str | None = None
+    status = exchange.status  # of the answer that decided; the key check's when it decided
 
     if diagnosis.outcome is Outcome.REDIRECTED and exchange.status is not None:
         diagnosis, suggested = await _follow_redirect_once(client, exchange, headers, deadline, target, diagnosis)
     elif diagnosis.outcome is Outcome.NOT_FOUND or (
             diagnosis.outcome is Outcome.NOT_OPENAI and exchange.error is None and len(exchange.body) <= MAX_BODY):
         diagnosis, suggested = await _try_other_base_urls(client, headers, deadline, target, diagnosis)
-    elif diagnosis.outcome is Outcome.OK and target.key_check_path:
-        diagnosis = await _check_key(client, headers, deadline, target, diagnosis)
+    elif diagnosis.outcome is Outcome.OK and (target.key_check_path or diagnosis.server in PUBLIC_MODELS_KEY_CHECK):
+        check = target if target.key_check_path else replace(
+            target, key_check_path=PUBLIC_MODELS_KEY_CHECK[diagnosis.server or ""])
+        diagnosis, checked_status = await _check_key(client, headers, deadline, check, diagnosis)
+        status = checked_status if checked_status is not None else status
 
     if target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
         diagnosis = replace(diagnosis, outcome=Outcome.AUTH_MISSING,
@@ -620,7 +627,7 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS) and exchange.latency_ms is not None:
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} · {exchange.latency_ms:.0f} ms")
     diagnosis = _note_impostor(diagnosis, target)
-    return _result(target, diagnosis, url=url, headers=headers, status=exchange.status,
+    return _result(target, diagnosis, url=url, headers=headers, status=status,
                    latency=exchange.latency_ms, suggested=suggested)
 
 
@@ -628,7 +635,7 @@ async def _fetch(client: httpx.AsyncClient, method: str, url: str, headers: Mapp
                  target: ProbeTarget, json_body: Any = None) -> _Exchange:
     """One request with a hard deadline and a capped body. Never raises, except cancellation."""
     if _origin(url) != _origin(target.base_url):  # the key goes to the configured origin only
-        headers = {k: v for k, v in headers.items() if k.lower() not in _SECRET_HEADER_NAMES}
+        headers = {k: v for k, v in headers.items() if not _is_secret_header(k)}
     loop = asyncio.get_running_loop()
     remaining = deadline - loop.time()
     started = time.perf_counter()
@@ -748,24 +755,29 @@ async def _try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, 
 
 
 async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
-                     target: ProbeTarget, diagnosis: Diagnosis) -> Diagnosis:
-    """``/models`` is public here: ask ``key_check_path`` so a bad key never looks fine."""
+                     target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, int | None]:
+    """``/models`` is public here: ask ``key_check_path`` so a bad key never looks fine.
+
+    Returns the diagnosis and, when the key check decided it, that answer's status.
+    """
     path = target.key_check_path or ""
-    url = _join(target.base_url, path if path.startswith("/") else "/" + path)
+    path = path if path.startswith("/") else "/" + path
+    url = _join(target.base_url, path)
     exchange = await _fetch_retrying(client, "GET", url, headers, deadline, target)
     if exchange.error is not None:
         failed = _diagnose_error(exchange.error, target, url)
         return replace(failed, summary=f"key check at {path} failed: {failed.summary}", models=diagnosis.models,
-                       server=diagnosis.server)
+                       server=diagnosis.server), None
     status = exchange.status or 0
     if 200 <= status < 300:
-        return replace(diagnosis, summary=f"{diagnosis.summary} · key verified")
+        return replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), None
     there = classify(exchange.status, exchange.headers, exchange.body, target=replace(target, model=None))
     if there.outcome in _AUTH_OUTCOMES or there.outcome is Outcome.RATE_LIMITED:
-        return replace(there, models=diagnosis.models, server=diagnosis.server or there.server)
+        return replace(there, summary=f"{there.summary} (checked at {path})", models=diagnosis.models,
+                       server=diagnosis.server or there.server), status
     return replace(there, outcome=Outcome.AMBIGUOUS, models=diagnosis.models, server=diagnosis.server,
                    summary=f"models listed, but the key check at {path} answered HTTP {status}: {there.summary}",
-                   fix=_ambiguous_fix(target))
+                   fix=_ambiguous_fix(target)), status
 
 
 def _diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagnosis:
@@ -1111,11 +1123,16 @@ def render_json(results: Iterable[ProbeResult]) -> list[dict[str, Any]]:
 _SECRET_HEADER_NAMES = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
 
 
+def _is_secret_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _SECRET_HEADER_NAMES or any(w in lowered for w in ("key", "token", "secret", "auth"))
+
+
 def _result(target: ProbeTarget, diagnosis: Diagnosis, *, url: str, headers: Mapping[str, str] | None = None,
             status: int | None = None, latency: float | None = None, suggested: str | None = None) -> ProbeResult:
     shown = {k: redact_header(k, v) for k, v in (headers or {}).items() if k.lower() != "user-agent"}
     return ProbeResult(
-        provider=terminal_safe(target.provider, 80), outcome=diagnosis.outcome,
+        provider=terminal_safe(target.provider), outcome=diagnosis.outcome,
         usable=diagnosis.outcome in USABLE, summary=diagnosis.summary, fix=diagnosis.fix, url=_safe_url(url),
         request_headers=shown, status_code=status, latency_ms=latency, models=diagnosis.models,
         server_message=diagnosis.server_message, server=diagnosis.server, suggested_base_url=suggested)
@@ -1182,6 +1199,12 @@ def _check_url(target: ProbeTarget) -> Diagnosis | None:
     except ValueError:
         return Diagnosis(Outcome.INVALID_URL, "base_url is not a valid URL",
                          "set base_url to something like https://host/v1 in config.toml")
+    if "://" not in base:
+        host = base.split("/", 1)[0].split(":", 1)[0].lower()
+        local = host in ("localhost", "127.0.0.1", "0.0.0.0", "[::1]") or host.startswith(("192.168.", "10."))
+        guess = terminal_safe(("http://" if local else "https://") + base.strip(), 200)
+        return Diagnosis(Outcome.INVALID_URL, "base_url has no http:// or https://",
+                         f"change base_url to {guess} in config.toml")
     if parts.scheme.lower() not in ("http", "https"):
         scheme = terminal_safe(parts.scheme or "(none)", 20)
         return Diagnosis(Outcome.INVALID_URL, f"base_url scheme {scheme}: is not http or https",
