@@ -33,6 +33,8 @@ import pytest  # noqa: E402
 SUPPORT = Path(__file__).parent / "support"
 sys.path.insert(0, str(SUPPORT))
 
+from runcli import cli_command  # noqa: E402
+
 LEAKY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENROUTER_API_KEY",
              "GROQ_API_KEY", "TOGETHER_API_KEY", "DEEPSEEK_API_KEY", "ANTHROPIC_API_KEY", "OLLAMA_BASE_URL",
              "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL", "OPENAI_COMPAT_BASE_URL")
@@ -73,12 +75,6 @@ def isolated(tmp_path, monkeypatch, request):
 @pytest.fixture
 def config_dir(isolated) -> Path:
     return Path(os.environ["LLMSWITCH_CONFIG_DIR"])
-
-
-def cli_command() -> list[str]:
-    """The real console-script entry point installed beside this interpreter."""
-    script = Path(sys.executable).parent / "llmswitch"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "llmswitch"]
 
 
 @pytest.fixture

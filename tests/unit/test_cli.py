@@ -245,7 +245,7 @@ def test_redaction_across_every_command(run_cli, config_dir, tmp_path):
 def test_key_set_prompt_does_not_echo_the_key(isolated, tmp_path):
     import pexpect
 
-    from conftest import cli_command
+    from runcli import cli_command
 
     argv = cli_command()
     child = pexpect.spawn(argv[0], [*argv[1:], "key", "set", "groq"], env=dict(os.environ), encoding="utf-8",

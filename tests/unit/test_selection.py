@@ -12,7 +12,7 @@ import tomllib
 
 import pytest
 
-from conftest import cli_command
+from runcli import cli_command
 from llmswitch import selection
 from llmswitch.files import UnsafeFileError
 from llmswitch.selection import ActiveSelection, NoSelection, SelectionError
