@@ -325,7 +325,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
     auth = _auth_problem(status, message, text) if 400 <= status < 500 and status != 429 else None
     if status == 401 or auth is not None:
         return _auth_diagnosis(status, auth, key_sent, target, make)
-    if status == 402 or _QUOTA_RE.search(_haystack(message, text)):
+    if status == 402 or (400 <= status < 500 and _QUOTA_RE.search(_haystack(message, text))):
         return make(Outcome.NO_CREDIT, "no credit or quota left",
                     f"add credit or raise the quota for this key at {provider}, or "
                     f"run: llmswitch key set {provider} with another key")
@@ -614,7 +614,8 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     elif diagnosis.outcome is Outcome.NOT_FOUND or (
             diagnosis.outcome is Outcome.NOT_OPENAI and exchange.error is None and len(exchange.body) <= MAX_BODY):
         diagnosis, suggested = await _try_other_base_urls(client, headers, deadline, target, diagnosis)
-    elif diagnosis.outcome is Outcome.OK and (target.key_check_path or diagnosis.server in PUBLIC_MODELS_KEY_CHECK):
+    elif diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING) and target.key is not None and (
+            target.key_check_path or diagnosis.server in PUBLIC_MODELS_KEY_CHECK):
         check = target if target.key_check_path else replace(
             target, key_check_path=PUBLIC_MODELS_KEY_CHECK[diagnosis.server or ""])
         diagnosis, checked_status = await _check_key(client, headers, deadline, check, diagnosis)
