@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from runcli import cli_command
 
-from conftest import cli_command
 from llmswitch import state
 from upstreams import Reply, chat_completions, free_port, models_body
 
@@ -31,7 +31,7 @@ def chat_route(request):
     payload = request.json()
     last = payload["messages"][-1]["content"]
     if "slow" in last:
-        return chat_completions(reply=answer, chunk_delay=0.4)(request)
+        return chat_completions(reply=answer, chunk_delay=1.0)(request)
     if payload.get("model") == "model-c":
         return chat_completions(reply=answer, reported_model="model-c-turbo")(request)
     return chat_completions(reply=answer)(request)

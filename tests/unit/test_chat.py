@@ -183,3 +183,35 @@ def test_clean_keeps_lines_and_neutralises_escapes():
     assert clean("\x1b[31mred\x1b]0;title\x07") == "\\x1b[31mred\\x1b]0;title\\x07"
     assert clean("abc\u202edef") == "abc\\u202edef"
     assert clean("👩‍💻 ok") == "👩‍💻 ok", "zero-width joiners are text"
+
+
+def test_an_empty_answer_is_said(upstream, config_dir, run_cli):
+    from upstreams import sse
+
+    server = upstream()
+    server.post("/v1/chat/completions", Reply(200, b"", {"content-type": "text/event-stream"}, chunks=sse([])))
+    configure(config_dir, keyless("fake", server.url))
+    run_cli("use", "fake/model-a")
+    done = run_cli("chat", input="hi\n")
+    assert done.returncode == 0 and done.stdout == ""
+    assert "[fake/model-a · the server did not say which model answered]" in done.stderr
+    assert "[fake sent an empty answer]" in done.stderr
+
+
+def test_role_switches_the_selection_used(fake, run_cli):
+    done = run_cli("chat", input="/role small\nhi\n")
+    assert "no model selected for role 'small'" in done.stderr and "still role default" in done.stderr
+    assert run_cli("use", "--role", "small", "fake/model-b").returncode == 0
+    done = run_cli("chat", input="/role small\nhi\n/role\n")
+    assert done.returncode == 0, done.stderr
+    assert "now using role small: fake/model-b — from active.toml" in done.stdout
+    assert "role small: fake/model-b — from active.toml" in done.stdout and "other roles: default" in done.stdout
+    assert [r.json()["model"] for r in fake.requests_to("/v1/chat/completions")][-1] == "model-b"
+    done = run_cli("chat", "--role", "small", input="hi\n")
+    assert done.returncode == 0 and "[fake/model-b ·" in done.stderr
+
+
+def test_unknown_commands_and_help(fake, run_cli):
+    done = run_cli("chat", input="/hlep\n/help\n")
+    assert "unknown command /hlep" in done.stderr
+    assert "/model --reset" in done.stdout and "Ctrl-C stops an answer" in done.stdout

@@ -26,6 +26,8 @@ from .selection import ActiveSelection, NoSelection, SelectionError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_KEY = 0, 1, 2, 3, 4
 CHAT_COMMANDS = (*COMMANDS, "/role", "/clear", "/help", "/exit", "/quit")
 HISTORY_LENGTH = 1000
+REQUEST_TIMEOUT = 300.0
+"""Seconds an answer may take (the connection itself gets 10)."""
 # What a server may put in an answer that must not reach the terminal: C0/C1 controls
 # (escape sequences, carriage returns) and bidi overrides. Newlines and tabs stay.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -130,8 +132,8 @@ class ChatSession:
 
     def role(self, args: list[str]) -> None:
         if not args:
-            self.say(f"role {self.switcher.role}: {self.switcher.describe()}")
-            others = [r for r in self.switcher._roles() if r != self.switcher.role]
+            self.say(f"role {self.switcher.role}: {self.switcher.describe(label=False)}")
+            others = [r for r in self.switcher.roles() if r != self.switcher.role]
             if others:
                 self.say(f"other roles: {', '.join(others)} — /role NAME switches")
             return
@@ -150,7 +152,7 @@ class ChatSession:
             return
         self.switcher.role = name
         self._announce = True
-        self.say(f"now using role {name}: {self.switcher.describe()}")
+        self.say(f"now using role {name}: {self.switcher.describe(label=False)}")
 
     # -- a turn
     def client(self, sel: ActiveSelection):
@@ -163,7 +165,7 @@ class ChatSession:
         if self._client is None or identity != self._client_for:
             import openai
 
-            options: dict[str, Any] = {"max_retries": 1, "timeout": openai.Timeout(300.0, connect=10.0)}
+            options: dict[str, Any] = {"max_retries": 1, "timeout": openai.Timeout(REQUEST_TIMEOUT, connect=10.0)}
             if sel.api_kind == "azure":
                 self._client = openai.AzureOpenAI(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version,
                                                   **kwargs, **options)
@@ -195,9 +197,9 @@ class ChatSession:
         parts: list[str] = []
         stream = None
         interrupted = False
+        reported = None
         try:
             stream = client.chat.completions.create(model=sel.model, messages=self.messages, stream=True)
-            reported = None
             for chunk in stream:
                 if reported is None and getattr(chunk, "model", None):
                     reported = chunk.model
@@ -214,7 +216,7 @@ class ChatSession:
             if parts:
                 self.out.write("\n")
             self.messages.pop()
-            return self._fail(explain_error(exc, sel, self._key), EXIT_FAILED)
+            return self._fail(explain_error(exc, sel, self._key, REQUEST_TIMEOUT), EXIT_FAILED)
         finally:
             if stream is not None:
                 try:
@@ -224,6 +226,11 @@ class ChatSession:
         if parts and not parts[-1].endswith("\n"):
             self.out.write("\n")
         self.out.flush()
+        if reported is None and self._announce and not interrupted:
+            self._announce = False
+            self.note(f"[{sel.ref} · the server did not say which model answered]")
+        if not parts and not interrupted:
+            self.note(f"[{sel.provider} sent an empty answer]")
         if interrupted:
             self.note("[stopped]")
             if not parts:

@@ -508,10 +508,6 @@ class ModelSwitcher:
         return notes
 
     # -- commands
-    def is_command(self, line: str) -> bool:
-        words = line.split(maxsplit=1)
-        return bool(words) and words[0] in self.commands and words[0] in COMMANDS
-
     def handle(self, line: str) -> Reply | None:
         """Run a ``/model``/``/models`` line; ``None`` for any other line."""
         try:
@@ -697,10 +693,10 @@ class ModelSwitcher:
                 return self._switch(chosen, role, c)
         return Reply(self.describe(role) + "\n" + USAGE)
 
-    def describe(self, role: str | None = None) -> str:
-        """One line: the role's selection and where it comes from."""
+    def describe(self, role: str | None = None, *, label: bool = True) -> str:
+        """One line: the role's selection and where it comes from (``label``: "role R: " before other roles)."""
         role = role or self.role
-        who = "" if role == DEFAULT_ROLE else f"role {role}: "
+        who = "" if role == DEFAULT_ROLE or not label else f"role {role}: "
         kept = self._overrides.get(role)
         try:
             saved: str | None = self.saved(role).ref
@@ -916,11 +912,11 @@ class ModelSwitcher:
             return [c for c in self.commands if c.startswith(word)] if word.startswith("/") or not word else []
         command = done[0]
         if command == "/role":
-            return [r for r in self._roles() if r.startswith(word)]
+            return [r for r in self.roles() if r.startswith(word)]
         if command not in COMMANDS or command not in self.commands:
             return []
         if done[-1] == "--role":
-            return [r for r in self._roles() if r.startswith(word)]
+            return [r for r in self.roles() if r.startswith(word)]
         if word.startswith("-"):
             flags = ("--role",) if command == "/models" else FLAGS
             return [f for f in flags if f.startswith(word) and f not in done]
@@ -931,7 +927,8 @@ class ModelSwitcher:
         current = self._current_ref(self.role)
         return index.complete_word(word, prefer=current.partition("/")[0] if current else None)
 
-    def _roles(self) -> list[str]:
+    def roles(self) -> list[str]:
+        """Roles set in active.toml or in this session, and ``default``."""
         try:
             roles = set(_selection.read_all())
         except SelectionError:
@@ -1061,7 +1058,8 @@ def same_model(requested: str, reported: str | None) -> bool:
     return bool(re.fullmatch(re.escape(tail_a) + r"-(\d{4}-?\d{2}-?\d{2}|\d{4}|latest|v?\d+(\.\d+)*)", tail_b))
 
 
-def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = None) -> str:
+def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = None,
+                  timeout: float | None = None) -> str:
     """One sentence (cause — fix) for an ``openai`` exception from a request made with ``sel``.
 
     Uses the probe's classification so a chat error reads like ``llmswitch probe``:
@@ -1076,6 +1074,8 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
     except ImportError:  # pragma: no cover
         return f"{sel.provider}: {terminal_safe(str(exc), 200)}"
     target = _target_for(sel, key)
+    if timeout is not None:
+        target = replace(target, timeout=timeout)
     status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
     if status is None or response is None:
