@@ -340,9 +340,20 @@ def test_not_a_terminal_shows_instead_of_picking(fake):
     ("gpt-4o", "gpt-4o-mini", False),
     ("model-a", "model-b", False),
     ("claude-sonnet-4", "gpt-4o", False),
+    ("anthropic/claude-sonnet-4", "anthropic/claude-4-sonnet-20250522", True),
+    ("gpt-4o", "gpt-4o-2024-08-06", True),
+    ("llama3", "llama3:8b", False),
+    ("qwen2.5:7b", "qwen2.5:14b", False),
 ])
 def test_same_model(asked, got, same):
     assert same_model(asked, got) is same
+
+
+@given(st.from_regex(r"[a-z][a-z0-9]{0,8}([-.:/][a-z0-9]{1,6}){0,3}", fullmatch=True),
+       st.sampled_from(["", "-20250522", "-2024-07-18", ":latest"]))
+def test_a_model_is_the_same_as_itself_and_its_snapshots(model, suffix):
+    assert same_model(model, model + suffix)
+    assert not same_model(model, model + "-mini")
 
 
 def test_importing_and_using_the_switcher_stays_cheap(fake):
@@ -369,3 +380,13 @@ def test_refresh_fetches_a_missing_model_list_once(upstream, config_dir):
     assert s.handle("/model x-2").selection.ref == "fake/x-2"
     assert s.refresh() is False, "a cached list is not fetched again"
     assert len(server.requests_to("/v1/models")) == 2  # refresh, then the probe before the switch
+
+
+def test_an_explicit_provider_that_was_meant_as_a_model_prefix_gets_a_hint(fake, config_dir):
+    write_config(config_dir, fake.url, '\n[providers.router]\nbase_url = "http://127.0.0.1:9/api/v1"\n'
+                                       'key_source = "none"\n')
+    state.remember_models("router", "http://127.0.0.1:9/api/v1", ["openai/gpt-4o", "anthropic/claude-x"])
+    reply = switcher().handle("/model openai/gpt-4o")
+    assert not reply.ok, "openai/… names the provider openai, which has no key here: never router"
+    assert "openai: no API key found" in reply.text
+    assert "did you mean router/openai/gpt-4o? (the first part of PROVIDER/MODEL is the provider)" in reply.text

@@ -581,7 +581,11 @@ class ModelSwitcher:
                 return self._numbered(
                     f"{pid} lists no model {model!r}; did you mean:", matches, index,
                     footer=f"pick one: /model N — or /model --force {ref} to use the id as typed")
-        return self._switch(ref, role, c, config)
+        whole = f"{provider_id}/{model}"
+        elsewhere = [e.ref for e in index.mine_entries if e.model == whole and e.provider != pid][:2]
+        hint = (f"did you mean {' or '.join(elsewhere)}? (the first part of PROVIDER/MODEL is the provider)"
+                if elsewhere else None)
+        return self._switch(ref, role, c, config, hint=hint)
 
     def _query(self, query: str, role: str, c: Command, index: ModelIndex) -> Reply:
         current = self._current_ref(role)
@@ -616,10 +620,11 @@ class ModelSwitcher:
                 hint += f" (to use an id as typed: /model PROVIDER/{query})"
         return Reply(f"no model matches {query!r} — {hint}", ok=False)
 
-    def _numbered(self, title: str, matches: list[Match], index: ModelIndex, footer: str) -> Reply:
+    def _numbered(self, title: str, matches: list[Match], index: ModelIndex, footer: str,
+                  role: str | None = None) -> Reply:
         shown = matches[:LIST_LIMIT]
         self.choices = tuple(m.ref for m in shown)
-        current = self._current_ref(self.role)
+        current = self._current_ref(role or self.role)
         width = min(max(len(m.ref) for m in shown), 60)
         lines = [title]
         for n, m in enumerate(shown, start=1):
@@ -672,7 +677,8 @@ class ModelSwitcher:
                 return Reply(f"no model matches {q!r}" + (f" — did you mean {', '.join(close)}?" if close else ""),
                              ok=False)
             title = f"{len(matches)} models match {q!r}:"
-        return self._numbered(title, matches, index, footer="switch: /model N (this session) · /model --save N")
+        return self._numbered(title, matches, index, footer="switch: /model N (this session) · /model --save N",
+                              role=role)
 
     def _show_or_pick(self, role: str, c: Command) -> Reply:
         interactive = self.interactive
@@ -735,7 +741,8 @@ class ModelSwitcher:
         return self._switch(kept.ref, role, c, checked=True)
 
     # -- switching
-    def _switch(self, ref: str, role: str, c: Command, config: Config | None = None, *, checked: bool = False) -> Reply:
+    def _switch(self, ref: str, role: str, c: Command, config: Config | None = None, *, checked: bool = False,
+                hint: str | None = None) -> Reply:
         from . import switch as _switch
         from .config import plain_http_warning
 
@@ -752,8 +759,11 @@ class ModelSwitcher:
             if refused:
                 keep = f"still {before}" if before else "nothing selected"
                 force = f"/model --force {'--save ' if c.save else ''}{ref}"
-                return Reply(f"{refused}\nnot switched ({keep}) — {force} switches anyway", ok=False)
+                extra = f"\n{hint}" if hint else ""
+                return Reply(f"{refused}\nnot switched ({keep}) — {force} switches anyway{extra}", ok=False)
             warnings += notes
+            if hint and notes:
+                warnings.append(hint)
         if c.save:
             try:
                 result = _switch.switch(ref, role, config, check_key=False)
@@ -1042,20 +1052,27 @@ USAGE = ("/model QUERY · /model PROVIDER/MODEL · /model N · /models [QUERY] �
 # --- model names and errors ---------------------------------------------------------------------
 
 def same_model(requested: str, reported: str | None) -> bool:
-    """Whether the model a server reports is the one asked for (snapshots and tags allowed).
+    """Whether the model a server reports is the one asked for, allowing for how servers name them.
 
-    ``gpt-4o-mini`` → ``gpt-4o-mini-2024-07-18``, ``llama3`` → ``llama3:latest`` and
-    ``openai/gpt-4o`` → ``gpt-4o`` count as the same; anything else does not.
+    Same: ``gpt-4o-mini`` → ``gpt-4o-mini-2024-07-18`` (a dated snapshot), ``llama3`` →
+    ``llama3:latest``, ``openai/gpt-4o`` → ``gpt-4o`` (vendor prefix), ``anthropic/claude-sonnet-4``
+    → ``anthropic/claude-4-sonnet-20250522`` (OpenRouter's canonical slug). Not the same:
+    ``gpt-4o`` → ``gpt-4o-mini``, or any other name.
     """
     if not reported:
         return True
-    a, b = requested.lower(), reported.lower()
-    if a == b or b == f"{a}:latest" or a == f"{b}:latest":
-        return True
-    tail_a, tail_b = a.rsplit("/", 1)[-1], b.rsplit("/", 1)[-1]
-    if tail_a == tail_b:
-        return True
-    return bool(re.fullmatch(re.escape(tail_a) + r"-(\d{4}-?\d{2}-?\d{2}|\d{4}|latest|v?\d+(\.\d+)*)", tail_b))
+    asked = _name_tokens(requested)
+    got = _name_tokens(reported)
+    for token in asked:
+        if token not in got:
+            return False
+        got.remove(token)
+    return all(re.fullmatch(r"\d{4,}|latest", token) for token in got)
+
+
+def _name_tokens(model: str) -> list[str]:
+    tail = re.sub(r"(\d{4})-(\d{2})-(\d{2})", r"\1\2\3", model.lower().rsplit("/", 1)[-1])  # one date token
+    return [t for t in re.split(r"[-_.:@\s]+", tail) if t]
 
 
 def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = None,
