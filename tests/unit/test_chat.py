@@ -215,3 +215,18 @@ def test_unknown_commands_and_help(fake, run_cli):
     done = run_cli("chat", input="/hlep\n/help\n")
     assert "unknown command /hlep" in done.stderr
     assert "/model --reset" in done.stdout and "Ctrl-C stops an answer" in done.stdout
+
+
+def test_an_error_event_inside_the_stream_is_one_sentence(upstream, config_dir, run_cli):
+    from upstreams import chat_chunks, sse
+
+    server = upstream()
+    events = [*chat_chunks("model-a", "partial answer")[:2], {"error": {"message": "upstream overloaded\x1b[2J"}}]
+    server.post("/v1/chat/completions", Reply(200, b"", {"content-type": "text/event-stream"}, chunks=sse(events)))
+    configure(config_dir, keyless("fake", server.url))
+    run_cli("use", "fake/model-a")
+    done = run_cli("chat", input="hi\n")
+    assert done.returncode == 1
+    assert done.stdout == "partial\n"
+    assert ('fake: the server stopped the answer with an error ("upstream overloaded\\x1b[2J") — try again'
+            in done.stderr)

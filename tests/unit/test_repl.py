@@ -390,3 +390,12 @@ def test_an_explicit_provider_that_was_meant_as_a_model_prefix_gets_a_hint(fake,
     assert not reply.ok, "openai/… names the provider openai, which has no key here: never router"
     assert "openai: no API key found" in reply.text
     assert "did you mean router/openai/gpt-4o? (the first part of PROVIDER/MODEL is the provider)" in reply.text
+
+
+def test_a_slow_server_switches_with_a_warning(fake, upstream, config_dir):
+    slow = upstream()
+    slow.get("/v1/models", Reply(hang=True))
+    write_config(config_dir, fake.url, f'\n[providers.slow]\nbase_url = "{slow.url}/v1"\nkey_source = "none"\n')
+    reply = ModelSwitcher(interactive=False, probe_timeout=0.5).handle("/model slow/big-model")
+    assert reply.ok and reply.selection.ref == "slow/big-model"
+    assert any("no answer from 127.0.0.1" in w for w in reply.warnings)

@@ -18,9 +18,10 @@ Rules kept here:
 
 * an explicit provider is a hard constraint: ``/model ollama/llama3`` never
   becomes another provider's model. Before switching, the target is probed
-  (2 s by default); a server that does not answer, or refuses the key, is
-  *not* switched to — the reply is the probe's one sentence (cause — fix)
-  and ``/model --force …`` switches anyway;
+  (2 s by default); a server nothing answers for (connection refused, unknown
+  host, TLS failure) or one that refuses the key is *not* switched to — the
+  reply is the probe's one sentence (cause — fix) and ``/model --force …``
+  switches anyway. A slow answer or an unlisted model switches with a warning;
 * a query switches only when it has one clear match among *your* providers
   (configured, selected, recent, probed, or with a key in the environment);
   otherwise a short numbered list, or did-you-mean;
@@ -61,10 +62,11 @@ LIST_LIMIT = 12
 """Rows a numbered list shows before "… N more"."""
 COMPLETION_LIMIT = 400
 
-# Probe outcomes that stop a switch (unless --force): the server cannot be reached, or it
-# refuses the key. Others (model not listed, no /models endpoint, 5xx) switch with a warning.
-_UNREACHABLE = frozenset({"connection_refused", "dns_failure", "timeout", "tls_error", "connection_error",
-                          "invalid_url"})
+# Probe outcomes that stop a switch (unless --force): nothing answers there (refused, unknown
+# host, TLS failure, unusable URL), or the server refuses the key. Others switch with a warning:
+# a slow answer within the short budget (a big model list is not a dead server), a broken
+# connection, a model the server does not list, no /models endpoint, a 5xx.
+_UNREACHABLE = frozenset({"connection_refused", "dns_failure", "tls_error", "invalid_url"})
 _KEY_REFUSED = frozenset({"auth_missing", "auth_rejected", "forbidden", "no_credit"})
 _SEPARATORS = re.compile(r"[-_./:@\s]+")
 
@@ -243,6 +245,8 @@ class ModelIndex:
                 entries[entry.ref] = entry
                 rows.append(entry)
             by_provider[pid] = rows
+        self.listed: dict[str, list[_Entry]] = {pid: list(rows) for pid, rows in by_provider.items()}
+        """Per provider, the models its live list, the catalog or its favourites name (not just recents)."""
         for ref in [*self.recent, *extra_refs]:
             pid, _, model = ref.partition("/")
             if ref not in entries and pid in by_provider and model:
@@ -573,7 +577,7 @@ class ModelSwitcher:
         found = catalog.preset(provider_id)
         pid = provider_id if provider_id in config.providers or found is None else found.id
         ref = f"{pid}/{model}"
-        known = index.by_provider.get(pid, [])
+        known = index.listed.get(pid, [])
         ids = {e.model for e in known}
         if model and known and not c.force and model not in ids and f"{model}:latest" not in ids:
             _, matches = _search_in(known, model)
@@ -600,7 +604,7 @@ class ModelSwitcher:
                 return self._switch(clear.ref, role, c)
             return self._numbered(f"{len(matches)} models match {query!r}:", matches, index,
                                   footer="pick one: /model N (or narrow the query)")
-        unlisted = prefer is not None and not index.by_provider.get(prefer) and "/" not in query and " " not in query
+        unlisted = prefer is not None and not index.listed.get(prefer) and "/" not in query and " " not in query
         if index.mine_entries:
             tier, elsewhere = index.search(query, everywhere=True, prefer=prefer)
             if elsewhere:
@@ -1084,7 +1088,7 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
     """
     from dataclasses import replace
 
-    from .redact import terminal_safe
+    from .redact import scrub, terminal_safe
 
     try:
         from . import probe as _probe_mod
@@ -1095,6 +1099,12 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
         target = replace(target, timeout=timeout)
     status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
+    body = getattr(exc, "body", None)
+    if status is None and body is not None and not _is_transport_error(exc):  # an error event inside the stream
+        error = body.get("message") if isinstance(body, dict) else body
+        said = terminal_safe(scrub(str(error or getattr(exc, "message", "")), key), 120)
+        return _sentence(sel.provider, f'the server stopped the answer with an error ("{said}")', None, None,
+                         "try again; if it keeps happening, look at the server's logs or pick another model: /models")
     if status is None or response is None:
         diagnose = getattr(_probe_mod, "diagnose_error", None) or getattr(_probe_mod, "_diagnose_error", None)
         if diagnose is None:  # pragma: no cover
@@ -1121,6 +1131,14 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
         return _sentence(sel.provider, "request refused", status, message,
                          "the server did not accept this request for " + terminal_safe(sel.model, 80))
     return _sentence(sel.provider, d.summary, status, message, d.fix)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    try:
+        import openai
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, openai.APIConnectionError)
 
 
 def _sentence(provider: str, summary: str, status: int | None, message: str | None, fix: str | None) -> str:
