@@ -31,19 +31,5 @@ def make_app():
     return make
 
 
-async def wait_for(pilot, predicate, timeout: float = 10.0) -> bool:
-    """Pause the pilot until ``predicate()`` holds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
-
-
-def probes_done(app) -> bool:
-    picker = app.picker
-    return picker is not None and not picker.probing and len(picker.results) >= len(
-        [p for p in picker.providers.values() if p.base_url])
+wait_for = scenes.wait_for
+probes_done = scenes.probes_done

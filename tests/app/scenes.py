@@ -19,9 +19,47 @@ OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini", "ft:gpt-4o-mini:
 
 
 def stable(text: str) -> str:
-    """Hide what changes from run to run: ports and latencies."""
+    """Hide what changes from run to run: ports, latencies and the temporary config dir."""
+    import os
+
+    config_dir = os.environ.get("LLMSWITCH_CONFIG_DIR")
+    if config_dir:
+        text = text.replace(config_dir, "~/.config/llmswitch")
     text = re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORT", text)
     return re.sub(r"\d+(?:\.\d+)? ms\b", "N ms", text)
+
+
+async def wait_for(pilot, predicate, timeout: float = 10.0) -> bool:
+    """Pause the pilot until ``predicate()`` holds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await pilot.pause(0.05)
+    return predicate()
+
+
+def probes_done(app) -> bool:
+    """The picker has a result for every provider it probes."""
+    picker = app.picker
+    return picker is not None and not picker.probing and len(picker.results) >= len(
+        [p for p in picker.providers.values() if p.base_url])
+
+
+def local_servers(make, setenv) -> dict[str, FakeUpstream]:
+    """Ollama and a LiteLLM proxy (master key) answering; the other local ports refuse; an env key."""
+    from upstreams import litellm_like
+
+    ollama = ollama_like(make())
+    litellm = litellm_like(make())
+    setenv("OLLAMA_BASE_URL", ollama.url + "/v1")
+    setenv("LITELLM_PROXY_URL", litellm.url + "/v1")
+    for name in ("VLLM_BASE_URL", "LMSTUDIO_BASE_URL", "LLAMACPP_BASE_URL"):
+        setenv(name, f"http://127.0.0.1:{free_port()}/v1")
+    setenv("OPENROUTER_API_KEY", "sk-test-not-a-real-key-env")
+    return {"ollama": ollama, "litellm": litellm}
 
 
 @dataclass

@@ -9,7 +9,9 @@ import tomllib
 import pytest
 from conftest import wait_for
 from test_picker import screen_text
-from upstreams import FAKE_KEY, free_port, litellm_like, ollama_like
+from upstreams import FAKE_KEY
+
+import scenes
 
 from llmswitch import keys, paths, selection
 from llmswitch.app.screens.setup import SetupWizard
@@ -19,15 +21,7 @@ from textual.widgets import SelectionList
 
 @pytest.fixture
 def local_servers(upstream, monkeypatch):
-    """Ollama and a LiteLLM proxy (master key) answering; the other local ports refuse."""
-    ollama = ollama_like(upstream())
-    litellm = litellm_like(upstream())
-    monkeypatch.setenv("OLLAMA_BASE_URL", ollama.url + "/v1")
-    monkeypatch.setenv("LITELLM_PROXY_URL", litellm.url + "/v1")
-    for name in ("VLLM_BASE_URL", "LMSTUDIO_BASE_URL", "LLAMACPP_BASE_URL"):
-        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}/v1")
-    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-test-not-a-real-key-env")
-    return {"ollama": ollama, "litellm": litellm}
+    return scenes.local_servers(upstream, monkeypatch.setenv)
 
 
 def nothing_written() -> bool:

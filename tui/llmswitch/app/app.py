@@ -63,13 +63,15 @@ class LLMSwitchApp(App[str | None]):
     ]
 
     def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None,
-                 display_filter: Callable[[str], str] | None = None) -> None:
+                 display_filter: Callable[[str], str] | None = None, blink: bool = True) -> None:
         super().__init__()
         self.start_setup = setup
         self.pick_role = pick_role
         self.initial_config = config
         self.display_filter = display_filter
         """Applied to every variable text on screen; tests use it to hide ports and latencies."""
+        self.blink = blink
+        """False keeps text cursors steady (deterministic snapshots)."""
 
     # -- text helpers
     def shown(self, text: str | None, limit: int | None = None) -> str:
@@ -78,6 +80,14 @@ class LLMSwitchApp(App[str | None]):
             return ""
         text = terminal_safe(str(text), limit)
         return self.display_filter(text) if self.display_filter else text
+
+    def steady_cursors(self, node) -> None:
+        """Stop the inputs under ``node`` blinking when the app was asked not to blink."""
+        if not self.blink:
+            from textual.widgets import Input
+
+            for widget in node.query(Input):
+                widget.cursor_blink = False
 
     def on_mount(self) -> None:
         from .screens.picker import PickerScreen

@@ -86,6 +86,7 @@ class PickerScreen(Screen):
         self.query_one("#providers-pane").border_title = "Providers"
         self.query_one("#models-pane").border_title = "Models"
         self.query_one("#details").border_title = "Diagnosis"
+        self.app.steady_cursors(self)
         self.reload(config=self.config)
         self.set_interval(0.1, self._spin)
         self.load_catalog()
@@ -286,6 +287,7 @@ class PickerScreen(Screen):
     # -- events
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
+        self.query_one(ModelList).touched = False  # a new query starts at its best match
         self.apply_filter()
 
     @on(Input.Submitted, "#filter")
@@ -296,6 +298,7 @@ class PickerScreen(Screen):
     def _provider_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id and event.option.id != self.view:
             self.view = event.option.id
+            self.query_one(ModelList).touched = False
             self.rebuild_rows()
             self._update_details()
 

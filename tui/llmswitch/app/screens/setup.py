@@ -173,6 +173,7 @@ class SetupWizard(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.steady_cursors(self)
         self._show_step()
         self.detect()
 
@@ -323,7 +324,8 @@ class SetupWizard(Screen[bool]):
         first = selections.option_count == 0
         selections.clear_options()
         presets = catalog.presets()
-        ids = list(dict.fromkeys([*sorted(self.env_found), *self.local_found, *self.extra]))
+        local = [pid for pid in LOCAL_IDS if pid in self.local_found]
+        ids = list(dict.fromkeys([*sorted(self.env_found), *local, *self.extra]))
         for pid in ids:
             preset = presets[pid]
             why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
@@ -379,6 +381,7 @@ class SetupWizard(Screen[bool]):
                           compact=True, classes="env-input"),
                     classes="form-row"))
         form.mount_all(rows)
+        self.call_after_refresh(self.app.steady_cursors, form)
         self.query_one("#keys-intro", Static).update(Text(
             "Keys go to the OS keyring when you press Finish — never into a file. If you keep a key in an "
             "environment variable instead, name the variable.", style="dim"))

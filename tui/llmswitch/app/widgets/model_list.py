@@ -100,7 +100,8 @@ class ModelList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.rows: Sequence[ModelRow] = ()
-        self.total = 0
+        self.touched = False
+        """True once the user moved the cursor: refills then keep it on the same model."""
         self.empty_text = "no models"
 
     # -- data
@@ -109,7 +110,7 @@ class ModelList(ScrollView, can_focus=True):
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows))
         index = 0
-        if keep is not None:
+        if keep is not None and self.touched:
             for i, row in enumerate(rows[:2000]):
                 if row.ref == keep:
                     index = i
@@ -140,21 +141,27 @@ class ModelList(ScrollView, can_focus=True):
 
     # -- actions
     def action_cursor_up(self) -> None:
+        self.touched = True
         self.cursor -= 1
 
     def action_cursor_down(self) -> None:
+        self.touched = True
         self.cursor += 1
 
     def action_page_up(self) -> None:
+        self.touched = True
         self.cursor -= max(1, self.size.height - 1)
 
     def action_page_down(self) -> None:
+        self.touched = True
         self.cursor += max(1, self.size.height - 1)
 
     def action_first(self) -> None:
+        self.touched = True
         self.cursor = 0
 
     def action_last(self) -> None:
+        self.touched = True
         self.cursor = len(self.rows) - 1
 
     def action_select(self) -> None:
@@ -165,6 +172,7 @@ class ModelList(ScrollView, can_focus=True):
     async def _on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
         if 0 <= index < len(self.rows):
+            self.touched = True
             if index == self.cursor and event.chain >= 2:
                 self.action_select()
             self.cursor = index

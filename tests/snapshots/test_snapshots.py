@@ -1,0 +1,146 @@
+"""Snapshots of every screen (fixed size, fake upstreams, ports and latencies hidden).
+
+Update with ``pytest tests/snapshots --snapshot-update`` and review the report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import scenes
+from llmswitch.app.app import LLMSwitchApp
+from llmswitch.app.screens.confirm import ConfirmScreen
+from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
+from llmswitch.app.screens.setup import SetupWizard
+from llmswitch.config import load
+from upstreams import FAKE_KEY
+
+SIZE = (100, 30)
+
+
+def new_app(**kwargs) -> LLMSwitchApp:
+    return LLMSwitchApp(config=load(), display_filter=scenes.stable, blink=False, **kwargs)
+
+
+async def settled(pilot) -> None:
+    assert await scenes.wait_for(pilot, lambda: scenes.probes_done(pilot.app))
+    await pilot.pause(0.1)
+
+
+async def choose_provider(pilot, pid: str) -> None:
+    picker = pilot.app.picker
+    picker.query_one("#providers").highlighted = list(picker.providers).index(pid) + 1
+    await pilot.pause(0.1)
+
+
+@pytest.fixture
+def mixed(upstream, isolated):
+    return scenes.mixed(upstream)
+
+
+@pytest.fixture
+def local(upstream, isolated, monkeypatch):
+    return scenes.local_servers(upstream, monkeypatch.setenv)
+
+
+def test_picker_mixed_statuses(mixed, snap_compare):
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=settled)
+
+
+def test_picker_80x24(mixed, snap_compare):
+    assert snap_compare(new_app(), terminal_size=(80, 24), run_before=settled)
+
+
+def test_picker_filtered_by_context(mixed, snap_compare):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("ctrl+o", *"gpt-4")
+        await pilot.pause(0.1)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_picker_diagnosis_with_fix(mixed, snap_compare):
+    async def run_before(pilot):
+        await settled(pilot)
+        await choose_provider(pilot, "lab")
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_picker_diagnosis_key_rejected(mixed, snap_compare):
+    async def run_before(pilot):
+        await settled(pilot)
+        await choose_provider(pilot, "openrouter")
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_confirm_failing_provider(mixed, snap_compare):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press(*"openrouter/anthropic", "enter")
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.pause(0.1)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(isolated, snap_compare):
+    assert snap_compare(new_app(), terminal_size=SIZE, press=["f1"])
+
+
+def test_preset_chooser(isolated, snap_compare):
+    async def run_before(pilot):
+        await pilot.press("ctrl+n")
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, PresetChooser))
+        await pilot.press(*"open")
+        await pilot.pause(0.1)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_provider_editor(isolated, snap_compare):
+    async def run_before(pilot):
+        await pilot.press("ctrl+n")
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, PresetChooser))
+        await pilot.press(*"openrouter", "enter")
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ProviderScreen))
+        await pilot.press(*FAKE_KEY)  # masked
+        await pilot.pause(0.2)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def wizard_at(pilot, step: str) -> None:
+    app = pilot.app
+    assert await scenes.wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
+    wizard = app.screen
+    assert await scenes.wait_for(pilot, lambda: not wizard.detecting)
+    order = ("detect", "choose", "keys", "probe", "model", "done")
+    while wizard.step != step:
+        if wizard.step == "choose":
+            wizard.query_one("#choose-list").deselect("openrouter")
+        if wizard.step == "keys":
+            wizard.query_one("#key-litellm").value = FAKE_KEY
+        if wizard.step == "probe":
+            assert await scenes.wait_for(pilot, lambda: len(wizard.results) == 2)
+        if wizard.step == "model":
+            await pilot.press(*"llama3.2", "enter", "ctrl+t")
+            wizard.query_one("#model-filter").value = ""
+            await pilot.press(*"litellm/gpt", "enter")
+        before = wizard.step
+        await pilot.press("ctrl+n")
+        assert await scenes.wait_for(pilot, lambda: wizard.step != before)
+        assert order.index(wizard.step) <= order.index(step)
+    if step == "probe":
+        assert await scenes.wait_for(pilot, lambda: len(wizard.results) == 2)
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("step", ["detect", "choose", "keys", "probe", "model", "done"])
+def test_wizard_steps(local, snap_compare, step):
+    async def run_before(pilot):
+        await wizard_at(pilot, step)
+
+    assert snap_compare(new_app(setup=True), terminal_size=SIZE, run_before=run_before)
