@@ -26,9 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tui")]
 
-from upstreams import FakeUpstream, Reply, models_body  # noqa: E402
-
 from llmswitch.probe import ProbeTarget, probe_all  # noqa: E402
+from upstreams import FakeUpstream, Reply, models_body  # noqa: E402
 
 SERVERS = 20
 DELAY = 0.2

@@ -12,6 +12,18 @@ import socket
 import time
 
 import pytest
+
+from llmswitch.probe import (
+    Outcome,
+    ProbeResult,
+    ProbeTarget,
+    cancelled_result,
+    probe,
+    probe_all,
+    probe_sync,
+    render_json,
+    render_table,
+)
 from upstreams import (
     FAKE_KEY,
     OTHER_KEY,
@@ -30,18 +42,6 @@ from upstreams import (
     redirect,
     sequence,
     vllm_like,
-)
-
-from llmswitch.probe import (
-    Outcome,
-    ProbeResult,
-    ProbeTarget,
-    cancelled_result,
-    probe,
-    probe_all,
-    probe_sync,
-    render_json,
-    render_table,
 )
 
 

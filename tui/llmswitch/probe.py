@@ -1013,9 +1013,7 @@ def _has_token(event: dict[str, Any]) -> bool:
                 return True
             if choice.get("text"):
                 return True
-    if event.get("type") == "content_block_delta":  # anthropic
-        return True
-    return False
+    return event.get("type") == "content_block_delta"  # anthropic
 
 
 # -- many targets -----------------------------------------------------------------------------
