@@ -157,3 +157,44 @@ def many_models(n: int = 5000) -> list:
         rows.append(make_row(pid, info.id + suffix, info))
         i += 1
     return rows
+
+
+async def settled(pilot) -> None:
+    """Every probe of the picker has answered."""
+    assert await wait_for(pilot, lambda: probes_done(pilot.app))
+    await pilot.pause(0.1)
+
+
+async def choose_provider(pilot, pid: str) -> None:
+    """Highlight a provider in the picker's providers pane."""
+    picker = pilot.app.picker
+    picker.query_one("#providers").highlighted = list(picker.providers).index(pid) + 1
+    await pilot.pause(0.1)
+
+
+async def wizard_at(pilot, step: str) -> None:
+    """Walk the setup wizard (local_servers scene) to ``step``, as a person would."""
+    from llmswitch.app.screens.setup import STEPS, SetupWizard
+
+    app = pilot.app
+    assert await wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
+    wizard = app.screen
+    assert await wait_for(pilot, lambda: not wizard.detecting)
+    while wizard.step != step:
+        if wizard.step == "choose":
+            wizard.query_one("#choose-list").deselect("openrouter")  # keep it local
+        if wizard.step == "keys":
+            wizard.query_one("#key-litellm").value = FAKE_KEY
+        if wizard.step == "probe":
+            assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+        if wizard.step == "model":
+            await pilot.press(*"llama3.2", "enter", "ctrl+t")
+            wizard.query_one("#model-filter").value = ""
+            await pilot.press(*"litellm/gpt", "enter")
+        before = wizard.step
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: wizard.step != before)
+        assert STEPS.index(wizard.step) <= STEPS.index(step)
+    if step == "probe":
+        assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+    await pilot.pause(0.2)

@@ -11,7 +11,6 @@ import scenes
 from llmswitch.app.app import LLMSwitchApp
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
-from llmswitch.app.screens.setup import SetupWizard
 from llmswitch.config import load
 from upstreams import FAKE_KEY
 
@@ -22,15 +21,8 @@ def new_app(**kwargs) -> LLMSwitchApp:
     return LLMSwitchApp(config=load(), display_filter=scenes.stable, blink=False, **kwargs)
 
 
-async def settled(pilot) -> None:
-    assert await scenes.wait_for(pilot, lambda: scenes.probes_done(pilot.app))
-    await pilot.pause(0.1)
-
-
-async def choose_provider(pilot, pid: str) -> None:
-    picker = pilot.app.picker
-    picker.query_one("#providers").highlighted = list(picker.providers).index(pid) + 1
-    await pilot.pause(0.1)
+settled = scenes.settled
+choose_provider = scenes.choose_provider
 
 
 @pytest.fixture
@@ -112,30 +104,7 @@ def test_provider_editor(isolated, snap_compare):
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
 
-async def wizard_at(pilot, step: str) -> None:
-    app = pilot.app
-    assert await scenes.wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
-    wizard = app.screen
-    assert await scenes.wait_for(pilot, lambda: not wizard.detecting)
-    order = ("detect", "choose", "keys", "probe", "model", "done")
-    while wizard.step != step:
-        if wizard.step == "choose":
-            wizard.query_one("#choose-list").deselect("openrouter")
-        if wizard.step == "keys":
-            wizard.query_one("#key-litellm").value = FAKE_KEY
-        if wizard.step == "probe":
-            assert await scenes.wait_for(pilot, lambda: len(wizard.results) == 2)
-        if wizard.step == "model":
-            await pilot.press(*"llama3.2", "enter", "ctrl+t")
-            wizard.query_one("#model-filter").value = ""
-            await pilot.press(*"litellm/gpt", "enter")
-        before = wizard.step
-        await pilot.press("ctrl+n")
-        assert await scenes.wait_for(pilot, lambda: wizard.step != before)
-        assert order.index(wizard.step) <= order.index(step)
-    if step == "probe":
-        assert await scenes.wait_for(pilot, lambda: len(wizard.results) == 2)
-    await pilot.pause(0.2)
+wizard_at = scenes.wizard_at
 
 
 @pytest.mark.parametrize("step", ["detect", "choose", "keys", "probe", "model", "done"])

@@ -531,9 +531,6 @@ class SetupWizard(Screen[bool]):
     @on(ModelList.Selected, "#model-list")
     def _model_chosen(self, event: ModelList.Selected) -> None:
         self.refs[self.role] = event.row.ref
-        if self.role == "default":
-            self.notify(f"default: {event.row.ref} — Finish writes it (ctrl+t then Enter also sets a small model)",
-                        markup=False, timeout=4)
         self._show_roles()
 
     def action_cursor_up(self) -> None:
@@ -576,14 +573,16 @@ class SetupWizard(Screen[bool]):
         for choice in env_refs:
             text.append(f"  {choice.pid}: key read from ${choice.env_var} when needed\n", style="dim")
         text.append("\nHow other tools use it\n", style="bold")
-        text.append("  llmswitch env", style="bold")
-        text.append("            prints OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL for a shell (eval it)\n")
+        text.append('  eval "$(llmswitch env)"', style="bold")
+        text.append("  sets OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL in a shell\n")
         text.append("  llmswitch exec -- CMD", style="bold")
         text.append("    runs CMD with those variables set\n")
         text.append("  llmswitch.client()", style="bold")
         text.append("       in Python: an openai client for the active model\n")
         text.append("  llmswitch", style="bold")
         text.append("                the picker, to switch models any time\n")
+        text.append("\nactive.toml is the contract: tools that read it (or use the commands above) follow every switch.",
+                    style="dim")
         self.query_one("#done-text", Static).update(text)
         self.query_one("#next", Button).disabled = False
         self.step = "done"

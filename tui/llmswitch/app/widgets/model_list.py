@@ -22,6 +22,15 @@ from ..rows import LISTED, NOT_LISTED, ModelRow, fmt_price, fmt_tokens
 
 COLUMNS = (("Ctx", 6), ("Out", 6), ("In $", 6), ("Out $", 6), ("TVR", 3))
 """Fixed columns after the model id: title and width."""
+NARROW = 64
+"""Below this width the max-output and output-price columns give their room to the model id."""
+
+
+def columns_for(width: int) -> tuple[tuple[int, ...], int]:
+    """(indexes of the COLUMNS shown, width of the model column)."""
+    shown = (0, 1, 2, 3, 4) if width >= NARROW else (0, 2, 4)
+    model_width = max(8, width - sum(COLUMNS[i][1] + 1 for i in shown) - 2)
+    return shown, model_width
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
@@ -42,10 +51,10 @@ class ModelHeader(ScrollView):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        model_width = max(8, width - sum(w + 1 for _, w in COLUMNS) - 2)
+        shown, model_width = columns_for(width - 1)
         title = "Model ▲" if self.sort == "name" else "Model"
         parts = ["  " + _fit(title, model_width)]
-        for (name, w) in COLUMNS:
+        for name, w in (COLUMNS[i] for i in shown):
             marker = "▼" if (self.sort == "context" and name == "Ctx") or (self.sort == "price" and name == "In $") else ""
             parts.append(" " + _fit(marker + name, w, right=True))
         return Strip([Segment("".join(parts)[:width].ljust(width), self.rich_style)])
@@ -192,13 +201,14 @@ class ModelList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        model_width = max(8, width - sum(w + 1 for _, w in COLUMNS) - 2)
+        shown, model_width = columns_for(width)
         mark = "★" if row.favorite else "↺" if row.recent is not None else "?" if row.listing == NOT_LISTED else " "
         label = row.ref if self.show_provider else row.model
         cells = [mark + " " + _fit(label, model_width)]
         values = (fmt_tokens(row.context), fmt_tokens(row.max_output), fmt_price(row.input_price),
                   fmt_price(row.output_price), row.flags())
-        for (_, w), value in zip(COLUMNS, values):
+        for i in shown:
+            value, w = values[i], COLUMNS[i][1]
             cells.append(" " + _fit(value, w, right=True))
         line = "".join(cells)[:width].ljust(width)
         if index == self.cursor:
