@@ -399,3 +399,12 @@ def test_a_slow_server_switches_with_a_warning(fake, upstream, config_dir):
     reply = ModelSwitcher(interactive=False, probe_timeout=0.5).handle("/model slow/big-model")
     assert reply.ok and reply.selection.ref == "slow/big-model"
     assert any("no answer from 127.0.0.1" in w for w in reply.warnings)
+
+
+def test_a_failing_picker_falls_back_to_showing(fake):
+    def broken(role):
+        raise RuntimeError("no terminal size")
+
+    reply = ModelSwitcher(interactive=True, picker=broken).handle("/model")
+    assert reply.ok and "fake/model-a — from active.toml" in reply.text
+    assert reply.warnings == ("the picker could not open (RuntimeError: no terminal size)",)

@@ -696,7 +696,11 @@ class ModelSwitcher:
                 except ImportError:
                     picker = None
             if picker is not None:
-                chosen = picker(role)
+                try:
+                    chosen = picker(role)
+                except Exception as exc:  # noqa: BLE001 - the command still answers without the picker
+                    return Reply(self.describe(role) + "\n" + USAGE,
+                                 warnings=(f"the picker could not open ({type(exc).__name__}: {exc})",))
                 if not chosen:
                     current = self._current_ref(role)
                     return Reply(f"kept {current}" if current else "nothing chosen")
