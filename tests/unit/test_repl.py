@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmswitch import selection, state
@@ -408,3 +408,23 @@ def test_a_failing_picker_falls_back_to_showing(fake):
     reply = ModelSwitcher(interactive=True, picker=broken).handle("/model")
     assert reply.ok and "fake/model-a — from active.toml" in reply.text
     assert reply.warnings == ("the picker could not open (RuntimeError: no terminal size)",)
+
+
+model_ids = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,5}([-.:/][a-z0-9]{1,4}){0,2}", fullmatch=True),
+                     min_size=1, max_size=8, unique=True)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=model_ids, data=st.data())
+def test_a_listed_id_is_always_reachable(fake, ids, data):
+    state.remember_models("fake", f"{fake.url}/v1", ids)
+    chosen = data.draw(st.sampled_from(ids))
+    s = ModelSwitcher(interactive=False, probe_timeout=None)
+    explicit = s.handle(f"/model fake/{chosen}")
+    assert explicit.selection is not None and explicit.selection.ref == f"fake/{chosen}"
+    s.reset()
+    bare = s.handle(f"/model {chosen}")
+    if bare.selection is not None:
+        assert bare.selection.ref == f"fake/{chosen}" or "/" in chosen
+    else:
+        assert f"fake/{chosen}" in bare.choices or "/" in chosen, bare.text
