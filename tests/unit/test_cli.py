@@ -258,3 +258,9 @@ def test_key_set_prompt_does_not_echo_the_key(isolated, tmp_path):
     assert child.exitstatus == 0 and "stored the groq key" in transcript
     assert FAKE not in transcript  # the terminal never showed it
     assert FAKE in (tmp_path / "test-keyring.json").read_text()
+
+
+def test_a_key_pasted_into_argv_is_refused_without_echo(run_cli):
+    done = run_cli("key", "set", FAKE)
+    assert done.returncode == 2 and "looks like a key itself" in done.stderr and FAKE not in done.stderr
+    assert "unknown provider (a value shaped like a key" in run_cli("use", f"{FAKE}/model").stderr

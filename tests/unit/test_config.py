@@ -195,3 +195,18 @@ def test_file_written_by_add_is_private(config_dir):
     config.add_provider("ollama", {})
     assert (config_dir / "config.toml").stat().st_mode & 0o777 == 0o600
     assert config_dir.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("field", ["kind", "preset", "timeout", "version_in_provider", "name_as_key"])
+def test_key_shaped_values_are_never_echoed_in_problems(config_dir, field):
+    secret = "sk-test-not-a-real-key-0001"
+    text = {
+        "kind": f'[providers.groq]\nkind = "{secret}"\n',
+        "preset": f'[providers.x]\npreset = "{secret}"\n',
+        "timeout": f'[providers.groq]\ntimeout = "{secret}"\n',
+        "version_in_provider": f'version = "{secret}"\n',
+        "name_as_key": f'[providers.groq]\n"{secret}" = 1\n',
+    }[field]
+    found = problems_of(config_dir, text)
+    assert found and all(secret not in str(p) for p in found)
+    assert any("not shown" in str(p) for p in found)

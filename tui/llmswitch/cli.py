@@ -262,6 +262,11 @@ def key_provider(args):
         return provider_of(config, sel.provider)
     if not args.provider:
         raise Fail("name the provider — e.g. llmswitch key set openrouter", EXIT_USAGE)
+    from .redact import looks_like_secret
+
+    if looks_like_secret(args.provider):
+        raise Fail("that looks like a key itself — keys are never taken from the command line (it would stay in "
+                   "your shell history); run: llmswitch key set PROVIDER and paste the key at the prompt", EXIT_USAGE)
     return provider_of(load_config(), args.provider)
 
 

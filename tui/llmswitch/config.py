@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import paths
+from .redact import looks_like_secret, shown
 from .tomlpos import key_lines, table_span
 
 PROVIDER_FIELDS = {
@@ -153,7 +154,7 @@ def unknown_provider_message(provider_id: str, config: Config) -> str:
     candidates = sorted(set(config.providers) | set(catalog.preset_ids()))
     close = difflib.get_close_matches(provider_id, candidates, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    return (f"unknown provider {provider_id!r} — {hint}run `llmswitch list --presets` to see presets, "
+    return (f"unknown provider {shown(provider_id)} — {hint}run `llmswitch list --presets` to see presets, "
             f"or add it: llmswitch providers add {provider_id} --base-url URL")
 
 
@@ -296,8 +297,9 @@ class _Validator:
             line = self.lines.get(key[:n])
             if line:
                 break
+        dotted = ".".join("(key-shaped name)" if looks_like_secret(part) else part for part in key)
         self.problems.append(Problem(message, fix, file=str(self.path), line=line,
-                                     key=".".join(key) if key else None, severity=severity))
+                                     key=dotted or None, severity=severity))
 
     def config(self, data: dict[str, Any]) -> Config:
         for name, value in data.items():
@@ -305,7 +307,7 @@ class _Validator:
                 self.top_level_stray(name, value)
         version = data.get("version", 1)
         if version != 1:
-            self.add(("version",), f"unsupported version {version!r}", "set version = 1 (or remove the line)")
+            self.add(("version",), f"unsupported version {shown(version)}", "set version = 1 (or remove the line)")
         prefs = data.get("preferences", {})
         probe_timeout, recent_limit = DEFAULT_TIMEOUT, 20
         if not isinstance(prefs, dict):
@@ -317,7 +319,7 @@ class _Validator:
             probe_timeout = self.timeout(("preferences", "probe_timeout"), prefs.get("probe_timeout", DEFAULT_TIMEOUT))
             recent = prefs.get("recent_limit", 20)
             if not isinstance(recent, int) or isinstance(recent, bool) or not 0 <= recent <= 1000:
-                self.add(("preferences", "recent_limit"), f"must be a whole number from 0 to 1000 (got {recent!r})")
+                self.add(("preferences", "recent_limit"), f"must be a whole number from 0 to 1000 (got {shown(recent)})")
             else:
                 recent_limit = recent
         providers: dict[str, ProviderConfig] = {}
@@ -360,11 +362,11 @@ class _Validator:
             return
         close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
         fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(allowed))}"
-        self.add(key, f"unknown key {name!r}", fix)
+        self.add(key, f"unknown key {shown(name)}", fix)
 
     def timeout(self, key: tuple[str, ...], value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
-            self.add(key, f"must be a number of seconds between 0 and 600 (got {value!r})")
+            self.add(key, f"must be a number of seconds between 0 and 600 (got {shown(value)})")
             return DEFAULT_TIMEOUT
         return float(value)
 
@@ -374,13 +376,14 @@ class _Validator:
         key = ("providers", pid)
         if not isinstance(body, dict):
             if pid in PROVIDER_FIELDS or pid.lower() in SECRET_FIELD_NAMES:
-                self.add(key, f"{pid!r} is a provider setting, not a provider",
+                self.add(key, f"{shown(pid)} is a provider setting, not a provider",
                          f"put it under [providers.ID], e.g. [providers.openrouter] then {pid} = …")
             else:
                 self.add(key, "must be a table", f"write it as [providers.{pid}]")
             return None
         if not _ID.match(pid):
-            self.add(key, f"provider id {pid!r} must be lowercase letters, digits, '.', '_' or '-'",
+            self.add(key, f"provider id {shown(pid)} must be lowercase letters, digits, '.', '_' or '-'",
+                     "rename it to [providers.NAME] with NAME like my-server" if looks_like_secret(pid) else
                      f"rename it to [providers.{re.sub(r'[^a-z0-9._-]', '-', pid.lower()).strip('-') or 'custom'}]")
             return None
         for name in body:
@@ -395,7 +398,7 @@ class _Validator:
         if preset_name is not None:
             if not isinstance(preset_name, str) or catalog.preset(preset_name) is None:
                 close = difflib.get_close_matches(str(preset_name), catalog.preset_ids(), n=1, cutoff=0.6)
-                self.add((*key, "preset"), f"unknown preset {preset_name!r}",
+                self.add((*key, "preset"), f"unknown preset {shown(preset_name)}",
                          f"did you mean {close[0]!r}?" if close else "run: llmswitch list --presets")
             else:
                 preset = catalog.preset(preset_name)
@@ -411,7 +414,7 @@ class _Validator:
         kind = body.get("kind", base.kind)
         if kind not in catalog.API_KINDS:
             close = difflib.get_close_matches(str(kind), catalog.API_KINDS, n=1, cutoff=0.5)
-            self.add((*key, "kind"), f"unknown API kind {kind!r}",
+            self.add((*key, "kind"), f"unknown API kind {shown(kind)}",
                      f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(catalog.API_KINDS)}")
         else:
             values["kind"] = kind
@@ -432,7 +435,7 @@ class _Validator:
         self.key_source(key, body, base, values)
         required = body.get("key_required", None)
         if required is not None and not isinstance(required, bool):
-            self.add((*key, "key_required"), f"must be true or false (got {required!r})")
+            self.add((*key, "key_required"), f"must be true or false (got {shown(required)})")
         elif required is not None:
             values["key_required"] = required
         elif "base_url" in values and not preset and is_loopback(values["base_url"]):
@@ -503,16 +506,12 @@ class _Validator:
             values.update(key_source="env", key_env=(arg,))
         elif source == "command" and arg.strip():
             values.update(key_source="command", key_command=arg.strip())
-        elif _looks_like_secret(raw):
+        elif looks_like_secret(raw):
             self.add(where, "looks like a key itself; keys never go in config.toml",
                      f"run: llmswitch key set {key[1]} and set key_source = \"keyring\"")
         else:
-            self.add(where, f"not a key source: {raw[:40]!r}",
+            self.add(where, f"not a key source: {shown(raw, 40)}",
                      'use "keyring", "env:VAR_NAME", "command:pass show NAME" or "none"')
-
-
-def _looks_like_secret(value: str) -> bool:
-    return len(value) >= 20 and " " not in value and ":" not in value
 
 
 # --- editing ---------------------------------------------------------------------------------
@@ -534,7 +533,7 @@ def add_provider(provider_id: str, settings: dict[str, Any], *, replace: bool = 
 
     path = path or paths.config_file()
     if not _ID.match(provider_id):
-        raise ConfigError([Problem(f"provider id {provider_id!r} must be lowercase letters, digits, '.', '_' or '-'",
+        raise ConfigError([Problem(f"provider id {shown(provider_id)} must be lowercase letters, digits, '.', '_' or '-'",
                                    "choose another id")])
     with locked(path):
         current = load(path)  # refuses to edit a file that already has errors

@@ -43,6 +43,27 @@ def redact_header(name: str, value: str) -> str:
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
 
 
+_KEY_PREFIX = re.compile(r"^(sk|gsk|pk|rk|xai|key|api|tok|ghp|glpat|AIza)[-_]", re.I)
+
+
+def looks_like_secret(value: object) -> bool:
+    """True for strings shaped like an API key (long, no spaces, letters and digits or a key prefix)."""
+    if not isinstance(value, str) or len(value) < 16 or any(ch.isspace() for ch in value):
+        return False
+    if _KEY_PREFIX.match(value):
+        return True
+    return len(value) >= 24 and any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value) \
+        and "/" not in value and "." not in value
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, except that key-shaped strings are never shown."""
+    if looks_like_secret(value):
+        return "(a value shaped like a key, not shown)"
+    text = repr(value)
+    return terminal_safe(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def scrub(text: str, secret: str | None) -> str:
     """Replace every occurrence of ``secret`` in ``text`` by its redacted form."""
     if secret and secret in text:
