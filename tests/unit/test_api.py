@@ -94,3 +94,16 @@ def test_selection_dict_is_the_documented_contract():
                          "keyring_username", "key_env", "key_required", "updated", "headers"}
     assert (data["keyring_service"], data["keyring_username"], data["key_env"]) == ("llmswitch", "ollama", ["OLLAMA_API_KEY"])
     assert json.dumps(data)
+
+
+def test_watcher_survives_a_failed_read(run_cli, config_dir):
+    switch("ollama/llama3")
+    watcher = llmswitch.watch()
+    assert watcher.current().model == "llama3"
+    original = (config_dir / "active.toml").read_text()
+    (config_dir / "active.toml").write_text("version = [")
+    with pytest.raises(llmswitch.SelectionError):
+        watcher.current()
+    assert watcher.changed()  # the broken state was not marked as seen
+    (config_dir / "active.toml").write_text(original.replace('"llama3"', '"qwen2.5:7b"'))
+    assert watcher.current().model == "qwen2.5:7b"

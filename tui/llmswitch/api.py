@@ -46,25 +46,26 @@ def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
     return kwargs
 
 
-def _build(sel: ActiveSelection, sync: bool, extra: dict[str, Any]):
+def client_for(sel: ActiveSelection, *, asynchronous: bool = False, **extra: Any):
+    """An ``openai`` client for any selection (e.g. a REPL's session choice); see :func:`client`."""
     import openai
 
     kwargs = client_kwargs(sel)
     if sel.api_kind == "azure":
-        cls = openai.AzureOpenAI if sync else openai.AsyncAzureOpenAI
+        cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
         return cls(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version, **kwargs, **extra)
-    cls = openai.OpenAI if sync else openai.AsyncOpenAI
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     return cls(**kwargs, **extra)
 
 
 def client(role: str = DEFAULT_ROLE, **kwargs: Any):
     """An ``openai.OpenAI`` client for the role's selection (base_url is always passed explicitly)."""
-    return _build(active(role), True, kwargs)
+    return client_for(active(role), **kwargs)
 
 
 def async_client(role: str = DEFAULT_ROLE, **kwargs: Any):
     """An ``openai.AsyncOpenAI`` client for the role's selection."""
-    return _build(active(role), False, kwargs)
+    return client_for(active(role), asynchronous=True, **kwargs)
 
 
 def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
@@ -107,8 +108,8 @@ class Watcher:
         """The role's selection, re-read only when the file changed."""
         state = _selection.file_state(self.path)
         if self._selection is None or state != self._state:
+            self._selection = _selection.read(self.role, self.path)  # may raise: then nothing is marked seen
             self._state = state
-            self._selection = _selection.read(self.role, self.path)
         return self._selection
 
 

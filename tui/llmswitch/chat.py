@@ -165,12 +165,9 @@ class ChatSession:
         if self._client is None or identity != self._client_for:
             import openai
 
-            options: dict[str, Any] = {"max_retries": 1, "timeout": openai.Timeout(REQUEST_TIMEOUT, connect=10.0)}
-            if sel.api_kind == "azure":
-                self._client = openai.AzureOpenAI(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version,
-                                                  **kwargs, **options)
-            else:
-                self._client = openai.OpenAI(**kwargs, **options)
+            from .api import client_for
+
+            self._client = client_for(sel, max_retries=1, timeout=openai.Timeout(REQUEST_TIMEOUT, connect=10.0))
             self._client_for = identity
             self._key = kwargs["api_key"]
         return self._client

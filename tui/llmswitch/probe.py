@@ -683,7 +683,7 @@ async def _fetch_retrying(client: httpx.AsyncClient, method: str, url: str, head
 
 def _diagnose(exchange: _Exchange, target: ProbeTarget) -> Diagnosis:
     if exchange.error is not None:
-        return _diagnose_error(exchange.error, target, exchange.url)
+        return diagnose_error(exchange.error, target, exchange.url)
     diagnosis = classify(exchange.status, exchange.headers, exchange.body, target=target)
     if exchange.attempts > 1 and diagnosis.outcome in (Outcome.RATE_LIMITED, Outcome.SERVER_ERROR):
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} ({exchange.attempts} attempts)")
@@ -766,7 +766,7 @@ async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], dead
     url = _join(target.base_url, path)
     exchange = await _fetch_retrying(client, "GET", url, headers, deadline, target)
     if exchange.error is not None:
-        failed = _diagnose_error(exchange.error, target, url)
+        failed = diagnose_error(exchange.error, target, url)
         return replace(failed, summary=f"key check at {path} failed: {failed.summary}", models=diagnosis.models,
                        server=diagnosis.server), None
     status = exchange.status or 0
@@ -781,7 +781,7 @@ async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], dead
                    fix=_ambiguous_fix(target)), status
 
 
-def _diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagnosis:
+def diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagnosis:
     """Turn a transport failure into an outcome: refused, DNS, TLS, timeout, or broken connection."""
     host, port = _host_port(url)
     where = f"{host}:{port}"
@@ -893,7 +893,7 @@ async def _deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[D
     if isinstance(outcome, DeepCheck):
         return outcome, None
     if outcome.error is not None:
-        failure = _diagnose_error(outcome.error, target, url)
+        failure = diagnose_error(outcome.error, target, url)
         return DeepCheck(ok=False, message=f"chat check failed: {failure.summary}"), failure
     failure = classify(outcome.status, outcome.headers, outcome.body, target=replace(target, model=None))
     if failure.outcome in (Outcome.NOT_FOUND, Outcome.AMBIGUOUS) and failure.server_message:

@@ -1110,7 +1110,7 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
         return _sentence(sel.provider, f'the server stopped the answer with an error ("{said}")', None, None,
                          "try again; if it keeps happening, look at the server's logs or pick another model: /models")
     if status is None or response is None:
-        diagnose = getattr(_probe_mod, "diagnose_error", None) or getattr(_probe_mod, "_diagnose_error", None)
+        diagnose = _probe_mod.diagnose_error
         if diagnose is None:  # pragma: no cover
             return f"{sel.provider}: {terminal_safe(str(exc), 200)}"
         d = diagnose(exc, target, sel.base_url)
