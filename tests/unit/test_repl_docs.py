@@ -1,4 +1,4 @@
-"""The README's "Add /model to your REPL" examples run as written (docs-snippets/repl.md)."""
+"""The README's "Add /model to your REPL" examples run as written."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import pytest
 from llmswitch import state
 from upstreams import Reply, chat_completions, models_body
 
-SNIPPET = Path(__file__).resolve().parents[2] / "docs-snippets" / "repl.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", SNIPPET.read_text(), re.S)
+    text = README.read_text()
+    section = text[text.index("## Add /model to your REPL"):text.index("### The pieces")]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
 @pytest.fixture
