@@ -64,6 +64,6 @@ def test_the_prompt_toolkit_example(fake):
         pipe.send_text("/model model-b\rhello\r")
         pipe.close()
         with contextlib.redirect_stdout(printed):
-            exec(compile(blocks()[1], str(SNIPPET), "exec"), {"__name__": "__snippet__"})
+            exec(compile(blocks()[1], str(README), "exec"), {"__name__": "__snippet__"})
     assert "switched this session to fake/model-b" in printed.getvalue()
     assert "→ fake/model-b: hello" in printed.getvalue()
