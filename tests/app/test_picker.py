@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from conftest import probes_done, wait_for
+from scenes import probes_done, wait_for
 from upstreams import FAKE_KEY, openai_like
 
 import scenes
@@ -189,7 +189,7 @@ async def test_palette_offers_actions_and_switch_entries(mixed_scene, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Use model", "Re-probe", "Role", "Sort", "Edit provider", "Setup wizard"} <= set(titles)
+        assert {"Use model", "Re-probe", "Role", "Sort", "Provider", "Setup wizard"} <= set(titles)
         assert "ollama/qwen2.5:0.5b" in app.picker.known_refs()
         app.switch_from_palette("ollama/llama3.2:latest")
         assert await wait_for(pilot, lambda: selection.read("default").ref == "ollama/llama3.2:latest")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from conftest import probes_done, wait_for
+from scenes import probes_done, wait_for
 from test_picker import screen_text
 from upstreams import FAKE_KEY
 

@@ -7,7 +7,7 @@ import os
 import tomllib
 
 import pytest
-from conftest import wait_for
+from scenes import wait_for
 from test_picker import screen_text
 from upstreams import FAKE_KEY
 

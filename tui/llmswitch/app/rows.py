@@ -120,12 +120,25 @@ def sort_rows(rows: Iterable[ModelRow], sort: str = "name") -> list[ModelRow]:
     return sorted(rows, key=_sort_key(sort))
 
 
-def _pattern(token: str) -> re.Pattern[str]:
-    return re.compile(".*?".join(map(re.escape, token)))
+_WORD_SEPARATORS = ("/", "-", " ", ".", ":", "_")
+
+
+def _subsequence(token: str) -> re.Pattern[str]:
+    """The characters of ``token`` in order, gaps allowed; possessive gaps keep it linear (no backtracking)."""
+    parts = [re.escape(token[0])]
+    for ch in token[1:]:
+        escaped = re.escape(ch)
+        parts.append(f"[^{escaped}]*+{escaped}")
+    return re.compile("".join(parts))
 
 
 class Filter:
-    """Fuzzy filter over pre-sorted rows, remembering the last query to narrow incrementally."""
+    """Fuzzy filter over pre-sorted rows, remembering the last query to narrow incrementally.
+
+    Each whitespace-separated token must match: contiguously (best when it
+    starts a word) or as a subsequence (worse the more it is spread out).
+    Rows keep their input order among equal scores.
+    """
 
     def __init__(self, rows: Sequence[ModelRow]):
         self.rows = list(rows)
@@ -138,31 +151,29 @@ class Filter:
         if not query:
             self._last_query, self._last_matches = "", self.rows
             return self.rows
-        pool = self._last_matches if self._last_query and query.startswith(self._last_query) else self.rows
-        tokens = query.split()
-        patterns = [_pattern(t) for t in tokens]
-        scored: list[tuple[int, int, ModelRow]] = []
-        for index, row in enumerate(pool):
-            hay = row.haystack
-            score = 0
-            for token, pattern in zip(tokens, patterns):
-                at = hay.find(token)
-                if at >= 0:
-                    # contiguous: best when it starts a word
-                    score += 0 if at == 0 or not hay[at - 1].isalnum() else 1
-                    continue
-                found = pattern.search(hay)
-                if found is None:
-                    break
-                score += 2 + (found.end() - found.start() - len(token))
-            else:
-                scored.append((score, index, row))
-        scored.sort(key=lambda item: (item[0], item[1]))
-        result = [row for _, _, row in scored]
-        # keep the unsorted pool order for narrowing: matches of a longer query are a subset
-        self._last_query = query
-        self._last_matches = [pool[i] for i in sorted(i for _, i, _ in scored)]
-        return result
+        narrowing = bool(self._last_query) and query.startswith(self._last_query)  # matches can only shrink
+        candidates = self._last_matches if narrowing else self.rows
+        scores = [0] * len(candidates)
+        for token in query.split():
+            starts = tuple(sep + token for sep in _WORD_SEPARATORS) if len(token) > 1 else ()
+            spread = _subsequence(token)
+            kept: list[ModelRow] = []
+            kept_scores: list[int] = []
+            for row, score in zip(candidates, scores):
+                hay = row.haystack
+                if token in hay:
+                    kept.append(row)
+                    kept_scores.append(score if not starts or hay.startswith(token)
+                                       or any(start in hay for start in starts) else score + 1)
+                else:
+                    found = spread.search(hay)
+                    if found is not None:
+                        kept.append(row)
+                        kept_scores.append(score + 2 + found.end() - found.start() - len(token))
+            candidates, scores = kept, kept_scores
+        self._last_query, self._last_matches = query, candidates
+        order = sorted(range(len(candidates)), key=scores.__getitem__)
+        return [candidates[i] for i in order]
 
 
 def fmt_tokens(n: int | None) -> str:

@@ -33,13 +33,15 @@ class PickerScreen(Screen):
     CSS_PATH = "picker.tcss"
     AUTO_FOCUS = "#filter"
     BINDINGS = [
-        Binding("enter", "switch", "Use model", id="picker.switch", tooltip="Make the highlighted model active"),
+        Binding("enter", "switch", "Use model", id="picker.switch", priority=True,
+                tooltip="Make the highlighted model active"),
         Binding("ctrl+r,f5", "reprobe", "Re-probe", id="picker.reprobe", tooltip="Probe every provider again"),
         Binding("ctrl+t", "cycle_role", "Role", id="picker.role", tooltip="Switch role: default, small, embedding"),
-        Binding("ctrl+o", "cycle_sort", "Sort", id="picker.sort", tooltip="Sort by name, context or price"),
-        Binding("ctrl+g", "apply_fix", "Apply fix", id="picker.fix",
+        Binding("ctrl+o", "cycle_sort", "Sort", show=False, id="picker.sort", tooltip="Sort by name, context or price"),
+        Binding("ctrl+g", "apply_fix", "Fix", id="picker.fix",
                 tooltip="Apply the probe's suggested fix for the highlighted provider"),
-        Binding("f2", "edit_provider", "Edit provider", id="picker.edit", tooltip="Edit the highlighted provider"),
+        Binding("f2", "edit_provider", "Provider", id="picker.edit",
+                tooltip="Edit the highlighted provider: URL, key, headers, timeout"),
         Binding("ctrl+n", "add_provider", "Add provider", show=False, id="picker.add",
                 tooltip="Add a provider from a preset or a custom URL"),
         Binding("slash", "focus_filter", "Filter", show=False, id="picker.filter", tooltip="Focus the filter"),
@@ -89,7 +91,7 @@ class PickerScreen(Screen):
         self.app.steady_cursors(self)
         self.reload(config=self.config)
         self.set_interval(0.1, self._spin)
-        self.load_catalog()
+        self.call_after_refresh(self.load_catalog)  # a thread holding the GIL would slow the first paint
 
     # -- data
     def reload(self, config: Config | None = None) -> None:
@@ -120,7 +122,10 @@ class PickerScreen(Screen):
         self._fill_providers()
         self._update_bar()
         self.rebuild_rows()
-        self.action_reprobe()
+        if self.is_mounted and self.app.screen is not None:
+            self.call_after_refresh(self.action_reprobe)  # first paint before any probing work
+        else:
+            self.action_reprobe()
 
     def _fill_providers(self) -> None:
         options = self.query_one("#providers", OptionList)
@@ -249,8 +254,6 @@ class PickerScreen(Screen):
     @work(exclusive=True, group="probe", exit_on_error=False)
     async def probe_providers(self, pids: list[str]) -> None:
         """Probe providers; results update one row each as they arrive. A new sweep cancels this one."""
-        from ...probe import probe_all
-
         self.probe_generation += 1
         generation = self.probe_generation
         worker = get_current_worker()
@@ -259,13 +262,16 @@ class PickerScreen(Screen):
         for pid in pids:
             self._refresh_provider(pid)
         self._update_details()
-        targets = await asyncio.to_thread(build_targets, providers)
+        targets = await asyncio.to_thread(build_targets, providers)  # keyring calls block; imports probe
         if worker.is_cancelled or generation != self.probe_generation:
             return
+        from ...probe import new_client, probe_all
+
         for pid, (_, problem) in targets.items():
             self.key_problems[pid] = problem
+        client = await asyncio.to_thread(new_client)  # loading CA certificates takes ~150 ms: not on the loop
         try:
-            async with aclosing(probe_all([t for t, _ in targets.values()])) as results:
+            async with aclosing(probe_all([t for t, _ in targets.values()], client=client)) as results:
                 async for result in results:
                     if generation != self.probe_generation:
                         return  # a newer sweep owns the screen now
@@ -283,6 +289,7 @@ class PickerScreen(Screen):
         finally:
             if generation == self.probe_generation:
                 self.probing.clear()
+            await client.aclose()
 
     # -- events
     @on(Input.Changed, "#filter")
@@ -340,6 +347,7 @@ class PickerScreen(Screen):
             return None
 
     def _update_details(self) -> None:
+        self.refresh_bindings()  # "Fix" shows only where the probe suggests one
         details = self.query_one("#details", Static)
         provider = self.highlighted_provider()
         row = self.query_one(ModelList).highlighted
@@ -359,7 +367,7 @@ class PickerScreen(Screen):
         if action == "apply_fix":
             pid = self.highlighted_provider_id()
             result = self.results.get(pid) if pid else None
-            return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES)) or None
+            return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES))
         if action in ("edit_provider", "add_provider") and self.pick_mode:
             return False
         if action == "edit_provider":

@@ -112,6 +112,7 @@ class ModelList(ScrollView, can_focus=True):
         self.touched = False
         """True once the user moved the cursor: refills then keep it on the same model."""
         self.empty_text = "no models"
+        self._style_cache: tuple | None = None
 
     # -- data
     def set_rows(self, rows: Sequence[ModelRow], keep: str | None = None) -> None:
@@ -190,6 +191,25 @@ class ModelList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows))
 
     # -- drawing
+    def _styles(self) -> dict:
+        """Row styles, computed once per paint (not per line)."""
+        key = (self.has_focus, self.app.theme)
+        if self._style_cache is None or self._style_cache[0] != key:
+            base = self.rich_style
+            self._style_cache = (key, {"base": base,
+                                       "cursor": base + self.get_component_rich_style("model-list--cursor"),
+                                       "dim": base + self.get_component_rich_style("model-list--dim"),
+                                       "pinned": base + self.get_component_rich_style("model-list--pinned")})
+        return self._style_cache[1]
+
+    def notify_style_update(self) -> None:
+        self._style_cache = None
+        super().notify_style_update()
+
+    def render_lines(self, crop):
+        self._style_cache = None  # computed once per paint, whatever changed since
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
         index = round(self.scroll_y) + y
@@ -201,6 +221,7 @@ class ModelList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
+        styles = self._styles()
         shown, model_width = columns_for(width)
         mark = "★" if row.favorite else "↺" if row.recent is not None else "?" if row.listing == NOT_LISTED else " "
         label = row.ref if self.show_provider else row.model
@@ -212,13 +233,13 @@ class ModelList(ScrollView, can_focus=True):
             cells.append(" " + _fit(value, w, right=True))
         line = "".join(cells)[:width].ljust(width)
         if index == self.cursor:
-            style = base + self.get_component_rich_style("model-list--cursor")
+            style = styles["cursor"]
         elif row.listing == NOT_LISTED or (row.listing != LISTED and not row.in_catalog):
-            style = base + self.get_component_rich_style("model-list--dim")
+            style = styles["dim"]
         elif row.pinned:
-            style = base + self.get_component_rich_style("model-list--pinned")
+            style = styles["pinned"]
         else:
-            style = base
+            style = styles["base"]
         return Strip([Segment(line, style)])
 
     show_provider: bool = True
