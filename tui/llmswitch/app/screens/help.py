@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 
 def _bindings_of(cls) -> list[Binding]:
-    return [b for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.description]
+    return [b for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.description and b.id]
 
 
 def binding_sections() -> list[tuple[str, list[Binding]]]:
