@@ -37,13 +37,18 @@ class SwitchModelCommands(Provider):
             yield DiscoveryHit(f"switch model: {ref}", self._command(ref), help="recently used")
 
     async def search(self, query: str) -> Hits:
+        from .. import state
+
         matcher = self.matcher(query)
         refs = self._refs()
+        recent = set(state.recent())
         hits = 0
         for ref in refs:
             text = f"switch model: {ref}"
             score = matcher.match(text)
             if score > 0:
+                if ref in recent:  # recent models first among equals
+                    score = min(1.0, score + 0.25)
                 hits += 1
                 yield Hit(score, matcher.highlight(text), self._command(ref), text=text)
                 if hits >= 200:

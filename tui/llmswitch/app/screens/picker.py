@@ -221,8 +221,8 @@ class PickerScreen(Screen):
                 rows = self.catalog_rows
         elif self.view == ALL:
             rows = [row for pid in self.providers for row in self.rows_for(pid)]
-            model_list.empty_text = ("no providers yet — ctrl+n adds one, or open the setup wizard (ctrl+p)"
-                                     if not self.providers else "no models known yet — probing…")
+            model_list.empty_text = ("no providers yet: ctrl+n adds one" if not self.providers
+                                     else "no models known yet — probing…")
         else:
             rows = self.rows_for(self.view)
             model_list.empty_text = "no models: the server listed none and the catalog has none"
