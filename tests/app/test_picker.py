@@ -237,3 +237,18 @@ def test_filter_on_the_whole_catalog_is_fast(query):
     assert elapsed < 0.25  # generous for loaded CI; the benchmark measures the real p90
     if query == "zzzzzz":
         assert matches == []
+
+
+async def test_hostile_model_ids_are_shown_inert(upstream, isolated, make_app):
+    from upstreams import Reply, models_body
+
+    server = upstream()
+    server.get("/v1/models", Reply.json(models_body(["evil\x1b[2Jwipe", "[bold]markup[/bold]"])))
+    scenes.write_config(f'[providers.evil]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n')
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        text = screen_text(app)
+        assert "\x1b" not in text
+        assert "evil\\x1b[2Jwipe" in text
+        assert "[bold]markup[/bold]" in text  # shown as text, not interpreted

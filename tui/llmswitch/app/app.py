@@ -34,7 +34,7 @@ class SwitchModelCommands(Provider):
         from .. import state
 
         for ref in state.recent(10):
-            yield DiscoveryHit(f"switch model: {ref}", self._command(ref), help="recently used")
+            yield DiscoveryHit(f"switch model: {terminal_safe(ref)}", self._command(ref), help="recently used")
 
     async def search(self, query: str) -> Hits:
         from .. import state
@@ -44,7 +44,7 @@ class SwitchModelCommands(Provider):
         recent = set(state.recent())
         hits = 0
         for ref in refs:
-            text = f"switch model: {ref}"
+            text = f"switch model: {terminal_safe(ref)}"
             score = matcher.match(text)
             if score > 0:
                 if ref in recent:  # recent models first among equals

@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...redact import terminal_safe
 from ..rows import LISTED, NOT_LISTED, ModelRow, fmt_price, fmt_tokens
 
 COLUMNS = (("Ctx", 6), ("Out", 6), ("In $", 6), ("Out $", 6), ("TVR", 3))
@@ -224,7 +225,7 @@ class ModelList(ScrollView, can_focus=True):
         styles = self._styles()
         shown, model_width = columns_for(width)
         mark = "★" if row.favorite else "↺" if row.recent is not None else "?" if row.listing == NOT_LISTED else " "
-        label = row.ref if self.show_provider else row.model
+        label = terminal_safe(row.ref if self.show_provider else row.model)  # ids come from servers
         cells = [mark + " " + _fit(label, model_width)]
         values = (fmt_tokens(row.context), fmt_tokens(row.max_output), fmt_price(row.input_price),
                   fmt_price(row.output_price), row.flags())
