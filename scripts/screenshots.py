@@ -36,8 +36,9 @@ class Sandbox:
         self.saved = dict(os.environ)
 
     def __enter__(self) -> Sandbox:
-        import keyring
         from testkeyring import FileKeyring
+
+        import keyring
 
         for name in LEAKY:
             os.environ.pop(name, None)
@@ -72,10 +73,10 @@ Shot = tuple[str, tuple[int, int], Callable[[Sandbox], dict], Callable[[object],
 
 def _shots() -> list[Shot]:
     import scenes
-    from upstreams import FAKE_KEY
 
     from llmswitch.app.screens.confirm import ConfirmScreen
     from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
+    from upstreams import FAKE_KEY
 
     def mixed(box: Sandbox) -> dict:
         scenes.mixed(box.make)

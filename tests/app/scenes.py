@@ -12,8 +12,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from upstreams import (FAKE_KEY, OTHER_KEY, FakeUpstream, Reply, free_port, ollama_like, openai_like,
-                       openrouter_like, vllm_like)
+from upstreams import (
+    FAKE_KEY,
+    OTHER_KEY,
+    FakeUpstream,
+    Reply,
+    free_port,
+    ollama_like,
+    openai_like,
+    openrouter_like,
+    vllm_like,
+)
 
 OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini", "ft:gpt-4o-mini:acme:custom")
 
@@ -193,7 +202,7 @@ async def wizard_at(pilot, step: str) -> None:
             await pilot.press(*"litellm/gpt", "enter")
         before = wizard.step
         await pilot.press("ctrl+n")
-        assert await wait_for(pilot, lambda: wizard.step != before)
+        assert await wait_for(pilot, lambda before=before: wizard.step != before)
         assert STEPS.index(wizard.step) <= STEPS.index(step)
     if step == "probe":
         assert await wait_for(pilot, lambda: len(wizard.results) == 2)

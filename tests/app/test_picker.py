@@ -5,13 +5,13 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from scenes import probes_done, wait_for
-from upstreams import FAKE_KEY, openai_like
-
 import scenes
+from scenes import probes_done, wait_for
+
 from llmswitch import paths, selection
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.widgets.model_list import ModelList
+from upstreams import FAKE_KEY, openai_like
 
 
 def screen_text(app) -> str:
@@ -252,3 +252,14 @@ async def test_hostile_model_ids_are_shown_inert(upstream, isolated, make_app):
         assert "\x1b" not in text
         assert "evil\\x1b[2Jwipe" in text
         assert "[bold]markup[/bold]" in text  # shown as text, not interpreted
+
+
+async def test_bindings_can_be_remapped_by_id(mixed_scene, make_app, monkeypatch):
+    monkeypatch.setenv("LLMSWITCH_KEYMAP", "picker.role=f6;picker.reprobe=f9")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("f6")
+        assert app.picker.role == "small"
+        await pilot.press("f9")
+        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tomllib
 
+import scenes
 from scenes import probes_done, wait_for
 from test_picker import screen_text
-from upstreams import FAKE_KEY
+from textual.widgets import Input
 
-import scenes
 from llmswitch import keys, paths
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
-from textual.widgets import Input
+from upstreams import FAKE_KEY
 
 
 def config_providers() -> dict:
@@ -58,8 +58,9 @@ async def test_key_entry_stores_in_keyring_and_never_shows_it(upstream, isolated
 
 
 async def test_keyring_problem_shows_the_honest_message(upstream, isolated, make_app):
-    import keyring
     from keyring.backends.fail import Keyring as FailKeyring
+
+    import keyring
 
     scenes.single(upstream, key=None)
     keyring.set_keyring(FailKeyring())

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from pathlib import Path
 
 import pytest
+import scenes
 from scenes import wait_for
 from test_picker import screen_text
-from upstreams import FAKE_KEY
-
-import scenes
+from textual.widgets import SelectionList
 
 from llmswitch import keys, paths, selection
 from llmswitch.app.screens.setup import SetupWizard
 from llmswitch.app.widgets.model_list import ModelList
-from textual.widgets import SelectionList
+from upstreams import FAKE_KEY
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def local_servers(upstream, monkeypatch):
 
 def nothing_written() -> bool:
     keyring_file = os.environ["LLMSWITCH_TEST_KEYRING_FILE"]
-    stored = json.loads(open(keyring_file).read()) if os.path.exists(keyring_file) else {}
+    stored = json.loads(Path(keyring_file).read_text()) if os.path.exists(keyring_file) else {}
     return not paths.config_file().exists() and not paths.active_file().exists() and not stored
 
 
@@ -113,8 +113,9 @@ async def test_escape_at_any_step_writes_nothing(local_servers, make_app, steps)
 
 
 async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app, monkeypatch):
-    import keyring
     from keyring.backends.fail import Keyring as FailKeyring
+
+    import keyring
 
     keyring.set_keyring(FailKeyring())
     app = make_app(setup=True)

@@ -6,8 +6,8 @@ Update with ``pytest tests/snapshots --snapshot-update`` and review the report.
 from __future__ import annotations
 
 import pytest
-
 import scenes
+
 from llmswitch.app.app import LLMSwitchApp
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen

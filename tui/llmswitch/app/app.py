@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from functools import partial
 
@@ -12,6 +13,16 @@ from textual.screen import Screen
 
 from ..config import Config
 from ..redact import terminal_safe
+
+
+def parse_keymap(text: str) -> dict[str, str]:
+    """``picker.reprobe=r;picker.role=ctrl+y`` → {binding id: keys} (what ``LLMSWITCH_KEYMAP`` holds)."""
+    keymap = {}
+    for part in filter(None, (p.strip() for p in text.replace(";", " ").split())):
+        binding_id, sep, keys = part.partition("=")
+        if sep and binding_id and keys:
+            keymap[binding_id.strip()] = keys.strip()
+    return keymap
 
 
 class SwitchModelCommands(Provider):
@@ -96,6 +107,10 @@ class LLMSwitchApp(App[str | None]):
 
     def on_mount(self) -> None:
         from .screens.picker import PickerScreen
+
+        keymap = parse_keymap(os.environ.get("LLMSWITCH_KEYMAP", ""))
+        if keymap:
+            self.set_keymap(keymap)
 
         self.push_screen(PickerScreen(config=self.initial_config, pick_role=self.pick_role))
         if self.start_setup and self.pick_role is None:

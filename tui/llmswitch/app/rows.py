@@ -159,7 +159,7 @@ class Filter:
             spread = _subsequence(token)
             kept: list[ModelRow] = []
             kept_scores: list[int] = []
-            for row, score in zip(candidates, scores):
+            for row, score in zip(candidates, scores, strict=True):
                 hay = row.haystack
                 if token in hay:
                     kept.append(row)

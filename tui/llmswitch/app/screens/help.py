@@ -62,6 +62,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_row("^p", "command palette: every action, and “switch model: provider/model”", "")
         table.add_row("tab", "move between the providers, the filter and the models", "")
         table.add_row("typing", "filters the models (fuzzy)", "")
+        table.add_row("", "", "")
+        table.add_row(Text("Remapping", style="bold underline"), "", "")
+        table.add_row("", "set LLMSWITCH_KEYMAP, e.g. “picker.reprobe=r;picker.role=ctrl+y”", "")
         return table
 
     def action_close(self) -> None:

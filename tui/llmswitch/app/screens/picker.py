@@ -69,6 +69,7 @@ class PickerScreen(Screen):
         self.filter = Filter([])
         self.frame = 0
         self.last_filter_ms = 0.0
+        self._fixable: bool | None = None
 
     # -- layout
     def compose(self) -> ComposeResult:
@@ -347,7 +348,10 @@ class PickerScreen(Screen):
             return None
 
     def _update_details(self) -> None:
-        self.refresh_bindings()  # "Fix" shows only where the probe suggests one
+        fixable = self.check_action("apply_fix", ())
+        if fixable != self._fixable:  # "Fix" shows only where the probe suggests one; the footer
+            self._fixable = fixable  # recomposes on every refresh, so only when that changes
+            self.refresh_bindings()
         details = self.query_one("#details", Static)
         provider = self.highlighted_provider()
         row = self.query_one(ModelList).highlighted
@@ -372,9 +376,7 @@ class PickerScreen(Screen):
             return False
         if action == "edit_provider":
             return self.highlighted_provider_id() is not None or None
-        if action == "cycle_role" and self.pick_mode:
-            return False
-        return True
+        return not (action == "cycle_role" and self.pick_mode)
 
     def action_reprobe(self) -> None:
         self.probe_providers(list(self.providers))

@@ -14,8 +14,15 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Select, St
 from textual.widgets.option_list import Option
 
 from ... import catalog, keys, paths
-from ...config import (ConfigError, ProviderConfig, add_provider, load, normalize_base_url, provider_from_preset,
-                       remove_provider)
+from ...config import (
+    ConfigError,
+    ProviderConfig,
+    add_provider,
+    load,
+    normalize_base_url,
+    provider_from_preset,
+    remove_provider,
+)
 from ..probing import build_targets, diagnosis_text
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
