@@ -263,3 +263,18 @@ async def test_bindings_can_be_remapped_by_id(mixed_scene, make_app, monkeypatch
         assert app.picker.role == "small"
         await pilot.press("f9")
         assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+
+
+async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("r")  # the filter has the focus: it is text
+        assert app.picker.query_one("#filter").value == "r"
+        assert app.picker.probe_generation == 1
+        app.picker.query_one(ModelList).focus()
+        await pilot.press("r")
+        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+        await pilot.press("x")  # other letters go to the filter
+        assert app.picker.query_one("#filter").value == "rx"
+        assert app.picker.focused is app.picker.query_one("#filter")

@@ -35,7 +35,8 @@ class PickerScreen(Screen):
     BINDINGS = [
         Binding("enter", "switch", "Use model", id="picker.switch", priority=True,
                 tooltip="Make the highlighted model active"),
-        Binding("ctrl+r,f5", "reprobe", "Re-probe", id="picker.reprobe", tooltip="Probe every provider again"),
+        Binding("ctrl+r,r,f5", "reprobe", "Re-probe", id="picker.reprobe",
+                tooltip="Probe every provider again (r when a list has the focus)"),
         Binding("ctrl+t", "cycle_role", "Role", id="picker.role", tooltip="Switch role: default, small, embedding"),
         Binding("ctrl+o", "cycle_sort", "Sort", show=False, id="picker.sort", tooltip="Sort by name, context or price"),
         Binding("ctrl+g", "apply_fix", "Fix", id="picker.fix",
@@ -324,7 +325,9 @@ class PickerScreen(Screen):
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
-        if event.is_printable and event.character and not isinstance(focused, Input) and event.character != "/":
+        bound = {key for binding in self.BINDINGS for key in binding.key.split(",")}
+        if (event.is_printable and event.character and not isinstance(focused, Input)
+                and event.key not in bound and event.character not in bound):
             filter_input = self.query_one("#filter", Input)
             filter_input.focus()
             filter_input.insert_text_at_cursor(event.character)
