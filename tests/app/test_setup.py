@@ -80,7 +80,8 @@ async def test_wizard_happy_path_writes_everything_at_the_end(local_servers, mak
         assert "llmswitch env" in text and "llmswitch exec" in text and "llmswitch.client()" in text
         assert FAKE_KEY not in text
         providers = tomllib.loads(paths.config_file().read_text())["providers"]
-        assert set(providers) == {"ollama", "litellm"}
+        assert providers == {"ollama": {"base_url": local_servers["ollama"].url + "/v1"},
+                             "litellm": {"base_url": local_servers["litellm"].url + "/v1"}}
         assert keys.fetch("litellm") == FAKE_KEY
         assert selection.read("default").ref == "ollama/llama3.2:latest"
         assert selection.read("small").ref == "litellm/gpt-4o-mini"
@@ -139,7 +140,8 @@ async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app,
         await pilot.press("ctrl+n")
         assert await wait_for(pilot, lambda: wizard.step == "done")
         providers = tomllib.loads(paths.config_file().read_text())["providers"]
-        assert providers == {"litellm": {"key_source": "env:LITELLM_API_KEY"}}
+        assert providers == {"litellm": {"base_url": local_servers["litellm"].url + "/v1",
+                                         "key_source": "env:LITELLM_API_KEY"}}
 
 
 async def test_app_opens_the_wizard_when_there_is_no_config(isolated, local_servers):

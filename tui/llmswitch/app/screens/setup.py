@@ -45,9 +45,14 @@ class Choice:
     key: str | None = field(default=None, repr=False)
     """Typed key, stored in the keyring at Finish."""
     local: bool = False
+    base_url: str | None = None
+    """Written only when it differs from the preset's default (found through an env override)."""
 
     def settings(self) -> dict:
-        return {"key_source": f"env:{self.env_var}"} if self.env_var else {}
+        settings: dict = {"base_url": self.base_url} if self.base_url else {}
+        if self.env_var:
+            settings["key_source"] = f"env:{self.env_var}"
+        return settings
 
 
 @dataclass
@@ -204,7 +209,7 @@ class SetupWizard(Screen[bool]):
         if action == "back":
             return self.step not in ("detect", "done") or None
         if action == "toggle_role":
-            return self.step == "model" or None
+            return self.step == "model"  # hidden elsewhere
         if action == "cancel":
             return self.step != "done" or None
         return True
@@ -426,7 +431,9 @@ class SetupWizard(Screen[bool]):
         presets = catalog.presets()
         for pid in self.picked:
             preset = presets[pid]
-            choice = Choice(pid, env_var=self.env_found.get(pid), local=preset.local)
+            resolved = preset.resolved_base_url()
+            choice = Choice(pid, env_var=self.env_found.get(pid), local=preset.local,
+                            base_url=resolved if resolved != preset.base_url else None)
             if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
