@@ -149,6 +149,8 @@ class ProviderScreen(Screen[bool]):
         Binding("ctrl+r", "probe", "Probe", id="provider.probe", tooltip="Probe the saved settings again"),
         Binding("f8", "remove", "Remove", id="provider.remove", tooltip="Remove this provider (asks first)"),
         Binding("escape", "close", "Back", id="provider.close", tooltip="Back to the picker"),
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Previous field", show=False),
     ]
 
     def __init__(self, provider: ProviderConfig, *, new: bool = False, result=None) -> None:
@@ -175,7 +177,8 @@ class ProviderScreen(Screen[bool]):
             yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
                                                       id="f-key-source", compact=True))
             arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
-            yield from self._row("Env var / cmd", Input(arg, placeholder="OPENROUTER_API_KEY or: pass show openrouter",
+            env_hint = p.key_env[0] if p.key_env else f"{(p.id or 'provider').upper().replace('-', '_')}_API_KEY"
+            yield from self._row("Env var / cmd", Input(arg, placeholder=f"{env_hint}, or: pass show {p.id or 'name'}",
                                                         id="f-key-arg", compact=True))
             yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
                                                   password=True, id="f-key", compact=True))
