@@ -70,7 +70,8 @@ class LLMSwitchApp(App[str | None]):
     """Pick the active model; edit providers; first-run setup."""
 
     TITLE = "llmswitch"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "screens/picker.tcss"]
+    """The picker is the default screen, whose own CSS_PATH Textual does not load: its sheet comes with the app."""
     COMMANDS = App.COMMANDS | {SwitchModelCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help", tooltip="List every key binding"),
@@ -105,14 +106,16 @@ class LLMSwitchApp(App[str | None]):
             for widget in node.query(Input):
                 widget.cursor_blink = False
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The picker is the base screen (no extra screen to build before the first paint)."""
         from .screens.picker import PickerScreen
 
+        return PickerScreen(config=self.initial_config, pick_role=self.pick_role)
+
+    def on_mount(self) -> None:
         keymap = parse_keymap(os.environ.get("LLMSWITCH_KEYMAP", ""))
         if keymap:
             self.set_keymap(keymap)
-
-        self.push_screen(PickerScreen(config=self.initial_config, pick_role=self.pick_role))
         if self.start_setup and self.pick_role is None:
             self.action_setup()
 

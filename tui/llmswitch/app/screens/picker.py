@@ -30,7 +30,7 @@ ROLES = ("default", "small", "embedding")
 class PickerScreen(Screen):
     """Pick the active model for a role."""
 
-    CSS_PATH = "picker.tcss"
+    # picker.tcss is loaded by the app (this is its default screen)
     AUTO_FOCUS = "#filter"
     BINDINGS = [
         Binding("enter", "switch", "Use model", id="picker.switch", priority=True,
