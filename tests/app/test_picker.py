@@ -278,3 +278,12 @@ async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_
         await pilot.press("x")  # other letters go to the filter
         assert app.picker.query_one("#filter").value == "rx"
         assert app.picker.focused is app.picker.query_one("#filter")
+
+
+def test_importing_the_app_package_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, llmswitch.app; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
