@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROWS = 5000
-PAINT_ROUNDS = 5
+PAINT_ROUNDS = 9
 QUERIES = ("gpt-4o-mini", "claude sonnet", "llama 70b", "qwen coder", "gemini flash", "o3")
 P90_TARGET_MS = 16.0
 PAINT_TARGET = 1.2

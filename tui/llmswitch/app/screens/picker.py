@@ -70,7 +70,7 @@ class PickerScreen(Screen):
         self.filter = Filter([])
         self.frame = 0
         self.last_filter_ms = 0.0
-        self._fixable: bool | None = None
+        self._fixable: bool | None = False  # what the footer shows before any probe result
 
     # -- layout
     def compose(self) -> ComposeResult:
