@@ -37,7 +37,7 @@ def status_text(result, probing: bool = False, frame: int = 0, shown: Callable[[
 
 
 def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[str], str],
-                   probing: bool = False, fix_key: str = "ctrl+g") -> Text:
+                   probing: bool = False, fix_key: str | None = "ctrl+g") -> Text:
     """The details panel: URL requested, redacted headers, HTTP code, server message, fix."""
     out = Text(no_wrap=False)
     out.append(shown(provider.name), style="bold")
@@ -59,10 +59,12 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
     out.append(shown(result.sentence()), style=style)
     if result.suggested_base_url:
         out.append("\nfix available: ", style="bold")
-        out.append(f"set base_url to {shown(result.suggested_base_url)} — press {fix_key}")
+        how = f" — press {fix_key}" if fix_key else " (edit Base URL above and save)"
+        out.append(f"set base_url to {shown(result.suggested_base_url)}{how}")
     elif str(result.outcome) in AUTH_OUTCOMES:
         out.append("\nfix: ", style="bold")
-        out.append(f"press {fix_key} to enter a key for {provider.id}")
+        out.append(f"press {fix_key} to enter a key for {provider.id}" if fix_key
+                   else "paste the key above (or pick another key source) and save")
     out.append("\n")
     out.append("GET ", style="bold")
     out.append(shown(result.url))

@@ -345,7 +345,7 @@ class ProviderScreen(Screen[bool]):
         self._show_result(result, problem)
 
     def _show_result(self, result, problem: str | None) -> None:
-        self._status(diagnosis_text(self.provider, result, problem, self.app.shown, fix_key="F2 in the picker"))
+        self._status(diagnosis_text(self.provider, result, problem, self.app.shown, fix_key=None))
 
     def _status(self, text: Text) -> None:
         self.query_one("#provider-status", Static).update(text)
