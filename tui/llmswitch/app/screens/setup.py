@@ -335,7 +335,7 @@ class SetupWizard(Screen[bool]):
             preset = presets[pid]
             why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
                    "server answering" if pid in self.local_found else "added by you")
-            selections.add_option(Selection(f"{preset.name} ({pid}) — {why}", pid,
+            selections.add_option(Selection(Text(f"{preset.name} ({pid}) — {why}"), pid,
                                             initial_state=first or pid in previous or pid in self.extra))
 
     @on(Input.Submitted, "#choose-add")
@@ -350,7 +350,8 @@ class SetupWizard(Screen[bool]):
             self.notify(f"no preset called {name!r}{hint}", severity="warning", markup=False)
             return
         if preset.base_url is None and not preset.resolved_base_url():
-            self.notify(f"{preset.id} needs a URL: add it later with ctrl+n in the picker", severity="warning")
+            self.notify(f"{preset.id} needs a URL: add it later with ctrl+n in the picker", severity="warning",
+                        markup=False)
             return
         if preset.id not in self.extra:
             self.extra.append(preset.id)
