@@ -56,7 +56,7 @@ def test_roles(run_cli):
         ("nope/model", 3, "unknown provider 'nope'"),
         ("opnrouter/x", 3, "did you mean openrouter"),
         ("groq/default", 2, "placeholder"),
-        ("groq/", 2, "placeholder"),
+        ("groq/", 2, "model id is empty"),
         ("gpt-4o-mini", 2, "did you mean openai/gpt-4o-mini"),
         ("openai-compat/some-model", 2, "OPENAI_COMPAT_BASE_URL"),
     ],
@@ -264,3 +264,31 @@ def test_a_key_pasted_into_argv_is_refused_without_echo(run_cli):
     done = run_cli("key", "set", FAKE)
     assert done.returncode == 2 and "looks like a key itself" in done.stderr and FAKE not in done.stderr
     assert "unknown provider (a value shaped like a key" in run_cli("use", f"{FAKE}/model").stderr
+
+
+def test_small_cli_contracts(run_cli):
+    run_cli("use", "ollama/llama3")
+    bad_field = run_cli("current", "--field", "nosuch")
+    assert bad_field.returncode == 2 and "fields: role, provider, model" in bad_field.stderr
+    typo = run_cli("providers", "add", "grq")
+    assert typo.returncode == 2 and "did you mean groq" in typo.stderr
+    azure = run_cli("providers", "add", "az", "--preset", "azure", "--base-url", "https://r.openai.azure.com/openai")
+    assert azure.returncode == 2 and "--api-version" in azure.stderr and "config.toml:" not in azure.stderr
+    remote = run_cli("providers", "add", "far", "--base-url", "http://llm.example.com/v1")
+    assert remote.returncode == 0 and "plain http" in remote.stderr
+
+
+def test_a_failing_key_command_stops_env_and_exec(run_cli):
+    run_cli("providers", "add", "box", "--base-url", "http://127.0.0.1:9/v1", "--key-source", "command:no-such-helper-x")
+    run_cli("use", "box/m1")
+    for args in (("key", "get", "box"), ("env",), ("exec", "--", "true")):
+        done = run_cli(*args)
+        assert done.returncode == 4 and "no-such-helper-x" in done.stderr, args
+
+
+def test_typos_do_not_become_recent_models(run_cli):
+    from llmswitch import state
+
+    run_cli("use", "groq/llama-3.1-8b-instnt")
+    run_cli("use", "groq/llama-3.1-8b-instant")
+    assert state.recent() == ["groq/llama-3.1-8b-instant"]

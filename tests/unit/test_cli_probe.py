@@ -91,4 +91,8 @@ def test_doctor_reports_unsafe_files_and_bad_config(run_cli, config_dir):
     done = run_cli("doctor", "--no-probe")
     assert done.returncode == 1
     assert "writable by others" in done.stdout and "chmod 600" in done.stdout
-    assert "config.toml:1: MODEL" in done.stdout
+    assert "will not use it" in done.stdout  # whoever can edit it could redirect the key
+    used = run_cli("use", "ollama/llama3")
+    assert used.returncode == 2 and "chmod 600" in used.stderr
+    (config_dir / "config.toml").chmod(0o600)
+    assert "config.toml:1: MODEL" in run_cli("doctor", "--no-probe").stdout

@@ -210,3 +210,23 @@ def test_key_shaped_values_are_never_echoed_in_problems(config_dir, field):
     found = problems_of(config_dir, text)
     assert found and all(secret not in str(p) for p in found)
     assert any("not shown" in str(p) for p in found)
+
+
+def test_env_source_naming_a_key_is_refused(config_dir):
+    found = problems_of(config_dir, '[providers.groq]\nkey_source = "env:gsk_secretvalue123456"\n')
+    assert "names a key" in found[0].message and "gsk_secretvalue123456" not in str(found[0])
+    assert config.check_env_name("gsk_secretvalue123456") and config.check_env_name("GROQ_API_KEY") is None
+
+
+def test_top_level_provider_key_variable_is_called_a_secret(config_dir):
+    found = problems_of(config_dir, 'OPENAI_API_KEY = "sk-test-not-a-real-key-0001"\n')
+    assert "keys never go in config.toml" in found[0].message
+
+
+def test_a_config_others_can_write_is_not_used(config_dir):
+    path = write(config_dir, "[providers.groq]\n")
+    path.chmod(0o666)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load()
+    path.chmod(0o600)
+    assert "groq" in load().providers

@@ -171,3 +171,17 @@ def test_chainer_skips_plaintext_and_uses_the_real_store():
     keyring.set_keyring(PlainOnly())
     with pytest.raises(KeyringUnavailable, match="plain file"):
         keys.store("groq", FAKE)
+
+
+def test_a_failing_key_command_is_an_error_even_where_a_key_is_optional():
+    found = keys.resolve("box", source="command", command="no-such-llmswitch-helper", required=False, environ={})
+    with pytest.raises(keys.KeyCommandFailed, match="not found"):
+        found.require()
+
+
+def test_keyring_trouble_names_the_env_var_way_out():
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    found = keys.resolve("groq", env=("GROQ_API_KEY",), environ={})
+    with pytest.raises(MissingKey) as caught:
+        found.require()
+    assert "export GROQ_API_KEY" in str(caught.value) and "\n" not in str(caught.value)

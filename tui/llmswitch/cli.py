@@ -110,6 +110,9 @@ def cmd_current(args) -> int:
         emit_json(data if args.all else data[0])
         return EXIT_OK
     if args.field:
+        fields = selections[0].as_dict()
+        if args.field not in fields:
+            raise Fail(f"no field {args.field!r} — fields: {', '.join(fields)}", EXIT_USAGE)
         for sel in selections:
             value = sel.as_dict().get(args.field)
             out(" ".join(value) if isinstance(value, list) else str(value if value is not None else ""))
@@ -372,8 +375,12 @@ def cmd_providers_add(args) -> int:
     if args.preset and preset is None:
         raise Fail(f"unknown preset {args.preset!r} — run: llmswitch list --presets", EXIT_NOT_FOUND)
     if preset is None and not args.base_url:
-        raise Fail(f"{args.id!r} is not a preset — give its URL: llmswitch providers add {args.id} --base-url URL "
-                   f"(or --preset ID)", EXIT_USAGE)
+        import difflib
+
+        close = difflib.get_close_matches(args.id, catalog.preset_ids(), n=2, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}? Otherwise " if close else ""
+        raise Fail(f"{args.id!r} is not a preset — {hint}give its URL: llmswitch providers add {args.id} "
+                   f"--base-url URL (or --preset ID)", EXIT_USAGE)
     settings: dict[str, Any] = {}
     if preset is not None and preset.id != args.id:
         settings["preset"] = preset.id
@@ -403,13 +410,34 @@ def cmd_providers_add(args) -> int:
 
         config = add_provider(args.id, settings, replace=args.replace)
     except ConfigError as exc:
-        raise Fail("\n  ".join(str(p) for p in exc.problems), EXIT_USAGE) from None
+        raise Fail("\n  ".join(_as_flag_problem(p, args.id) for p in exc.problems), EXIT_USAGE) from None
     provider = config.providers[args.id]
     out(f"added {provider.id} ({provider.name}) → {provider.base_url}  [{config.path}]")
+    for problem in config.warnings:
+        if problem.key and problem.key.startswith(f"providers.{args.id}."):
+            warn(f"{args.id}: {problem.message} — {problem.fix}")
     if provider.key_source == "keyring" and provider.key_required:
         out(f"store its key: llmswitch key set {provider.id}")
     out(f"check it:      llmswitch probe {provider.id}")
     return EXIT_OK
+
+
+_FLAGS = {"base_url": "--base-url", "kind": "--kind", "key_source": "--key-source", "headers": "--header",
+          "favorites": "--favorite", "timeout": "--timeout", "api_version": "--api-version", "name": "--name",
+          "preset": "--preset"}
+
+
+def _as_flag_problem(problem, provider_id: str) -> str:
+    """A problem with the entry being added, phrased for the command line (the file was not written)."""
+    prefix = f"providers.{provider_id}."
+    if not problem.key or not problem.key.startswith(prefix):
+        return str(problem)
+    field = problem.key.removeprefix(prefix).split(".", 1)[0]
+    flag = _FLAGS.get(field, field)
+    fix = problem.fix or ""
+    if field == "api_version":
+        fix = "add --api-version 2024-10-21"
+    return f"{flag}: {problem.message}" + (f" — {fix}" if fix else "") + " (nothing was written)"
 
 
 def cmd_providers_rm(args) -> int:

@@ -185,9 +185,10 @@ def check_model_id(model: str) -> str | None:
     stripped = model.strip()
     if stripped != model or any(ch.isspace() for ch in model):
         return f"model id {model!r} contains whitespace"
+    if not stripped:
+        return "the model id is empty — name a model after the slash (llmswitch list PROVIDER shows them)"
     if stripped.lower() in PLACEHOLDER_MODELS or re.fullmatch(r"[<{\[].*[>}\]]", stripped):
-        shown = stripped or "(empty)"
-        return f"{shown!r} is a placeholder, not a model id — name a real model (llmswitch list shows them)"
+        return f"{stripped!r} is a placeholder, not a model id — name a real model (llmswitch list shows them)"
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in model):
         return "model id contains control characters"
     return None
@@ -255,7 +256,22 @@ def load(path: Path | None = None) -> Config:
         raise ConfigError([Problem("is a directory, not a file", "move it away", file=str(path))]) from None
     except PermissionError:
         raise ConfigError([Problem("cannot be read (permission denied)", f"run: chmod 600 {path}", file=str(path))]) from None
+    _refuse_if_others_can_write(path)
     return parse(raw, path)
+
+
+def _refuse_if_others_can_write(path: Path) -> None:
+    """Whoever can edit config.toml can send your key elsewhere: such a file is not used."""
+    import stat
+    import sys
+
+    if sys.platform == "win32":
+        return
+    st = path.stat()
+    if st.st_mode & 0o022:
+        raise ConfigError([Problem(f"is writable by other users (mode {stat.S_IMODE(st.st_mode):o}), so anyone could "
+                                   f"point a base_url elsewhere and receive your keys; llmswitch will not use it",
+                                   f"run: chmod 600 {path}", file=str(path))])
 
 
 def parse(raw: bytes, path: Path) -> Config:
@@ -274,6 +290,7 @@ def parse(raw: bytes, path: Path) -> Config:
                                    file=str(path), line=line)]) from None
     validator = _Validator(path, key_lines(text))
     config = validator.config(data)
+    validator.problems.sort(key=lambda p: (p.line or 0))
     errors = [p for p in validator.problems if p.severity == "error"]
     if errors:
         raise ConfigError(validator.problems)
@@ -339,7 +356,9 @@ class _Validator:
         if lowered in ("provider", "model", "default_model", "active", "selected", "active_model", "llm"):
             self.add((name,), "the active model is not set in config.toml",
                      "remove this line and run: llmswitch use PROVIDER/MODEL")
-        elif lowered in PROVIDER_FIELDS or lowered in SECRET_FIELD_NAMES or lowered == "api_base":
+        elif _secret_name(lowered):
+            self.unknown((name,), {})
+        elif lowered in PROVIDER_FIELDS or lowered == "api_base":
             self.add((name,), "provider setting at the top level",
                      "move it under a [providers.ID] table (e.g. [providers.openrouter])")
         elif isinstance(value, dict) and (self._looks_like_provider(name, value)):
@@ -355,7 +374,7 @@ class _Validator:
 
     def unknown(self, key: tuple[str, ...], allowed: dict[str, str]) -> None:
         name = key[-1]
-        if name.lower() in SECRET_FIELD_NAMES:
+        if _secret_name(name.lower()):
             pid = key[1] if len(key) > 2 and key[0] == "providers" else "PROVIDER"
             self.add(key, "keys never go in config.toml",
                      f"delete this line and run: llmswitch key set {pid} (or key_source = \"env:VAR\")")
@@ -502,6 +521,9 @@ class _Validator:
             values["key_source"] = "keyring"
         elif source == "none" and not arg:
             values["key_source"] = "none"
+        elif source == "env" and looks_like_secret(arg):
+            self.add(where, "names a key, not an environment variable; keys never go in config.toml",
+                     f"use the variable's name, e.g. key_source = \"env:{key[1].upper().replace('-', '_')}_API_KEY\"")
         elif source == "env" and _ENV_NAME.match(arg):
             values.update(key_source="env", key_env=(arg,))
         elif source == "command" and arg.strip():
@@ -512,6 +534,20 @@ class _Validator:
         else:
             self.add(where, f"not a key source: {shown(raw, 40)}",
                      'use "keyring", "env:VAR_NAME", "command:pass show NAME" or "none"')
+
+
+def _secret_name(lowered: str) -> bool:
+    """``api_key``, ``OPENAI_API_KEY``, ``token``…: a key that would hold a secret."""
+    return lowered in SECRET_FIELD_NAMES or lowered.endswith(("_api_key", "_apikey", "_token", "_secret", "password"))
+
+
+def check_env_name(name: str) -> str | None:
+    """Why ``name`` cannot be the env var that holds a key (None when it can)."""
+    if looks_like_secret(name):
+        return "that is a key, not the name of an environment variable — type a name like GROQ_API_KEY"
+    if not _ENV_NAME.match(name):
+        return "not an environment variable name (letters, digits and _ only, e.g. GROQ_API_KEY)"
+    return None
 
 
 # --- editing ---------------------------------------------------------------------------------

@@ -187,19 +187,28 @@ class Resolution:
     required: bool
     problems: tuple[str, ...] = ()
     """Sources that could not be consulted (e.g. a locked keyring)."""
+    command_failed: str | None = None
+    """Why the configured ``command:`` failed: an error even where a key is optional."""
 
     def __str__(self) -> str:  # the key is never part of the text
         return f"{self.provider}: key from {self.source or 'nowhere'}"
 
     def require(self) -> str | None:
-        """The key, or raise MissingKey with the fix; None for keyless providers without one."""
+        """The key, or raise with the fix; None for keyless providers without one."""
         if self.key is not None:
             return self.key
+        if self.command_failed:  # the user named a command: its failure is never "no key needed"
+            raise KeyCommandFailed(self.command_failed)
         if not self.required:
             return None
         tried = ", ".join(step.source for step in self.steps)
+        env_steps = [s.source.removeprefix("env ") for s in self.steps if s.source.startswith("env ")]
         if self.problems:  # `key set` cannot help while the keyring is unusable: say what can
-            raise MissingKey(f"{self.provider}: no API key found (tried {tried}) and {self.problems[0]}")
+            cause = self.problems[0].split(" — ", 1)[0]
+            exports = " or ".join(env_steps[::-1][:2]) or override_var(self.provider)
+            raise MissingKey(f"{self.provider}: no API key found and {cause} — export {exports} with the key "
+                             f"in this shell, or start a Secret Service (gnome-keyring, KeePassXC) and run: "
+                             f"llmswitch key set {self.provider}")
         raise MissingKey(f"{self.provider}: no API key found (tried {tried}) — run: llmswitch key set {self.provider}")
 
 
@@ -210,8 +219,10 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
     steps: list[Step] = []
     problems: list[str] = []
 
+    command_failed: str | None = None
+
     def done(key: str | None, where: str | None) -> Resolution:
-        return Resolution(provider_id, key, where, tuple(steps), required, tuple(problems))
+        return Resolution(provider_id, key, where, tuple(steps), required, tuple(problems), command_failed)
 
     if source == "none":
         steps.append(Step("none (key_source = \"none\")", False, "keyless"))
@@ -238,6 +249,7 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
             produced = run_key_command(provider_id, command)
         except KeyCommandFailed as exc:
             problems.append(str(exc))
+            command_failed = str(exc)
             steps.append(Step(where, False, "failed"))
         else:
             steps.append(Step(where, True))

@@ -576,6 +576,11 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
     return _sanitise(result, target.key)
 
 
+_UNREACHED = frozenset({Outcome.CONNECTION_REFUSED, Outcome.DNS_FAILURE, Outcome.TLS_ERROR, Outcome.TIMEOUT,
+                        Outcome.CONNECTION_ERROR, Outcome.INVALID_URL})
+"""Nothing answered (or nothing was asked): a missing key is not the first thing to fix."""
+
+
 def new_client(concurrency: int = 32) -> httpx.AsyncClient:
     """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency``."""
     return httpx.AsyncClient(
@@ -621,7 +626,10 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
         diagnosis, checked_status = await _check_key(client, headers, deadline, check, diagnosis)
         status = checked_status if checked_status is not None else status
 
-    if target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
+    if target.key is None and target.key_required and diagnosis.outcome in _UNREACHED:
+        # storing a key cannot help while nothing answers: say what is wrong first, the key second
+        diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and no key stored)")
+    elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
         diagnosis = replace(diagnosis, outcome=Outcome.AUTH_MISSING,
                             summary=f"no key stored ({diagnosis.summary})",
                             fix=f"run: llmswitch key set {target.provider}")

@@ -398,7 +398,7 @@ def _fmt_tokens(value: int | None) -> str:
     if not value:
         return "-"
     if value >= 1_000_000:
-        return f"{value / 1_000_000:g}M"
+        return f"{value / 1_000_000:.3g}M"
     return f"{value // 1000}k" if value >= 1000 else str(value)
 
 

@@ -127,8 +127,11 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
     except OSError as exc:
         raise SwitchError(f"could not write {exc.filename or 'active.toml'} ({exc.strerror}) — "
                           f"check the config directory's permissions") from None
-    state.add_recent(sel.ref)
-    warnings = [w for w in (model_warning(provider, model),) if w]
+    unknown_model = model_warning(provider, model)
+    live, catalog_ids = known_model_ids(provider)
+    if unknown_model is None or not (live or catalog_ids or provider.favorites):
+        state.add_recent(sel.ref)  # a likely typo (did-you-mean) does not become a "recent" model
+    warnings = [w for w in (unknown_model,) if w]
     http = plain_http_warning(provider)
     if http and provider.key_required:
         warnings.append(http)
