@@ -115,6 +115,16 @@ def _shots() -> list[Shot]:
         await pilot.press(*FAKE_KEY)
         await pilot.pause(0.2)
 
+    async def whole_catalog(pilot) -> None:
+        from llmswitch.app.screens.picker import CATALOG
+
+        await scenes.settled(pilot)
+        options = pilot.app.picker.query_one("#providers")
+        options.highlighted = options.get_option_index(CATALOG)
+        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.catalog_rows is not None)
+        await pilot.press(*"sonnet")
+        await pilot.pause(0.1)
+
     async def help_screen(pilot) -> None:
         await pilot.press("f1")
         await pilot.pause(0.1)
@@ -131,6 +141,7 @@ def _shots() -> list[Shot]:
         ("picker-filter", size, mixed, filtered),
         ("picker-diagnosis", size, mixed, diagnosis),
         ("picker-failing-confirm", size, mixed, failing),
+        ("picker-whole-catalog", size, mixed, whole_catalog),
         ("provider-editor", size, empty, editor),
         ("help", size, empty, help_screen),
     ]

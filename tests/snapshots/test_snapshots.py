@@ -113,3 +113,22 @@ def test_wizard_steps(local, snap_compare, step):
         await wizard_at(pilot, step)
 
     assert snap_compare(new_app(setup=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_picker_whole_catalog(isolated, snap_compare):
+    async def run_before(pilot):
+        from llmswitch.app.screens.picker import CATALOG
+
+        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.query("#providers"))
+        picker = pilot.app.picker
+        options = picker.query_one("#providers")
+        options.highlighted = options.get_option_index(CATALOG)
+        assert await scenes.wait_for(pilot, lambda: picker.catalog_rows is not None)
+        await pilot.press(*"sonnet")
+        await pilot.pause(0.1)
+
+    assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_pick_mode_inline_picker(mixed, snap_compare):
+    assert snap_compare(new_app(pick_role="small"), terminal_size=(100, 24), run_before=settled)

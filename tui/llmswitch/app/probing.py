@@ -50,7 +50,8 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
         out.append("\nprobing…", style="dim")
         return out
     if result is None:
-        out.append("\nnot probed yet — ctrl+r probes", style="dim")
+        hint = "not probed yet — ctrl+r probes" if provider.configured else "not configured — F2 adds it (and its key)"
+        out.append("\n" + hint, style="dim")
         if key_problem:
             out.append("\nkey: " + shown(key_problem), style="yellow")
         return out

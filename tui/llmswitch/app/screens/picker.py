@@ -70,7 +70,7 @@ class PickerScreen(Screen):
         self.filter = Filter([])
         self.frame = 0
         self.last_filter_ms = 0.0
-        self._fixable: bool | None = False  # what the footer shows before any probe result
+        self._available: tuple = (False, True)  # (fix, edit) as the footer shows them before any result
 
     # -- layout
     def compose(self) -> ComposeResult:
@@ -351,9 +351,9 @@ class PickerScreen(Screen):
             return None
 
     def _update_details(self) -> None:
-        fixable = self.check_action("apply_fix", ())
-        if fixable != self._fixable:  # "Fix" shows only where the probe suggests one; the footer
-            self._fixable = fixable  # recomposes on every refresh, so only when that changes
+        available = (self.check_action("apply_fix", ()), self.check_action("edit_provider", ()))
+        if available != self._available:  # "Fix" shows only where the probe suggests one; the footer
+            self._available = available  # recomposes on every refresh, so only when that changes
             self.refresh_bindings()
         details = self.query_one("#details", Static)
         provider = self.highlighted_provider()
