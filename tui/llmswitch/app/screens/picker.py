@@ -180,6 +180,9 @@ class PickerScreen(Screen):
 
     def _update_bar(self) -> None:
         active = self.active.get(self.role)
+        model_list = self.query_one(ModelList)
+        model_list.active_ref = active.ref if active else None
+        model_list.refresh()
         bar = Text()
         bar.append(" llmswitch ", style="bold reverse")
         bar.append("  pick for " if self.pick_mode else "  role: ", style="dim")
@@ -244,8 +247,8 @@ class PickerScreen(Screen):
         noun = "model" if total == 1 else "models"
         text = f" {len(matches):,} of {total:,} {noun}" if query else f" {total:,} {noun}"
         if not_listed:
-            text += f" · {not_listed} not listed by the server (?)"
-        text += " · ★ favourite ↺ recent"
+            text += f" · ? {not_listed} not served"
+        text += " · ● active ★ fav ↺ recent"
         self.query_one("#models-count", Static).update(Text(text, style="dim"))
 
     def known_refs(self) -> list[str]:

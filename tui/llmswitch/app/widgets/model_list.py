@@ -224,7 +224,8 @@ class ModelList(ScrollView, can_focus=True):
         row = self.rows[index]
         styles = self._styles()
         shown, model_width = columns_for(width)
-        mark = "★" if row.favorite else "↺" if row.recent is not None else "?" if row.listing == NOT_LISTED else " "
+        mark = ("●" if row.ref == self.active_ref else "★" if row.favorite else "↺" if row.recent is not None
+                else "?" if row.listing == NOT_LISTED else " ")
         label = terminal_safe(row.ref if self.show_provider else row.model)  # ids come from servers
         cells = [mark + " " + _fit(label, model_width)]
         values = (fmt_tokens(row.context), fmt_tokens(row.max_output), fmt_price(row.input_price),
@@ -244,3 +245,5 @@ class ModelList(ScrollView, can_focus=True):
         return Strip([Segment(line, style)])
 
     show_provider: bool = True
+    active_ref: str | None = None
+    """The model active for the picker's role, marked ●."""
