@@ -153,4 +153,108 @@ async def test_app_opens_the_wizard_when_there_is_no_config(isolated, local_serv
     app = LLMSwitchApp(setup=not config.exists, config=config)
     async with app.run_test(size=(80, 24)) as pilot:
         await detected(pilot)
-        assert "1/5" in screen_text(app)
+        assert "1/6" in screen_text(app)
+
+
+GROQ_LIKE_KEY = "gsk_secretvalue123456"  # an obvious fake, shaped like a key
+
+
+async def paste(pilot, text: str) -> None:
+    from textual import events
+
+    pilot.app.post_message(events.Paste(text))
+    await pilot.pause(0.05)
+
+
+def toasts(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(isolated, make_app):
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    import keyring
+
+    keyring.set_keyring(FailKeyring())
+    app = make_app(setup=True, display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n")
+        assert wizard.step == "choose"
+        assert "Nothing was detected" in screen_text(app)
+        assert wizard.focused is wizard.query_one("#choose-add")
+        await pilot.press(*"groq", "enter")
+        await pilot.press("ctrl+n")
+        assert wizard.step == "keys"
+        await pilot.pause(0.1)
+        key_input = wizard.query_one("#key-groq")
+        assert key_input.disabled and "no keyring" in key_input.placeholder
+        text = screen_text(app)
+        assert "keyring cannot be used" in text and "environment variable" in text
+        env_input = wizard.query_one("#env-groq")
+        assert wizard.focused is env_input  # the key field is disabled: the env var field has the focus
+        await paste(pilot, GROQ_LIKE_KEY)  # replaces the suggested name (selected on focus)
+        assert env_input.password  # masked at once
+        assert GROQ_LIKE_KEY not in screen_text(app)
+        assert "that is a key" in screen_text(app)
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.1)
+        assert wizard.step == "keys"  # refused
+        assert any("that is a key" in t for t in toasts(app))
+        assert not any(GROQ_LIKE_KEY in t for t in toasts(app))
+        assert not paths.config_file().exists()
+
+
+async def test_add_preset_box_never_echoes_a_key(isolated, make_app):
+    app = make_app(setup=True, display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n")
+        await paste(pilot, GROQ_LIKE_KEY)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert toasts(app) and not any(GROQ_LIKE_KEY in t for t in toasts(app))
+        assert wizard.step == "choose"
+
+
+@pytest.fixture
+def vllm_wanting_a_key(upstream, monkeypatch):
+    from upstreams import vllm_like
+
+    server = vllm_like(upstream(), key=FAKE_KEY)
+    monkeypatch.setenv("VLLM_BASE_URL", server.url + "/v1")
+    for name in ("OLLAMA_BASE_URL", "LMSTUDIO_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{scenes.free_port()}/v1")
+    return server
+
+
+async def test_keys_step_focuses_its_first_key_field(vllm_wanting_a_key, make_app):
+    app = make_app(setup=True, display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert wizard.step == "keys"
+        await pilot.press(*FAKE_KEY)  # typed straight away, no click
+        assert wizard.query_one("#key-vllm").value == FAKE_KEY
+        assert wizard.query_one("#choose-add").value == ""
+        assert FAKE_KEY not in screen_text(app)
+        await pilot.press("ctrl+n")
+        assert wizard.step == "probe"
+        assert await wait_for(pilot, lambda: "vllm" in wizard.results)
+        assert wizard.results["vllm"].usable
+        await pilot.press("ctrl+b", "ctrl+b")
+        assert wizard.step == "choose"
+        assert wizard.query_one("#choose-add").value == ""
+
+
+async def test_hidden_steps_cannot_take_the_focus(local_servers, make_app):
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n")
+        wizard.query_one("#choose-add").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.05)
+        assert wizard.step == "keys"
+        assert wizard.query_one("#choose").disabled
+        assert wizard.focused is not None and wizard.query_one("#keys") in wizard.focused.ancestors

@@ -22,14 +22,20 @@ from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, Selec
 from textual.widgets.selection_list import Selection
 
 from ... import catalog, keys, paths
-from ...config import ConfigError, ProviderConfig, parse, provider_from_preset, render_provider
+from ...config import ConfigError, ProviderConfig, check_env_name, parse, provider_from_preset, render_provider
+from ...redact import looks_like_secret
+from ...redact import shown as shown_value
 from ..probing import AUTH_OUTCOMES, status_text
 from ..rows import Filter, merge, sort_rows
 from ..widgets.model_list import ModelHeader, ModelList
 
 STEPS = ("detect", "choose", "keys", "probe", "model", "done")
-STEP_TITLES = {"detect": "1/5 · What is here", "choose": "2/5 · Choose providers", "keys": "2/5 · Keys",
-               "probe": "3/5 · Probe", "model": "4/5 · Default model", "done": "5/5 · Done"}
+STEP_TITLES = {"detect": "1/6 · What is here", "choose": "2/6 · Choose providers", "keys": "3/6 · Keys",
+               "probe": "4/6 · Probe", "model": "5/6 · Default model", "done": "6/6 · Done"}
+CHOOSE_HINT = "Tick the providers to set up (space toggles). Add any other preset by id below."
+NOTHING_FOUND = ("Nothing was detected. Type a preset id below and press Enter to add it — e.g. openrouter, groq, "
+                 "openai, or a local server: ollama, vllm, lm_studio (→ completes a name).")
+KEY_PLACEHOLDER = "paste the key (hidden; stored in the keyring at Finish)"
 LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
 DETECT_TIMEOUT = 1.5
 NOT_THERE = {"connection_refused", "dns_failure", "timeout", "connection_error", "tls_error", "invalid_url"}
@@ -153,8 +159,7 @@ class SetupWizard(Screen[bool]):
                 yield Static(Text("Looking for API keys in the environment and local servers on their usual "
                                   "ports…", style="dim"), id="detect-text", markup=False)
             with Vertical(id="choose"):
-                yield Static("Tick the providers to set up (space toggles). Add any other preset by id below.",
-                             markup=False, classes="hint")
+                yield Static(CHOOSE_HINT, markup=False, classes="hint", id="choose-hint")
                 yield SelectionList[str](id="choose-list")
                 yield Input(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
                             id="choose-add", compact=True,
@@ -181,29 +186,37 @@ class SetupWizard(Screen[bool]):
         self.app.steady_cursors(self)
         self._show_step()
         self.detect()
+        self.check_keyring()  # known before the keys step is built (it blocks: a thread)
 
     # -- steps
     def _show_step(self) -> None:
-        self.query_one("#wizard-steps", ContentSwitcher).current = self.step
+        switcher = self.query_one("#wizard-steps", ContentSwitcher)
+        switcher.current = self.step
+        for step in switcher.children:  # a hidden step's inputs can never take the focus (or typing)
+            step.disabled = step.id != self.step
         title = Text()
         title.append(" llmswitch setup ", style="bold reverse")
         title.append("  " + STEP_TITLES[self.step], style="bold")
         if self.step != "done":
-            title.append("   escape cancels: nothing is written until Finish", style="dim")
+            title.append("   escape cancels; only Finish writes", style="dim")
         self.query_one("#wizard-title", Static).update(title)
         self.query_one("#back", Button).disabled = self.step in ("detect", "done")
         self.query_one("#cancel", Button).display = self.step != "done"
         self.query_one("#next", Button).label = {"model": "Finish", "done": "Close"}.get(self.step, "Next")
-        focus = {"choose": "#choose-list", "model": "#model-filter", "done": "#next"}.get(self.step)
-        if self.step == "keys":
-            inputs = [i for i in self.query("#keys-form Input") if not i.disabled]
-            if inputs:
-                inputs[0].focus()
-        elif focus:
-            self.query_one(focus).focus()
-        else:
-            self.query_one("#next", Button).focus()
+        self._focus_first_field()
         self.refresh_bindings()
+
+    def _focus_first_field(self) -> None:
+        """The step's first field (the Next button on steps without one)."""
+        target = None
+        if self.step == "choose":
+            has_options = self.query_one("#choose-list", SelectionList).option_count > 0
+            target = self.query_one("#choose-list" if has_options else "#choose-add")
+        elif self.step == "keys":
+            target = next((i for i in self.query("#keys-form Input") if not i.disabled), None)
+        elif self.step == "model":
+            target = self.query_one("#model-filter")
+        (target or self.query_one("#next", Button)).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -214,7 +227,7 @@ class SetupWizard(Screen[bool]):
             return self.step != "done" or None
         return True
 
-    def action_next(self) -> None:
+    async def action_next(self) -> None:
         step = self.step
         if step == "detect":
             if self.detecting:
@@ -227,8 +240,8 @@ class SetupWizard(Screen[bool]):
             if not picked:
                 self.notify("Tick at least one provider (space), or escape to leave", severity="warning")
                 return
-            self._build_keys_form(picked)
             self.step = "keys"
+            await self._build_keys_form(picked)  # mounted before the step opens: its first field takes the focus
         elif step == "keys":
             try:
                 self.choices = self._collect_keys()
@@ -337,6 +350,8 @@ class SetupWizard(Screen[bool]):
                    "server answering" if pid in self.local_found else "added by you")
             selections.add_option(Selection(Text(f"{preset.name} ({pid}) — {why}"), pid,
                                             initial_state=first or pid in previous or pid in self.extra))
+        selections.display = bool(ids)
+        self.query_one("#choose-hint", Static).update(CHOOSE_HINT if ids else Text(NOTHING_FOUND, style="bold"))
 
     @on(Input.Submitted, "#choose-add")
     def _add_preset(self, event: Input.Submitted) -> None:
@@ -347,7 +362,7 @@ class SetupWizard(Screen[bool]):
 
             close = difflib.get_close_matches(name, catalog.preset_ids(), n=3, cutoff=0.6)
             hint = f" — did you mean {', '.join(close)}?" if close else ""
-            self.notify(f"no preset called {name!r}{hint}", severity="warning", markup=False)
+            self.notify(f"no preset called {shown_value(name)}{hint}", severity="warning", markup=False)
             return
         if preset.base_url is None and not preset.resolved_base_url():
             self.notify(f"{preset.id} needs a URL: add it later with ctrl+n in the picker", severity="warning",
@@ -358,11 +373,10 @@ class SetupWizard(Screen[bool]):
         self._fill_choices()
         event.input.value = ""
 
-    def _build_keys_form(self, picked: list[str]) -> None:
+    async def _build_keys_form(self, picked: list[str]) -> None:
         self.picked = picked
-        self.check_keyring()
         form = self.query_one("#keys-form", Vertical)
-        form.remove_children()
+        await form.remove_children()
         presets = catalog.presets()
         rows = []
         for pid in picked:
@@ -375,22 +389,30 @@ class SetupWizard(Screen[bool]):
                 rows.append(Static(Text.assemble((f"{pid}: ", "bold"), ("no key needed (local server)", "dim")),
                                    markup=False))
             else:
-                env_default = preset.key_env[0] if preset.key_env else f"{pid.upper()}_API_KEY"
                 rows.append(Horizontal(
                     Label(f"{pid} key", classes="form-label"),
-                    Input(placeholder="paste the key (hidden; stored in the keyring at Finish)", password=True,
-                          id=f"key-{pid}", compact=True, classes="key-input"),
+                    Input(placeholder=KEY_PLACEHOLDER, password=True, id=f"key-{pid}", compact=True,
+                          classes="key-input"),
                     classes="form-row"))
                 rows.append(Horizontal(
                     Label("  or env var", classes="form-label"),
-                    Input(placeholder=f"{env_default} (leave empty to use the keyring)", id=f"env-{pid}",
+                    Input(placeholder=f"{self._env_default(pid)} (leave empty to use the keyring)", id=f"env-{pid}",
                           compact=True, classes="env-input"),
                     classes="form-row"))
-        form.mount_all(rows)
-        self.call_after_refresh(self.app.steady_cursors, form)
-        self.query_one("#keys-intro", Static).update(Text(
-            "Keys go to the OS keyring when you press Finish — never into a file. If you keep a key in an "
-            "environment variable instead, name the variable.", style="dim"))
+                rows.append(Static(id=f"env-note-{pid}", markup=False, classes="form-note"))
+        await form.mount_all(rows)
+        self.app.steady_cursors(form)
+        if self.keyring_problem is not None:
+            self._keyring_checked(self.keyring_problem)
+        else:
+            self.query_one("#keys-intro", Static).update(Text(
+                "Keys go to the OS keyring when you press Finish — never into a file. If you keep a key in an "
+                "environment variable instead, name the variable.", style="dim"))
+
+    @staticmethod
+    def _env_default(pid: str) -> str:
+        preset = catalog.presets()[pid]
+        return preset.key_env[0] if preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
 
     def _asks_for_key(self, pid: str) -> bool:
         """Hosted providers need a key; a local server only when it answered that it wants one."""
@@ -407,25 +429,39 @@ class SetupWizard(Screen[bool]):
         self.app.call_from_thread(self._keyring_checked, problem)
 
     def _keyring_checked(self, problem: str | None) -> None:
+        """No keyring: the key fields are disabled, say so, and the env var fields are filled in."""
         self.keyring_problem = problem
         if problem is None:
             return
         intro = Text()
-        intro.append("The keyring cannot be used: ", style="bold yellow")
+        intro.append("The keyring cannot be used, so keys cannot be stored: ", style="bold yellow")
         intro.append(self.app.shown(problem), style="yellow")
-        intro.append("\nName the environment variable that holds each key instead (key_source = \"env:VAR\").",
-                     style="dim")
+        intro.append("\nPut each key in an environment variable and name the variable below "
+                     "(key_source = \"env:VAR\"); the key itself is never written.", style="dim")
         self.query_one("#keys-intro", Static).update(intro)
-        presets = catalog.presets()
+        focus_moves = False
         for key_input in self.query(".key-input").results(Input):
+            focus_moves = focus_moves or key_input.has_focus
+            key_input.value = ""
+            key_input.placeholder = "no keyring: name an environment variable below"
             key_input.disabled = True
             pid = key_input.id.removeprefix("key-")
             env_input = self.query_one(f"#env-{pid}", Input)
             if not env_input.value:
-                preset = presets[pid]
-                env_input.value = preset.key_env[0] if preset.key_env else f"{pid.upper()}_API_KEY"
-        if self.step == "keys":
-            self._show_step()
+                env_input.value = self._env_default(pid)
+        if self.step == "keys" and (focus_moves or self.focused is None):
+            self._focus_first_field()
+
+    @on(Input.Changed, ".env-input")
+    def _env_changed(self, event: Input.Changed) -> None:
+        """A key pasted where a variable name goes is masked at once, and said to be a key."""
+        value = event.value.strip()
+        event.input.password = looks_like_secret(value)
+        pid = event.input.id.removeprefix("env-")
+        problem = check_env_name(value) if value else None
+        note = self.query_one(f"#env-note-{pid}", Static)
+        note.update(Text(problem, style="yellow") if problem else "")
+        note.display = bool(problem)
 
     def _collect_keys(self) -> list[Choice]:
         choices = []
@@ -439,13 +475,15 @@ class SetupWizard(Screen[bool]):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
                 if env:
-                    if not env.replace("_", "a").isalnum() or env[0].isdigit():
-                        raise ValueError(f"{pid}: {env!r} is not an environment variable name")
+                    problem = check_env_name(env)
+                    if problem:
+                        raise ValueError(f"{pid} env var: {problem}")  # never echoes what was typed
                     choice.env_var = env
                 elif key and self.keyring_problem is None:
                     choice.key = key
                 elif self.keyring_problem:
-                    raise ValueError(f"{pid}: the keyring cannot be used — name an environment variable")
+                    raise ValueError(f"{pid}: the keyring cannot be used — name the environment variable "
+                                     "that holds the key")
             choices.append(choice)
         return choices
 
@@ -598,8 +636,8 @@ class SetupWizard(Screen[bool]):
 
     # -- buttons
     @on(Button.Pressed, "#next")
-    def _next_pressed(self) -> None:
-        self.action_next()
+    async def _next_pressed(self) -> None:
+        await self.action_next()
 
     @on(Button.Pressed, "#back")
     def _back_pressed(self) -> None:
@@ -610,5 +648,5 @@ class SetupWizard(Screen[bool]):
         self.action_cancel()
 
     @on(Input.Submitted, ".key-input, .env-input")
-    def _key_submitted(self) -> None:
-        self.action_next()
+    async def _key_submitted(self) -> None:
+        await self.action_next()
