@@ -15,11 +15,11 @@ invalid file, 3 no selection, 4 key problem.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from typing import Any, TextIO
 
+from .redact import terminal_safe_lines
 from .repl import COMMANDS, ModelSwitcher, explain_error, same_model
 from .selection import ActiveSelection, NoSelection, SelectionError
 
@@ -28,10 +28,6 @@ CHAT_COMMANDS = (*COMMANDS, "/role", "/clear", "/help", "/exit", "/quit")
 HISTORY_LENGTH = 1000
 REQUEST_TIMEOUT = 300.0
 """Seconds an answer may take (the connection itself gets 10)."""
-# What a server may put in an answer that must not reach the terminal: C0/C1 controls
-# (escape sequences, carriage returns) and bidi overrides. Newlines and tabs stay.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 HELP = """\
 commands:
   /model                 show the model in use and where it comes from (the picker, in a terminal)
@@ -49,13 +45,7 @@ commands:
 
 def clean(text: str) -> str:
     """Answer text safe for a terminal: line breaks kept, escape sequences neutralised."""
-    text = text.replace("\r\n", "\n")
-    return _UNSAFE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return terminal_safe_lines(text)
 
 
 class ChatSession:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (escape sequences, carriage returns, bells), zero-width space, and the
+# direction marks/overrides that can reorder what a terminal shows. Joiners (ZWJ/ZWNJ) are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def redact_key(secret: str | None) -> str:
@@ -74,6 +76,11 @@ def scrub(text: str, secret: str | None) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe_lines(text: str) -> str:
+    """Like :func:`terminal_safe` but keeps line breaks and tabs (for streamed answers)."""
+    return _CONTROL.sub(_escape, text.replace("\r\n", "\n"))
 
 
 def terminal_safe(text: str, limit: int | None = None) -> str:
