@@ -140,7 +140,7 @@ async def test_apply_fix_sets_suggested_base_url(mixed_scene, make_app):
         app.picker.query_one("#providers").highlighted = list(app.picker.providers).index("lab") + 1
         await pilot.pause(0.1)
         assert app.picker.view == "lab"
-        assert "fix available" in screen_text(app)
+        assert "set base_url to" in screen_text(app) and "press ctrl+g" in screen_text(app)
         await pilot.press("ctrl+g")
         lab_url = mixed_scene.servers["lab"].url
         config = lambda: tomllib.loads(paths.config_file().read_text())["providers"]["lab"]  # noqa: E731

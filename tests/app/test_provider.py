@@ -138,3 +138,106 @@ async def test_remove_asks_and_deletes_the_key(mixed_scene, make_app):
         assert "openrouter" in config_providers()
         assert await wait_for(pilot, lambda: "openai" not in app.picker.providers
                               or not app.picker.providers["openai"].configured)
+
+
+async def post_keys(pilot, *keys: str) -> None:
+    """Deliver keys as a fast typist (or a paste-happy terminal) does: all queued before any is handled."""
+    from textual import events
+
+    for key in keys:
+        char = key if len(key) == 1 else None
+        pilot.app.post_message(events.Key("space" if key == " " else key, char))
+    await pilot.pause(0.2)
+
+
+async def open_custom(pilot) -> ProviderScreen:
+    app = pilot.app
+    await pilot.press("ctrl+n")
+    assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
+    await pilot.press("enter")
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
+    await pilot.pause(0.1)
+    return app.screen
+
+
+async def test_fast_typing_lands_in_the_field_it_was_meant_for(isolated, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_custom(pilot)
+        assert editor.focused is editor.query_one("#f-id")
+        await post_keys(pilot, *"fake2", "down", *"Fake Two", "tab", *"http://127.0.0.1:9/v1")
+        assert editor.query_one("#f-id", Input).value == "fake2"
+        assert editor.query_one("#f-name", Input).value == "Fake Two"
+        assert editor.query_one("#f-base-url", Input).value == "http://127.0.0.1:9/v1"
+
+
+async def test_up_down_move_between_fields_and_never_open_a_menu(upstream, isolated, make_app):
+    scenes.single(upstream, key=None)
+    app = make_app(display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "acme")
+        editor.query_one("#f-base-url", Input).focus()
+        await pilot.pause(0.05)
+        order = []
+        for _ in range(5):
+            await pilot.press("down")
+            order.append(editor.focused.id)
+        # the Env var field is disabled (key source: keyring) and skipped
+        assert order == ["f-kind", "f-timeout", "f-headers", "f-key-source", "f-key"]
+        assert not editor.query_one("#f-kind").expanded and not editor.query_one("#f-key-source").expanded
+        await pilot.press("up")
+        assert editor.focused.id == "f-key-source"
+        await pilot.press("down")
+        assert editor.focused.id == "f-key"
+        await pilot.press(*FAKE_KEY, "ctrl+s")
+        assert await wait_for(pilot, lambda: keys.fetch("acme") == FAKE_KEY)
+        assert FAKE_KEY not in screen_text(app)
+
+
+async def test_open_menu_keeps_up_down(upstream, isolated, make_app):
+    scenes.single(upstream, key=None)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "acme")
+        editor.query_one("#f-key-source").focus()
+        await pilot.press("enter")  # opens the menu
+        assert editor.query_one("#f-key-source").expanded
+        await pilot.press("down", "enter")
+        assert editor.query_one("#f-key-source").value == "env"
+        assert not editor.query_one("#f-key-arg", Input).disabled
+
+
+async def test_env_field_refuses_a_key_without_echoing_it(upstream, isolated, make_app):
+    scenes.single(upstream, key=None)
+    app = make_app(display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "acme")
+        editor.query_one("#f-key-source").value = "env"
+        await pilot.pause(0.05)
+        arg = editor.query_one("#f-key-arg", Input)
+        arg.focus()
+        await pilot.press(*FAKE_KEY)
+        assert arg.password  # masked as soon as it looks like a key
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "that is a key" in text
+        assert FAKE_KEY not in text
+        assert FAKE_KEY not in paths.config_file().read_text()
+        assert "key_source" not in config_providers()["acme"]
+
+
+async def test_editor_fix_for_a_missing_v1_says_ctrl_g_and_applies_it(upstream, isolated, make_app):
+    from upstreams import vllm_like
+
+    server = vllm_like(upstream(), key=FAKE_KEY)
+    scenes.write_config(f'[providers.box]\nbase_url = "{server.url}"\n')
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "box")
+        text = screen_text(app)
+        assert "ctrl+g applies it" in text and "then enter the key" in text
+        assert "F2" not in text and "in the picker" not in text
+        assert "answers: the server wants a key and none was sent (HTTP 404" not in text  # no mixed answers
+        await pilot.press("ctrl+g")
+        assert await wait_for(pilot, lambda: config_providers()["box"]["base_url"] == server.url + "/v1")

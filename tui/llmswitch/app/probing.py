@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from rich.text import Text
 
+from ..redact import terminal_safe
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 AUTH_OUTCOMES = {"auth_missing", "auth_rejected", "forbidden", "no_credit"}
 
@@ -36,9 +38,33 @@ def status_text(result, probing: bool = False, frame: int = 0, shown: Callable[[
     return Text("✗ " + shown(result.summary), style="red")
 
 
+def has_app_fix(result) -> bool:
+    """The app offers its own fix (ctrl+g) for this result: a better base URL, or a key to enter."""
+    return bool(result.suggested_base_url) or str(result.outcome) in AUTH_OUTCOMES
+
+
+def headline(result, with_fix: bool = True) -> str:
+    """``provider: what happened (HTTP code "message") — fix`` without mixing two answers.
+
+    When another base URL answered, the summary already says what it answered; the HTTP
+    code (of the first URL) is then left to the request details, where it belongs.
+    """
+    text = f"{result.provider}: {result.summary}"
+    code = result.status_code
+    if not result.usable and code is not None and code >= 300 and not result.suggested_base_url:
+        message = f' "{terminal_safe(result.server_message, 80)}"' if result.server_message else ""
+        text += f" (HTTP {code}{message})"
+    if with_fix and result.fix:
+        text += f" — {result.fix}"
+    return text
+
+
 def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[str], str],
-                   probing: bool = False, fix_key: str | None = "ctrl+g") -> Text:
-    """The details panel: URL requested, redacted headers, HTTP code, server message, fix."""
+                   probing: bool = False, where: str = "picker") -> Text:
+    """The details panel: URL requested, redacted headers, HTTP code, server message, fix.
+
+    ``where`` is "picker" or "editor": each says the fix in the keys of the screen it is on.
+    """
     out = Text(no_wrap=False)
     out.append(shown(provider.name), style="bold")
     out.append(f" ({provider.id})  ", style="dim")
@@ -50,22 +76,31 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
         out.append("\nprobing…", style="dim")
         return out
     if result is None:
-        hint = "not probed yet — ctrl+r probes" if provider.configured else "not configured — F2 adds it (and its key)"
+        if where == "editor":
+            hint = "not probed yet — ctrl+s saves and probes" if not provider.configured else "ctrl+r probes"
+        else:
+            hint = "not probed yet — ctrl+r probes" if provider.configured else "not configured — F2 adds it (and its key)"
         out.append("\n" + hint, style="dim")
         if key_problem:
             out.append("\nkey: " + shown(key_problem), style="yellow")
         return out
     mark, style = ("✓", "green") if result.usable else ("✗", "red")
     out.append(f"\n{mark} ", style=style)
-    out.append(shown(result.sentence()), style=style)
+    out.append(shown(headline(result, with_fix=not has_app_fix(result))), style=style)
+    auth = str(result.outcome) in AUTH_OUTCOMES
     if result.suggested_base_url:
-        out.append("\nfix available: ", style="bold")
-        how = f" — press {fix_key}" if fix_key else " (edit Base URL above and save)"
-        out.append(f"set base_url to {shown(result.suggested_base_url)}{how}")
-    elif str(result.outcome) in AUTH_OUTCOMES:
+        url = shown(result.suggested_base_url)
         out.append("\nfix: ", style="bold")
-        out.append(f"press {fix_key} to enter a key for {provider.id}" if fix_key
-                   else "paste the key above (or pick another key source) and save")
+        if where == "editor":
+            out.append(f"set Base URL to {url} (ctrl+g applies it and saves)")
+        else:
+            out.append(f"set base_url to {url} — press ctrl+g")
+        if "key" in result.summary.partition(" answers")[2]:  # the right URL wants a key too
+            out.append(", then enter the key" if where == "editor" else "; then F2 to enter the key")
+    elif auth:
+        out.append("\nfix: ", style="bold")
+        out.append(f"press ctrl+g to enter a key for {provider.id}" if where == "picker"
+                   else "paste the key into API key above (or pick another key source), then ctrl+s")
     out.append("\n")
     out.append("GET ", style="bold")
     out.append(shown(result.url))

@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
-from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, model_text, status_text
+from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, headline, model_text, status_text
 from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
 from ..widgets.model_list import ModelHeader, ModelList
 
@@ -443,7 +443,7 @@ class PickerScreen(Screen):
         if result is not None and not result.usable:
             question = Text()
             question.append(f"{row.provider} is failing:\n", style="bold")
-            question.append(self.app.shown(result.sentence()))
+            question.append(self.app.shown(headline(result)))
             question.append(f"\n\nUse {self.app.shown(row.ref)} anyway?")
             self.app.push_screen(ConfirmScreen(question, yes="Use anyway", no="Cancel"),
                                  lambda ok: self._do_switch(row) if ok else None)

@@ -18,11 +18,13 @@ from ...config import (
     ConfigError,
     ProviderConfig,
     add_provider,
+    check_env_name,
     load,
     normalize_base_url,
     provider_from_preset,
     remove_provider,
 )
+from ...redact import looks_like_secret
 from ..probing import build_targets, diagnosis_text
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
@@ -148,9 +150,15 @@ class ProviderScreen(Screen[bool]):
         Binding("ctrl+s", "save", "Save & probe", id="provider.save", tooltip="Write config.toml, store the key, probe"),
         Binding("ctrl+r", "probe", "Probe", id="provider.probe", tooltip="Probe the saved settings again"),
         Binding("f8", "remove", "Remove", id="provider.remove", tooltip="Remove this provider (asks first)"),
+        Binding("ctrl+g", "apply_fix", "Fix", id="provider.fix",
+                tooltip="Set Base URL to the one the probe found answering, and save"),
         Binding("escape", "close", "Back", id="provider.close", tooltip="Back to the picker"),
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Previous field", show=False),
+        # priority: the focus moves before the next key is delivered, so fast typing never lands in the
+        # field just left; in an open menu up/down move its cursor (enter or space opens a menu)
+        Binding("tab,down", "field(1)", "Next field", show=False, priority=True, id="provider.next-field",
+                tooltip="Next field (in an open menu: next choice)"),
+        Binding("shift+tab,up", "field(-1)", "Previous field", show=False, priority=True,
+                id="provider.previous-field", tooltip="Previous field (in an open menu: previous choice)"),
     ]
 
     def __init__(self, provider: ProviderConfig, *, new: bool = False, result=None) -> None:
@@ -209,6 +217,42 @@ class ProviderScreen(Screen[bool]):
         self.check_key_state()
         first = "#f-id" if self.new and not self.provider.preset else "#f-key" if self.provider.key_required else "#f-base-url"
         self.query_one(first).focus()
+
+    # -- moving between fields
+    def action_field(self, step: int) -> None:
+        from textual.widgets._select import SelectOverlay
+
+        focused = self.focused
+        if isinstance(focused, SelectOverlay):  # an open menu: move its cursor
+            focused.action_cursor_down() if step > 0 else focused.action_cursor_up()
+        elif step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply_fix":
+            return bool(self.result is not None and self.result.suggested_base_url)
+        return True
+
+    def action_apply_fix(self) -> None:
+        """Put the base URL the probe found into the form, then save (which probes again)."""
+        if self.result is None or not self.result.suggested_base_url:
+            return
+        self.query_one("#f-base-url", Input).value = self.result.suggested_base_url
+        self.action_save()
+
+    @on(Input.Changed, "#f-key-arg")
+    def _key_arg_changed(self, event: Input.Changed) -> None:
+        """A key pasted where the variable name (or command) goes is masked at once."""
+        event.input.password = looks_like_secret(event.value.strip())
+        source = self.query_one("#f-key-source", Select).value
+        problem = check_env_name(event.value.strip()) if source == "env" and event.value.strip() else None
+        if problem:
+            self.query_one("#key-state", Static).update(Text(f"Env var: {problem}", style="yellow"))
+        elif looks_like_secret(event.value.strip()):
+            self.query_one("#key-state", Static).update(Text("that looks like a key: paste it into API key "
+                                                             "(keyring), not here", style="yellow"))
 
     def _sync_key_fields(self) -> None:
         source = self.query_one("#f-key-source", Select).value
@@ -269,6 +313,8 @@ class ProviderScreen(Screen[bool]):
         arg = self.query_one("#f-key-arg", Input).value.strip()
         if source in ("env", "command") and not arg:
             raise ValueError("name the environment variable" if source == "env" else "give the command that prints the key")
+        if source == "env" and (problem := check_env_name(arg)):
+            raise ValueError(f"Env var: {problem}")  # never echoes what was typed
         text = f"{source}:{arg}" if source in ("env", "command") else source
         put("key_source", text, "keyring")
         key = self.query_one("#f-key", Input).value.strip() if source == "keyring" else ""
@@ -345,7 +391,8 @@ class ProviderScreen(Screen[bool]):
         self._show_result(result, problem)
 
     def _show_result(self, result, problem: str | None) -> None:
-        self._status(diagnosis_text(self.provider, result, problem, self.app.shown, fix_key=None))
+        self._status(diagnosis_text(self.provider, result, problem, self.app.shown, where="editor"))
+        self.refresh_bindings()
 
     def _status(self, text: Text) -> None:
         self.query_one("#provider-status", Static).update(text)

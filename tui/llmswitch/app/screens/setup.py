@@ -25,7 +25,7 @@ from ... import catalog, keys, paths
 from ...config import ConfigError, ProviderConfig, check_env_name, parse, provider_from_preset, render_provider
 from ...redact import looks_like_secret
 from ...redact import shown as shown_value
-from ..probing import AUTH_OUTCOMES, status_text
+from ..probing import AUTH_OUTCOMES, headline, status_text
 from ..rows import Filter, merge, sort_rows
 from ..widgets.model_list import ModelHeader, ModelList
 
@@ -525,7 +525,7 @@ class SetupWizard(Screen[bool]):
             text.append_text(status_text(result, probing and result is None, shown=shown))
             text.append("\n")
             if result is not None and not result.usable:
-                text.append("    " + shown(result.sentence()) + "\n", style="dim")
+                text.append("    " + shown(headline(result)) + "\n", style="dim")
         if not probing:
             usable = sum(1 for r in self.results.values() if r.usable)
             text.append(f"\n{usable} of {len(self.choices)} working. ", style="bold")
