@@ -287,3 +287,34 @@ def test_importing_the_app_package_is_cheap():
     code = "import sys, llmswitch.app; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+async def test_long_model_ids_keep_the_tail_that_tells_them_apart(upstream, isolated, make_app):
+    from upstreams import models_body, Reply
+
+    server = upstream()
+    ids = ["qwen/qwen3-next-80b-a3b-instruct", "qwen/qwen3-next-80b-a3b-thinking"]
+    server.get("/v1/models", Reply.json(models_body(ids)))
+    scenes.write_config(f'[providers.openrouter-mirror]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n')
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        model_list = app.picker.query_one(ModelList)
+        lines = [model_list.render_line(y).text for y in range(2)]
+        assert "instruct" in lines[0] and "thinking" in lines[1], lines
+        assert "…" in lines[0]  # cut in the middle
+        details = screen_text(app)
+        assert "openrouter-mirror/" + ids[0] in details  # the full id of the highlighted row
+
+
+async def test_provider_status_lines_never_wrap(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        options = app.picker.query_one("#providers")
+        assert options.virtual_size.height == 2 * options.option_count  # two lines per provider, none wrapped
+        lines = [options.render_line(y).text for y in range(options.size.height)]
+        assert any("✗ no server on" in line for line in lines)
+        assert all(line.startswith("  ") for line in lines if "✗" in line or "✓" in line), lines

@@ -157,9 +157,6 @@ class PickerScreen(Screen):
             head.append(" (preset)", style="dim")
         status = status_text(self.results.get(pid), pid in self.probing, self.frame, shown,
                              has_url=bool(provider.base_url))
-        region = self.query_one("#providers").scrollable_content_region.width
-        width = max(10, region - 3) if region else 26
-        status.truncate(width, overflow="ellipsis")
         head.append("\n  ")
         head.append_text(status)
         return head
@@ -365,11 +362,12 @@ class PickerScreen(Screen):
             details.update(Text("Pick a provider on the left; type to filter models; Enter makes one active.",
                                 style="dim"))
             return
-        text = diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
-                              self.app.shown, probing=provider.id in self.probing)
-        if row is not None:
-            text.append("\n")
+        text = Text()
+        if row is not None:  # first: the full id of the highlighted model (the list may cut it)
             text.append_text(model_text(row, self.app.shown))
+            text.append("\n")
+        text.append_text(diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
+                                        self.app.shown, probing=provider.id in self.probing))
         details.update(text)
 
     # -- actions

@@ -42,6 +42,18 @@ def _fit(text: str, width: int, right: bool = False) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
+def fit_middle(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut in the middle: ids that share a long prefix keep the tail that tells them apart."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text.ljust(width)
+    if width < 8:
+        return text[: width - 1] + "…"
+    head = (width - 1) * 2 // 5
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 class ModelHeader(ScrollView):
     """The column titles, drawn with the same widths as the rows."""
 
@@ -227,7 +239,7 @@ class ModelList(ScrollView, can_focus=True):
         mark = ("●" if row.ref == self.active_ref else "★" if row.favorite else "↺" if row.recent is not None
                 else "?" if row.listing == NOT_LISTED else " ")
         label = terminal_safe(row.ref if self.show_provider else row.model)  # ids come from servers
-        cells = [mark + " " + _fit(label, model_width)]
+        cells = [mark + " " + fit_middle(label, model_width)]
         values = (fmt_tokens(row.context), fmt_tokens(row.max_output), fmt_price(row.input_price),
                   fmt_price(row.output_price), row.flags())
         for i in shown:
