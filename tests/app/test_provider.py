@@ -241,3 +241,13 @@ async def test_editor_fix_for_a_missing_v1_says_ctrl_g_and_applies_it(upstream, 
         assert "answers: the server wants a key and none was sent (HTTP 404" not in text  # no mixed answers
         await pilot.press("ctrl+g")
         assert await wait_for(pilot, lambda: config_providers()["box"]["base_url"] == server.url + "/v1")
+
+
+async def test_add_provider_down_enter_picks_custom_url(isolated, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
+        await pilot.press("down", "enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
+        assert app.screen.new and app.screen.provider.id == ""  # Custom URL, not the first preset

@@ -258,3 +258,14 @@ async def test_hidden_steps_cannot_take_the_focus(local_servers, make_app):
         assert wizard.step == "keys"
         assert wizard.query_one("#choose").disabled
         assert wizard.focused is not None and wizard.query_one("#keys") in wizard.focused.ancestors
+
+
+async def test_f1_lists_the_wizard_keys_first(local_servers, make_app):
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await detected(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "Setup wizard (this screen)" in text
+        assert text.index("setup.next") < text.index("picker.switch")

@@ -88,7 +88,7 @@ class LLMSwitchApp(App[str | None]):
         from .screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(type(self.screen)))
 
     def action_setup(self) -> None:
         from .screens.setup import SetupWizard

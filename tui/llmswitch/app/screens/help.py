@@ -15,16 +15,20 @@ def _bindings_of(cls) -> list[Binding]:
     return [b for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.description and b.id]
 
 
-def binding_sections() -> list[tuple[str, list[Binding]]]:
+def binding_sections(current: type | None = None) -> list[tuple[str, list[Binding]]]:
+    """Every screen's bindings; the screen the help was opened from comes first."""
     from ..app import LLMSwitchApp
     from .confirm import ConfirmScreen
     from .picker import PickerScreen
     from .provider import PresetChooser, ProviderScreen
     from .setup import SetupWizard
 
-    return [("Everywhere", _bindings_of(LLMSwitchApp)), ("Model picker", _bindings_of(PickerScreen)),
-            ("Provider editor", _bindings_of(ProviderScreen)), ("Add provider", _bindings_of(PresetChooser)),
-            ("Setup wizard", _bindings_of(SetupWizard)), ("Questions", _bindings_of(ConfirmScreen))]
+    screens = [("Model picker", PickerScreen), ("Provider editor", ProviderScreen), ("Add provider", PresetChooser),
+               ("Setup wizard", SetupWizard), ("Questions", ConfirmScreen)]
+    here = [(f"{title} (this screen)", cls) for title, cls in screens if current is not None and issubclass(current, cls)]
+    others = [(title, cls) for title, cls in screens if current is None or not issubclass(current, cls)]
+    return ([(title, _bindings_of(cls)) for title, cls in here] + [("Everywhere", _bindings_of(LLMSwitchApp))]
+            + [(title, _bindings_of(cls)) for title, cls in others])
 
 
 def _key_text(key: str) -> str:
@@ -41,6 +45,11 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
 
+    def __init__(self, current: type | None = None) -> None:
+        super().__init__()
+        self.current = current
+        """The class of the screen the help was opened from: its keys are listed first."""
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self._table(), markup=False)
@@ -53,7 +62,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Does")
         table.add_column("Binding id (remappable)", style="dim", no_wrap=True)
-        for title, bindings in binding_sections():
+        for title, bindings in binding_sections(self.current):
             table.add_row(Text(title, style="bold underline"), "", "")
             for binding in bindings:
                 table.add_row(_key_text(binding.key), binding.tooltip or binding.description, binding.id or "")

@@ -78,8 +78,8 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder="search presets: openrouter, groq, ollama… (Enter picks)", id="preset-search",
-                        compact=True)
+            yield Input(placeholder="search presets: openrouter, groq, ollama… (Enter picks; Enter alone: custom URL)",
+                        id="preset-search", compact=True)
             yield OptionList(id="preset-list")
         yield Footer()
 
@@ -101,7 +101,8 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
                                  (f"  {preset.base_url or 'URL needed'}", "dim"))
             items.append(Option(line, id=preset.id))
         options.add_options(items)
-        options.highlighted = 1 if query and len(items) > 1 else 0
+        # nothing highlighted until a search: the first Down lands on "Custom URL", the first row
+        options.highlighted = (1 if len(items) > 1 else 0) if query else None
 
     @on(Input.Changed, "#preset-search")
     def _search(self, event: Input.Changed) -> None:
@@ -112,6 +113,8 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
         options = self.query_one("#preset-list", OptionList)
         if options.highlighted is not None:
             self._choose(options.get_option_at_index(options.highlighted).id or "")
+        elif not self.query_one("#preset-search", Input).value.strip():
+            self._choose("")  # Enter alone: a custom URL
 
     @on(OptionList.OptionSelected, "#preset-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
