@@ -318,3 +318,36 @@ async def test_provider_status_lines_never_wrap(mixed_scene, make_app):
         lines = [options.render_line(y).text for y in range(options.size.height)]
         assert any("✗ no server on" in line for line in lines)
         assert all(line.startswith("  ") for line in lines if "✗" in line or "✓" in line), lines
+
+
+async def palette_hits(pilot, query: str) -> list[str]:
+    from textual.command import CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    assert await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*query)
+    results = app.screen.query_one(CommandList)
+
+    def texts() -> list[str]:
+        return [str(getattr(o.prompt, "plain", o.prompt)) for o in results.options]
+
+    assert await wait_for(pilot, lambda: any("switch model" in t for t in texts()))
+    await pilot.pause(0.5)  # every provider has answered
+    return texts()
+
+
+@pytest.mark.parametrize(("query", "first"), [("switch m1", "switch model: fake/m1"),
+                                              ("8b-instant", "switch model: fake/llama-3.1-8b-instant")])
+async def test_palette_ranks_exact_and_substring_ids_first(upstream, isolated, make_app, query, first):
+    from upstreams import Reply, models_body
+
+    server = upstream()
+    models = ["xm1", "m10", "mini-1", "llama-3.1-8b-instruct", "bb-instance", "m1", "m1-large", "llama-3.1-8b-instant"]
+    server.get("/v1/models", Reply.json(models_body(models)))
+    scenes.write_config(f'[providers.fake]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n')
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        hits = await palette_hits(pilot, query)
+        assert hits[0] == first, hits

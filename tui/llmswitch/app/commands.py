@@ -36,16 +36,47 @@ class SwitchModelCommands(Provider):
         from .. import state
 
         matcher = self.matcher(query)
-        refs = self._refs()
+        terms = search_terms(query)
         recent = set(state.recent())
         hits = 0
-        for ref in refs:
+        for ref in self._refs():
             text = f"switch model: {terminal_safe(ref)}"
-            score = matcher.match(text)
+            score = rank(terms, ref, matcher.match(text))
             if score > 0:
                 if ref in recent:  # recent models first among equals
-                    score = min(1.0, score + 0.25)
+                    score += 0.02
                 hits += 1
                 yield Hit(score, matcher.highlight(text), self._command(ref), text=text)
                 if hits >= 200:
                     return
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a palette query that are about the model ("switch m1" → ["m1"])."""
+    words = query.lower().split()
+    while words and words[0] in ("switch", "model", "model:", "switch:", "use"):
+        words.pop(0)
+    return words
+
+
+def rank(terms: list[str], ref: str, fuzzy: float) -> float:
+    """Exact model ids first, then substrings of the id (shorter ids first), then fuzzy matches.
+
+    Bands: 1.0 exact id, 0.9 id starts with the query, 0.7–0.8 every word a substring,
+    below 0.5 the fuzzy matcher's own score (squeezed, order kept).
+    """
+    if not terms:
+        return 0.5 * fuzzy / (1 + fuzzy) if fuzzy > 0 else 0.0
+    ref = ref.lower()
+    model = ref.partition("/")[2]
+    joined = " ".join(terms)
+    if joined in (model, ref):
+        return 1.0
+    if all(term in ref for term in terms):
+        tightness = min(0.09, len(model) / 1000)  # the shorter the id, the closer the match
+        if model.startswith(joined) or ref.startswith(joined):
+            return 0.95 - tightness
+        if any(f"{sep}{terms[0]}" in ref for sep in "/-:._"):
+            return 0.85 - tightness
+        return 0.75 - tightness
+    return 0.5 * fuzzy / (1 + fuzzy) if fuzzy > 0 else 0.0  # Textual's fuzzy scores are unbounded: squeezed below 0.5
