@@ -351,3 +351,26 @@ async def test_palette_ranks_exact_and_substring_ids_first(upstream, isolated, m
         await ready(pilot)
         hits = await palette_hits(pilot, query)
         assert hits[0] == first, hits
+
+
+async def test_ctrl_f_toggles_a_favourite_and_keeps_other_settings(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Favourite" in titles  # in the palette too
+        await pilot.press(*"lab/qwen")
+        model_list = app.picker.query_one(ModelList)
+        assert model_list.highlighted.ref == "lab/Qwen/Qwen2.5-0.5B-Instruct"
+        await pilot.press("ctrl+f")
+        lab = lambda: tomllib.loads(paths.config_file().read_text())["providers"]["lab"]  # noqa: E731
+        assert await wait_for(pilot, lambda: lab().get("favorites") == ["Qwen/Qwen2.5-0.5B-Instruct"])
+        assert lab()["name"] == "Lab vLLM box" and lab()["base_url"] == mixed_scene.servers["lab"].url
+        assert await wait_for(pilot, lambda: model_list.highlighted.favorite)
+        assert model_list.highlighted.ref == "lab/Qwen/Qwen2.5-0.5B-Instruct"
+        await pilot.press("escape", *"openai/gpt-4.1")
+        assert model_list.highlighted.ref == "openai/gpt-4.1" and model_list.highlighted.favorite
+        await pilot.press("ctrl+f")  # off again; the list had only this one
+        openai = lambda: tomllib.loads(paths.config_file().read_text())["providers"]["openai"]  # noqa: E731
+        assert await wait_for(pilot, lambda: "favorites" not in openai())
+        assert openai()["base_url"] == mixed_scene.servers["openai"].url + "/v1"

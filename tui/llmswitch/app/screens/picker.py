@@ -43,6 +43,8 @@ class PickerScreen(Screen):
                 tooltip="Apply the probe's suggested fix for the highlighted provider"),
         Binding("f2", "edit_provider", "Provider", id="picker.edit",
                 tooltip="Edit the highlighted provider: URL, key, headers, timeout"),
+        Binding("ctrl+f", "toggle_favorite", "Favourite", show=False, id="picker.favorite",
+                tooltip="Add or remove the highlighted model from its provider's favorites in config.toml"),
         Binding("ctrl+n", "add_provider", "Add provider", show=False, id="picker.add",
                 tooltip="Add a provider from a preset or a custom URL"),
         Binding("slash", "focus_filter", "Filter", show=False, id="picker.filter", tooltip="Focus the filter"),
@@ -376,8 +378,11 @@ class PickerScreen(Screen):
             pid = self.highlighted_provider_id()
             result = self.results.get(pid) if pid else None
             return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES))
-        if action in ("edit_provider", "add_provider") and self.pick_mode:
+        if action in ("edit_provider", "add_provider", "toggle_favorite") and self.pick_mode:
             return False
+        if action == "toggle_favorite":
+            row = self.query_one(ModelList).highlighted
+            return row is not None and row.provider in self.providers or None
         if action == "edit_provider":
             return self.highlighted_provider_id() is not None or None
         return not (action == "cycle_role" and self.pick_mode)
@@ -481,6 +486,53 @@ class PickerScreen(Screen):
             self._refresh_provider(pid)
         if sel.provider not in self.providers:
             self.reload()
+
+    # -- favourites
+    def action_toggle_favorite(self) -> None:
+        row = self.query_one(ModelList).highlighted
+        if row is None:
+            return
+        provider = self.providers.get(row.provider)
+        if provider is None or not provider.configured:
+            self.notify(f"{row.provider} is not in config.toml yet — F2 adds it, then ctrl+f marks favourites",
+                        severity="warning", markup=False)
+            return
+        self.toggle_favorite(row.provider, row.model)
+
+    @work(thread=True, group="favorite", exit_on_error=False)
+    def toggle_favorite(self, pid: str, model: str) -> None:
+        """Add or remove ``model`` in the provider's ``favorites``, keeping every other setting."""
+        from ...config import add_provider
+        from .provider import current_settings
+
+        settings = current_settings(pid)
+        favorites = [m for m in settings.get("favorites", []) if m != model]
+        added = len(favorites) == len(settings.get("favorites", []))
+        if added:
+            favorites.append(model)
+        if favorites:
+            settings["favorites"] = favorites
+        else:
+            settings.pop("favorites", None)
+        try:
+            config = add_provider(pid, settings, replace=True)
+        except (ConfigError, OSError) as exc:
+            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
+            self.app.call_from_thread(self.notify, problems, title="Favourite not saved", severity="error",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self._favorite_toggled, config, pid, model, added)
+
+    def _favorite_toggled(self, config: Config, pid: str, model: str, added: bool) -> None:
+        self.config = config
+        if pid in config.providers:
+            self.providers[pid] = config.providers[pid]
+        model_list = self.query_one(ModelList)
+        model_list.touched = True  # stay on the row just marked
+        self.rebuild_rows()
+        ref = self.app.shown(f"{pid}/{model}")
+        self.notify(f"{ref} {'is now a favourite' if added else 'is no longer a favourite'}", title="Favourites",
+                    markup=False, timeout=3)
 
     # -- provider editing
     def action_edit_provider(self) -> None:
