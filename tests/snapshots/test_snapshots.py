@@ -132,3 +132,38 @@ def test_picker_whole_catalog(isolated, snap_compare):
 
 def test_pick_mode_inline_picker(mixed, snap_compare):
     assert snap_compare(new_app(pick_role="small"), terminal_size=(100, 24), run_before=settled)
+
+
+def test_wizard_keys_without_keyring(local, snap_compare):
+    """No keyring: the key field is disabled, the step says why, the env var is suggested."""
+    from keyring.backends.fail import Keyring as FailKeyring
+    from textual.widgets import SelectionList
+
+    import keyring
+
+    keyring.set_keyring(FailKeyring())
+
+    async def run_before(pilot):
+        from llmswitch.app.screens.setup import SetupWizard
+
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, SetupWizard))
+        wizard = pilot.app.screen
+        assert await scenes.wait_for(pilot, lambda: not wizard.detecting)
+        await pilot.press("ctrl+n")
+        wizard.query_one("#choose-list", SelectionList).deselect("openrouter")
+        await pilot.press("ctrl+n")
+        assert await scenes.wait_for(pilot, lambda: wizard.keyring_problem is not None)
+        await pilot.pause(0.2)
+
+    assert snap_compare(new_app(setup=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_wizard_nothing_detected(isolated, monkeypatch, snap_compare):
+    for name in ("OLLAMA_BASE_URL", "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{scenes.free_port()}/v1")  # whatever runs on this machine
+
+    async def run_before(pilot):
+        await scenes.wizard_at(pilot, "choose")
+
+    assert snap_compare(new_app(setup=True), terminal_size=(80, 24), run_before=run_before)
+

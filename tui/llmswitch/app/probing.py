@@ -95,7 +95,8 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
             out.append(f"set Base URL to {url} (ctrl+g applies it and saves)")
         else:
             out.append(f"set base_url to {url} — press ctrl+g")
-        if "key" in result.summary.partition(" answers")[2]:  # the right URL wants a key too
+        answer = result.summary.partition(" answers")[2]
+        if answer.startswith(", but") or "wants a key" in answer:  # the right URL wants a key too
             out.append(", then enter the key" if where == "editor" else "; then F2 to enter the key")
     elif auth:
         out.append("\nfix: ", style="bold")

@@ -25,7 +25,7 @@ def binding_sections(current: type | None = None) -> list[tuple[str, list[Bindin
 
     screens = [("Model picker", PickerScreen), ("Provider editor", ProviderScreen), ("Add provider", PresetChooser),
                ("Setup wizard", SetupWizard), ("Questions", ConfirmScreen)]
-    here = [(f"{title} (this screen)", cls) for title, cls in screens if current is not None and issubclass(current, cls)]
+    here = [(title, cls) for title, cls in screens if current is not None and issubclass(current, cls)]
     others = [(title, cls) for title, cls in screens if current is None or not issubclass(current, cls)]
     return ([(title, _bindings_of(cls)) for title, cls in here] + [("Everywhere", _bindings_of(LLMSwitchApp))]
             + [(title, _bindings_of(cls)) for title, cls in others])
@@ -62,8 +62,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Does")
         table.add_column("Binding id (remappable)", style="dim", no_wrap=True)
-        for title, bindings in binding_sections(self.current):
-            table.add_row(Text(title, style="bold underline"), "", "")
+        for index, (title, bindings) in enumerate(binding_sections(self.current)):
+            here = index == 0 and title != "Everywhere"
+            table.add_row(Text(title, style="bold underline"), Text("(this screen)" if here else "", style="dim"), "")
             for binding in bindings:
                 table.add_row(_key_text(binding.key), binding.tooltip or binding.description, binding.id or "")
         table.add_row("", "", "")
