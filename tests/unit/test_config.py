@@ -230,3 +230,8 @@ def test_a_config_others_can_write_is_not_used(config_dir):
         load()
     path.chmod(0o600)
     assert "groq" in load().providers
+
+
+def test_keys_nested_in_values_are_not_echoed_either(config_dir):
+    found = problems_of(config_dir, '[providers.x]\npreset = ["sk-test-not-a-real-key-0001"]\n')
+    assert all("sk-test-not-a-real-key-0001" not in str(p) for p in found)

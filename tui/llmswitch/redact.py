@@ -58,9 +58,21 @@ def looks_like_secret(value: object) -> bool:
         and "/" not in value and "." not in value
 
 
-def shown(value: object, limit: int = 60) -> str:
-    """``repr(value)`` for an error message, except that key-shaped strings are never shown."""
+def _holds_secret(value: object, depth: int = 0) -> bool:
     if looks_like_secret(value):
+        return True
+    if depth > 20:
+        return True  # absurd nesting: do not show it either
+    if isinstance(value, dict):
+        return any(_holds_secret(k, depth + 1) or _holds_secret(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return any(_holds_secret(v, depth + 1) for v in value)
+    return False
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, except that nothing shaped like a key is ever shown."""
+    if _holds_secret(value):
         return "(a value shaped like a key, not shown)"
     text = repr(value)
     return terminal_safe(text if len(text) <= limit else text[: limit - 1] + "…")
