@@ -95,6 +95,7 @@ async def test_add_custom_provider_then_probe(upstream, isolated, make_app):
         assert await wait_for(pilot, lambda: "homebox" in config_providers())
         assert config_providers()["homebox"] == {"base_url": server.url + "/v1", "key_source": "none"}
         assert await wait_for(pilot, lambda: editor.result is not None and editor.result.usable)
+        assert editor.query_one("#provider-form").border_title == "Edit provider homebox"  # saved: no longer "Add"
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: "homebox" in app.picker.providers)
 

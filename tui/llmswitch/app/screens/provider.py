@@ -367,6 +367,7 @@ class ProviderScreen(Screen[bool]):
         self.changed = True
         self.query_one("#f-id", Input).disabled = True
         self.query_one("#remove", Button).disabled = False
+        self.query_one("#provider-form").border_title = f"Edit provider {provider.id}"
         self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
         self.action_probe()
 
