@@ -276,3 +276,20 @@ async def test_f1_lists_the_wizard_keys_first(local_servers, make_app):
         text = screen_text(app)
         assert "(this screen)" in text and text.index("Setup wizard") < text.index("Model picker")
         assert text.index("setup.next") < text.index("picker.switch")
+
+
+async def test_typing_right_after_next_goes_to_the_new_step(vllm_wanting_a_key, make_app):
+    from textual import events
+
+    app = make_app(setup=True, display_filter=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await detected(pilot)
+        await pilot.press("ctrl+n")
+        wizard.query_one("#choose-add").focus()
+        await pilot.pause(0.05)
+        for key in ["ctrl+n", *FAKE_KEY]:  # all queued before the first is handled
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        assert wizard.step == "keys"
+        assert wizard.query_one("#choose-add").value == ""
+        assert wizard.query_one("#key-vllm").value == FAKE_KEY

@@ -127,8 +127,9 @@ class SetupWizard(Screen[bool]):
 
     CSS_PATH = "setup.tcss"
     BINDINGS = [
-        Binding("ctrl+n", "next", "Next", id="setup.next", tooltip="Go to the next step"),
-        Binding("ctrl+b", "back", "Back", id="setup.back", tooltip="Go back one step"),
+        # priority: the step changes (and its first field takes the focus) before the next key is delivered
+        Binding("ctrl+n", "next", "Next", id="setup.next", tooltip="Go to the next step", priority=True),
+        Binding("ctrl+b", "back", "Back", id="setup.back", tooltip="Go back one step", priority=True),
         Binding("ctrl+t", "toggle_role", "Default/small", id="setup.role",
                 tooltip="On the model step: whether Enter sets the default or the small model"),
         Binding("escape", "cancel", "Cancel", id="setup.cancel", tooltip="Leave the wizard; nothing is written"),
@@ -216,7 +217,7 @@ class SetupWizard(Screen[bool]):
             target = next((i for i in self.query("#keys-form Input") if not i.disabled), None)
         elif self.step == "model":
             target = self.query_one("#model-filter")
-        (target or self.query_one("#next", Button)).focus()
+        self.set_focus(target or self.query_one("#next", Button))  # now, not later: the next key goes there
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
