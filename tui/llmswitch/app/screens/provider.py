@@ -219,7 +219,7 @@ class ProviderScreen(Screen[bool]):
             self.query_one("#provider-status", Static).update(Text("Save to probe these settings.", style="dim"))
         self.check_key_state()
         first = "#f-id" if self.new and not self.provider.preset else "#f-key" if self.provider.key_required else "#f-base-url"
-        self.query_one(first).focus()
+        self.set_focus(self.query_one(first))  # at once: keys typed as the editor opens go to this field
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
