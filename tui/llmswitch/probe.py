@@ -240,15 +240,18 @@ class ProbeResult:
     """A base URL that answered where this one did not (``/v1`` added or removed, slash removed)."""
     deep: DeepCheck | None = None
 
-    def sentence(self) -> str:
-        """One line, cause then fix: ``openrouter: key rejected (HTTP 401 "...") — run: ...``."""
+    def sentence(self, *, with_fix: bool = True) -> str:
+        """One line, cause then fix: ``openrouter: key rejected (HTTP 401 "...") — run: ...``.
+
+        When another base URL answered, the summary already says what it answered; the
+        first URL's HTTP code then stays in the request details instead of being mixed in.
+        """
         text = f"{self.provider}: {self.summary}"
-        if not self.usable and self.status_code is not None and self.status_code >= 300:
-            if self.server_message:
-                text += f' (HTTP {self.status_code} "{terminal_safe(self.server_message, 80)}")'
-            else:
-                text += f" (HTTP {self.status_code})"
-        if self.fix:
+        code = self.status_code
+        if not self.usable and code is not None and code >= 300 and not self.suggested_base_url:
+            message = f' "{terminal_safe(self.server_message, 80)}"' if self.server_message else ""
+            text += f" (HTTP {code}{message})"
+        if with_fix and self.fix:
             text += f" — {self.fix}"
         return text
 

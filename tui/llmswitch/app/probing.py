@@ -6,8 +6,6 @@ from collections.abc import Callable
 
 from rich.text import Text
 
-from ..redact import terminal_safe
-
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 AUTH_OUTCOMES = {"auth_missing", "auth_rejected", "forbidden", "no_credit"}
 
@@ -44,19 +42,8 @@ def has_app_fix(result) -> bool:
 
 
 def headline(result, with_fix: bool = True) -> str:
-    """``provider: what happened (HTTP code "message") — fix`` without mixing two answers.
-
-    When another base URL answered, the summary already says what it answered; the HTTP
-    code (of the first URL) is then left to the request details, where it belongs.
-    """
-    text = f"{result.provider}: {result.summary}"
-    code = result.status_code
-    if not result.usable and code is not None and code >= 300 and not result.suggested_base_url:
-        message = f' "{terminal_safe(result.server_message, 80)}"' if result.server_message else ""
-        text += f" (HTTP {code}{message})"
-    if with_fix and result.fix:
-        text += f" — {result.fix}"
-    return text
+    """``provider: what happened (HTTP code "message") — fix`` (see ``ProbeResult.sentence``)."""
+    return result.sentence(with_fix=with_fix)
 
 
 def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[str], str],
