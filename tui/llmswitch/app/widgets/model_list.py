@@ -99,7 +99,7 @@ class ModelList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
-    class Highlighted(Message):
+    class _RowMessage(Message):
         def __init__(self, model_list: ModelList, row: ModelRow | None) -> None:
             super().__init__()
             self.model_list = model_list
@@ -109,15 +109,11 @@ class ModelList(ScrollView, can_focus=True):
         def control(self) -> ModelList:
             return self.model_list
 
-    class Selected(Message):
-        def __init__(self, model_list: ModelList, row: ModelRow) -> None:
-            super().__init__()
-            self.model_list = model_list
-            self.row = row
+    class Highlighted(_RowMessage):
+        """The cursor moved to ``row`` (None when the list is empty)."""
 
-        @property
-        def control(self) -> ModelList:
-            return self.model_list
+    class Selected(_RowMessage):
+        """Enter (or a click) chose ``row``."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
