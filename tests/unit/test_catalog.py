@@ -54,3 +54,36 @@ def test_works_without_the_catalog(monkeypatch):
         assert catalog.model_info("ollama", "llama3") is None
     finally:
         catalog._local_model_catalog.cache_clear()
+
+
+def test_the_provider_index_is_cached_and_rebuilt_when_broken(monkeypatch):
+    import os
+
+    assert os.environ["LLMSWITCH_CACHE_DIR"] in str(catalog._index_path())
+    import json
+
+    for cached in (catalog._index, catalog._hosted):
+        cached.cache_clear()
+    try:
+        path = catalog._index_path()
+        assert not path.exists()
+        assert catalog.preset("openrouter").base_url == "https://openrouter.ai/api/v1"
+        index = json.loads(path.read_text())
+        assert index["openrouter"]["env"] == ["OPENROUTER_API_KEY"] and "models" not in index["openrouter"]
+        for cached in (catalog._index, catalog._hosted):
+            cached.cache_clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(catalog, "_raw", lambda: (_ for _ in ()).throw(AssertionError("parsed the catalog")))
+            assert catalog.preset("groq").base_url == "https://api.groq.com/openai/v1"  # from the index alone
+        path.write_text("{not json")
+        for cached in (catalog._index, catalog._hosted):
+            cached.cache_clear()
+        assert catalog.preset("groq") is not None and json.loads(path.read_text())["groq"]
+    finally:
+        for cached in (catalog._index, catalog._hosted):
+            cached.cache_clear()
+
+
+def test_local_presets_need_no_catalog(monkeypatch):
+    monkeypatch.setattr(catalog, "_hosted", lambda: (_ for _ in ()).throw(AssertionError("loaded the catalog")))
+    assert catalog.preset("ollama").id == "ollama" and catalog.preset("lmstudio").id == "lm_studio"

