@@ -685,6 +685,9 @@ def remember(results, providers) -> None:
                 pass  # the cache is a convenience
 
 
+AUTH_OUTCOMES = ("auth_missing", "auth_rejected", "forbidden")
+
+
 def cmd_probe(args) -> int:
     from .probe import render_json, render_table
 
@@ -698,9 +701,9 @@ def cmd_probe(args) -> int:
         emit_json(render_json(results))
     else:
         out(render_table(results, verbose=args.verbose))
-        for _, _, problem in made:
-            if problem:
-                warn(problem)
+        for result, (_, _, problem) in zip(results, made, strict=True):
+            if problem and (result.outcome in AUTH_OUTCOMES or result.fix and "key set" in result.fix):
+                warn(f"{result.provider}: {problem}")  # `key set` alone cannot help while this is so
     return EXIT_OK if all(r.usable for r in results) else EXIT_CHECK
 
 

@@ -158,7 +158,7 @@ def probe_target(provider: ProviderConfig, model: str | None = None, timeout: fl
     try:
         resolution = resolve_for(provider)
         key = resolution.key
-        if resolution.problems and key is None and provider.key_required:
+        if resolution.problems and key is None:
             problem = resolution.problems[0]
     except KeyProblem as exc:
         key, problem = None, str(exc)
