@@ -316,6 +316,11 @@ def run_chat(args) -> int:
     session._last_ref = sel.ref
     if not interactive:
         return _run_piped(session)
+    import signal
+
+    # Ctrl-C must stop an answer even when a parent started us with SIGINT ignored
+    # (Python then never installs its KeyboardInterrupt handler).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     readline = _setup_readline(switcher)
     def prepare() -> None:  # completion index, and the provider's model list if none is cached yet
         switcher.warm()
