@@ -9,8 +9,7 @@ Attributes resolve lazily (PEP 562), so ``import llmswitch`` costs nothing.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-__all__ = ["ActiveSelection", "NoSelection", "SelectionError", "Watcher", "active", "async_client", "client",
+__all__ = ["__version__", "ActiveSelection", "NoSelection", "SelectionError", "Watcher", "active", "async_client", "client",
            "environment", "watch"]
 
 _FROM_API = {"active", "client", "async_client", "environment", "watch", "Watcher"}
@@ -18,6 +17,10 @@ _FROM_SELECTION = {"ActiveSelection", "NoSelection", "SelectionError"}
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # one source: the installed distribution's metadata (pyproject.toml)
+        from importlib.metadata import version
+
+        return version("llmswitch")
     if name in _FROM_API:
         from . import api
 

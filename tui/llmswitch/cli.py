@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Any
 
-from .paths import UnsafeFileError
+from .errors import UnsafeFileError
 
 EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_KEY, EXIT_NO_COMMAND = 0, 1, 2, 3, 4, 127
 SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv")
@@ -632,8 +632,8 @@ def cmd_config_path(args) -> int:
 
 def probe_targets(config, provider_ids: list[str], timeout: float | None):
     """ProbeTargets for the named providers (default: configured + active ones), with key problems."""
+    from .probe.targets import for_provider as probe_target
     from .selection import SelectionError, read_all
-    from .switch import probe_target
 
     try:
         roles = read_all()
@@ -734,6 +734,16 @@ def cmd_doctor(args) -> int:
 
 # --- parser -----------------------------------------------------------------------------------
 
+class _Version(argparse.Action):
+    """``--version``: reads the installed metadata only when asked (importlib.metadata is not free)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        out(f"llmswitch {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmswitch",
@@ -741,7 +751,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run without arguments to open the picker.",
         epilog="exit codes: 0 ok, 1 a check failed, 2 usage/invalid file, 3 not found, 4 key problem",
     )
-    parser.add_argument("--version", action="version", version="llmswitch 0.1.0")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, func, help: str, **kw) -> argparse.ArgumentParser:

@@ -10,15 +10,13 @@ the provider concerned, so comments and layout survive.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from . import paths
-from .redact import looks_like_secret, shown
+from . import paths, urls
+from .redact import SECRET_HEADERS, looks_like_secret, shown
 from .tomlpos import key_lines, table_span
 
 PROVIDER_FIELDS = {
@@ -36,7 +34,6 @@ PROVIDER_FIELDS = {
 PREFERENCE_FIELDS = {"probe_timeout": "default probe timeout in seconds", "recent_limit": "how many recent models to remember"}
 TOP_LEVEL = {"version", "preferences", "providers"}
 SECRET_FIELD_NAMES = {"api_key", "apikey", "key", "token", "secret", "password", "api_token", "access_token"}
-SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
 PLACEHOLDER_MODELS = {
     "", "default", "model", "models", "model-name", "model_name", "your-model", "your_model", "your-model-name",
     "<model>", "{model}", "$model", "changeme", "change-me", "todo", "tbd", "xxx", "none", "null", "undefined",
@@ -195,37 +192,12 @@ def check_model_id(model: str) -> str | None:
 
 
 def normalize_base_url(url: str) -> str:
-    """Strip trailing slashes; refuse what must never be used. Raises ValueError."""
-    if not isinstance(url, str) or not url.strip():
-        raise ValueError("base_url is empty — set it to the endpoint root, e.g. http://127.0.0.1:8000/v1")
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"base_url must start with http:// or https:// (got {parts.scheme or 'no'} scheme)")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("base_url contains credentials (user:pass@) — remove them and store the key with "
-                         "llmswitch key set PROVIDER")
-    if not parts.hostname:
-        raise ValueError("base_url has no host")
-    try:
-        _ = parts.port  # urlsplit checks the port only when asked
-    except ValueError:
-        raise ValueError("base_url has an invalid port") from None
-    if parts.fragment:
-        raise ValueError("base_url must not contain a #fragment")
-    if parts.query:
-        raise ValueError("base_url must not contain a ?query — for Azure set api_version instead")
-    return url.rstrip("/")
+    """Strip trailing slashes; refuse what must never be used (see :func:`llmswitch.urls.problem`). Raises ValueError."""
+    return urls.normalize(url)
 
 
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = urls.is_loopback
+
 
 
 def plain_http_warning(provider: ProviderConfig) -> str | None:
@@ -234,7 +206,7 @@ def plain_http_warning(provider: ProviderConfig) -> str | None:
         return None
     if provider.key_source == "none":
         return None
-    host = urlsplit(provider.base_url).hostname
+    host = urls.host_of(provider.base_url)
     return (f"{provider.id}: a key would be sent over plain http to {host} — use https, "
             f"or set key_source = \"none\" if that server needs no key")
 

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .paths import UnsafeFileError
+from .errors import UnsafeFileError
 
 __all__ = ["UnsafeFileError", "atomic_write", "ensure_private_dir", "locked"]
 

@@ -51,7 +51,3 @@ def config_file() -> Path:
 
 def active_file() -> Path:
     return config_dir() / ACTIVE_FILE
-
-
-class UnsafeFileError(Exception):
-    """A file we were about to write is not one we should write to (symlink, others can write it)."""

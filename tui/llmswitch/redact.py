@@ -29,20 +29,28 @@ def redact_key(secret: str | None) -> str:
     return f"{prefix}…{secret[-4:]}"
 
 
-def redact_header(name: str, value: str) -> str:
-    """Redact the value of a header that may carry a credential."""
+SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
+"""Header names that carry the credential itself; refused as literal headers in config.toml."""
+
+_SECRET_WORDS = ("key", "token", "secret", "auth", "cookie", "password")
+
+
+def is_secret_header(name: str) -> bool:
+    """True for a header that may carry a credential: the names above, or one with a secret word in it."""
     lowered = name.lower()
-    if lowered == "authorization":
+    return lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_header(name: str, value: str) -> str:
+    """Redact the value of a header that may carry a credential (or that looks like a key)."""
+    if name.lower() == "authorization":
         scheme, _, token = value.partition(" ")
         if token:
             return f"{scheme} {redact_key(token)}"
         return redact_key(value)
-    if lowered in SECRET_HEADERS or "key" in lowered or "token" in lowered or "secret" in lowered:
+    if is_secret_header(name) or looks_like_secret(value):
         return redact_key(value)
     return value
-
-
-SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
 
 
 _KEY_PREFIX = re.compile(r"^(sk|gsk|pk|rk|xai|key|api|tok|ghp|glpat|AIza)[-_]", re.I)

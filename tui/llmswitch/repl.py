@@ -845,13 +845,10 @@ class ModelSwitcher:
         return None, notes
 
     def _probe(self, provider: ProviderConfig, model: str):
-        from . import switch as _switch
+        from . import probe as _probe_mod
+        from .probe import targets
 
-        try:
-            from . import probe as _probe_mod
-        except ImportError:  # pragma: no cover - probe.py ships with llmswitch
-            return None
-        target, _problem = _switch.probe_target(provider, model, timeout=self.probe_timeout)
+        target, _problem = targets.for_provider(provider, model, timeout=self.probe_timeout)
         return _run_async(_probe_mod.probe(target))
 
     def refresh(self, role: str | None = None) -> bool:
@@ -1092,13 +1089,11 @@ def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = No
     """
     from dataclasses import replace
 
+    from . import probe as _probe_mod
+    from .probe import targets
     from .redact import scrub, terminal_safe
 
-    try:
-        from . import probe as _probe_mod
-    except ImportError:  # pragma: no cover
-        return f"{sel.provider}: {terminal_safe(str(exc), 200)}"
-    target = _target_for(sel, key)
+    target = targets.for_selection(sel, key)
     if timeout is not None:
         target = replace(target, timeout=timeout)
     status = getattr(exc, "status_code", None)
@@ -1154,14 +1149,3 @@ def _sentence(provider: str, summary: str, status: int | None, message: str | No
     if fix:
         text += f" — {fix}"
     return text
-
-
-def _target_for(sel: ActiveSelection, key: str | None):
-    """A ProbeTarget describing ``sel``; ``key`` (what was sent) is only used to scrub it from messages."""
-    from . import catalog
-    from .probe import ProbeTarget
-
-    preset = catalog.preset(sel.provider)
-    return ProbeTarget(provider=sel.provider, base_url=sel.base_url, key=key or ("(sent)" if sel.key_required else None),
-                       key_required=sel.key_required, headers=dict(sel.headers), model=sel.model,
-                       preset=preset.id if preset else None, api_kind=sel.api_kind)

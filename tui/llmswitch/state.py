@@ -29,6 +29,21 @@ def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[s
     atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
 
 
+def remember(result, base_url: str | None) -> bool:
+    """Keep what a probe learned about a provider: its live model list, when the answer was a real list.
+
+    The one place that decides which probe results are worth remembering (``probe.LISTED``
+    with at least one model), so the CLI, the picker, the editor, the wizard and the REPL agree.
+    Returns True when something was written.
+    """
+    from .probe.outcome import LISTED
+
+    if not base_url or not result.models or result.outcome not in LISTED:
+        return False
+    remember_models(result.provider, base_url, result.models)
+    return True
+
+
 def known_models(provider_id: str, base_url: str | None = None) -> list[str] | None:
     """The last live model list, or None (never probed, or probed at another URL)."""
     try:

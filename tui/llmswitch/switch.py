@@ -143,35 +143,3 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
         except KeyProblem as exc:
             warnings.append(str(exc))
     return SwitchResult(sel, tuple(warnings))
-
-
-def probe_target(provider: ProviderConfig, model: str | None = None, timeout: float | None = None):
-    """A :class:`llmswitch.probe.ProbeTarget` for a provider, with its key resolved.
-
-    Returns (target, key_problem): a keyring problem is reported, not raised,
-    so the probe can still say whether the server answers.
-    """
-    from .keys import KeyProblem, resolve_for
-    from .probe import ProbeTarget
-
-    problem = None
-    try:
-        resolution = resolve_for(provider)
-        key = resolution.key
-        if resolution.problems and key is None:
-            problem = resolution.problems[0]
-    except KeyProblem as exc:
-        key, problem = None, str(exc)
-    target = ProbeTarget(
-        provider=provider.id,
-        base_url=provider.base_url or "",
-        key=key,
-        key_required=provider.key_required,
-        headers=dict(provider.headers),
-        timeout=timeout or provider.timeout,
-        model=model,
-        key_check_path=provider.key_check_path,
-        preset=provider.preset,
-        api_kind=provider.kind,
-    )
-    return target, problem

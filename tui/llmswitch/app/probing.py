@@ -12,7 +12,7 @@ AUTH_OUTCOMES = {"auth_missing", "auth_rejected", "forbidden", "no_credit"}
 
 def build_targets(providers, timeout: float | None = None):
     """(ProbeTarget, key problem) per provider — resolves keys, so call it from a thread."""
-    from ..switch import probe_target
+    from ..probe.targets import for_provider as probe_target
 
     made = {}
     for provider in providers:

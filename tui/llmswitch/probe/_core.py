@@ -29,7 +29,6 @@ import asyncio
 import difflib
 import email.utils
 import functools
-import ipaddress
 import json
 import re
 import socket
@@ -37,13 +36,15 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from llmswitch.redact import redact_header, scrub, terminal_safe
+from llmswitch import urls
+from llmswitch.redact import is_secret_header, redact_header, scrub, terminal_safe
+
+from .outcome import AUTH, FOUND, NOT_THERE, USABLE, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
 
 __all__ = [
     "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "cancelled_result", "classify",
@@ -66,61 +67,6 @@ them from text would mangle ordinary words. They are still redacted in headers."
 ANTHROPIC_VERSION = "2023-06-01"
 USER_AGENT = "llmswitch-probe"
 
-
-class Outcome(StrEnum):
-    """What a probe found. Exactly one per result; ``USABLE`` says which ones work."""
-
-    OK = "ok"
-    """The server listed models and the key is accepted (verified where ``/models`` is public)."""
-    KEYLESS = "keyless"
-    """The server listed models and no key was needed or sent (local servers)."""
-    AUTH_MISSING = "auth_missing"
-    """No key stored for a provider that needs one, or the server says none arrived."""
-    AUTH_REJECTED = "auth_rejected"
-    """A key was sent and the server refused it (invalid, expired, unknown)."""
-    FORBIDDEN = "forbidden"
-    """HTTP 403 not explained by the key being wrong: permissions, region, IP allow-list."""
-    NO_CREDIT = "no_credit"
-    """The key is known but has no credit or quota left (402, ``insufficient_quota``)."""
-    NOT_FOUND = "not_found"
-    """Nothing at this path (404/405, or a server saying "unexpected endpoint")."""
-    REDIRECTED = "redirected"
-    """The server answered with a redirect; it was diagnosed, not silently followed."""
-    RATE_LIMITED = "rate_limited"
-    """HTTP 429 after retries: the key was accepted, the server asks us to slow down."""
-    SERVER_ERROR = "server_error"
-    """HTTP 5xx after retries."""
-    NOT_OPENAI = "not_openai"
-    """An answer that is not an OpenAI model list: HTML, non-JSON, wrong shape, too large."""
-    CONNECTION_REFUSED = "connection_refused"
-    """Nothing listens on that host and port."""
-    DNS_FAILURE = "dns_failure"
-    """The host name does not resolve."""
-    TLS_ERROR = "tls_error"
-    """The TLS handshake failed (untrusted certificate, or plain HTTP on an https URL)."""
-    TIMEOUT = "timeout"
-    """No (complete) answer within the target's timeout."""
-    CONNECTION_ERROR = "connection_error"
-    """The connection broke in another way (reset, closed mid-answer, protocol error)."""
-    MODEL_MISSING = "model_missing"
-    """The server works but the selected model is not in its list."""
-    CHAT_FAILED = "chat_failed"
-    """Deep check only: ``/models`` was fine but the 1-token chat completion failed."""
-    INVALID_URL = "invalid_url"
-    """``base_url`` was refused before any request: not http(s), embedded credentials, no host."""
-    AMBIGUOUS = "ambiguous"
-    """The answer does not say whether the key or the URL is at fault; we say so instead of guessing."""
-    CANCELLED = "cancelled"
-    """The probe was cancelled before it finished (see ``cancelled_result``)."""
-
-
-USABLE = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.RATE_LIMITED})
-"""Outcomes where a request with this provider would be accepted. RATE_LIMITED is usable
-(the key is proven, only the pace is wrong); MODEL_MISSING is not (the selection would fail,
-though ``models`` still lists what the server offers)."""
-
-_AUTH_OUTCOMES = frozenset({Outcome.AUTH_MISSING, Outcome.AUTH_REJECTED, Outcome.FORBIDDEN, Outcome.NO_CREDIT})
-_FOUND_OUTCOMES = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.MODEL_MISSING, Outcome.RATE_LIMITED}) | _AUTH_OUTCOMES
 
 SERVER_NAMES = {
     "openai": "OpenAI", "openrouter": "OpenRouter", "groq": "Groq", "anthropic": "Anthropic",
@@ -154,111 +100,6 @@ _LITELLM_CREATED = 1677610602  # LiteLLM's DEFAULT_MODEL_CREATED_AT_TIME, on eve
 _LITELLM_ERROR_TYPES = frozenset({"no_db_connection", "auth_error", "budget_exceeded", "key_model_access_denied",
                                   "team_model_access_denied"})
 _OWNED_BY_NAMES = {"library": "Ollama", "llamacpp": "llama.cpp", "vllm": "vLLM", "organization_owner": "LM Studio"}
-
-
-# -- the data ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProbeTarget:
-    """One endpoint to probe, with everything needed to ask it."""
-
-    provider: str
-    """Provider id, e.g. ``"openrouter"``; used in sentences and fixes."""
-    base_url: str
-    """Normalised base URL without trailing slash, e.g. ``https://openrouter.ai/api/v1``."""
-    key: str | None = field(default=None, repr=False)
-    """The secret. Never in repr, str, exceptions or any output."""
-    key_required: bool = True
-    """False for local servers where a key is optional (Ollama, LM Studio, vLLM, llama.cpp)."""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    """Extra non-secret headers sent with every request."""
-    timeout: float = 10.0
-    """Seconds for the whole probe (connect + read, retries included)."""
-    model: str | None = None
-    """The selected model: checked against the list, and used by the deep check."""
-    key_check_path: str | None = None
-    """Where the key is verified when ``/models`` is public, e.g. ``"/key"`` for OpenRouter."""
-    preset: str | None = None
-    """Preset id (``"ollama"``, ``"lm_studio"``, ...): a fingerprint hint and the start-up hint."""
-    api_kind: str = "openai"
-    """``"openai"`` (Bearer), ``"azure"`` (``api-key`` header) or ``"anthropic"`` (``x-api-key``)."""
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """What one HTTP answer means; ``classify``'s return value."""
-
-    outcome: Outcome
-    summary: str
-    """Short, for a status cell: "key rejected", "42 models"."""
-    fix: str | None = None
-    """One sentence telling the person what to do, or None when nothing needs doing."""
-    models: tuple[str, ...] = ()
-    server_message: str | None = None
-    """The server's own error text, trimmed and terminal-safe."""
-    server: str | None = None
-    """Fingerprint: which software answered, when the answer tells."""
-    retry_after: float | None = None
-    """Seconds the server asked us to wait (429/503), uncapped."""
-
-
-@dataclass(frozen=True)
-class DeepCheck:
-    """The 1-token streamed chat completion of ``probe(..., deep=True)``."""
-
-    ok: bool
-    ttft_ms: float | None = None
-    """Milliseconds from sending the request to the first token (or the whole answer if not streamed)."""
-    reported_model: str | None = None
-    """The ``model`` the server says answered."""
-    message: str | None = None
-    """A warning (model name differs) or what went wrong."""
-    status_code: int | None = None
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """Everything one probe learned. All strings are terminal-safe and free of the key."""
-
-    provider: str
-    outcome: Outcome
-    usable: bool
-    """True for OK, KEYLESS and RATE_LIMITED (see ``USABLE``)."""
-    summary: str
-    fix: str | None
-    url: str
-    """The exact URL requested first (credentials stripped if the URL carried any)."""
-    request_headers: Mapping[str, str]
-    """Headers sent, with secrets redacted: ``Bearer sk-or-…f3a9``."""
-    status_code: int | None
-    latency_ms: float | None
-    models: tuple[str, ...]
-    server_message: str | None
-    server: str | None
-    suggested_base_url: str | None
-    """A base URL that answered where this one did not (``/v1`` added or removed, slash removed)."""
-    deep: DeepCheck | None = None
-
-    def sentence(self, *, with_fix: bool = True) -> str:
-        """One line, cause then fix: ``openrouter: key rejected (HTTP 401 "...") — run: ...``.
-
-        When another base URL answered, the summary already says what it answered; the
-        first URL's HTTP code then stays in the request details instead of being mixed in.
-        """
-        text = f"{self.provider}: {self.summary}"
-        code = self.status_code
-        if not self.usable and code is not None and code >= 300 and not self.suggested_base_url:
-            message = f' "{terminal_safe(self.server_message, 80)}"' if self.server_message else ""
-            text += f" (HTTP {code}{message})"
-        if with_fix and self.fix:
-            text += f" — {self.fix}"
-        return text
-
-    def request_line(self) -> str:
-        """``GET https://…/models  Authorization: Bearer sk-or-…f3a9``."""
-        shown = "  ".join(f"{k}: {v}" for k, v in self.request_headers.items() if k.lower() != "user-agent")
-        return f"GET {self.url}" + (f"  {shown}" if shown else "")
 
 
 # -- classifying one answer ---------------------------------------------------------------
@@ -350,7 +191,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
         return make(Outcome.AMBIGUOUS, f"HTTP {status}: the answer names neither the key nor the path",
                     _ambiguous_fix(target))
     if 500 <= status < 600:
-        local = _is_local(target)
+        local = urls.is_local(target.base_url)
         return make(Outcome.SERVER_ERROR, f"server error (HTTP {status})",
                     "look at the server's console output" if local
                     else "the provider failed; try again later or check its status page")
@@ -508,7 +349,7 @@ def fingerprint(headers: Mapping[str, str], data: Any, target: ProbeTarget) -> s
     h = {str(k).lower(): str(v) for k, v in headers.items()}
     if any(k.startswith("x-litellm") for k in h):
         return "LiteLLM proxy"
-    host = _host_of(target.base_url)
+    host = urls.host_of(target.base_url)
     for suffix, name in _HOST_NAMES:
         if host == suffix.lstrip(".") or host.endswith(suffix if suffix.startswith(".") else "." + suffix):
             return name
@@ -575,13 +416,10 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
         raise
     except Exception as exc:  # last resort: a result, not a traceback
         result = _result(target, Diagnosis(Outcome.AMBIGUOUS, f"probe failed unexpectedly ({type(exc).__name__})",
-                                           _ambiguous_fix(target)), url=_safe_url(target.base_url))
+                                           _ambiguous_fix(target)), url=urls.safe(target.base_url))
     return _sanitise(result, target.key)
 
 
-_UNREACHED = frozenset({Outcome.CONNECTION_REFUSED, Outcome.DNS_FAILURE, Outcome.TLS_ERROR, Outcome.TIMEOUT,
-                        Outcome.CONNECTION_ERROR, Outcome.INVALID_URL})
-"""Nothing answered (or nothing was asked): a missing key is not the first thing to fix."""
 
 
 def new_client(concurrency: int = 32) -> httpx.AsyncClient:
@@ -606,12 +444,12 @@ def _ssl_context() -> ssl.SSLContext:
 async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     refused = _check_url(target)
     if refused is not None:
-        return _result(target, refused, url=_safe_url(target.base_url))
+        return _result(target, refused, url=urls.safe(target.base_url))
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(target.timeout, 0.0)
     headers = _request_headers(target)
-    url = _join(target.base_url, "/models")
+    url = urls.join(target.base_url, "/models")
     exchange = await _fetch_retrying(client, "GET", url, headers, deadline, target)
     diagnosis = _diagnose(exchange, target)
     suggested: str | None = None
@@ -629,7 +467,7 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
         diagnosis, checked_status = await _check_key(client, headers, deadline, check, diagnosis)
         status = checked_status if checked_status is not None else status
 
-    if target.key is None and target.key_required and diagnosis.outcome in _UNREACHED:
+    if target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
         # storing a key cannot help while nothing answers: say what is wrong first, the key second
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and no key stored)")
     elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
@@ -646,8 +484,8 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
 async def _fetch(client: httpx.AsyncClient, method: str, url: str, headers: Mapping[str, str], deadline: float,
                  target: ProbeTarget, json_body: Any = None) -> _Exchange:
     """One request with a hard deadline and a capped body. Never raises, except cancellation."""
-    if _origin(url) != _origin(target.base_url):  # the key goes to the configured origin only
-        headers = {k: v for k, v in headers.items() if not _is_secret_header(k)}
+    if urls.origin(url) != urls.origin(target.base_url):  # the key goes to the configured origin only
+        headers = {k: v for k, v in headers.items() if not is_secret_header(k)}
     loop = asyncio.get_running_loop()
     remaining = deadline - loop.time()
     started = time.perf_counter()
@@ -713,9 +551,9 @@ async def _follow_redirect_once(client: httpx.AsyncClient, exchange: _Exchange, 
         destination = httpx.URL(exchange.url).join(location)
     except Exception:
         return replace(diagnosis, summary=f"redirected (HTTP {status}) to an invalid address"), None
-    dest = _safe_url(str(destination))
-    dest_base = _base_from_models_url(dest)
-    if destination.userinfo or _origin(str(destination)) != _origin(target.base_url):
+    dest = urls.safe(str(destination))
+    dest_base = urls.base_from_models_url(dest)
+    if destination.userinfo or urls.origin(str(destination)) != urls.origin(target.base_url):
         summary = f"redirected (HTTP {status}) to another origin: {dest} — not followed, the key was not sent there"
         fix = (f"if that is the real API, change base_url to {dest_base} in config.toml" if dest_base
                else "point base_url at the API's own address")
@@ -726,7 +564,7 @@ async def _follow_redirect_once(client: httpx.AsyncClient, exchange: _Exchange, 
     summary = f"redirected (HTTP {status}) from {path_from} to {path_to}"
     if there.outcome is Outcome.REDIRECTED:
         summary += ", which redirects again"
-    elif there.outcome in _FOUND_OUTCOMES:
+    elif there.outcome in FOUND:
         summary += f", which answers: {there.summary}"
     else:
         summary += f", which fails: {there.summary}"
@@ -744,17 +582,17 @@ async def _follow_redirect_once(client: httpx.AsyncClient, exchange: _Exchange, 
 async def _try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
                                target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, str | None]:
     """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash) and say which works."""
-    for base in _alternative_bases(target.base_url):
+    for base in urls.alternative_bases(target.base_url):
         alt_target = replace(target, base_url=base)
-        exchange = await _fetch(client, "GET", _join(base, "/models"), headers, deadline, target)
+        exchange = await _fetch(client, "GET", urls.join(base, "/models"), headers, deadline, target)
         if exchange.error is not None:
             if isinstance(exchange.error, TimeoutError | httpx.TimeoutException):
                 break
             continue
         there = classify(exchange.status, exchange.headers, exchange.body, target=alt_target)
-        if there.outcome not in _FOUND_OUTCOMES:
+        if there.outcome not in FOUND:
             continue
-        if there.outcome in _AUTH_OUTCOMES and there.outcome is not Outcome.AUTH_MISSING or (
+        if there.outcome in AUTH and there.outcome is not Outcome.AUTH_MISSING or (
                 there.outcome is Outcome.AUTH_MISSING and target.key is not None):
             extra, fix = f"{base} answers, but: {there.summary}", (
                 f"change base_url to {base} in config.toml, then {there.fix}")
@@ -774,7 +612,7 @@ async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], dead
     """
     path = target.key_check_path or ""
     path = path if path.startswith("/") else "/" + path
-    url = _join(target.base_url, path)
+    url = urls.join(target.base_url, path)
     exchange = await _fetch_retrying(client, "GET", url, headers, deadline, target)
     if exchange.error is not None:
         failed = diagnose_error(exchange.error, target, url)
@@ -784,7 +622,7 @@ async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], dead
     if 200 <= status < 300:
         return replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), None
     there = classify(exchange.status, exchange.headers, exchange.body, target=replace(target, model=None))
-    if there.outcome in _AUTH_OUTCOMES or there.outcome is Outcome.RATE_LIMITED:
+    if there.outcome in AUTH or there.outcome is Outcome.RATE_LIMITED:
         return replace(there, summary=f"{there.summary} (checked at {path})", models=diagnosis.models,
                        server=diagnosis.server or there.server), status
     return replace(there, outcome=Outcome.AMBIGUOUS, models=diagnosis.models, server=diagnosis.server,
@@ -794,7 +632,7 @@ async def _check_key(client: httpx.AsyncClient, headers: Mapping[str, str], dead
 
 def diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagnosis:
     """Turn a transport failure into an outcome: refused, DNS, TLS, timeout, or broken connection."""
-    host, port = _host_port(url)
+    host, port = urls.host_port(url)
     where = f"{host}:{port}"
     chain = list(_exception_chain(error))
     text = " ".join(str(e) for e in chain)
@@ -855,7 +693,7 @@ def _start_hint(target: ProbeTarget, port: int) -> str:
     if hint:
         model = target.model or ("MODEL.gguf" if preset == "llamacpp" else "MODEL")
         return hint.format(model=model)
-    if _is_local(target):
+    if urls.is_local(target.base_url):
         return f"start the server, or fix the port in base_url (nothing listens on {port})"
     return "check the host and port in base_url, and that the server is running"
 
@@ -875,7 +713,7 @@ async def _with_deep_check(result: ProbeResult, target: ProbeTarget, client: htt
         summary += f" · {deep.message}"
     if deep.ok:
         return replace(result, summary=summary, deep=deep)
-    if failure is not None and failure.outcome in _AUTH_OUTCOMES:
+    if failure is not None and failure.outcome in AUTH:
         return replace(result, outcome=failure.outcome, usable=False, summary=f"chat: {failure.summary}",
                        fix=failure.fix, status_code=deep.status_code, server_message=failure.server_message,
                        deep=deep)
@@ -893,7 +731,7 @@ async def _deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[D
     deadline = loop.time() + max(target.timeout, 0.0)
     headers = {**_request_headers(target), "accept": "text/event-stream"}
     anthropic = target.api_kind == "anthropic"
-    url = _join(target.base_url, "/messages" if anthropic else "/chat/completions")
+    url = urls.join(target.base_url, "/messages" if anthropic else "/chat/completions")
     payload: dict[str, Any] = {"model": target.model, "messages": [{"role": "user", "content": "Say OK."}],
                                "max_tokens": 1, "stream": True}
     outcome = await _stream_first_token(client, url, headers, payload, deadline, target)
@@ -920,7 +758,7 @@ async def _stream_first_token(client: httpx.AsyncClient, url: str, headers: Mapp
     loop = asyncio.get_running_loop()
     remaining = deadline - loop.time()
     started = time.perf_counter()
-    if _origin(url) != _origin(target.base_url):
+    if urls.origin(url) != urls.origin(target.base_url):
         return _Exchange(url, error=httpx.InvalidURL("refusing to send the key to another origin"))
     try:
         async with asyncio.timeout(remaining):
@@ -1079,7 +917,7 @@ def probe_sync(targets: Iterable[ProbeTarget], *, deep: bool = False) -> list[Pr
 def cancelled_result(target: ProbeTarget) -> ProbeResult:
     """A CANCELLED result for a target whose probe was abandoned (e.g. superseded in the app)."""
     return _sanitise(_result(target, Diagnosis(Outcome.CANCELLED, "probe cancelled", None),
-                             url=_safe_url(_join(target.base_url, "/models"))), target.key)
+                             url=urls.safe(urls.join(target.base_url, "/models"))), target.key)
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -1130,20 +968,12 @@ def render_json(results: Iterable[ProbeResult]) -> list[dict[str, Any]]:
 
 # -- small helpers ------------------------------------------------------------------------------
 
-_SECRET_HEADER_NAMES = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"})
-
-
-def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in _SECRET_HEADER_NAMES or any(w in lowered for w in ("key", "token", "secret", "auth"))
-
-
 def _result(target: ProbeTarget, diagnosis: Diagnosis, *, url: str, headers: Mapping[str, str] | None = None,
             status: int | None = None, latency: float | None = None, suggested: str | None = None) -> ProbeResult:
     shown = {k: redact_header(k, v) for k, v in (headers or {}).items() if k.lower() != "user-agent"}
     return ProbeResult(
         provider=terminal_safe(target.provider), outcome=diagnosis.outcome,
-        usable=diagnosis.outcome in USABLE, summary=diagnosis.summary, fix=diagnosis.fix, url=_safe_url(url),
+        usable=diagnosis.outcome in USABLE, summary=diagnosis.summary, fix=diagnosis.fix, url=urls.safe(url),
         request_headers=shown, status_code=status, latency_ms=latency, models=diagnosis.models,
         server_message=diagnosis.server_message, server=diagnosis.server, suggested_base_url=suggested)
 
@@ -1200,118 +1030,17 @@ def _request_headers(target: ProbeTarget) -> dict[str, str]:
 
 def _check_url(target: ProbeTarget) -> Diagnosis | None:
     """Refuse URLs we must not request: other schemes, embedded credentials, no host."""
-    base = target.base_url
-    if not isinstance(base, str) or not base.strip():
-        return Diagnosis(Outcome.INVALID_URL, "no base_url", "set base_url in config.toml, e.g. https://host/v1")
-    try:
-        parts = urlsplit(base)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return Diagnosis(Outcome.INVALID_URL, "base_url is not a valid URL",
-                         "set base_url to something like https://host/v1 in config.toml")
-    if "://" not in base:
-        host = base.split("/", 1)[0].split(":", 1)[0].lower()
-        local = host in ("localhost", "127.0.0.1", "0.0.0.0", "[::1]") or host.startswith(("192.168.", "10."))
-        guess = terminal_safe(("http://" if local else "https://") + base.strip(), 200)
-        return Diagnosis(Outcome.INVALID_URL, "base_url has no http:// or https://",
-                         f"change base_url to {guess} in config.toml")
-    if parts.scheme.lower() not in ("http", "https"):
-        scheme = terminal_safe(parts.scheme or "(none)", 20)
-        return Diagnosis(Outcome.INVALID_URL, f"base_url scheme {scheme}: is not http or https",
-                         "base_url must start with http:// or https://")
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return Diagnosis(Outcome.INVALID_URL, "base_url has credentials in it; not requested",
-                         f"remove user:password@ from base_url and store the key with: "
-                         f"llmswitch key set {target.provider}")
-    if not parts.hostname:
-        return Diagnosis(Outcome.INVALID_URL, "base_url has no host", "set base_url to something like https://host/v1")
-    return None
-
-
-def _safe_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, terminal-safe."""
-    try:
-        parts = urlsplit(url)
-        if "@" in parts.netloc:
-            parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
-        return terminal_safe(urlunsplit(parts), 500)
-    except ValueError:
-        return terminal_safe(url.split("@")[-1], 500)
-
-
-def _join(base: str, path: str) -> str:
-    """``base + path`` with any query string of ``base`` kept at the end."""
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path + path, parts.query, ""))
-
-
-def _base_from_models_url(url: str) -> str | None:
-    parts = urlsplit(url)
-    if not parts.path.endswith("/models"):
+    found = urls.problem(target.base_url, target.provider)
+    if found is None:
         return None
-    return urlunsplit((parts.scheme, parts.netloc, parts.path[: -len("/models")], parts.query, ""))
-
-
-def _alternative_bases(base: str) -> list[str]:
-    """The usual slips, in order: a trailing slash, a pasted endpoint, ``/v1`` missing or extra."""
-    parts = urlsplit(base)
-    path = parts.path
-    paths: list[str] = []
-    if path.endswith("/") and path.rstrip("/") != path:
-        path = path.rstrip("/")
-        paths.append(path)
-    for endpoint in ("/chat/completions", "/completions", "/models"):
-        if path.endswith(endpoint):
-            path = path[: -len(endpoint)]
-            paths.append(path)
-            break
-    if path.endswith("/v1"):
-        paths.append(path[:-3])
-    else:
-        paths.append(path + "/v1")
-    out: list[str] = []
-    for p in paths:
-        candidate = urlunsplit((parts.scheme, parts.netloc, p, parts.query, ""))
-        if candidate != base and candidate not in out:
-            out.append(candidate)
-    return out
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        return "", url, None
-
-
-def _host_of(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    scheme, host, port = _origin(url)
-    return host or "?", port or 0
-
-
-def _is_local(target: ProbeTarget) -> bool:
-    host = _host_of(target.base_url)
-    if host in ("localhost", "host.docker.internal") or host.endswith(".local"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private
+    cause, fix = found
+    return Diagnosis(Outcome.INVALID_URL, cause + ("; not requested" if "credentials" in cause else ""),
+                     fix if "config.toml" in fix or "key set" in fix else f"{fix} in config.toml")
 
 
 def _path_of(target: ProbeTarget) -> str:
     try:
-        return terminal_safe(urlsplit(_join(target.base_url, "/models")).path, 200)
+        return terminal_safe(urlsplit(urls.join(target.base_url, "/models")).path, 200)
     except ValueError:
         return "/models"
 
@@ -1326,7 +1055,7 @@ def _preset_id(preset: str | None) -> str | None:
 def _note_impostor(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
     """Say so when the preset expects one server and another one answered (a port clash)."""
     expected = SERVER_NAMES.get(_preset_id(target.preset) or "")
-    if (expected and diagnosis.server and diagnosis.server != expected and _is_local(target)
+    if (expected and diagnosis.server and diagnosis.server != expected and urls.is_local(target.base_url)
             and diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS, Outcome.MODEL_MISSING)):
         return replace(diagnosis, summary=f"{diagnosis.summary} · answered by {diagnosis.server}, not {expected}")
     return diagnosis

@@ -1,0 +1,58 @@
+"""Building a :class:`ProbeTarget`: the one place a provider or a selection becomes something to probe.
+
+No httpx here; keys are resolved through :mod:`llmswitch.keys` only when asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .outcome import ProbeTarget
+
+if TYPE_CHECKING:
+    from llmswitch.config import ProviderConfig
+    from llmswitch.selection import ActiveSelection
+
+__all__ = ["for_provider", "for_selection"]
+
+
+def for_provider(provider: ProviderConfig, model: str | None = None, timeout: float | None = None, *,
+                 resolve_key: bool = True) -> tuple[ProbeTarget, str | None]:
+    """A target for a configured provider, with its key resolved; returns ``(target, key_problem)``.
+
+    A keyring problem is reported, not raised, so the probe can still say whether the
+    server answers. ``resolve_key=False`` probes without a key (local-server detection).
+    """
+    key: str | None = None
+    problem: str | None = None
+    if resolve_key:
+        from llmswitch.keys import KeyProblem, resolve_for
+
+        try:
+            resolution = resolve_for(provider)
+            key = resolution.key
+            if resolution.problems and key is None:
+                problem = resolution.problems[0]
+        except KeyProblem as exc:
+            key, problem = None, str(exc)
+    target = ProbeTarget(
+        provider=provider.id, base_url=provider.base_url or "", key=key, key_required=provider.key_required,
+        headers=dict(provider.headers), timeout=timeout or provider.timeout, model=model,
+        key_check_path=provider.key_check_path, preset=provider.preset, api_kind=provider.kind,
+    )
+    return target, problem
+
+
+def for_selection(sel: ActiveSelection, key: str | None) -> ProbeTarget:
+    """A target describing an active selection; ``key`` (what was sent) is used to scrub messages.
+
+    A required key that the caller does not hold is marked ``"(sent)"`` so the probe's
+    sentences say a key was sent rather than that none was.
+    """
+    from llmswitch import catalog
+
+    preset = catalog.preset(sel.provider)
+    return ProbeTarget(provider=sel.provider, base_url=sel.base_url,
+                       key=key or ("(sent)" if sel.key_required else None), key_required=sel.key_required,
+                       headers=dict(sel.headers), model=sel.model, preset=preset.id if preset else None,
+                       api_kind=sel.api_kind)
