@@ -45,7 +45,7 @@ class Dismissed(MemoryKeyring):
 def test_store_fetch_delete_roundtrip(memory):
     keys.store("groq", f"  {FAKE}\n")
     assert memory.store[("llmswitch", "groq")] == FAKE
-    assert keys.fetch("groq") == FAKE
+    assert keys.stored("groq") == FAKE
     assert keys.delete("groq") is True
     assert keys.delete("groq") is False
 
