@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Statement", "key_lines", "owned_ranges", "split_lines", "statements", "table_span"]
+__all__ = ["Statement", "cut", "key_lines", "owned_ranges", "split_lines", "statements", "table_span", "without"]
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_RECORDED_DEPTH = 8
@@ -98,8 +98,14 @@ def _unescape(raw: str) -> str:
     return _ESCAPE.sub(one, raw)
 
 
+_ONE_LINE_VALUE = re.compile(r"""\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^"'\[{#\s][^"'\[{#]*)\s*(?:#.*)?\s*""")
+"""A value that surely ends on its line: a one-line string, a number, a boolean, a date (the common case)."""
+
+
 def _value_end(lines: list[str], start: int, text: str) -> int:
     """The line after the last line of a value that begins with ``text`` on line ``start``."""
+    if _ONE_LINE_VALUE.fullmatch(text):
+        return start + 1
     depth, mode, index, pos = 0, "", start, 0
     while True:
         n = len(text)
@@ -193,7 +199,13 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
-def owned_ranges(text: str, prefix: tuple[str, ...]) -> list[tuple[int, int]]:
+def without(text: str, prefix: tuple[str, ...]) -> str:
+    """``text`` with the lines of :func:`owned_ranges` cut out (see :func:`cut`); ValueError as there."""
+    found = statements(text)
+    return cut(text, owned_ranges(text, prefix, found), found)
+
+
+def owned_ranges(text: str, prefix: tuple[str, ...], found: list[Statement] | None = None) -> list[tuple[int, int]]:
     """0-based ``[start, end)`` line ranges defining ``prefix`` and everything under it, in order.
 
     Covers each ``[prefix…]`` header with its body (wherever in the file it is), each
@@ -203,8 +215,8 @@ def owned_ranges(text: str, prefix: tuple[str, ...]) -> list[tuple[int, int]]:
     that also holds other things (``providers = { x = {…}, y = {…} }``): no line is its own.
     """
     lines = split_lines(text)
-    found = statements(text)
-    inside_values = {n for st in found if not st.header for n in range(st.first + 1, st.end)}
+    found = statements(text) if found is None else found
+    inside_values = _inside_values(found)
     starts = [st.first for st in found if st.header] + [len(lines)]
     ranges: list[tuple[int, int]] = []
     owned_table = False
@@ -251,14 +263,19 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def cut(text: str, ranges: list[tuple[int, int]]) -> str:
+def _inside_values(found: list[Statement]) -> set[int]:
+    """Lines that continue a multi-line value (never structure, even when they look like it)."""
+    return {n for st in found if not st.header for n in range(st.first + 1, st.end)}
+
+
+def cut(text: str, ranges: list[tuple[int, int]], found: list[Statement] | None = None) -> str:
     """``text`` without the lines in ``ranges``; a blank line left doubled at a cut is dropped.
 
     Only blank lines at a cut (outside any value) are touched, so multi-line strings
     elsewhere keep every blank line they hold.
     """
     lines = split_lines(text)
-    inside_values = {n for st in statements(text) if not st.header for n in range(st.first + 1, st.end)}
+    inside_values = _inside_values(statements(text) if found is None else found)
     drop: set[int] = set()
 
     def blank(n: int) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from .. import paths
 from ..errors import ConfigError, UnknownProvider
 from ..redact import shown
-from ..tomlpos import cut, key_lines, owned_ranges
+from ..tomlpos import key_lines, without
 from .model import PROVIDER_ID, Config, Problem, did_you_mean
 from .validate import load, parse
 
@@ -127,14 +127,13 @@ def _newline(text: str) -> str:
 
 def _without(text: str, provider_id: str, path: Path) -> str:
     try:
-        ranges = owned_ranges(text, ("providers", provider_id))
+        return without(text, ("providers", provider_id))
     except ValueError as exc:
         line = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
         raise ConfigError([Problem(f"provider {provider_id!r} is written inside a value that also holds other "
                                    f"providers, so it has no lines of its own to change",
                                    f"give it its own [providers.{provider_id}] table, then run the command again",
                                    file=str(path), line=line)]) from None
-    return cut(text, ranges)
 
 
 def _normal(data: dict[str, Any]) -> dict[str, Any]:
