@@ -99,7 +99,7 @@ def test_a_key_in_the_file_is_refused_without_echoing_it(config_dir, line):
 
 def test_credential_header_is_refused(config_dir):
     found = problems_of(config_dir, '[providers.groq]\nheaders = { Authorization = "Bearer x" }\n')
-    assert "credential header" in found[0].message
+    assert "credential header" in found[0].cause
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_invalid_toml_reports_line_and_leaves_file_untouched(config_dir):
     path = write(config_dir, '[providers.groq]\ntimeout = = 3\n')
     before = path.read_bytes()
     found = problems_of(config_dir, before.decode())
-    assert found[0].line == 2 and "invalid TOML" in found[0].message
+    assert found[0].line == 2 and "invalid TOML" in found[0].cause
     with pytest.raises(ConfigError):
         config.add_provider("ollama", {})
     assert path.read_bytes() == before
@@ -143,7 +143,7 @@ def test_invalid_toml_reports_line_and_leaves_file_untouched(config_dir):
 def test_plain_http_to_a_remote_host_with_a_key_warns(config_dir):
     write(config_dir, '[providers.box]\nbase_url = "http://llm.example.com/v1"\nkey_required = true\n')
     loaded = load()
-    assert loaded.warnings and "plain http" in loaded.warnings[0].message
+    assert loaded.warnings and "plain http" in loaded.warnings[0].cause
     write(config_dir, '[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n')
     assert load().warnings == ()
     assert load().providers["box"].key_required is False  # loopback custom URL: key optional
@@ -214,13 +214,13 @@ def test_key_shaped_values_are_never_echoed_in_problems(config_dir, field):
 
 def test_env_source_naming_a_key_is_refused(config_dir):
     found = problems_of(config_dir, '[providers.groq]\nkey_source = "env:gsk_secretvalue123456"\n')
-    assert "names a key" in found[0].message and "gsk_secretvalue123456" not in str(found[0])
+    assert "names a key" in found[0].cause and "gsk_secretvalue123456" not in str(found[0])
     assert config.check_env_name("gsk_secretvalue123456") and config.check_env_name("GROQ_API_KEY") is None
 
 
 def test_top_level_provider_key_variable_is_called_a_secret(config_dir):
     found = problems_of(config_dir, 'OPENAI_API_KEY = "sk-test-not-a-real-key-0001"\n')
-    assert "keys never go in config.toml" in found[0].message
+    assert "keys never go in config.toml" in found[0].cause
 
 
 def test_a_config_others_can_write_is_not_used(config_dir):

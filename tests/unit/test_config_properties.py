@@ -41,7 +41,7 @@ def test_any_parsable_config_gives_a_config_or_named_problems(document):
         assert exc.problems
         for problem in exc.problems:
             text = str(problem)
-            assert text and problem.message and "Traceback" not in text
+            assert text and problem.cause and "Traceback" not in text
             assert "sk-test-not-a-real-key-0001" not in text
             assert problem.line is None or problem.line >= 1
     else:

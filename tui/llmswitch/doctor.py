@@ -1,36 +1,64 @@
 """``llmswitch doctor``: everything that can make a tool use the wrong model, URL or key.
 
-Four areas, each finding one sentence of cause and fix: files and permissions,
-the providers/selection files, the keyring, and the environment of the current
-shell (variables that override or contradict the active selection for common
-tools). Probing is done by the caller (CLI) with :mod:`llmswitch.probe`.
+Four areas, each finding a cause and a fix as separate fields: files and permissions
+(:mod:`llmswitch.trust` says what is trusted), the providers/selection files, the keyring,
+and the environment of the current shell (variables that override or contradict the active
+selection for common tools). Probing is done by the caller (CLI) with :mod:`llmswitch.probe`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import stat
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import paths
+from . import paths, trust
+from .errors import LlmswitchError, Problem
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .selection import ActiveSelection
+
+__all__ = ["ERROR", "OK", "WARN", "Finding", "config_findings", "environment_findings", "file_findings",
+           "keyring_findings"]
 
 OK, WARN, ERROR = "ok", "warning", "error"
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing doctor found: how bad, in which area, what is wrong, and what to do."""
+
     level: str
     area: str
-    message: str
+    cause: str
     fix: str | None = None
 
+    @classmethod
+    def of_problem(cls, level: str, area: str, problem: Problem) -> Finding:
+        """A file problem, its place (``path:line: key:``) kept in front of the cause."""
+        where = f"{problem.where}: " if problem.where else ""
+        key = f"{problem.key}: " if problem.key else ""
+        return cls(level, area, f"{where}{key}{problem.cause}", problem.fix)
+
+    @classmethod
+    def of_error(cls, level: str, area: str, exc: Exception) -> Finding:
+        if isinstance(exc, LlmswitchError):
+            subject = f"{exc.subject}: " if exc.subject else ""
+            return cls(level, area, subject + exc.cause, exc.fix)
+        return cls(level, area, str(exc))
+
+    def sentence(self) -> str:
+        return f"{self.cause} — {self.fix}" if self.fix else self.cause
+
     def __str__(self) -> str:
-        return f"{self.message} — {self.fix}" if self.fix else self.message
+        return self.sentence()
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"level": self.level, "area": self.area, "message": self.message, "fix": self.fix}
+        return {"level": self.level, "area": self.area, "cause": self.cause, "fix": self.fix,
+                "message": self.sentence()}
 
 
 def file_findings() -> list[Finding]:
@@ -39,30 +67,26 @@ def file_findings() -> list[Finding]:
     if not directory.exists():
         return [Finding(OK, "files", f"{directory} does not exist yet (nothing configured)",
                         "run: llmswitch setup, or llmswitch use PROVIDER/MODEL")]
-    if sys.platform != "win32":
-        mode = stat.S_IMODE(directory.stat().st_mode)
-        if mode & 0o077:
-            found.append(Finding(WARN, "files", f"{directory} is readable by others (mode {mode:o})", f"run: chmod 700 {directory}"))
+    refused = trust.check(directory, kind="dir")
+    if refused is not None:
+        found.append(Finding(ERROR, "files", *refused))
+    elif (exposed := trust.exposure(directory, kind="dir")) is not None:
+        found.append(Finding(WARN, "files", *exposed))
     for path in (paths.config_file(), paths.active_file()):
-        try:
-            st = path.lstat()
-        except FileNotFoundError:
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            found.append(Finding(WARN, "files", f"{path} is a symlink to {os.readlink(path)}; llmswitch reads it but will not write through it",
-                                 "replace the link with a regular file if llmswitch should update it"))
-            continue
-        mode = stat.S_IMODE(st.st_mode)
-        if sys.platform != "win32" and mode & 0o022:
-            found.append(Finding(ERROR, "files", f"{path} is writable by others (mode {mode:o})", f"run: chmod 600 {path}"))
-        elif sys.platform != "win32" and mode & 0o044:
-            found.append(Finding(WARN, "files", f"{path} is readable by others (mode {mode:o})", f"run: chmod 600 {path}"))
+        refused = trust.check(path, kind="file")
+        if refused is not None:
+            found.append(Finding(ERROR, "files", *refused))
+        elif (unwritable := trust.check(path, kind="target")) is not None:
+            found.append(Finding(WARN, "files", unwritable[0].replace("will not write", "reads it but will not write"),
+                                 unwritable[1]))
+        elif (exposed := trust.exposure(path, kind="file")) is not None:
+            found.append(Finding(WARN, "files", *exposed))
     if not found:
         found.append(Finding(OK, "files", f"{directory}: permissions ok"))
     return found
 
 
-def config_findings():
+def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSelection]]:
     """(findings, config or None, selections) for the providers and selection files."""
     from .config import ConfigError, load
     from .selection import SelectionError, read_all
@@ -71,28 +95,55 @@ def config_findings():
     config = None
     try:
         config = load()
-        found += [Finding(WARN, "config", str(p)) for p in config.warnings]
+        found += [Finding.of_problem(WARN, "config", p) for p in config.warnings]
         if config.exists and not config.warnings:
-            found.append(Finding(OK, "config", f"{config.path}: valid ({len(config.providers)} provider{'s' if len(config.providers) != 1 else ''})"))
+            count = len(config.providers)
+            found.append(Finding(OK, "config", f"{config.path}: valid ({count} provider{'s' if count != 1 else ''})"))
     except ConfigError as exc:
-        found += [Finding(ERROR, "config", str(p)) for p in exc.problems]
+        found += [Finding.of_problem(ERROR, "config", p) for p in exc.problems]
     try:
         roles = read_all()
     except SelectionError as exc:
-        found.append(Finding(ERROR, "selection", str(exc)))
+        found.append(Finding.of_error(ERROR, "selection", exc))
         roles = {}
     if roles:
         found.append(Finding(OK, "selection", "; ".join(f"{r}: {s.ref}" for r, s in roles.items())))
     elif config is not None:
         found.append(Finding(WARN, "selection", "no model selected", "run: llmswitch use PROVIDER/MODEL"))
-    if config is not None:
-        for sel in roles.values():
-            configured = config.providers.get(sel.provider)
-            if configured and configured.base_url and configured.base_url != sel.base_url:
-                found.append(Finding(WARN, "selection",
-                                     f"role {sel.role} uses {sel.base_url} but config.toml now says {configured.base_url} for {sel.provider}",
-                                     f"run: llmswitch use --role {sel.role} {sel.ref}"))
+    for sel in roles.values():
+        found += _selection_findings(sel, config)
     return found, config, roles
+
+
+def _selection_findings(sel: ActiveSelection, config: Config | None) -> list[Finding]:
+    """A role whose provider is gone, whose URL is refused, or that drifted from config.toml."""
+    from . import catalog, urls
+
+    again = f"run: llmswitch use --role {sel.role} PROVIDER/MODEL"
+    bad_url = urls.problem(sel.base_url, sel.provider)
+    if bad_url is not None:
+        return [Finding(ERROR, "selection", f"role {sel.role}: {bad_url[0]} (in active.toml)", again)]
+    if config is None:
+        return []
+    configured = config.providers.get(sel.provider)
+    if configured is None:
+        if catalog.preset(sel.provider) is None:
+            return [Finding(ERROR, "selection", f"role {sel.role} uses provider {sel.provider}, which is neither "
+                                                f"configured nor a preset (removed?)", again)]
+        return []
+    redo = f"run: llmswitch use --role {sel.role} {sel.ref}"
+    found = []
+    if configured.base_url and configured.base_url != sel.base_url:
+        found.append(Finding(WARN, "selection", f"role {sel.role} uses {sel.base_url} but config.toml now says "
+                                                f"{configured.base_url} for {sel.provider}", redo))
+    written = (sel.key_source, tuple(sel.key_env) if sel.key_source == "env" else (), sel.key_command)
+    wanted = (configured.key_source, configured.key_env if configured.key_source == "env" else (),
+              configured.key_command)
+    if written != wanted:
+        found.append(Finding(WARN, "selection", f"role {sel.role}'s key source in active.toml differs from "
+                                                f"config.toml's ({configured.key_source_text()}) for {sel.provider}",
+                             redo))
+    return found
 
 
 def keyring_findings() -> list[Finding]:
@@ -101,13 +152,19 @@ def keyring_findings() -> list[Finding]:
     try:
         chosen = backend()
     except KeyringUnavailable as exc:
-        message, _, fix = str(exc).partition(" — ")
-        return [Finding(WARN, "keyring", message, fix or None)]
+        return [Finding(WARN, "keyring", exc.cause, exc.fix)]
     cls = type(chosen)
     return [Finding(OK, "keyring", f"keyring backend: {cls.__module__}.{cls.__name__}")]
 
 
-def environment_findings(roles: Mapping, environ: Mapping[str, str] | None = None) -> list[Finding]:
+_AZURE_ONLY = ("OPENAI_API_TYPE", "OPENAI_API_VERSION")
+"""Read by Azure clients and older tools (LangChain); left over, they turn requests into Azure requests."""
+_OPENAI_ONLY = ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+"""Sent by the openai SDK as OpenAI-Organization/OpenAI-Project to whatever base URL it is given."""
+
+
+def environment_findings(roles: Mapping[str, ActiveSelection],
+                         environ: Mapping[str, str] | None = None) -> list[Finding]:
     """Variables in this shell that override or contradict the active selection."""
     from .keys import override_var
 
@@ -128,6 +185,8 @@ def environment_findings(roles: Mapping, environ: Mapping[str, str] | None = Non
         found.append(Finding(WARN, "environment",
                              f"OPENAI_API_KEY is set but OPENAI_BASE_URL is not: tools that read only those send that key to "
                              f"api.openai.com, not to {sel.provider}", fix_env))
+    if sel is not None:
+        found += _stale_findings(sel, env)
     for role in roles.values():
         name = override_var(role.provider)
         if env.get(name):
@@ -135,4 +194,26 @@ def environment_findings(roles: Mapping, environ: Mapping[str, str] | None = Non
                                  f"unset {name} to use the keyring"))
     if not found:
         found.append(Finding(OK, "environment", "no variables in this shell contradict the active selection"))
+    return found
+
+
+def _stale_findings(sel: ActiveSelection, env: Mapping[str, str]) -> list[Finding]:
+    """Variables another provider's selection left behind (``LLMSWITCH_HEADERS``, ``OPENAI_API_TYPE``…)."""
+    found = []
+    headers = env.get("LLMSWITCH_HEADERS")
+    if headers is not None:
+        try:
+            same = json.loads(headers) == dict(sel.headers)
+        except ValueError:
+            same = False
+        if not same:
+            found.append(Finding(WARN, "environment", f"LLMSWITCH_HEADERS in this shell are not the headers of "
+                                                      f"{sel.provider} (left from another selection?)",
+                                 'run: eval "$(llmswitch env)", or unset LLMSWITCH_HEADERS'))
+    stale = [*(_AZURE_ONLY if sel.api_kind != "azure" else ()), *(_OPENAI_ONLY if sel.provider != "openai" else ())]
+    for name in stale:
+        if env.get(name):
+            found.append(Finding(WARN, "environment", f"{name} is set in this shell, which tools that read it apply "
+                                                      f"to {sel.provider} too (left from another provider?)",
+                                 f"unset {name}"))
     return found

@@ -9,38 +9,63 @@ Resolution order (first found wins), shown by ``llmswitch key where``:
    (or only the one named by ``key_source = "env:VAR"``);
 4. none.
 
-Keyring failures are named honestly (no backend, locked, prompt dismissed,
-plaintext-only) and never silently replaced by a plaintext store.
+A key is refused where it enters (``key set``, an env var, a command's output, the
+keyring) when it holds a character no HTTP header can carry — a zero-width space or a
+byte-order mark pasted from a web page — with a sentence naming the character and the
+source, never the key. Keyring failures are named honestly (no backend, a backend that
+cannot load, locked, dismissed, plaintext-only) and never silently replaced by a
+plaintext store. Every failure is a :class:`llmswitch.errors.KeyProblem` with cause and fix.
+
+Secret header values (``"Helicone-Auth" = { env = "HELICONE_API_KEY" }`` in config.toml)
+are resolved here too, by :func:`headers_for`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from . import chars
+from .errors import KeyProblem
 from .redact import scrub, terminal_safe
+from .selection import KEY_SOURCES
+
+if TYPE_CHECKING:
+    from .config import HeaderSource, ProviderConfig
+
+__all__ = [
+    "KEYLESS_PLACEHOLDER", "SERVICE", "KeyCommandFailed", "KeyProblem", "KeyringUnavailable", "MissingKey",
+    "Resolution", "Step", "UnusableKey", "backend", "backend_name", "delete", "headers_for", "override_var",
+    "resolve", "resolve_for", "run_key_command", "store", "stored", "unusable",
+]
 
 SERVICE = "llmswitch"
 KEYLESS_PLACEHOLDER = "llmswitch-keyless"
 """Sent as the API key to keyless local servers: many clients refuse an empty one."""
+MAX_KEY_LENGTH = 16 * 1024
+"""No API key is longer; a longer value is a pasted file, and would not fit in ``exec``'s environment."""
 _FALLBACK_FIX = 'or keep the key in an env var and set key_source = "env:VAR" for this provider'
-
-
-class KeyProblem(Exception):
-    """Base for key problems; the message is one sentence with the fix."""
+_SECRET_SERVICE_FIX = "start a Secret Service (gnome-keyring, KeePassXC)"
 
 
 class KeyringUnavailable(KeyProblem):
-    """The OS keyring cannot be used (no backend, locked, dismissed, plaintext only)."""
+    """The OS keyring cannot be used (no backend, one that cannot load, locked, dismissed, plaintext only)."""
 
 
 class MissingKey(KeyProblem):
-    """A provider that needs a key has none anywhere."""
+    """A provider that needs a key (or a header that needs its secret) has none anywhere."""
 
 
 class KeyCommandFailed(KeyProblem):
     """``key_source = "command:…"`` did not produce a key."""
+
+
+class UnusableKey(KeyProblem):
+    """A key that cannot be sent: a character outside printable ASCII, or absurdly long."""
 
 
 def override_var(provider_id: str) -> str:
@@ -48,48 +73,77 @@ def override_var(provider_id: str) -> str:
     return "LLMSWITCH_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
 
 
-# --- keyring backend --------------------------------------------------------------------------
-
-def _classify_backend(backend) -> str | None:
-    """Why ``backend`` must not hold keys, or None when it is a real secret store."""
-    cls = type(backend)
-    qualname = f"{cls.__module__}.{cls.__name__}"
-    if cls.__module__ == "keyring.backends.fail":
-        return ("no OS keyring is available (no Secret Service, Keychain or Credential Locker) — start one "
-                "(on Linux: gnome-keyring or KeePassXC with a D-Bus session) " + _FALLBACK_FIX)
-    if cls.__module__ == "keyring.backends.null":
-        return "the keyring is disabled (null backend, see PYTHON_KEYRING_BACKEND) — enable a real backend " + _FALLBACK_FIX
-    if "plaintext" in cls.__name__.lower() or qualname in _PLAINTEXT_BACKENDS:
-        return (f"the only keyring available ({qualname}) stores keys in a plain file, which llmswitch refuses — "
-                "start a Secret Service (gnome-keyring, KeePassXC) " + _FALLBACK_FIX)
+def unusable(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a key (a clause naming the character, never the key), or None."""
+    if len(value) > MAX_KEY_LENGTH:
+        return f"is {len(value):,} characters long, far longer than any API key"
+    odd = chars.first_outside_ascii(value)
+    if odd is not None:
+        return f"contains {chars.where_in(odd)}, which no server accepts in a key"
     return None
 
+
+# --- keyring backend --------------------------------------------------------------------------
 
 _PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.Windows.RegistryKeyring",
                        "keyrings.alt.Gnome.Keyring"}
 
 
-def backend():
+def _classify_backend(chosen: Any) -> KeyringUnavailable | None:
+    """Why ``chosen`` must not hold keys, or None when it is a real secret store."""
+    cls = type(chosen)
+    qualname = f"{cls.__module__}.{cls.__name__}"
+    if cls.__module__ == "keyring.backends.fail":
+        return _no_keyring()
+    if cls.__module__ == "keyring.backends.null":
+        return KeyringUnavailable("the keyring is disabled (null backend, see PYTHON_KEYRING_BACKEND)",
+                                  "enable a real backend " + _FALLBACK_FIX)
+    if "plaintext" in cls.__name__.lower() or qualname in _PLAINTEXT_BACKENDS:
+        return KeyringUnavailable(f"the only keyring available ({qualname}) stores keys in a plain file, "
+                                  f"which llmswitch refuses", f"{_SECRET_SERVICE_FIX} " + _FALLBACK_FIX)
+    return None
+
+
+def _no_keyring() -> KeyringUnavailable:
+    return KeyringUnavailable("no OS keyring is available (no Secret Service, Keychain or Credential Locker)",
+                              "start one (on Linux: gnome-keyring or KeePassXC with a D-Bus session) " + _FALLBACK_FIX)
+
+
+def _unloadable(exc: Exception) -> KeyringUnavailable:
+    """``PYTHON_KEYRING_BACKEND`` (or keyringrc.cfg) names a backend that cannot be loaded."""
+    why = terminal_safe(f"{type(exc).__name__}: {exc}", limit=120)
+    named = os.environ.get("PYTHON_KEYRING_BACKEND")
+    if named is not None:
+        return KeyringUnavailable(
+            f"PYTHON_KEYRING_BACKEND={terminal_safe(named, 80) or '(empty)'} names a keyring backend that cannot "
+            f"be loaded ({why})",
+            "unset PYTHON_KEYRING_BACKEND, or set it to an installed backend such as "
+            "keyring.backends.SecretService.Keyring (python -m keyring --list-backends lists them)")
+    return KeyringUnavailable(f"the keyring configuration names a backend that cannot be loaded ({why})",
+                              "fix or remove default-keyring in keyringrc.cfg (python -m keyring diagnose shows "
+                              "where it is) " + _FALLBACK_FIX)
+
+
+def backend() -> Any:
     """The keyring backend llmswitch will use; raises KeyringUnavailable."""
-    from keyring.backends.chainer import ChainerBackend
+    try:
+        from keyring.backends.chainer import ChainerBackend
 
-    import keyring
+        import keyring
 
-    chosen = keyring.get_keyring()
-    candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+        chosen = keyring.get_keyring()
+        candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+    except Exception as exc:  # keyring loads backends by name: any import or attribute error can surface here
+        raise _unloadable(exc) from None
     if not candidates:
-        candidates = [chosen]
+        raise _no_keyring()
     reasons = []
     for candidate in candidates:
         reason = _classify_backend(candidate)
         if reason is None:
             return candidate
         reasons.append(reason)
-    if isinstance(chosen, ChainerBackend) and not chosen.backends:
-        from keyring.backends.fail import Keyring as FailKeyring
-
-        raise KeyringUnavailable(_classify_backend(FailKeyring()))
-    raise KeyringUnavailable(reasons[0])
+    raise reasons[0]
 
 
 def backend_name() -> str:
@@ -102,33 +156,40 @@ def backend_name() -> str:
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def _translate(exc: Exception, provider_id: str, secret: str | None = None) -> KeyProblem:
+def _translate(exc: Exception, provider_id: str, secret: str | None = None) -> KeyringUnavailable:
     from keyring import errors
 
     text = terminal_safe(scrub(str(exc), secret), limit=200)
     if isinstance(exc, errors.NoKeyringError):
-        from keyring.backends.fail import Keyring as FailKeyring
-
-        return KeyringUnavailable(_classify_backend(FailKeyring()))
+        return _no_keyring()
     if isinstance(exc, errors.KeyringLocked):
-        return KeyringUnavailable(f"the keyring is locked ({text}) — unlock it (log in to your desktop session, or "
-                                  f"unlock the 'login' collection) " + _FALLBACK_FIX)
+        return KeyringUnavailable(f"the keyring is locked ({text})", "unlock it (log in to your desktop session, or "
+                                  "unlock the 'login' collection) " + _FALLBACK_FIX)
     if isinstance(exc, errors.InitError) and "dismissed" in text.lower():
-        return KeyringUnavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to show "
-                                  "it?) — unlock the keyring first (e.g. gnome-keyring-daemon --unlock) " + _FALLBACK_FIX)
+        return KeyringUnavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to "
+                                  "show it?)", "unlock the keyring first (e.g. gnome-keyring-daemon --unlock) "
+                                  + _FALLBACK_FIX)
     if isinstance(exc, errors.InitError):
-        return KeyringUnavailable(f"the keyring could not start ({text}) — check your Secret Service " + _FALLBACK_FIX)
-    return KeyringUnavailable(f"the keyring failed for {provider_id} ({type(exc).__name__}: {text}) — "
-                              f"check your keyring service " + _FALLBACK_FIX)
+        return KeyringUnavailable(f"the keyring could not start ({text})", "check your Secret Service " + _FALLBACK_FIX)
+    return KeyringUnavailable(f"the keyring failed for {provider_id} ({type(exc).__name__}: {text})",
+                              "check your keyring service " + _FALLBACK_FIX)
 
 
-def store(provider_id: str, secret: str) -> str:
-    """Store a key in the keyring; returns the backend's name."""
+def store(provider_id: str, secret: str, *, origin: str | None = None) -> str:
+    """Store a key in the keyring; returns the backend's name.
+
+    ``origin`` says where the key came from, for the sentence when it is refused
+    (default: "the key given for PROVIDER").
+    """
     secret = secret.strip()
     if not secret:
-        raise KeyProblem("the key is empty — paste the key (it is read from the prompt or stdin, never argv)")
-    if any(ch.isspace() for ch in secret) or any(ord(ch) < 32 for ch in secret):
-        raise KeyProblem("the key contains spaces or control characters — paste only the key itself")
+        raise UnusableKey("the key is empty", "paste the key (it is read from the prompt or stdin, never argv)",
+                          subject=provider_id)
+    why = unusable(secret)
+    if why is not None:
+        raise UnusableKey(f"{origin or 'the key given for ' + provider_id} {why}",
+                          "paste only the key itself (copy it again from the provider's page); nothing was stored",
+                          subject=provider_id)
     chosen = backend()
     try:
         chosen.set_password(SERVICE, provider_id, secret)
@@ -138,13 +199,20 @@ def store(provider_id: str, secret: str) -> str:
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def fetch(provider_id: str) -> str | None:
-    """The key stored in the keyring for ``provider_id``, or None."""
+def stored(provider_id: str) -> str | None:
+    """The key stored in the keyring for ``provider_id`` (or a header's keyring entry), or None."""
     chosen = backend()
     try:
-        return chosen.get_password(SERVICE, provider_id)
+        value = chosen.get_password(SERVICE, provider_id)
     except Exception as exc:
         raise _translate(exc, provider_id) from None
+    return value if isinstance(value, str) else None
+
+
+def fetch(provider_id: str) -> str | None:
+    """Deprecated name of :func:`stored` (``fetch`` reads as HTTP; this reads the keyring)."""
+    warnings.warn("llmswitch.keys.fetch is deprecated; use keys.stored", DeprecationWarning, stacklevel=2)
+    return stored(provider_id)
 
 
 def delete(provider_id: str) -> bool:
@@ -185,10 +253,15 @@ class Resolution:
     """The step that supplied the key, or None."""
     steps: tuple[Step, ...]
     required: bool
-    problems: tuple[str, ...] = ()
-    """Sources that could not be consulted (e.g. a locked keyring)."""
-    command_failed: str | None = None
-    """Why the configured ``command:`` failed: an error even where a key is optional."""
+    failures: tuple[KeyProblem, ...] = ()
+    """Sources that could not be consulted (a locked keyring, a failed command, a refused value)."""
+    blocking: KeyProblem | None = None
+    """A source the user named that failed, or a value found but refused: an error even where a key is optional."""
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The failures as sentences (for ``key where`` and warnings)."""
+        return tuple(f.sentence() for f in self.failures)
 
     def __str__(self) -> str:  # the key is never part of the text
         return f"{self.provider}: key from {self.source or 'nowhere'}"
@@ -197,69 +270,96 @@ class Resolution:
         """The key, or raise with the fix; None for keyless providers without one."""
         if self.key is not None:
             return self.key
-        if self.command_failed:  # the user named a command: its failure is never "no key needed"
-            raise KeyCommandFailed(self.command_failed)
+        if self.blocking is not None:  # the user named this source: its failure is never "no key needed"
+            raise self.blocking
         if not self.required:
             return None
-        tried = ", ".join(step.source for step in self.steps)
         env_steps = [s.source.removeprefix("env ") for s in self.steps if s.source.startswith("env ")]
-        if self.problems:  # `key set` cannot help while the keyring is unusable: say what can
-            cause = self.problems[0].split(" — ", 1)[0]
+        if self.failures:  # `key set` cannot help while the keyring is unusable: say what can
             exports = " or ".join(env_steps[::-1][:2]) or override_var(self.provider)
-            raise MissingKey(f"{self.provider}: no API key found and {cause} — export {exports} with the key "
-                             f"in this shell, or start a Secret Service (gnome-keyring, KeePassXC) and run: "
-                             f"llmswitch key set {self.provider}")
-        raise MissingKey(f"{self.provider}: no API key found (tried {tried}) — run: llmswitch key set {self.provider}")
+            raise MissingKey(f"no API key found and {self.failures[0].cause}",
+                             f"export {exports} with the key in this shell, or {_SECRET_SERVICE_FIX} and run: "
+                             f"llmswitch key set {self.provider}", subject=self.provider)
+        tried = ", ".join(step.source for step in self.steps)
+        raise MissingKey(f"no API key found (tried {tried})", f"run: llmswitch key set {self.provider}",
+                         subject=self.provider)
+
+
+class _Search:
+    """The steps of one resolution, as they happen."""
+
+    def __init__(self, provider_id: str, required: bool) -> None:
+        self.provider = provider_id
+        self.required = required
+        self.steps: list[Step] = []
+        self.failures: list[KeyProblem] = []
+        self.blocking: KeyProblem | None = None
+
+    def done(self, key: str | None = None, where: str | None = None) -> Resolution:
+        return Resolution(self.provider, key, where, tuple(self.steps), self.required, tuple(self.failures),
+                          self.blocking)
+
+    def found(self, where: str, value: str | None, fix: str) -> Resolution | None:
+        """What ``where`` holds: the key, a refusal naming the character, or None (nothing there: go on)."""
+        value = (value or "").strip()
+        if not value:
+            self.steps.append(Step(where, False))
+            return None
+        why = unusable(value)
+        if why is None:
+            self.steps.append(Step(where, True))
+            return self.done(value, where)
+        self.steps.append(Step(where, True, "refused: not a usable key"))
+        self.blocking = UnusableKey(f"the key from {where} {why}", fix, subject=self.provider)
+        self.failures.append(self.blocking)
+        return self.done()
 
 
 def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] = (), command: str | None = None,
-            required: bool = True, environ: dict[str, str] | None = None) -> Resolution:
+            required: bool = True, environ: Mapping[str, str] | None = None) -> Resolution:
     """Find the key for a provider following the documented order."""
     environ = os.environ if environ is None else environ
-    steps: list[Step] = []
-    problems: list[str] = []
-
-    command_failed: str | None = None
-
-    def done(key: str | None, where: str | None) -> Resolution:
-        return Resolution(provider_id, key, where, tuple(steps), required, tuple(problems), command_failed)
-
+    search = _Search(provider_id, required)
+    if source not in KEY_SOURCES:
+        search.blocking = KeyProblem(f"key_source {terminal_safe(source, 40)!r} is not one of {', '.join(KEY_SOURCES)}",
+                                     "fix key_source in config.toml", subject=provider_id)
+        return search.done()
     if source == "none":
-        steps.append(Step("none (key_source = \"none\")", False, "keyless"))
-        return Resolution(provider_id, None, None, tuple(steps), False)
+        search.steps.append(Step("none (key_source = \"none\")", False, "keyless"))
+        search.required = False
+        return search.done()
     override = override_var(provider_id)
-    if environ.get(override):
-        steps.append(Step(f"env {override}", True))
-        return done(environ[override].strip(), f"env {override}")
-    steps.append(Step(f"env {override}", False))
+    found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it")
+    if found is not None:
+        return found
     if source == "keyring":
         where = f"keyring {SERVICE}/{provider_id}"
         try:
-            stored = fetch(provider_id)
+            value = stored(provider_id)
         except KeyringUnavailable as exc:
-            problems.append(str(exc))
-            steps.append(Step(where, False, "keyring unavailable"))
+            search.failures.append(exc)
+            search.steps.append(Step(where, False, "keyring unavailable"))
         else:
-            steps.append(Step(where, stored is not None))
-            if stored is not None:
-                return done(stored, where)
+            found = search.found(where, value, f"store it again: llmswitch key set {provider_id}")
+            if found is not None:
+                return found
     elif source == "command" and command:
         where = f"command {command}"
         try:
             produced = run_key_command(provider_id, command)
         except KeyCommandFailed as exc:
-            problems.append(str(exc))
-            command_failed = str(exc)
-            steps.append(Step(where, False, "failed"))
+            search.failures.append(exc)
+            search.blocking = exc
+            search.steps.append(Step(where, False, "failed"))
         else:
-            steps.append(Step(where, True))
-            return done(produced, where)
+            found = search.found(where, produced, "make the command print only the key")
+            if found is not None:
+                return found
     for name in env:
-        value = environ.get(name)
-        steps.append(Step(f"env {name}", bool(value)))
-        if value:
-            return done(value.strip(), f"env {name}")
-    return done(None, None)
+        found = search.found(f"env {name}", environ.get(name), f"set {name} to the key alone, or unset it")
+        if found is not None:
+            return found
+    return search.done()
 
 
 def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> str:
@@ -267,25 +367,67 @@ def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> st
     import shlex
     import subprocess
 
+    fix_source = "fix key_source in config.toml"
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise KeyCommandFailed(f"{provider_id}: key command cannot be parsed ({exc}) — fix key_source in config.toml") from None
+        raise KeyCommandFailed(f"key command cannot be parsed ({exc})", fix_source, subject=provider_id) from None
+    if not argv:
+        raise KeyCommandFailed("key command is empty", fix_source, subject=provider_id)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        raise KeyCommandFailed(f"{provider_id}: key command {argv[0]!r} not found — install it or fix key_source in config.toml") from None
+        raise KeyCommandFailed(f"key command {terminal_safe(argv[0], 80)!r} not found",
+                               f"install it or {fix_source}", subject=provider_id) from None
     except subprocess.TimeoutExpired:
-        raise KeyCommandFailed(f"{provider_id}: key command took longer than {timeout:.0f} s — check that it does not wait for input") from None
+        raise KeyCommandFailed(f"key command took longer than {timeout:.0f} s",
+                               "check that it does not wait for input", subject=provider_id) from None
+    except OSError as exc:
+        raise KeyCommandFailed(f"key command could not start ({exc.strerror or exc})",
+                               f"check that {terminal_safe(argv[0], 80)} can be run", subject=provider_id) from None
     key = done.stdout.strip().splitlines()[0].strip() if done.stdout.strip() else ""
     if done.returncode != 0 or not key:
         err = terminal_safe(scrub(done.stderr.strip(), key or None), limit=120)
         why = f"exited with {done.returncode}" if done.returncode else "printed nothing"
-        raise KeyCommandFailed(f"{provider_id}: key command {why}{f' ({err})' if err else ''} — run it by hand to see why")
+        raise KeyCommandFailed(f"key command {why}{f' ({err})' if err else ''}", "run it by hand to see why",
+                               subject=provider_id)
     return key
 
 
-def resolve_for(provider) -> Resolution:
+def resolve_for(provider: ProviderConfig) -> Resolution:
     """Resolve the key of a :class:`~llmswitch.config.ProviderConfig`."""
     return resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
                    required=provider.key_required)
+
+
+# --- secret header values -----------------------------------------------------------------------
+
+def headers_for(provider: ProviderConfig, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every header to send to ``provider``: its literal headers plus the secret ones, resolved.
+
+    Raises MissingKey when a header's env var or keyring entry holds nothing, UnusableKey
+    when it holds a character a header cannot carry, KeyringUnavailable as :func:`stored`.
+    The result holds secrets: pass it to the HTTP client, never to a file or a log.
+    """
+    environ = os.environ if environ is None else environ
+    headers = dict(provider.headers)
+    for source in provider.header_sources:
+        headers[source.name] = source.prefix + _header_secret(provider.id, source, environ)
+    return headers
+
+
+def _header_secret(provider_id: str, source: HeaderSource, environ: Mapping[str, str]) -> str:
+    where = source.source_text()
+    if source.env is not None:
+        value = environ.get(source.env, "").strip()
+        fix = f"export {source.env} with the value in this shell"
+    else:
+        value = (stored(source.keyring or "") or "").strip()
+        fix = f"store it: python -m keyring set {SERVICE} {source.keyring}"
+    if not value:
+        raise MissingKey(f"header {source.name} takes its value from {where}, which holds nothing", fix,
+                         subject=provider_id)
+    why = unusable(value)
+    if why is not None:
+        raise UnusableKey(f"the value for header {source.name} from {where} {why}", fix, subject=provider_id)
+    return value

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
+
+if TYPE_CHECKING:
+    from .probe.outcome import ProbeResult
 
 RECENT_LIMIT = 20
 
@@ -29,7 +33,7 @@ def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[s
     atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
 
 
-def remember(result, base_url: str | None) -> bool:
+def remember(result: ProbeResult, base_url: str | None) -> bool:
     """Keep what a probe learned about a provider: its live model list, when the answer was a real list.
 
     The one place that decides which probe results are worth remembering (``probe.LISTED``

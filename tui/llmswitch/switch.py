@@ -11,27 +11,31 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from . import catalog, selection, state
-from .config import (
-    Config,
-    ProviderConfig,
-    UnknownProvider,
-    check_model_id,
-    plain_http_warning,
-    unknown_provider_message,
-)
+from . import catalog, errors, selection, state
+from .config import Config, ConfigError, ProviderConfig, UnknownProvider, model_id_problem, plain_http_warning
+from .errors import Exit, LlmswitchError
+from .redact import terminal_safe
 from .selection import ActiveSelection
 
-EXIT_USAGE, EXIT_NOT_FOUND = 2, 3
 POPULAR = ("openai", "openrouter", "anthropic", "groq", "togetherai", "deepseek", "mistral", "google", "xai")
 
 
-class SwitchError(Exception):
-    """A switch that cannot happen; ``code`` is the CLI exit code."""
+class SwitchError(errors.SwitchError):
+    """:class:`llmswitch.errors.SwitchError` (cause, fix, exit_code).
 
-    def __init__(self, message: str, code: int = EXIT_USAGE):
-        super().__init__(message)
-        self.code = code
+    ``code`` is kept only for callers that have not moved to ``exit_code`` yet.
+    """
+
+    @property
+    def code(self) -> int:
+        return int(self.exit_code)
+
+
+def _refused(exc: Exception) -> SwitchError:
+    """Another module's failure (selection, config) as a SwitchError carrying the same fields."""
+    if isinstance(exc, LlmswitchError):
+        return SwitchError(exc.cause, exc.fix, subject=exc.subject, exit_code=exc.exit_code, problems=exc.problems)
+    return SwitchError(str(exc))
 
 
 @dataclass(frozen=True)
@@ -46,20 +50,21 @@ def parse_ref(ref: str, config: Config) -> tuple[ProviderConfig, str]:
     if not sep or not provider_id:
         owners = sorted({pid for pid, m in catalog.all_models() if m.id == ref},
                         key=lambda pid: (pid not in config.providers, pid not in POPULAR, pid))[:3]
-        hint = f" — did you mean {' or '.join(f'{pid}/{ref}' for pid in owners)}?" if owners else \
-            " — e.g. openrouter/openai/gpt-4o-mini"
-        raise SwitchError(f"{ref!r} names no provider; write PROVIDER/MODEL{hint}")
+        hint = f"did you mean {' or '.join(f'{pid}/{ref}' for pid in owners)}?" if owners else \
+            "e.g. openrouter/openai/gpt-4o-mini"
+        raise SwitchError(f"{terminal_safe(repr(ref), 80)} names no provider; write PROVIDER/MODEL", hint)
     try:
         provider = config.provider(provider_id)
-    except UnknownProvider:
-        raise SwitchError(unknown_provider_message(provider_id, config), EXIT_NOT_FOUND) from None
-    why = check_model_id(model)
+    except UnknownProvider as exc:
+        raise SwitchError(exc.cause, exc.fix, exit_code=Exit.NOT_FOUND) from None
+    why = model_id_problem(model)
     if why:
-        raise SwitchError(f"{ref}: {why}")
+        raise SwitchError(why[0], why[1], subject=terminal_safe(ref, 80))
     if not provider.base_url:
-        env = catalog.preset(provider.id).url_env if catalog.preset(provider.id) else None
-        hint = f"set {env} or " if env else ""
-        raise SwitchError(f"{provider.id} has no base_url — {hint}run: llmswitch providers add {provider.id} --base-url URL")
+        preset = catalog.preset(provider.id)
+        hint = f"set {preset.url_env} or " if preset and preset.url_env else ""
+        raise SwitchError(f"{provider.id} has no base_url",
+                          f"{hint}run: llmswitch providers add {provider.id} --base-url URL")
     return provider, model
 
 
@@ -107,26 +112,26 @@ def model_warning(provider: ProviderConfig, model: str) -> str | None:
 def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None = None, *,
            check_key: bool = True) -> SwitchResult:
     """Validate ``ref`` and write it as ``role``'s selection. Raises SwitchError."""
-    from .config import ConfigError, load
+    from .config import load
 
     try:
         selection.check_role(role)
     except selection.SelectionError as exc:
-        raise SwitchError(str(exc)) from None
+        raise _refused(exc) from None
     if config is None:
         try:
             config = load()
-        except ConfigError as exc:
-            raise SwitchError("the providers file has problems:\n  " + "\n  ".join(map(str, exc.problems))) from None
+        except ConfigError as exc:  # its cause is the one "providers file has problems" sentence
+            raise _refused(exc) from None
     provider, model = parse_ref(ref, config)
     sel = selection_for(provider, model, role)
     try:
         selection.write(sel)
     except selection.SelectionError as exc:
-        raise SwitchError(str(exc)) from None
+        raise _refused(exc) from None
     except OSError as exc:
-        raise SwitchError(f"could not write {exc.filename or 'active.toml'} ({exc.strerror}) — "
-                          f"check the config directory's permissions") from None
+        raise SwitchError(f"could not write {exc.filename or 'active.toml'} ({exc.strerror})",
+                          "check the config directory's permissions") from None
     unknown_model = model_warning(provider, model)
     live, catalog_ids = known_model_ids(provider)
     if unknown_model is None or not (live or catalog_ids or provider.favorites):

@@ -1,0 +1,46 @@
+"""The providers file (``config.toml``): what it describes, how it is read, how it is edited.
+
+* :mod:`.model`: :class:`ProviderConfig`, :class:`Config`, the field tables, presets as providers;
+* :mod:`.validate`: reading and parsing, the top level and each provider's assembly;
+* :mod:`.fields`: one small checker per field (:data:`FIELD_CHECKS`) and per rule (:data:`RULES`);
+* :mod:`.edit`: add, replace or remove one provider, touching only its lines.
+
+Every problem is an :class:`llmswitch.errors.Problem` (cause, fix, file, line, key); a file
+with errors raises :class:`llmswitch.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError, UnknownProvider
+from .edit import HEADER, add_provider, change_settings, remove_provider, render_provider, written_settings
+from .fields import FIELD_CHECKS, PLACEHOLDER_MODELS, RULES, check_env_name, check_model_id, model_id_problem
+from .model import (
+    DEFAULT_TIMEOUT,
+    HEADER_SOURCE_FIELDS,
+    PREFERENCE_FIELDS,
+    PROVIDER_FIELDS,
+    PROVIDER_ID,
+    SECRET_FIELD_NAMES,
+    TOP_LEVEL,
+    Config,
+    HeaderSource,
+    Problem,
+    ProviderConfig,
+    did_you_mean,
+    id_for_commands,
+    plain_http,
+    plain_http_warning,
+    provider_from_preset,
+    unknown_provider,
+    unknown_provider_message,
+)
+from .validate import is_loopback, load, normalize_base_url, parse
+
+__all__ = [
+    "DEFAULT_TIMEOUT", "FIELD_CHECKS", "HEADER", "HEADER_SOURCE_FIELDS", "PLACEHOLDER_MODELS", "PREFERENCE_FIELDS",
+    "PROVIDER_FIELDS", "PROVIDER_ID", "RULES", "SECRET_FIELD_NAMES", "TOP_LEVEL", "Config", "ConfigError",
+    "HeaderSource", "Problem", "ProviderConfig", "UnknownProvider", "add_provider", "change_settings",
+    "check_env_name", "check_model_id", "did_you_mean", "id_for_commands", "is_loopback", "load",
+    "model_id_problem", "normalize_base_url", "parse", "plain_http", "plain_http_warning", "provider_from_preset",
+    "remove_provider", "render_provider", "unknown_provider", "unknown_provider_message", "written_settings",
+]
