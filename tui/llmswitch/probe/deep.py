@@ -90,13 +90,15 @@ async def deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[De
 
 
 async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    """Text lines of a byte stream (``\\n``, ``\\r\\n`` or ``\\r``), at most ``MAX_BODY`` bytes buffered."""
-    pending = b""
+    """Text lines of a byte stream (LF, CRLF or CR endings); a line over ``MAX_BODY`` bytes ends it."""
+    pending = bytearray()
     async for chunk in chunks:
-        pending += chunk
-        *complete, pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        *complete, rest = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
         for line in complete:
-            yield line.decode("utf-8", "replace")
+            pending += line
+            yield pending.decode("utf-8", "replace")
+            pending = bytearray()
+        pending += rest
         if len(pending) > MAX_BODY:
             return
     if pending:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from llmswitch import catalog, urls
+from llmswitch.http import ACCEPT_ENCODING, AnswerRefused, Decoder, decoder_for
 from llmswitch.redact import is_secret_header
 
 from .classifier import MAX_BODY, classify, out_of_quota, parse_retry_after, short
@@ -100,6 +101,8 @@ async def request(client: httpx.AsyncClient, method: str, url: str, headers: Map
     """
     if urls.origin(url) != urls.origin(target.base_url):  # the key goes to the configured origin only
         headers = {k: v for k, v in headers.items() if not is_secret_header(k)}
+    headers = {**{k: v for k, v in headers.items() if k.lower() != "accept-encoding"},
+               "accept-encoding": ACCEPT_ENCODING}  # what _body_chunks can decode
     loop = asyncio.get_running_loop()
     remaining = deadline - loop.time()
     started = time.perf_counter()
@@ -125,13 +128,22 @@ async def request(client: httpx.AsyncClient, method: str, url: str, headers: Map
 
 
 async def _body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The answer's bytes, stopping once more than ``MAX_BODY`` arrived."""
+    """The answer's decoded bytes, stopping once more than ``MAX_BODY`` were decoded.
+
+    The raw bytes are decoded here, a piece at a time (``llmswitch.http.Decoder``): a
+    compression bomb costs one piece beyond the cap, never its inflated size.
+    """
     read = 0
-    async for chunk in response.aiter_bytes():
-        read += len(chunk)
-        yield chunk
-        if read > MAX_BODY:
-            return
+    decoder: Decoder | None = None
+    async for raw in response.aiter_raw():
+        if not raw:
+            continue
+        decoder = decoder or decoder_for(response.headers.get("content-encoding"))
+        for piece in decoder.feed(raw):
+            read += len(piece)
+            yield piece
+            if read > MAX_BODY:
+                return
 
 
 async def request_retrying(client: httpx.AsyncClient, method: str, url: str, headers: Mapping[str, str],
@@ -171,6 +183,9 @@ def diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagn
     host, port = urls.host_port(url)
     where = f"{host}:{port}"
     chain = list(_exception_chain(error))
+    refused = next((e for e in chain if isinstance(e, AnswerRefused)), None)
+    if refused is not None:  # an answer we would not read or follow: its own sentence
+        return Diagnosis(refused.outcome, refused.cause, refused.fix)
     text = " ".join(str(e) for e in chain)
     lowered = text.lower()
     if any(isinstance(e, TimeoutError | httpx.TimeoutException) for e in chain):
