@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmswitch import urls
-from llmswitch.redact import scrub, terminal_safe
+from llmswitch.redact import redact_secrets, scrub, terminal_safe
 
 from .fingerprints import fingerprint
 from .outcome import Diagnosis, Outcome, ProbeTarget
@@ -91,7 +91,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
     if status is None:
         return make(Outcome.NOT_OPENAI, "no HTTP status in the answer", "check base_url points at an HTTP API")
     if 300 <= status < 400:
-        location = terminal_safe(scrub_key(lowered.get("location", ""), target.key), MESSAGE_LIMIT)
+        location = terminal_safe(redact_secrets(scrub_key(lowered.get("location", ""), target.key)), MESSAGE_LIMIT)
         summary = f"redirected (HTTP {status}) to {location}" if location else f"redirected (HTTP {status})"
         return make(Outcome.REDIRECTED, summary, "change base_url to the address that answers without a redirect")
     if 200 <= status < 300:
@@ -326,7 +326,7 @@ def cross_origin_redirect(status: int | None, destination: str, suffix: str = "/
     The one wording of it: the probe and the SDK client (``llmswitch.http``) both say this.
     ``suffix`` is the path asked under base_url, so ``…/v1/chat/completions`` suggests ``…/v1``.
     """
-    dest = urls.safe(destination)
+    dest = redact_secrets(urls.safe(destination))  # a Location is the server's text: no key-shaped word shown
     dest_base = urls.base_for(dest, suffix)
     code = f" (HTTP {status})" if status is not None else ""
     summary = f"redirected{code} to another origin: {dest} — not followed, the key was not sent there"

@@ -15,7 +15,7 @@ from dataclasses import replace
 import httpx
 
 from llmswitch import urls
-from llmswitch.redact import terminal_safe
+from llmswitch.redact import redact_secrets, terminal_safe
 
 from .classifier import ambiguous_fix, classify, cross_origin_redirect
 from .outcome import AUTH, FOUND, Diagnosis, Outcome, ProbeTarget
@@ -41,7 +41,7 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
         return replace(diagnosis, summary=summary, fix=fix), elsewhere
     follow = await request(client, "GET", str(destination), headers, deadline, target)
     there = diagnose(follow, target)
-    path_from, path_to = httpx.URL(exchange.url).path, destination.path
+    path_from, path_to = httpx.URL(exchange.url).path, redact_secrets(destination.path)
     summary = f"redirected (HTTP {status}) from {path_from} to {path_to}"
     if there.outcome is Outcome.REDIRECTED:
         summary += ", which redirects again"
@@ -49,7 +49,7 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
         summary += f", which answers: {there.summary}"
     else:
         summary += f", which fails: {there.summary}"
-    dest_base = urls.base_for(urls.safe(str(destination)))
+    dest_base = urls.base_for(redact_secrets(urls.safe(str(destination))))
     if dest_base and dest_base != target.base_url:
         fix = f"change base_url to {dest_base} in config.toml"
         suggested: str | None = dest_base
