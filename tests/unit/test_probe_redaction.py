@@ -8,8 +8,8 @@ import json
 import pytest
 
 from llmswitch.probe import Outcome, ProbeTarget, probe, render_json, render_table
-from llmswitch.redact import redact_header, redact_secrets
-from upstreams import FAKE_KEY, Reply, models_body, redirect
+from llmswitch.redact import redact_header, redact_secrets, scrub
+from upstreams import FAKE_KEY, Reply, models_body, openai_error, redirect
 
 GATEWAY_SECRETS = {
     "Helicone-Auth": "Bearer sk-helicone-7u3kq9x2m4v8b1n6",
@@ -70,3 +70,45 @@ def test_redact_header_by_name_and_by_value(name, value, shown):
 def test_redact_secrets_leaves_ordinary_words_alone():
     text = "model llama-3.1-8b-instruct at https://host.example/v1 said: no credit"
     assert redact_secrets(text) == text
+
+
+# -- short keys: the configured key is known exactly ---------------------------------------------
+
+
+async def test_a_short_key_echoed_by_the_server_is_scrubbed(upstream):
+    server = upstream()
+    server.get("/v1/models", Reply.json({"error": {"message": "Authentication Error, Invalid proxy server token passed. "
+                                                   "Received API Key = sk-1234, Key Hash (Token) =ab12. Unable to find "
+                                                   "token in cache or `LiteLLM_VerificationTokenTable`",
+                                                   "type": "auth_error", "code": "401"}}, status=401))
+    result = await probe(ProbeTarget("litellm", server.url + "/v1", key="sk-1234"))
+    assert result.outcome is Outcome.AUTH_REJECTED
+    everything = json.dumps(render_json([result])) + render_table([result], verbose=True)
+    assert "sk-1234" not in everything
+    assert "Received API Key = …****" in (result.server_message or "")
+    assert "LiteLLM_VerificationTokenTable" in (result.server_message or "")  # other text is not mangled
+
+
+def test_a_short_key_is_replaced_only_where_it_stands_alone():
+    assert scrub("key sk-1234 refused", "sk-1234") == "key …**** refused"
+    assert scrub("sk-12345 is another key", "sk-1234") == "sk-12345 is another key"
+    assert scrub("box: no model x in boxes", "x") == "box: no model …**** in boxes"
+    assert scrub("a long sk-test-not-a-real-key-0001x glued", FAKE_KEY) == "a long sk-test-…0001x glued"
+
+
+async def test_a_short_key_in_an_error_body_of_a_failed_chat_check_is_scrubbed(upstream):
+    server = upstream()
+    server.get("/v1/models", Reply.json(models_body(["m1"])))
+    server.post("/v1/chat/completions", openai_error("model m1 is not allowed for key sk-1234", status=400))
+    result = await probe(ProbeTarget("box", server.url + "/v1", key="sk-1234", model="m1"), deep=True)
+    assert result.outcome is Outcome.CHAT_FAILED
+    assert "sk-1234" not in json.dumps(render_json([result]))
+
+
+async def test_a_short_key_that_is_also_a_word_of_ours_leaves_our_sentences_whole(upstream):
+    server = upstream()
+    server.get("/v1/models", openai_error("key ollama is not valid here", status=401))
+    result = await probe(ProbeTarget("ollama", server.url + "/v1", key="ollama"))
+    assert result.outcome is Outcome.AUTH_REJECTED
+    assert result.provider == "ollama" and result.fix == "run: llmswitch key set ollama"
+    assert result.server_message == "key …**** is not valid here"

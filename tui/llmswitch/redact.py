@@ -96,11 +96,23 @@ def shown(value: object, limit: int = 60) -> str:
     return terminal_safe(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+MIN_SECRET_LENGTH = 8
+"""A secret shorter than this (LiteLLM's conventional ``sk-1234``, ``ollama``) is scrubbed only
+where it stands alone: replacing it inside longer words would mangle ordinary text."""
+
+
 def scrub(text: str, secret: str | None) -> str:
-    """Replace every occurrence of ``secret`` in ``text`` by its redacted form."""
-    if secret and secret in text:
-        return text.replace(secret, redact_key(secret))
-    return text
+    """Replace every occurrence of ``secret`` in ``text`` by its redacted form.
+
+    The secret is known exactly, so it is scrubbed whatever its length; a short one (see
+    ``MIN_SECRET_LENGTH``) only where it is not part of a longer word.
+    """
+    if not secret or secret not in text:
+        return text
+    shown = redact_key(secret)
+    if len(secret) >= MIN_SECRET_LENGTH:
+        return text.replace(secret, shown)
+    return re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", lambda _: shown, text)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmswitch import urls
-from llmswitch.redact import redact_secrets, scrub, terminal_safe
+from llmswitch.redact import MIN_SECRET_LENGTH, redact_secrets, scrub, terminal_safe
 
 from .fingerprints import fingerprint
 from .outcome import Diagnosis, Outcome, ProbeTarget
@@ -28,9 +28,6 @@ MAX_BODY = 8 * 1024 * 1024
 """Bytes of a (decoded) answer we read at most; more is NOT_OPENAI ("answer too large")."""
 MESSAGE_LIMIT = 200
 """Characters of a server's message kept in a result."""
-MIN_SECRET_LENGTH = 8
-"""Keys shorter than this (``"ollama"``, ``"x"``) are placeholders, not secrets: scrubbing
-them from text would mangle ordinary words. They are still redacted in headers."""
 
 _MISSING_RE = re.compile(
     r"missing (?:the )?(?:authentication|authorization|auth|api[ _-]?key|bearer|credentials?|token|key)"
@@ -91,7 +88,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
     if status is None:
         return make(Outcome.NOT_OPENAI, "no HTTP status in the answer", "check base_url points at an HTTP API")
     if 300 <= status < 400:
-        location = terminal_safe(redact_secrets(scrub_key(lowered.get("location", ""), target.key)), MESSAGE_LIMIT)
+        location = terminal_safe(redact_secrets(scrub(lowered.get("location", ""), target.key)), MESSAGE_LIMIT)
         summary = f"redirected (HTTP {status}) to {location}" if location else f"redirected (HTTP {status})"
         return make(Outcome.REDIRECTED, summary, "change base_url to the address that answers without a redirect")
     if 200 <= status < 300:
@@ -252,7 +249,7 @@ def message_of(data: Any, text: str, key: str | None) -> str | None:
         found = title.group(1) if title else _TAG_RE.sub(" ", text[:2048])
     if not isinstance(found, str | int) or isinstance(found, bool):
         return None
-    cleaned = " ".join(terminal_safe(scrub_key(str(found), key)).split())
+    cleaned = " ".join(terminal_safe(scrub(str(found), key)).split())
     return terminal_safe(cleaned, MESSAGE_LIMIT) or None
 
 
@@ -336,20 +333,31 @@ def cross_origin_redirect(status: int | None, destination: str, suffix: str = "/
 
 
 def scrub_diagnosis(diagnosis: Diagnosis, key: str | None) -> Diagnosis:
-    """The diagnosis with the key scrubbed and control characters neutralised in every string."""
-    def clean(value: str | None) -> str | None:
-        return None if value is None else terminal_safe(scrub_key(value, key))
+    """The diagnosis with the key scrubbed and control characters neutralised in every string.
 
-    return replace(diagnosis, summary=clean(diagnosis.summary) or "", fix=clean(diagnosis.fix),
-                   server_message=clean(diagnosis.server_message), server=clean(diagnosis.server),
-                   models=tuple(clean(m) or "" for m in diagnosis.models))
+    Server text (its message, its model ids) loses the key whatever its length; our own
+    sentences lose keys long enough that they cannot be a word of ours (see ``scrub_own``).
+    """
+    def own(value: str | None) -> str | None:
+        return None if value is None else terminal_safe(scrub_own(value, key))
+
+    def theirs(value: str | None) -> str | None:
+        return None if value is None else terminal_safe(scrub(value, key))
+
+    return replace(diagnosis, summary=own(diagnosis.summary) or "", fix=own(diagnosis.fix),
+                   server_message=theirs(diagnosis.server_message), server=own(diagnosis.server),
+                   models=tuple(theirs(m) or "" for m in diagnosis.models))
 
 
-def scrub_key(text: str, key: str | None) -> str:
-    """``redact.scrub`` for real secrets only (see ``MIN_SECRET_LENGTH``)."""
+def scrub_own(text: str, key: str | None) -> str:
+    """``redact.scrub`` for llmswitch's own sentences: keys under ``MIN_SECRET_LENGTH`` are left alone.
+
+    A short key (``ollama``) can be a word of ours — the provider id in ``run: llmswitch key set
+    ollama`` — and server text inside our sentences was scrubbed where it was taken.
+    """
     return scrub(text, key) if key and len(key) >= MIN_SECRET_LENGTH else text
 
 
 def short(text: str, key: str | None) -> str:
     """Untrusted text for a server_message: one line, key scrubbed, terminal-safe, at most MESSAGE_LIMIT."""
-    return terminal_safe(scrub_key(" ".join(text.split()), key), MESSAGE_LIMIT)
+    return terminal_safe(scrub(" ".join(text.split()), key), MESSAGE_LIMIT)

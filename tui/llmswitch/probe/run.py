@@ -14,9 +14,9 @@ from dataclasses import replace
 import httpx
 
 from llmswitch import urls
-from llmswitch.redact import redact_header, terminal_safe
+from llmswitch.redact import redact_header, scrub, terminal_safe
 
-from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_key
+from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_own
 from .deep import with_deep_check
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
@@ -146,17 +146,24 @@ def _result(target: ProbeTarget, diagnosis: Diagnosis, *, url: str, headers: Map
 
 
 def _sanitise(result: ProbeResult, key: str | None) -> ProbeResult:
-    """Last line of defence: no field of a result may contain the key or control characters."""
+    """Last line of defence: no field of a result may contain the key or control characters.
 
-    def clean(value: str | None, limit: int | None = None) -> str | None:
-        return None if value is None else terminal_safe(scrub_key(value, key), limit)
+    Server text (message, model ids, the reported model) loses the key whatever its length;
+    our own sentences lose keys that cannot be a word of ours (``classifier.scrub_own``).
+    """
+
+    def own(value: str | None, limit: int | None = None) -> str | None:
+        return None if value is None else terminal_safe(scrub_own(value, key), limit)
+
+    def theirs(value: str | None, limit: int | None = None) -> str | None:
+        return None if value is None else terminal_safe(scrub(value, key), limit)
 
     deep = result.deep
     if deep is not None:
-        deep = replace(deep, reported_model=clean(deep.reported_model), message=clean(deep.message))
+        deep = replace(deep, reported_model=theirs(deep.reported_model), message=theirs(deep.message))
     return replace(
-        result, provider=clean(result.provider) or "", summary=clean(result.summary) or "", fix=clean(result.fix),
-        url=clean(result.url) or "", server_message=clean(result.server_message, MESSAGE_LIMIT),
-        server=clean(result.server), suggested_base_url=clean(result.suggested_base_url),
-        request_headers={clean(k) or "": clean(v) or "" for k, v in result.request_headers.items()},
-        models=tuple(clean(m) or "" for m in result.models), deep=deep)
+        result, provider=own(result.provider) or "", summary=own(result.summary) or "", fix=own(result.fix),
+        url=own(result.url) or "", server_message=theirs(result.server_message, MESSAGE_LIMIT),
+        server=own(result.server), suggested_base_url=own(result.suggested_base_url),
+        request_headers={own(k) or "": own(v) or "" for k, v in result.request_headers.items()},
+        models=tuple(theirs(m) or "" for m in result.models), deep=deep)
