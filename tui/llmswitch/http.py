@@ -101,7 +101,8 @@ class Decoder:
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
         self._inflate: Any = None
-        self._early: bytes | None = b""  # deflate input kept until the first output, in case it is raw deflate
+        # deflate input, kept until its first two bytes prove a zlib header (else it is raw deflate)
+        self._early: bytes | None = b"" if encoding == "deflate" else None
         self._ended = False
         if encoding == "gzip":
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -123,8 +124,7 @@ class Decoder:
                                   f"{_CHECK_BASE}; a proxy in between may be mangling answers") from exc
 
     def _pieces(self, data: bytes) -> Iterator[bytes]:
-        produced = False
-        if self.encoding == "deflate" and self._early is not None:
+        if self._early is not None:
             self._early += data
         while True:
             try:
@@ -132,20 +132,19 @@ class Decoder:
             except zlib.error:
                 if self._early is None or self.encoding != "deflate":
                     raise
-                # not zlib-wrapped: "deflate" sent as raw deflate, which servers often do
+                # no zlib header: "deflate" sent as raw deflate, which servers often do
                 self._inflate, data, self._early = zlib.decompressobj(-zlib.MAX_WBITS), self._early, None
                 continue
+            if self._early is not None and len(self._early) >= 2:
+                self._early = None  # the two header bytes passed: it is zlib-wrapped
             if out:
-                produced = True
                 yield out
             if self._inflate.eof:
                 self._ended = True
                 return
             data = self._inflate.unconsumed_tail
             if not data and len(out) < PIECE:
-                break
-        if produced:
-            self._early = None
+                return
 
 
 class _Cap:
