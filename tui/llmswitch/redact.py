@@ -42,28 +42,38 @@ def is_secret_header(name: str) -> bool:
 
 
 def redact_header(name: str, value: str) -> str:
-    """Redact the value of a header that may carry a credential (or that looks like a key)."""
-    if name.lower() == "authorization":
+    """A header value fit to show: a credential header's value redacted (keeping an auth scheme
+    such as ``Bearer``), and in any other header every key-shaped word (``Helicone-Auth``,
+    ``X-Goog-Api-Key`` or ``X-Anything: Bearer sk-…``: redacted by value, whatever the name)."""
+    if is_secret_header(name):
         scheme, _, token = value.partition(" ")
-        if token:
+        if token and scheme.isalpha() and len(scheme) <= 12:
             return f"{scheme} {redact_key(token)}"
         return redact_key(value)
-    if is_secret_header(name) or looks_like_secret(value):
-        return redact_key(value)
-    return value
+    return redact_secrets(value)
 
 
 _KEY_PREFIX = re.compile(r"^(sk|gsk|pk|rk|xai|key|api|tok|ghp|glpat|AIza)[-_]", re.I)
+_JWT = re.compile(r"^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$")
+_WORD = re.compile(r"[^\s\"',;&=<>()\[\]{}/?#@:]+")
 
 
 def looks_like_secret(value: object) -> bool:
-    """True for strings shaped like an API key (long, no spaces, letters and digits or a key prefix)."""
+    """True for strings shaped like an API key (long, no spaces, letters and digits or a key prefix) or a JWT."""
     if not isinstance(value, str) or len(value) < 16 or any(ch.isspace() for ch in value):
         return False
-    if _KEY_PREFIX.match(value):
+    if _KEY_PREFIX.match(value) or _JWT.match(value):
         return True
     return len(value) >= 24 and any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value) \
         and "/" not in value and "." not in value
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with each key-shaped word in it redacted (``Bearer sk-live-…5678``); other words untouched.
+
+    Words are split at spaces, quotes and URL/list punctuation, so a key in a query string
+    or a path segment is found too."""
+    return _WORD.sub(lambda m: redact_key(m.group()) if looks_like_secret(m.group()) else m.group(), text)
 
 
 def _holds_secret(value: object, depth: int = 0) -> bool:
@@ -86,11 +96,23 @@ def shown(value: object, limit: int = 60) -> str:
     return terminal_safe(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+MIN_SECRET_LENGTH = 8
+"""A secret shorter than this (LiteLLM's conventional ``sk-1234``, ``ollama``) is scrubbed only
+where it stands alone: replacing it inside longer words would mangle ordinary text."""
+
+
 def scrub(text: str, secret: str | None) -> str:
-    """Replace every occurrence of ``secret`` in ``text`` by its redacted form."""
-    if secret and secret in text:
-        return text.replace(secret, redact_key(secret))
-    return text
+    """Replace every occurrence of ``secret`` in ``text`` by its redacted form.
+
+    The secret is known exactly, so it is scrubbed whatever its length; a short one (see
+    ``MIN_SECRET_LENGTH``) only where it is not part of a longer word.
+    """
+    if not secret or secret not in text:
+        return text
+    shown = redact_key(secret)
+    if len(secret) >= MIN_SECRET_LENGTH:
+        return text.replace(secret, shown)
+    return re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", lambda _: shown, text)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .redact import terminal_safe
 
 __all__ = [
-    "alternative_bases", "base_from_models_url", "host_of", "host_port", "is_local", "is_loopback", "join",
+    "alternative_bases", "base_for", "host_of", "host_port", "is_local", "is_loopback", "join",
     "normalize", "origin", "problem", "safe",
 ]
 
@@ -103,12 +103,18 @@ def join(base: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path + path, parts.query, ""))
 
 
-def base_from_models_url(url: str) -> str | None:
-    """``https://h/v1/models`` → ``https://h/v1``; None when the URL does not end in ``/models``."""
-    parts = urlsplit(url)
-    if not parts.path.endswith("/models"):
+def base_for(url: str, suffix: str = "/models") -> str | None:
+    """The base URL under which ``url`` asks ``suffix``: ``https://h/v1/models`` → ``https://h/v1``.
+
+    None when the URL's path does not end in ``suffix`` (or cannot be parsed).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
         return None
-    return urlunsplit((parts.scheme, parts.netloc, parts.path[: -len("/models")], parts.query, ""))
+    if not suffix or not parts.path.endswith(suffix):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path[: -len(suffix)], parts.query, ""))
 
 
 def alternative_bases(base: str) -> list[str]:

@@ -112,9 +112,12 @@ class ProbeTarget:
     key_check_path: str | None = None
     """Where the key is verified when ``/models`` is public, e.g. ``"/key"`` for OpenRouter."""
     preset: str | None = None
-    """Preset id (``"ollama"``, ``"lm_studio"``, ...): a fingerprint hint and the start-up hint."""
+    """Preset id (``"ollama"``, ``"lm_studio"``, ...): which server should answer, and its start hint."""
     api_kind: str = "openai"
     """``"openai"`` (Bearer), ``"azure"`` (``api-key`` header) or ``"anthropic"`` (``x-api-key``)."""
+    start_hint: str | None = None
+    """How to start the server when nothing listens (``catalog.Preset.start_hint``; ``{model}`` is filled in).
+    When None, the probe looks the preset's hint up itself."""
 
 
 @dataclass(frozen=True)

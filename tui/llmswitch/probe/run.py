@@ -1,0 +1,169 @@
+"""Running probes: one target (``probe``), many at once (``probe_all``, ``probe_sync``), and the result.
+
+``probe`` asks ``GET {base_url}/models``, diagnoses the answer, looks for the fix
+(:mod:`.fixes`), optionally runs the chat check (:mod:`.deep`), and returns a
+:class:`ProbeResult` whose every string is terminal-safe and free of the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import replace
+
+import httpx
+
+from llmswitch import urls
+from llmswitch.redact import redact_header, scrub, terminal_safe
+
+from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_own
+from .deep import with_deep_check
+from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
+from .fixes import check_key, follow_redirect_once, try_other_base_urls
+from .outcome import NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget
+from .transport import diagnose, new_client, request_headers, request_retrying
+
+__all__ = ["cancelled_result", "probe", "probe_all", "probe_sync"]
+
+
+async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *, deep: bool = False) -> ProbeResult:
+    """Probe one target. Never raises, except ``asyncio.CancelledError``."""
+    if client is None:
+        async with new_client() as own:
+            return await probe(target, own, deep=deep)
+    try:
+        result = await _probe(target, client)
+        if deep and result.outcome in (Outcome.OK, Outcome.KEYLESS):
+            result = await with_deep_check(result, target, client)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # last resort: a result, not a traceback
+        result = _result(target, Diagnosis(Outcome.AMBIGUOUS, f"probe failed unexpectedly ({type(exc).__name__})",
+                                           ambiguous_fix(target)), url=urls.safe(target.base_url))
+    return _sanitise(result, target.key)
+
+
+async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+    refused = refused_url(target)
+    if refused is not None:
+        return _result(target, refused, url=urls.safe(target.base_url))
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(target.timeout, 0.0)
+    headers = request_headers(target)
+    url = urls.join(target.base_url, "/models")
+    exchange = await request_retrying(client, "GET", url, headers, deadline, target)
+    diagnosis = diagnose(exchange, target)
+    suggested: str | None = None
+    status = exchange.status  # of the answer that decided; the key check's when it decided
+
+    if diagnosis.outcome is Outcome.REDIRECTED and exchange.status is not None:
+        diagnosis, suggested = await follow_redirect_once(client, exchange, headers, deadline, target, diagnosis)
+    elif diagnosis.outcome is Outcome.NOT_FOUND or (
+            diagnosis.outcome is Outcome.NOT_OPENAI and exchange.error is None and len(exchange.body) <= MAX_BODY):
+        diagnosis, suggested = await try_other_base_urls(client, headers, deadline, target, diagnosis)
+    elif diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING) and target.key is not None and (
+            target.key_check_path or diagnosis.server in PUBLIC_MODELS_KEY_CHECK):
+        check = target if target.key_check_path else replace(
+            target, key_check_path=PUBLIC_MODELS_KEY_CHECK[diagnosis.server or ""])
+        diagnosis, checked_status = await check_key(client, headers, deadline, check, diagnosis)
+        status = checked_status if checked_status is not None else status
+
+    if target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
+        # storing a key cannot help while nothing answers: say what is wrong first, the key second
+        diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and no key stored)")
+    elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
+        diagnosis = replace(diagnosis, outcome=Outcome.AUTH_MISSING,
+                            summary=f"no key stored ({diagnosis.summary})",
+                            fix=f"run: llmswitch key set {target.provider}")
+    if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS) and exchange.latency_ms is not None:
+        diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} · {exchange.latency_ms:.0f} ms")
+    diagnosis = note_impostor(diagnosis, target)
+    return _result(target, diagnosis, url=url, headers=headers, status=status,
+                   latency=exchange.latency_ms, suggested=suggested)
+
+
+async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concurrency: int = 32,
+                    client: httpx.AsyncClient | None = None) -> AsyncIterator[ProbeResult]:
+    """Probe all targets concurrently over one client; yield each result as it finishes.
+
+    Leaving the loop early cancels the probes still running (close the
+    generator, e.g. with ``contextlib.aclosing``, to make that immediate).
+    """
+    targets = list(targets)
+    own = client is None
+    http = client or new_client(concurrency)
+    gate = asyncio.Semaphore(max(concurrency, 1))
+
+    async def one(target: ProbeTarget) -> ProbeResult:
+        async with gate:
+            return await probe(target, http, deep=deep)
+
+    tasks = [asyncio.ensure_future(one(t)) for t in targets]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            yield await finished
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own:
+            await http.aclose()
+
+
+def probe_sync(targets: Iterable[ProbeTarget], *, deep: bool = False) -> list[ProbeResult]:
+    """Probe all targets and return the results in the order of ``targets`` (for the CLI).
+
+    Runs its own event loop, so it cannot be called from inside one.
+    """
+    targets = list(targets)
+
+    async def collect() -> list[ProbeResult]:
+        gate = asyncio.Semaphore(32)
+        async with new_client() as client:
+            async def one(target: ProbeTarget) -> ProbeResult:
+                async with gate:
+                    return await probe(target, client, deep=deep)
+            return list(await asyncio.gather(*(one(t) for t in targets)))
+
+    return asyncio.run(collect())
+
+
+def cancelled_result(target: ProbeTarget) -> ProbeResult:
+    """A CANCELLED result for a target whose probe was abandoned (e.g. superseded in the app)."""
+    return _sanitise(_result(target, Diagnosis(Outcome.CANCELLED, "probe cancelled", None),
+                             url=urls.safe(urls.join(target.base_url, "/models"))), target.key)
+
+
+def _result(target: ProbeTarget, diagnosis: Diagnosis, *, url: str, headers: Mapping[str, str] | None = None,
+            status: int | None = None, latency: float | None = None, suggested: str | None = None) -> ProbeResult:
+    shown = {k: redact_header(k, v) for k, v in (headers or {}).items() if k.lower() != "user-agent"}
+    return ProbeResult(
+        provider=terminal_safe(target.provider), outcome=diagnosis.outcome,
+        usable=diagnosis.outcome in USABLE, summary=diagnosis.summary, fix=diagnosis.fix, url=urls.safe(url),
+        request_headers=shown, status_code=status, latency_ms=latency, models=diagnosis.models,
+        server_message=diagnosis.server_message, server=diagnosis.server, suggested_base_url=suggested)
+
+
+def _sanitise(result: ProbeResult, key: str | None) -> ProbeResult:
+    """Last line of defence: no field of a result may contain the key or control characters.
+
+    Server text (message, model ids, the reported model) loses the key whatever its length;
+    our own sentences lose keys that cannot be a word of ours (``classifier.scrub_own``).
+    """
+
+    def own(value: str | None, limit: int | None = None) -> str | None:
+        return None if value is None else terminal_safe(scrub_own(value, key), limit)
+
+    def theirs(value: str | None, limit: int | None = None) -> str | None:
+        return None if value is None else terminal_safe(scrub(value, key), limit)
+
+    deep = result.deep
+    if deep is not None:
+        deep = replace(deep, reported_model=theirs(deep.reported_model), message=theirs(deep.message))
+    return replace(
+        result, provider=own(result.provider) or "", summary=own(result.summary) or "", fix=own(result.fix),
+        url=own(result.url) or "", server_message=theirs(result.server_message, MESSAGE_LIMIT),
+        server=own(result.server), suggested_base_url=own(result.suggested_base_url),
+        request_headers={own(k) or "": own(v) or "" for k, v in result.request_headers.items()},
+        models=tuple(theirs(m) or "" for m in result.models), deep=deep)
