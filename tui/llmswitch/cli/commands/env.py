@@ -6,9 +6,9 @@ nothing from an earlier ``eval "$(llmswitch env)"`` of another provider survives
 
 Quoting: every value is quoted so that it is inert for the shell that reads it.
 ``dotenv`` output is read both by ``set -a; . FILE`` (sh) and by python-dotenv, which
-treat backslashes in single quotes differently, so a value is written in single quotes
-and refused when it holds a single quote, a backslash or a control character (no model
-id, URL or key llmswitch accepts has them).
+treats backslashes in single quotes as escapes and expands ``${VAR}`` even there, so a
+value is written in single quotes and refused when it holds a single quote, a
+backslash, ``${`` or a control character (no model id, URL or key ``use`` accepts has them).
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def quote(shell: str, value: str, name: str = "value") -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     if shell == "dotenv":
         bad = next((c for c in value if c in "'\\" or c < " " or "\x7f" <= c <= "\x9f"), None)
-        if bad is not None:
-            what = repr(bad) if bad in "'\\" else f"a control character (U+{ord(bad):04X})"
+        if bad is not None or "${" in value:
+            what = ("'${'" if bad is None else repr(bad) if bad in "'\\"
+                    else f"a control character (U+{ord(bad):04X})")
             raise LlmswitchError(f"{name} contains {what}, which a dotenv file cannot hold the same way for "
                                  f"sh and python-dotenv", "use --shell bash (or exec) for this selection",
                                  exit_code=Exit.USAGE)
