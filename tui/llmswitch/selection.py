@@ -1,7 +1,7 @@
 """The active selection (``active.toml``): the contract other tools read.
 
 Reading is the read path of ``llmswitch current`` and ``llmswitch.active()``, so
-it imports only ``os``, ``stat``, ``sys`` and ``marshal`` at module level: no
+it imports only ``os`` and :mod:`llmswitch.selection_store` (the file itself) at module level: no
 dataclasses, typing, pathlib (it pulls in ``urllib``), and ``llmswitch.errors``
 only when something is refused. What it trusts and re-checks on every read:
 
@@ -17,7 +17,7 @@ they parse to). A reader uses it only when the file's bytes are identical to the
 cached bytes — never over the file — and when it is as trusted as the file;
 otherwise it parses the TOML. Byte equality, not size/mtime/inode: mtime moves in
 coarse ticks, so an edit in the same tick would look unchanged, and comparing a
-file of a few hundred bytes costs less than one ``stat``.
+file of a few hundred bytes, already read, costs next to nothing.
 
 File layout (documented in README, "For tool authors")::
 
@@ -42,17 +42,15 @@ File layout (documented in README, "For tool authors")::
 
 from __future__ import annotations
 
-import marshal
 import os
-import stat
 
 from . import paths
-from .files import untrusted
+from . import selection_store as _store
+from .selection_store import CACHE_FORMAT, MAX_BYTES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from collections.abc import Callable
     from datetime import datetime
     from pathlib import Path
     from typing import Any
@@ -64,11 +62,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 DEFAULT_ROLE = "default"
 KEY_SOURCES = ("keyring", "env", "command", "none")
-MAX_BYTES = 1 << 20
-"""``active.toml`` is a few hundred bytes; anything over 1 MiB is refused unread."""
-CACHE_FORMAT = 1
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # a FIFO never blocks a read
-_REWRITE = "run: llmswitch use PROVIDER/MODEL"
+_REWRITE = _store.REWRITE
+_error = _store.error
 _OPTIONAL_TEXT = ("keyring_service", "keyring_username", "key_command", "api_version", "api_kind")
 
 
@@ -79,7 +74,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(errors, name)
     if name == "UntrustedSelection":
-        return _untrusted_class()
+        return _store.untrusted_class()
     if name == "ROLE_NAME":
         return _role_name()
     raise AttributeError(f"module 'llmswitch.selection' has no attribute {name!r}")
@@ -233,14 +228,10 @@ class ActiveSelection:
             moment = moment.astimezone(UTC)
         return f"{moment:%Y-%m-%d %H:%M} UTC"
 
-    def to_toml_table(self) -> dict[str, Any]:
-        table: dict[str, Any] = {
-            "provider": self.provider,
-            "model": self.model,
-            "base_url": self.base_url,
-            "api_kind": self.api_kind,
-            "key_source": self.key_source,
-        }
+    def _table(self) -> dict[str, Any]:
+        """The documented fields in file order, without ``updated`` and ``headers``."""
+        table: dict[str, Any] = {"provider": self.provider, "model": self.model, "base_url": self.base_url,
+                                 "api_kind": self.api_kind, "key_source": self.key_source}
         if self.keyring_service:
             table["keyring_service"] = self.keyring_service
             table["keyring_username"] = self.keyring_username
@@ -251,6 +242,11 @@ class ActiveSelection:
         table["key_required"] = self.key_required
         if self.api_version:
             table["api_version"] = self.api_version
+        return table
+
+    def to_toml_table(self) -> dict[str, Any]:
+        """The role's table as ``active.toml`` holds it."""
+        table = self._table()
         table["updated"] = self.updated or _now()
         if self.headers:
             table["headers"] = dict(self.headers)
@@ -258,18 +254,7 @@ class ActiveSelection:
 
     def as_dict(self) -> dict[str, Any]:
         """The documented fields as JSON-ready data (``updated`` as ISO 8601 with ``Z``)."""
-        data: dict[str, Any] = {"role": self.role, "provider": self.provider, "model": self.model,
-                                "base_url": self.base_url, "api_kind": self.api_kind, "key_source": self.key_source}
-        if self.keyring_service:
-            data["keyring_service"] = self.keyring_service
-            data["keyring_username"] = self.keyring_username
-        if self.key_env:
-            data["key_env"] = list(self.key_env)
-        if self.key_command:
-            data["key_command"] = self.key_command
-        data["key_required"] = self.key_required
-        if self.api_version:
-            data["api_version"] = self.api_version
+        data = {"role": self.role, **self._table()}
         updated = self._updated if isinstance(self._updated, str) else (self.updated or _now()).isoformat()
         data["updated"] = updated.replace("+00:00", "Z")
         data["headers"] = dict(self.headers)
@@ -280,35 +265,6 @@ def _now() -> datetime:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).replace(microsecond=0)
-
-
-# --- errors (imported only when something is refused) -----------------------------------------
-
-def _error(cause: str, fix: str | None, subject: str | None, *, missing: bool = False) -> LlmswitchError:
-    from .errors import NoSelection, SelectionError
-
-    return (NoSelection if missing else SelectionError)(cause, fix, subject=subject)
-
-
-_UNTRUSTED: list[type[LlmswitchError]] = []
-
-
-def _untrusted_class() -> type[LlmswitchError]:
-    """``UntrustedSelection``: an UnsafeFileError that is also a SelectionError (callers catch either)."""
-    if not _UNTRUSTED:
-        from .errors import SelectionError, UnsafeFileError
-
-        class UntrustedSelection(UnsafeFileError, SelectionError):
-            """``active.toml`` or its directory can be written by someone else: it is not used."""
-
-        UntrustedSelection.__module__ = __name__
-        UntrustedSelection.__qualname__ = "UntrustedSelection"
-        _UNTRUSTED.append(UntrustedSelection)
-    return _UNTRUSTED[0]
-
-
-def _refuse(found: tuple[str, str]) -> LlmswitchError:
-    return _untrusted_class()(found[0], found[1])
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -343,97 +299,15 @@ def file_state(path: Path | str | None = None) -> FileState | None:
     return FileState(st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read_trusted(name: str, *, strict: bool = True) -> bytes | None:
-    """The bytes of ``name`` if it exists and is trusted (file and directory); None when absent.
-
-    ``strict=False`` (the cache) turns every refusal into None: the file stays the truth.
-    """
-    try:
-        fd = os.open(name, _OPEN_FLAGS)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        if not strict:
-            return None
-        raise _error(f"cannot be read ({exc.strerror})", "check its permissions", name) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            if not strict:
-                return None
-            raise _error("is not a regular file", "move it away and " + _REWRITE, name)
-        found = untrusted(st, name)
-        if found is None and strict:
-            directory = os.path.dirname(name) or "."
-            found = untrusted(os.stat(directory), directory, directory=True)
-        if found is not None:
-            if not strict:
-                return None
-            raise _refuse(found)
-        if st.st_size > MAX_BYTES:
-            if not strict:
-                return None
-            raise _error(f"is {st.st_size} bytes, over the {MAX_BYTES // 1024} KiB an active.toml can be",
-                         "delete it and " + _REWRITE, name)
-        chunks = []
-        while True:
-            chunk = os.read(fd, MAX_BYTES + 1)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def cache_path(name: str) -> str:
-    """``.active.toml.cache`` beside ``name``."""
-    directory, base = os.path.split(name)
-    return os.path.join(directory, f".{base}.cache")
-
-
-def _cached(name: str, raw: bytes) -> dict[str, Any] | None:
-    """What ``raw`` parses to, from the writer's cache, when the cache holds exactly these bytes."""
-    blob = _read_trusted(cache_path(name), strict=False)
-    if not blob:
-        return None
-    try:
-        document = marshal.loads(blob)
-    except Exception:  # a torn or foreign cache is simply not used
-        return None
-    if (type(document) is not tuple or len(document) != 3 or document[0] != CACHE_FORMAT or document[1] != raw
-            or type(document[2]) is not dict):
-        return None
-    data: dict[str, Any] = document[2]
-    return data
-
-
-def _parse(raw: bytes, name: str) -> dict[str, Any]:
-    import tomllib
-
-    fix = f"fix it, or delete it and {_REWRITE}"
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise _error("starts with a byte-order mark (BOM), which TOML does not allow",
-                     "save it as UTF-8 without a BOM, or delete it and " + _REWRITE, name)
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _error(f"is not UTF-8 text (byte {exc.start})", fix, name) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(f"is not valid TOML ({exc})", fix, name) from None
-    except RecursionError:
-        raise _error("nests tables or arrays too deeply to read", fix, name) from None
-
-
 def read_all(path: Path | str | None = None) -> dict[str, ActiveSelection]:
     """Every role in the file; an absent file is an empty mapping."""
     name = paths.active_path() if path is None else os.fspath(path)
-    raw = _read_trusted(name)
+    raw = _store.read_trusted(name)
     if raw is None:
         return {}
-    data = _cached(name, raw)
+    data = _store.cached(name, raw)
     if data is None:
-        data = _parse(raw, name)
+        data = _store.parse(raw, name)
     return _roles_from(data, name)
 
 
@@ -556,7 +430,7 @@ def check_role(role: str) -> None:
 
 def write(selection: ActiveSelection, path: Path | str | None = None) -> None:
     """Set one role atomically, under the lock, keeping the other roles."""
-    _update(lambda roles: {**roles, selection.role: selection}, path, selection.role)
+    _store.update(lambda roles: {**roles, selection.role: selection}, path, selection.role)
 
 
 def clear(role: str, path: Path | str | None = None) -> bool:
@@ -573,81 +447,8 @@ def clear(role: str, path: Path | str | None = None) -> bool:
         removed = True
         return {name: sel for name, sel in roles.items() if name != role}
 
-    _update(drop, path, role)
+    _store.update(drop, path, role)
     return removed
-
-
-def _update(change: Callable[[dict[str, ActiveSelection]], dict[str, ActiveSelection]], path: Path | str | None,
-            role: str) -> None:
-    from pathlib import Path
-
-    import tomli_w
-
-    from .files import atomic_write, locked
-
-    check_role(role)
-    target = paths.active_file() if path is None else Path(path)
-    with locked(target):
-        roles = change(read_all(target))
-        if roles and DEFAULT_ROLE not in roles:
-            raise _error(f"set the default model before role {role!r}", _REWRITE, None)
-        if not roles:
-            for stale in (target, Path(cache_path(str(target)))):
-                if stale.exists():
-                    stale.unlink()
-            return
-        ordered = sorted(roles.items(), key=lambda item: (item[0] != DEFAULT_ROLE, item[0]))
-        document = {
-            "version": SCHEMA_VERSION,
-            "updated": _now(),
-            "roles": {name: sel.to_toml_table() for name, sel in ordered},
-        }
-        body = (HEADER + tomli_w.dumps(document)).encode("utf-8")
-        atomic_write(target, body)
-        _write_cache(target, body)
-
-
-def _write_cache(target: Path, body: bytes) -> None:
-    """Keep ``(bytes, parsed)`` beside the file; best effort (a reader without it parses the TOML)."""
-    import tomllib
-    from pathlib import Path
-
-    from .files import atomic_write
-
-    cache = Path(cache_path(str(target)))
-    plain = _marshalable(tomllib.loads(body.decode("utf-8")))
-    try:
-        if plain is None:
-            cache.unlink(missing_ok=True)
-        else:
-            atomic_write(cache, marshal.dumps((CACHE_FORMAT, body, plain)))
-    except OSError:
-        try:
-            cache.unlink(missing_ok=True)  # a stale cache is harmless (bytes differ), but do not keep one
-        except OSError:
-            pass
-
-
-def _marshalable(value: Any) -> Any:
-    """The parsed document with datetimes as ``("datetime", iso)``; None when it holds anything else odd."""
-    from datetime import date, datetime, time
-
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            converted = _marshalable(item)
-            if converted is None:
-                return None
-            out[key] = converted
-        return out
-    if isinstance(value, list):
-        items = [_marshalable(item) for item in value]
-        return None if any(item is None for item in items) else items
-    if isinstance(value, datetime):
-        return ("datetime", value.isoformat())
-    if isinstance(value, (date, time)):
-        return None
-    return value if isinstance(value, (str, bool, int, float)) else None
 
 
 HEADER = """\
