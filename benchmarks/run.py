@@ -46,7 +46,8 @@ def machine() -> str:
 
 def conditions() -> str:
     """Machine, Python, and whether this process writes bytecode (the read-path subjects always do)."""
-    writing = "off (PYTHONDONTWRITEBYTECODE or -B)" if sys.dont_write_bytecode else "on"
+    writing = ("off in this runner (PYTHONDONTWRITEBYTECODE or -B; bench_readpath turns it on for its subjects)"
+               if sys.dont_write_bytecode else "on")
     return f"{machine()}; Python {platform.python_version()}; bytecode writing {writing}"
 
 
