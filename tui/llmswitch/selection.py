@@ -46,7 +46,8 @@ import os
 
 from . import paths
 from . import selection_store as _store
-from .selection_store import CACHE_FORMAT, MAX_BYTES
+from .selection_store import CACHE_FORMAT as CACHE_FORMAT  # re-exported: the contract names them here
+from .selection_store import MAX_BYTES as MAX_BYTES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
