@@ -74,7 +74,7 @@ def test_files_are_private(config_dir):
         ("version = 9\n[roles.default]\n", "schema version 9"),
         ("version = 1\n", "no [roles.*]"),
         ('version = 1\n[roles.default]\nprovider = "x"\n', "model is missing"),
-        ('version = 1\n[roles.default]\nprovider = "x"\nmodel = "m"\nbase_url = "u"\nkey_source = "paper"\n', "key_source"),
+        ('version = 1\n[roles.default]\nprovider = "x"\nmodel = "m"\nbase_url = "http://h/v1"\nkey_source = "paper"\n', "key_source"),
     ],
 )
 def test_invalid_files_are_named_not_guessed(config_dir, text, fragment):

@@ -16,7 +16,7 @@ _FROM_API = {"active", "client", "async_client", "environment", "watch", "Watche
 _FROM_SELECTION = {"ActiveSelection", "NoSelection", "SelectionError"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name == "__version__":  # one source: the installed distribution's metadata (pyproject.toml)
         from importlib.metadata import version
 

@@ -1,20 +1,41 @@
 """The Python API for tools: the selection, a configured client, the environment, live pick-up.
 
-``active()`` and ``watch()`` are stdlib-only; ``client()`` imports openai and
+``active()`` and ``watch()`` are stdlib-only and light (the read path: no json,
+typing or pathlib at import); ``client()`` imports openai, the providers file and
 the keyring only when called.
+
+llmswitch's own key resolution (``client()``, ``exec``, ``env``, chat, ``key get
+--role``) takes the key source from ``config.toml``: ``active.toml`` carries the
+key *reference* for other readers, and when the two disagree nothing is resolved
+(:func:`provider_for`).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import os
 
+from . import paths as _paths
 from . import selection as _selection
 from .selection import DEFAULT_ROLE, ActiveSelection
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
+
     import openai
+
+    from .config import Config, ProviderConfig
+    from .errors import LlmswitchError
+    from .keys import Resolution
+
+OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
+              "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
+              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS")
+"""Every variable ``env``/``exec`` set; each is set or cleared, never inherited from another selection."""
+ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
+"""OpenAI's organisation/project: meaningful only for api.openai.com, cleared for every other endpoint."""
 
 
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
@@ -22,15 +43,90 @@ def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
     return _selection.read(role)
 
 
-def resolve_key(sel: ActiveSelection):
-    """Where the selection's key comes from (a :class:`llmswitch.keys.Resolution`)."""
+# --- keys: resolved from config.toml ----------------------------------------------------------
+
+_MISMATCH: list[type[LlmswitchError]] = []
+
+
+def _mismatch(cause: str, fix: str, exit_code: int) -> LlmswitchError:
+    """An error that is a key problem (chat and the REPL catch those) and a selection problem."""
+    if not _MISMATCH:
+        from . import keys
+        from .errors import SelectionError
+
+        bases: tuple[type, ...] = (keys.KeyProblem,) if issubclass(keys.KeyProblem, SelectionError) \
+            else (keys.KeyProblem, SelectionError)
+
+        class SelectionKeyMismatch(*bases):  # type: ignore[misc]  # keys.KeyProblem's bases differ across versions
+            """The selection's provider or key reference does not match config.toml: no key is resolved."""
+
+        SelectionKeyMismatch.__module__ = __name__
+        SelectionKeyMismatch.__qualname__ = "SelectionKeyMismatch"
+        _MISMATCH.append(SelectionKeyMismatch)
+    error: LlmswitchError = _MISMATCH[0](cause, fix, exit_code=exit_code)
+    return error
+
+
+def _key_reference(source: str, env: tuple[str, ...], command: str | None) -> str:
+    if source == "env":
+        return f"env:{env[0]}" if env else "env"
+    if source == "command":
+        return f"command:{command}"
+    return source
+
+
+def key_drift(sel: ActiveSelection, provider: ProviderConfig) -> list[str]:
+    """The key-reference fields in which ``sel`` (active.toml) and ``provider`` (config.toml) differ."""
+    from .keys import SERVICE
+
+    keyring = provider.key_source == "keyring"
+    expected = {"key_source": provider.key_source, "key_env": tuple(provider.key_env),
+                "key_command": provider.key_command if provider.key_source == "command" else None,
+                "keyring_service": SERVICE if keyring else None, "keyring_username": provider.id if keyring else None}
+    found = {"key_source": sel.key_source, "key_env": tuple(sel.key_env),
+             "key_command": sel.key_command if sel.key_source == "command" else None,
+             "keyring_service": sel.keyring_service if sel.key_source == "keyring" else None,
+             "keyring_username": sel.keyring_username if sel.key_source == "keyring" else None}
+    return [name for name in expected if expected[name] != found[name]]
+
+
+def provider_for(sel: ActiveSelection, config: Config | None = None) -> ProviderConfig:
+    """The provider config.toml (or a preset) has for ``sel``, whose key source llmswitch uses.
+
+    Refuses, with the fix, when the provider is neither configured nor a preset any more, and
+    when active.toml's key reference (key_source, key_env, key_command, keyring entry) differs
+    from config.toml's: a key is never fetched for a reference nobody configured.
+    """
+    from . import config as _config
+
+    if config is None:
+        config = _config.load()
+    try:
+        provider = config.provider(sel.provider)
+    except _config.UnknownProvider:
+        raise _mismatch(f"role {sel.role} uses provider {sel.provider!r}, which is no longer configured and is "
+                        f"not a preset",
+                        f"pick another: llmswitch use --role {sel.role} PROVIDER/MODEL (or add it back: "
+                        f"llmswitch providers add {sel.provider} --base-url URL)", 3) from None
+    drift = key_drift(sel, provider)
+    if drift:
+        ours = _key_reference(sel.key_source, sel.key_env, sel.key_command)
+        theirs = provider.key_source_text()
+        detail = f"key_source {ours!r} there, {theirs!r} in config.toml" if ours != theirs else ", ".join(drift)
+        raise _mismatch(f"role {sel.role}: the key reference in active.toml does not match config.toml for "
+                        f"{provider.id} ({detail}), so no key is used",
+                        f"rewrite the selection from config.toml: llmswitch use --role {sel.role} {sel.ref}", 2)
+    return provider
+
+
+def resolve_key(sel: ActiveSelection, config: Config | None = None) -> Resolution:
+    """Where the selection's key comes from (a :class:`llmswitch.keys.Resolution`), per config.toml."""
     from . import keys
 
-    return keys.resolve(sel.keyring_username or sel.provider, source=sel.key_source, env=sel.key_env,
-                        command=sel.key_command, required=sel.key_required)
+    return keys.resolve_for(provider_for(sel, config))
 
 
-def api_key(sel: ActiveSelection) -> str:
+def api_key(sel: ActiveSelection, config: Config | None = None) -> str:
     """The key to send: the real one, or the documented placeholder for keyless servers.
 
     Raises ``MissingKey`` naming ``llmswitch key set PROVIDER`` when a key is
@@ -38,7 +134,7 @@ def api_key(sel: ActiveSelection) -> str:
     """
     from .keys import KEYLESS_PLACEHOLDER
 
-    return resolve_key(sel).require() or KEYLESS_PLACEHOLDER
+    return resolve_key(sel, config).require() or KEYLESS_PLACEHOLDER
 
 
 def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
@@ -71,15 +167,19 @@ def client_for(sel: ActiveSelection, *, asynchronous: bool = False,
     return plain(**kwargs, **extra)
 
 
-def client(role: str = DEFAULT_ROLE, **kwargs: Any):
+def client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.OpenAI:
     """An ``openai.OpenAI`` client for the role's selection (base_url is always passed explicitly)."""
-    return client_for(active(role), **kwargs)
+    made: openai.OpenAI = client_for(active(role), **kwargs)
+    return made
 
 
-def async_client(role: str = DEFAULT_ROLE, **kwargs: Any):
+def async_client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.AsyncOpenAI:
     """An ``openai.AsyncOpenAI`` client for the role's selection."""
-    return client_for(active(role), asynchronous=True, **kwargs)
+    made: openai.AsyncOpenAI = client_for(active(role), asynchronous=True, **kwargs)
+    return made
 
+
+# --- the environment ----------------------------------------------------------------------------
 
 def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
     """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out."""
@@ -93,12 +193,42 @@ def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
         "LLMSWITCH_BASE_URL": sel.base_url,
         "LLMSWITCH_API_KIND": sel.api_kind,
     }
+    if sel.api_kind == "azure":
+        env["OPENAI_API_TYPE"] = "azure"
+        if sel.api_version:
+            env["OPENAI_API_VERSION"] = sel.api_version
     if sel.headers:
+        import json
+
         env["LLMSWITCH_HEADERS"] = json.dumps(sel.headers, separators=(",", ":"))
     if key is not None:
         env["OPENAI_API_KEY"] = key
     return env
 
+
+def _is_openai(base_url: str) -> bool:
+    return base_url.lower().startswith("https://api.openai.com/")
+
+
+def cleared(sel: ActiveSelection, setting: Mapping[str, str]) -> list[str]:
+    """The variables to remove beside ``setting``: ours it does not set, and those that would contradict it."""
+    drop = [name for name in OWNED_VARS if name not in setting]
+    if not _is_openai(sel.base_url):
+        drop += ORG_VARS
+    return drop
+
+
+def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment ``exec`` hands the command: ``environ`` with every owned variable set or cleared."""
+    setting = environment(sel, key)
+    env = dict(os.environ if environ is None else environ)
+    for name in cleared(sel, setting):
+        env.pop(name, None)
+    env.update(setting)
+    return env
+
+
+# --- live pick-up -----------------------------------------------------------------------------
 
 class Watcher:
     """Cheap change detection for long-running tools.
@@ -107,9 +237,9 @@ class Watcher:
     when it changed (mtime, size or inode — ``os.replace`` gives a new inode).
     """
 
-    def __init__(self, role: str = DEFAULT_ROLE, path: Path | None = None):
+    def __init__(self, role: str = DEFAULT_ROLE, path: Path | str | None = None) -> None:
         self.role = role
-        self.path = path or _selection.paths.active_file()
+        self.path = _paths.active_path() if path is None else os.fspath(path)
         self._state = _selection.file_state(self.path)
         self._selection: ActiveSelection | None = None
 

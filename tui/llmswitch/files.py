@@ -1,75 +1,174 @@
-"""Safe file writes: private directories, atomic replace, a lock for read-modify-write.
+"""Safe files: the one trust rule, private directories, atomic replace, a lock for read-modify-write.
+
+Trust (:func:`untrusted`): llmswitch acts only on files and directories that
+belong to you (or root) and that no one else can write; a file others can
+write could send your key to another URL. Every reader and writer asks it.
 
 A write goes to a temporary file in the same directory, is flushed and
 fsynced, then ``os.replace``d over the target, so a reader sees the old file
-or the new one, never half of either. Read-modify-write cycles hold an
+or the new one, never half of either. Temporary files a killed writer left
+behind are removed by the next write. Read-modify-write cycles hold an
 exclusive lock on a sibling ``.lock`` file so concurrent writers serialise.
+
+Light on purpose (``os``, ``stat``, ``sys``): the read path imports it for
+:func:`untrusted`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
-from .errors import UnsafeFileError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
 
-__all__ = ["UnsafeFileError", "atomic_write", "ensure_private_dir", "locked"]
+    from .errors import UnsafeFileError as UnsafeFileError
+
+__all__ = ["UnsafeFileError", "atomic_write", "check_dir", "ensure_private_dir", "locked", "untrusted"]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+STALE_TEMP_SECONDS = 600.0
+"""A temporary file of ours this old belongs to a writer that was killed (a live write takes milliseconds)."""
+_CHECKS = sys.platform != "win32"
 
 
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) with mode 0700 if it does not exist."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+def __getattr__(name: str) -> object:
+    if name == "UnsafeFileError":  # re-exported lazily: errors.py is not needed until something is refused
+        from .errors import UnsafeFileError
+
+        return UnsafeFileError
+    raise AttributeError(f"module 'llmswitch.files' has no attribute {name!r}")
+
+
+def untrusted(st: os.stat_result, path: str, *, directory: bool = False) -> tuple[str, str] | None:
+    """``(cause, fix)`` when ``st`` (of ``path``) must not be trusted, else None.
+
+    Refused: owned by another user (root is trusted), or writable by the group or by others.
+    One rule for ``active.toml``, ``config.toml``, their directory and every file llmswitch writes.
+    """
+    if not _CHECKS:
+        return None
+    if st.st_uid not in (os.geteuid(), 0):
+        fix = ("use a directory of your own (set LLMSWITCH_CONFIG_DIR, or move this one away)" if directory else
+               f"if its content is right, make it yours: cp {path} {path}.new && mv {path}.new {path}")
+        return f"{path} belongs to another user (uid {st.st_uid}), so llmswitch will not trust it", fix
+    if st.st_mode & 0o022:
+        mode = stat.S_IMODE(st.st_mode)
+        who = "other users" if st.st_mode & 0o002 else "its group"
+        return (f"{path} is writable by {who} (mode {mode:o}), so llmswitch will not trust it",
+                f"run: chmod {'700' if directory else '600'} {path}")
+    return None
+
+
+def refuse(found: tuple[str, str]) -> None:
+    """Raise :class:`~llmswitch.errors.UnsafeFileError` for an :func:`untrusted` finding."""
+    from .errors import UnsafeFileError
+
+    cause, fix = found
+    raise UnsafeFileError(cause, fix)
+
+
+def check_dir(directory: str) -> None:
+    """Refuse a directory others own or can write (``chmod 777`` included); a missing one is fine."""
+    if not _CHECKS:
+        return
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        return
+    found = untrusted(st, directory, directory=True)
+    if found:
+        refuse(found)
+
+
+def ensure_private_dir(path: Path | str) -> None:
+    """Create ``path`` (and parents) with mode 0700 if it does not exist; refuse one others can write."""
+    os.makedirs(path, mode=DIR_MODE, exist_ok=True)
+    check_dir(os.fspath(path))
 
 
 def check_writable_target(path: Path) -> None:
-    """Refuse to write through a symlink or into a file others can write."""
+    """Refuse to write through a symlink or into a file others own or can write."""
     try:
         st = path.lstat()
     except FileNotFoundError:
         return
+    from .errors import UnsafeFileError
+
     if stat.S_ISLNK(st.st_mode):
-        raise UnsafeFileError(
-            f"{path} is a symlink to {os.readlink(path)}; llmswitch will not write through it "
-            f"— replace the link with a regular file (or point LLMSWITCH_CONFIG_DIR elsewhere)"
-        )
+        raise UnsafeFileError(f"{path} is a symlink to {os.readlink(path)}; llmswitch will not write through it",
+                              "replace the link with a regular file (or point LLMSWITCH_CONFIG_DIR elsewhere)")
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafeFileError(f"{path} is not a regular file — move it away and run the command again")
-    if sys.platform != "win32" and st.st_mode & 0o022:
-        raise UnsafeFileError(
-            f"{path} is writable by other users (mode {stat.S_IMODE(st.st_mode):o}) "
-            f"— run: chmod 600 {path}"
-        )
+        raise UnsafeFileError(f"{path} is not a regular file", "move it away and run the command again")
+    found = untrusted(st, str(path))
+    if found:
+        refuse(found)
+
+
+def _temp_prefix(name: str) -> str:
+    return f".{name}."
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically with mode 0600."""
+    """Write ``data`` to ``path`` atomically with mode 0600, then sweep temp files killed writers left."""
+    import tempfile
+
     ensure_private_dir(path.parent)
     check_writable_target(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            if sys.platform != "win32":
+            if _CHECKS:
                 os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
-    _fsync_dir(path.parent)
+    _fsync_dir(str(path.parent))
+    sweep_stale_temps(str(path.parent), path.name)
 
 
-def _fsync_dir(directory: Path) -> None:
+def sweep_stale_temps(directory: str, name: str, *, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
+    """Remove ``.<name>.XXXXXXXX.tmp`` files of ours older than ``older_than`` seconds; returns what went.
+
+    Only names :func:`atomic_write` makes (its prefix, 8 random characters, ``.tmp``), only regular
+    files owned by this user, and only old ones: a concurrent writer's file is never touched.
+    """
+    import time
+
+    prefix = _temp_prefix(name)
+    removed: list[str] = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return removed
+    cutoff = time.time() - older_than
+    for entry in entries:
+        middle = entry[len(prefix):-len(".tmp")] if entry.startswith(prefix) and entry.endswith(".tmp") else ""
+        if len(middle) != 8 or not all(c.isascii() and (c.isalnum() or c == "_") for c in middle):
+            continue
+        full = os.path.join(directory, entry)
+        try:
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mtime < cutoff:
+                os.unlink(full)
+                removed.append(entry)
+        except OSError:
+            continue  # raced with another sweeper, or not ours to remove
+    return removed
+
+
+def _fsync_dir(directory: str) -> None:
     if sys.platform == "win32":
         return
     fd = os.open(directory, os.O_RDONLY)
@@ -79,25 +178,37 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
+class locked:  # noqa: N801 - used as ``with locked(path):``, like the context manager it replaced
     """Hold an exclusive lock for a read-modify-write of ``path``.
 
     The lock lives on ``.<name>.lock`` beside the file; it is released when the
     process exits even if it is killed, so a crash never leaves a stale lock.
     """
-    ensure_private_dir(path.parent)
-    lock_path = path.parent / f".{path.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
 
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
 
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases flock/msvcrt locks
+    def __enter__(self) -> None:
+        ensure_private_dir(self.path.parent)
+        lock_path = self.path.parent / f".{self.path.name}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases flock/msvcrt locks
+            self._fd = None

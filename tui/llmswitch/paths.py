@@ -4,45 +4,87 @@ Everything lives under ``platformdirs.user_config_path("llmswitch")`` unless
 ``LLMSWITCH_CONFIG_DIR`` says otherwise; caches and state follow the
 platform's cache/state dirs (``LLMSWITCH_CACHE_DIR`` / ``LLMSWITCH_STATE_DIR``
 override them). Nothing here creates a directory: reading never creates files.
+
+The read path (``llmswitch current``, ``llmswitch.active()``) uses the ``str``
+functions (:func:`config_dir_name`, :func:`active_path`): on 3.11 ``pathlib``
+imports ``urllib.parse`` and ``ipaddress``, and ``platformdirs`` costs as much
+again, so on Linux the XDG rule is applied here directly (a test checks it
+against platformdirs) and platformdirs is consulted only where that rule does
+not hold (other platforms, a relative ``$HOME``, Android).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_FILE = "config.toml"
 ACTIVE_FILE = "active.toml"
+APP = "llmswitch"
+
+
+def _linux_config_home() -> str | None:
+    """``$XDG_CONFIG_HOME`` (if absolute) or ``~/.config`` on plain Linux; None where platformdirs must decide."""
+    if not sys.platform.startswith("linux") or hasattr(sys, "getandroidapilevel") or os.environ.get("ANDROID_DATA"):
+        return None
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg.startswith("/"):
+        return xdg
+    home = os.environ.get("HOME", "")
+    return os.path.join(home, ".config") if home.startswith("/") else None
+
+
+def config_dir_name() -> str:
+    """The directory holding ``config.toml`` and ``active.toml``, as a string (no pathlib)."""
+    override = os.environ.get("LLMSWITCH_CONFIG_DIR")
+    if override:
+        return os.path.expanduser(override)
+    base = _linux_config_home()
+    if base is not None:
+        return os.path.join(base, APP)
+    import platformdirs
+
+    return platformdirs.user_config_dir(APP, appauthor=False)
+
+
+def active_path() -> str:
+    """``active.toml``'s path as a string: what the read path uses."""
+    return os.path.join(config_dir_name(), ACTIVE_FILE)
 
 
 def config_dir() -> Path:
     """The directory holding ``config.toml`` and ``active.toml``."""
-    override = os.environ.get("LLMSWITCH_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs  # small, and only needed when no override is set
+    from pathlib import Path
 
-    return platformdirs.user_config_path("llmswitch", appauthor=False)
+    return Path(config_dir_name())
 
 
 def cache_dir() -> Path:
     """Where the last probe's model lists are kept (safe to delete)."""
+    from pathlib import Path
+
     override = os.environ.get("LLMSWITCH_CACHE_DIR")
     if override:
         return Path(override).expanduser()
     import platformdirs
 
-    return platformdirs.user_cache_path("llmswitch", appauthor=False)
+    return platformdirs.user_cache_path(APP, appauthor=False)
 
 
 def state_dir() -> Path:
     """Where history (REPL lines, recent models) is kept."""
+    from pathlib import Path
+
     override = os.environ.get("LLMSWITCH_STATE_DIR")
     if override:
         return Path(override).expanduser()
     import platformdirs
 
-    return platformdirs.user_state_path("llmswitch", appauthor=False)
+    return platformdirs.user_state_path(APP, appauthor=False)
 
 
 def config_file() -> Path:

@@ -1,0 +1,1 @@
+"""One module per command group; each has ``configure(name, parser)`` and its ``cmd_*`` functions."""

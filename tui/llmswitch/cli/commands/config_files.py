@@ -1,0 +1,85 @@
+"""``config check`` (config.toml, active.toml and the drift between them) and ``config path``."""
+
+from __future__ import annotations
+
+from ...errors import Exit
+from ..output import as_problem, emit_json, out
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+    from ...config import Config
+    from ...errors import Problem
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    p = sub.add_parser("check", help="validate config.toml and active.toml (and that they agree)")
+    p.set_defaults(func=cmd_config_check)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("path", help="print where llmswitch keeps its files")
+    p.set_defaults(func=cmd_config_path)
+    p.add_argument("--json", action="store_true")
+
+
+def selection_problems(config: Config | None) -> list[Problem]:
+    """active.toml's problems: unreadable or untrusted, and roles whose provider or key reference config.toml no longer has."""
+    from ... import api, paths
+    from ...errors import LlmswitchError, Problem
+    from ...selection import read_all
+
+    active = str(paths.active_file())
+    try:
+        roles = read_all()
+    except LlmswitchError as exc:
+        return [Problem(exc.sentence(with_fix=False), exc.fix, file=active)]
+    found = []
+    if config is not None:
+        for sel in roles.values():
+            try:
+                api.provider_for(sel, config)
+            except LlmswitchError as exc:
+                found.append(Problem(exc.cause, exc.fix, file=active, key=f"roles.{sel.role}"))
+    return found
+
+
+def cmd_config_check(args: Namespace) -> int:
+    from ... import paths
+    from ...config import ConfigError, load
+
+    problems: list[Problem] = []
+    path = paths.config_file()
+    config: Config | None = None
+    try:
+        config = load(path)
+        problems += [as_problem(p) for p in config.warnings]
+        exists = config.exists
+    except ConfigError as exc:
+        problems += [as_problem(p) for p in exc.problems]
+        exists = True
+    problems += selection_problems(config)
+    errors = [p for p in problems if p.severity == "error"]
+    if args.json:
+        emit_json({"config": str(path), "exists": exists, "ok": not errors, "problems": [p.as_dict() for p in problems]})
+    elif not problems and not exists:
+        out(f"no providers file at {path} — nothing to check (`llmswitch providers add ID` creates it)")
+    elif not problems:
+        out(f"{path}: ok")
+    else:
+        for p in problems:
+            out(f"{p.severity}: {p}")
+    return Exit.CHECK if errors else Exit.OK
+
+
+def cmd_config_path(args: Namespace) -> int:
+    from ... import paths
+
+    data = {"config_dir": str(paths.config_dir()), "config": str(paths.config_file()),
+            "active": str(paths.active_file()), "cache_dir": str(paths.cache_dir()), "state_dir": str(paths.state_dir())}
+    if args.json:
+        emit_json(data)
+    else:
+        for name, value in data.items():
+            out(f"{name:<11} {value}")
+    return Exit.OK

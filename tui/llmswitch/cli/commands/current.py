@@ -1,0 +1,147 @@
+"""``current`` (the read path: no argparse, no json unless ``--json``) and ``use``."""
+
+from __future__ import annotations
+
+from ..output import emit_json, out, warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+    from ...selection import ActiveSelection
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    if name == "current":
+        parser.add_argument("--role", default="default", help="role to show (default: default)")
+        parser.add_argument("--all", action="store_true", help="show every role")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        parser.add_argument("--field", help="print one field (model, provider, base_url, …)")
+        parser.set_defaults(func=cmd_current)
+    else:
+        parser.add_argument("ref", nargs="?", metavar="PROVIDER/MODEL")
+        parser.add_argument("--role", default="default", help="role to set: default, small, embedding, …")
+        parser.add_argument("--unset", action="store_true", help="clear the role instead")
+        parser.set_defaults(func=cmd_use)
+
+
+# --- current ----------------------------------------------------------------------------------
+
+def fast(argv: list[str]) -> tuple[str, bool, bool, str | None] | None:
+    """``current``'s options without argparse: (role, all, json, field), or None for anything else.
+
+    Only the exact spellings are taken (``--role R``, ``--role=R``, ``--field F``, ``--json``,
+    ``--all``); abbreviations, ``--help`` and mistakes go to argparse, which explains them.
+    """
+    role, every, as_json, field = "default", False, False, None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--json":
+            as_json = True
+        elif arg == "--all":
+            every = True
+        elif arg in ("--role", "--field"):
+            if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                return None
+            i += 1
+            if arg == "--role":
+                role = argv[i]
+            else:
+                field = argv[i]
+        elif arg.startswith("--role="):
+            role = arg[len("--role="):]
+        elif arg.startswith("--field="):
+            field = arg[len("--field="):]
+        else:
+            return None
+        i += 1
+    return role, every, as_json, field
+
+
+def cmd_current(args: Namespace) -> int:
+    return current(args.role, args.all, args.json, args.field)
+
+
+def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
+    from ... import selection
+
+    if every:
+        roles = selection.read_all()
+        if not roles:
+            selection.read(role)  # raises NoSelection with the fix
+        selections = list(roles.values())
+    else:
+        selections = [selection.read(role)]
+    if as_json:
+        data = [s.as_dict() for s in selections]
+        emit_json(data if every else data[0])
+        return 0
+    if field:
+        fields = selections[0].as_dict()
+        if field not in fields:
+            from ...errors import Exit, LlmswitchError
+
+            raise LlmswitchError(f"no field {field!r}", f"fields: {', '.join(fields)}", exit_code=Exit.USAGE)
+        for sel in selections:
+            value = sel.as_dict().get(field)
+            out(" ".join(value) if isinstance(value, list) else str(value if value is not None else ""))
+        return 0
+    for sel in selections:
+        out(sel.ref)
+        out(f"  role      {sel.role}")
+        out(f"  base_url  {sel.base_url}")
+        out(f"  api_kind  {sel.api_kind}")
+        out(f"  key       {describe_key_source(sel)}")
+        if sel.headers:
+            out(f"  headers   {', '.join(sel.headers)}")
+        updated = sel.updated_text()
+        if updated:
+            out(f"  updated   {updated}")
+    return 0
+
+
+def describe_key_source(sel: ActiveSelection) -> str:
+    """The key reference other readers see in active.toml, in lookup order."""
+    from ...selection import override_var
+
+    if sel.key_source == "none":
+        return "none (keyless server)"
+    parts = [f"env {override_var(sel.provider)}"]
+    if sel.key_source == "keyring":
+        parts.append(f"keyring {sel.keyring_service}/{sel.keyring_username}")
+    elif sel.key_source == "command":
+        parts.append(f"command {sel.key_command}")
+    parts += [f"env {name}" for name in sel.key_env]
+    text = ", then ".join(parts)
+    return text if sel.key_required else text + " (optional)"
+
+
+# --- use --------------------------------------------------------------------------------------
+
+def cmd_use(args: Namespace) -> int:
+    from ... import selection
+    from ...errors import Exit, LlmswitchError
+    from ...switch import switch
+    from ..common import load_config
+
+    if args.unset:
+        if args.ref:
+            raise LlmswitchError("--unset takes no PROVIDER/MODEL", "run: llmswitch use --role ROLE --unset",
+                                 exit_code=Exit.USAGE)
+        removed = selection.clear(args.role)
+        out(f"{args.role}: cleared" if removed else f"{args.role}: was not set")
+        return Exit.OK
+    if not args.ref:
+        raise LlmswitchError("name the model", "run: llmswitch use PROVIDER/MODEL", exit_code=Exit.USAGE)
+    unsafe = selection.shell_unsafe(args.ref.partition("/")[2])
+    if unsafe:
+        raise LlmswitchError(f"the model id contains {unsafe}, which a shell would run or expand",
+                             "check the model id (llmswitch refuses " + selection.SHELL_UNSAFE_TEXT + " in model ids)",
+                             exit_code=Exit.USAGE)
+    config = load_config()
+    result = switch(args.ref, args.role, config)
+    out(f"{args.role} → {result.selection.ref}  ({result.selection.base_url})")
+    for note in result.warnings:
+        warn(note)
+    return Exit.OK

@@ -1,0 +1,138 @@
+"""``probe`` (each provider's /models and key, concurrently) and ``doctor`` (files, keyring, environment, probes)."""
+
+from __future__ import annotations
+
+import sys
+
+from ...errors import Exit, LlmswitchError
+from ..common import load_config
+from ..output import emit_json, out, warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+    from typing import Any
+
+    from ...config import Config, ProviderConfig
+    from ...probe.outcome import ProbeResult, ProbeTarget
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    if name == "probe":
+        parser.add_argument("providers", nargs="*", metavar="PROVIDER",
+                            help="default: every configured and active provider")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--deep", action="store_true",
+                            help="also send a 1-token chat to the selected model (may cost money)")
+        parser.add_argument("--timeout", type=float, help="seconds per provider (default: its configured timeout)")
+        parser.add_argument("-v", "--verbose", action="store_true", help="show each request sent (redacted)")
+        parser.set_defaults(func=cmd_probe)
+    else:
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--timeout", type=float)
+        parser.add_argument("--no-probe", action="store_true", help="skip contacting the providers")
+        parser.set_defaults(func=cmd_doctor)
+
+
+Made = tuple["ProviderConfig", "ProbeTarget", "str | None"]
+
+
+def probe_targets(config: Config, provider_ids: list[str], timeout: float | None) -> list[Made]:
+    """ProbeTargets for the named providers (default: configured + active ones), with key problems."""
+    from ...errors import SelectionError
+    from ...probe.targets import for_provider
+    from ...selection import read_all
+
+    try:
+        roles = read_all()
+    except SelectionError:
+        roles = {}
+    selected = {sel.provider: sel.model for sel in reversed(list(roles.values()))}
+    ids = provider_ids or list(dict.fromkeys([*config.providers, *selected]))
+    if not ids:
+        raise LlmswitchError("no providers configured",
+                             "add one: llmswitch providers add openrouter (or run: llmswitch setup)",
+                             exit_code=Exit.NOT_FOUND)
+    made: list[Made] = []
+    for pid in ids:
+        provider = config.provider(pid)
+        if not provider.base_url:
+            raise LlmswitchError(f"{pid} has no base_url", f"run: llmswitch providers add {pid} --base-url URL",
+                                 exit_code=Exit.USAGE)
+        target, problem = for_provider(provider, selected.get(provider.id), timeout or None)
+        made.append((provider, target, problem))
+    return made
+
+
+def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[ProbeResult]:
+    """Probe concurrently; on a terminal, print each result to stderr as it arrives."""
+    import asyncio
+
+    from ...probe import probe_all
+
+    async def collect() -> list[ProbeResult]:
+        results: dict[str, ProbeResult] = {}
+        async for result in probe_all(targets, deep=deep):
+            results[result.provider] = result
+            if progress:
+                mark = "✓" if result.usable else "✗"
+                sys.stderr.write(f"  [{len(results)}/{len(targets)}] {mark} {result.provider}: {result.summary}\n")
+                sys.stderr.flush()
+        return [results[t.provider] for t in targets]
+
+    if progress:
+        sys.stderr.write(f"probing {len(targets)} provider{'s' if len(targets) != 1 else ''}…\n")
+    return asyncio.run(collect())
+
+
+def remember(results: list[ProbeResult], providers: list[ProviderConfig]) -> None:
+    """Keep what the probes listed (the one rule is :func:`llmswitch.state.remember`)."""
+    from ... import state
+
+    for result, provider in zip(results, providers, strict=True):
+        try:
+            state.remember(result, provider.base_url)
+        except OSError:
+            pass  # the cache is a convenience
+
+
+def cmd_probe(args: Namespace) -> int:
+    from ...probe import render_json, render_table
+    from ...probe.outcome import AUTH
+
+    config = load_config()
+    made = probe_targets(config, args.providers, args.timeout)
+    results = run_probes([t for _, t, _ in made], args.deep, progress=sys.stderr.isatty() and not args.json)
+    remember(results, [p for p, _, _ in made])
+    if args.json:
+        emit_json(render_json(results))
+    else:
+        out(render_table(results, verbose=args.verbose))
+        for result, (_, _, problem) in zip(results, made, strict=True):
+            if problem and (result.outcome in AUTH or result.fix and "key set" in result.fix):
+                warn(f"{result.provider}: {problem}")  # `key set` alone cannot help while this is so
+    return Exit.OK if all(r.usable for r in results) else Exit.CHECK
+
+
+def cmd_doctor(args: Namespace) -> int:
+    from ... import doctor
+
+    findings = doctor.file_findings()
+    config_findings: Any = doctor.config_findings  # untyped in doctor.py: (findings, Config | None, roles)
+    config_found, config, roles = config_findings()
+    findings += config_found + doctor.keyring_findings() + doctor.environment_findings(roles)
+    if config is not None and (config.providers or roles) and not args.no_probe:
+        made = probe_targets(config, [], args.timeout)
+        results = run_probes([t for _, t, _ in made], False, progress=False)
+        remember(results, [p for p, _, _ in made])
+        for result in results:
+            level = doctor.OK if result.usable else doctor.ERROR
+            findings.append(doctor.Finding(level, "probe", result.sentence(with_fix=False), result.fix))
+    failed = any(f.level == doctor.ERROR for f in findings)
+    if args.json:
+        emit_json({"ok": not failed, "findings": [f.as_dict() for f in findings]})
+    else:
+        marks = {doctor.OK: "ok  ", doctor.WARN: "warn", doctor.ERROR: "FAIL"}
+        for finding in findings:
+            out(f"{marks[finding.level]}  {finding.area:<11} {finding}")
+    return Exit.CHECK if failed else Exit.OK

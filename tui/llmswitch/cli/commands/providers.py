@@ -1,0 +1,165 @@
+"""``providers add|rm|show``: edit and show config.toml's providers."""
+
+from __future__ import annotations
+
+from ...errors import Exit, LlmswitchError
+from ..common import load_config
+from ..output import as_problem, emit_json, out, warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+    from typing import Any
+
+    from ...config import ProviderConfig
+    from ...errors import Problem
+
+_FLAGS = {"base_url": "--base-url", "kind": "--kind", "key_source": "--key-source", "headers": "--header",
+          "favorites": "--favorite", "timeout": "--timeout", "api_version": "--api-version", "name": "--name",
+          "preset": "--preset"}
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="providers_command", metavar="ACTION", required=True)
+    p = sub.add_parser("add", help="add a provider from a preset, or a custom one with --base-url")
+    p.set_defaults(func=cmd_providers_add)
+    p.add_argument("id", help="provider id (a preset id such as openrouter, or your own)")
+    p.add_argument("--preset", help="start from this preset")
+    p.add_argument("--base-url", dest="base_url")
+    p.add_argument("--name")
+    p.add_argument("--kind", choices=("openai", "azure", "anthropic"))
+    p.add_argument("--key-source", dest="key_source", help='keyring (default), env:VAR, "command:CMD" or none')
+    p.add_argument("--header", action="append", help="extra non-secret header 'Name: value' (repeatable)")
+    p.add_argument("--favorite", action="append", help="pin a model id (repeatable)")
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--api-version", dest="api_version", help="Azure api-version")
+    p.add_argument("--replace", action="store_true", help="overwrite an existing entry")
+    p = sub.add_parser("rm", help="remove a provider from config.toml")
+    p.set_defaults(func=cmd_providers_rm)
+    p.add_argument("id")
+    p.add_argument("--delete-key", action="store_true", help="also delete its key from the keyring")
+    p = sub.add_parser("show", help="show a provider's settings and where its key comes from")
+    p.set_defaults(func=cmd_providers_show)
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_providers_add(args: Namespace) -> int:
+    from ... import catalog
+    from ...config import ConfigError, add_provider
+
+    preset = catalog.preset(args.preset or args.id)
+    if args.preset and preset is None:
+        raise LlmswitchError(f"unknown preset {args.preset!r}", "run: llmswitch list --presets",
+                             exit_code=Exit.NOT_FOUND)
+    if preset is None and not args.base_url:
+        import difflib
+
+        close = difflib.get_close_matches(args.id, catalog.preset_ids(), n=2, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}? Otherwise " if close else ""
+        raise LlmswitchError(f"{args.id!r} is not a preset", f"{hint}give its URL: llmswitch providers add {args.id} "
+                             f"--base-url URL (or --preset ID)", exit_code=Exit.USAGE)
+    settings: dict[str, Any] = {}
+    if preset is not None and preset.id != args.id:
+        settings["preset"] = preset.id
+    if args.base_url is not None:
+        from ... import urls
+
+        found = urls.problem(args.base_url, args.id)
+        if found is not None:
+            raise LlmswitchError(found[0], found[1], subject="--base-url", exit_code=Exit.USAGE)
+        args.base_url = urls.normalize(args.base_url, args.id)
+    for name in ("name", "kind", "base_url", "key_source", "timeout", "api_version"):
+        value = getattr(args, name)
+        if value is not None:
+            settings[name] = value
+    if args.header:
+        headers = {}
+        for item in args.header:
+            name, sep, value = item.partition(":") if ":" in item else item.partition("=")
+            if not sep or not name.strip():
+                raise LlmswitchError(f"--header {item!r} is not a header", "write it as 'Name: value'",
+                                     exit_code=Exit.USAGE)
+            headers[name.strip()] = value.strip()
+        settings["headers"] = headers
+    if args.favorite:
+        settings["favorites"] = args.favorite
+    try:
+        config = add_provider(args.id, settings, replace=args.replace)
+    except ConfigError as exc:
+        raise LlmswitchError("nothing was written", None, subject=f"providers add {args.id}", exit_code=Exit.USAGE,
+                             problems=[as_flag_problem(p, args.id) for p in exc.problems]) from None
+    provider = config.providers[args.id]
+    out(f"added {provider.id} ({provider.name}) → {provider.base_url}  [{config.path}]")
+    for problem in config.warnings:
+        if problem.key and problem.key.startswith(f"providers.{args.id}."):
+            found = as_problem(problem)
+            warn(f"{args.id}: {found.cause}" + (f" — {found.fix}" if found.fix else ""))
+    if provider.key_source == "keyring" and provider.key_required:
+        out(f"store its key: llmswitch key set {provider.id}")
+    out(f"check it:      llmswitch probe {provider.id}")
+    return Exit.OK
+
+
+def as_flag_problem(problem: Any, provider_id: str) -> Problem:
+    """A problem with the entry being added, phrased for the command line (the file was not written)."""
+    converted: Problem = as_problem(problem)
+    prefix = f"providers.{provider_id}."
+    if not converted.key or not converted.key.startswith(prefix):
+        return converted
+    from ...errors import Problem
+
+    field = converted.key.removeprefix(prefix).split(".", 1)[0]
+    fix = "add --api-version 2024-10-21" if field == "api_version" else converted.fix
+    return Problem(converted.cause, fix, key=_FLAGS.get(field, field), severity=converted.severity)
+
+
+def cmd_providers_rm(args: Namespace) -> int:
+    from ... import keys
+    from ...config import remove_provider
+
+    remove_provider(args.id)
+    out(f"removed {args.id} from config.toml")
+    if args.delete_key:
+        removed = keys.delete(args.id)
+        out("removed its key from the keyring" if removed else "no key was stored for it")
+    else:
+        out(f"its key (if any) stays in the keyring — remove it with: llmswitch key rm {args.id}")
+    from ...errors import SelectionError
+    from ...selection import read_all
+
+    try:
+        for sel in read_all().values():
+            if sel.provider == args.id:
+                warn(f"role {sel.role} still uses {sel.ref} — pick another: llmswitch use --role {sel.role} PROVIDER/MODEL")
+    except SelectionError:
+        pass
+    return Exit.OK
+
+
+def provider_dict(provider: ProviderConfig) -> dict[str, Any]:
+    return {
+        "id": provider.id, "name": provider.name, "kind": provider.kind, "base_url": provider.base_url,
+        "preset": provider.preset, "configured": provider.configured, "key_source": provider.key_source_text(),
+        "key_env": list(provider.key_env), "key_required": provider.key_required, "headers": provider.headers,
+        "favorites": list(provider.favorites), "timeout": provider.timeout, "local": provider.local,
+    }
+
+
+def cmd_providers_show(args: Namespace) -> int:
+    from ... import keys
+
+    provider = load_config().provider(args.id)
+    resolution = keys.resolve_for(provider)
+    data = provider_dict(provider)
+    data["key_found_in"] = resolution.source
+    if args.json:
+        emit_json(data)
+        return Exit.OK
+    for name, value in data.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(value) or "-"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items()) or "-"
+        out(f"{name:<13} {value if value is not None else '-'}")
+    return Exit.OK

@@ -1,0 +1,81 @@
+"""What the CLI prints: plain lines, warnings, JSON, and errors rendered from their fields.
+
+Light on purpose (``sys`` and ``os`` at import; ``json`` and ``llmswitch.errors``
+only when used): ``llmswitch current`` imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..errors import LlmswitchError
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
+
+
+def emit_json(data: Any) -> None:
+    import json
+
+    out(json.dumps(data, indent=2, default=str))
+
+
+def render_error(error: LlmswitchError, *, as_json: bool = False) -> int:
+    """``llmswitch: <sentence>`` on stderr (and, for ``--json``, the same facts on stdout); the exit code."""
+    sys.stderr.write(f"llmswitch: {error.sentence()}\n")
+    if as_json:
+        emit_json(error.as_dict())
+    return int(error.exit_code)
+
+
+def as_error(exc: BaseException) -> LlmswitchError | None:
+    """``exc`` as an :class:`~llmswitch.errors.LlmswitchError`, or None when it is not a user-facing failure.
+
+    Errors of modules not yet converted to llmswitch.errors (plain ``KeyProblem``,
+    ``ConfigError``, ``UnknownProvider``, ``SwitchError``) keep their sentence as the cause.
+    """
+    from .. import errors
+
+    if isinstance(exc, errors.LlmswitchError):
+        return exc
+    legacy = {"llmswitch.keys": ("KeyProblem", errors.Exit.KEY), "llmswitch.config": ("UnknownProvider",
+              errors.Exit.NOT_FOUND), "llmswitch.switch": ("SwitchError", errors.Exit.USAGE)}
+    for module_name, (class_name, code) in legacy.items():
+        module = sys.modules.get(module_name)
+        kind = getattr(module, class_name, None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return errors.LlmswitchError(str(exc), exit_code=int(getattr(exc, "code", code)))
+    config = sys.modules.get("llmswitch.config")
+    if config is not None and isinstance(exc, config.ConfigError):
+        return errors.ConfigError([as_problem(p) for p in getattr(exc, "problems", ())])
+    return None
+
+
+def as_problem(problem: Any) -> Any:
+    """A file problem as :class:`llmswitch.errors.Problem` (config.py's own Problem has ``message``)."""
+    from ..errors import Problem
+
+    if isinstance(problem, Problem):
+        return problem
+    return Problem(str(getattr(problem, "cause", None) or getattr(problem, "message", problem)),
+                   getattr(problem, "fix", None), file=getattr(problem, "file", None),
+                   line=getattr(problem, "line", None), key=getattr(problem, "key", None),
+                   severity=getattr(problem, "severity", "error"))
+
+
+def executable() -> list[str]:
+    """How to call this llmswitch again from a shell snippet."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) in ("llmswitch", "llmswitch.exe") and os.path.isabs(argv0):
+        return [argv0]
+    return [sys.executable, "-m", "llmswitch"]

@@ -1,0 +1,59 @@
+"""The argument parser, built lazily: only the command being run gets its options.
+
+:data:`COMMANDS` is the one list of commands (name, module in ``commands/``, help); help
+output lists all of them, while ``llmswitch use …`` imports and configures only
+``commands/current.py``. (``current`` itself usually skips argparse: see ``main``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from .output import out
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+COMMANDS = (
+    ("current", "current", "show the active model"),
+    ("use", "current", "make PROVIDER/MODEL active"),
+    ("list", "listing", "list configured providers, a provider's models, or all presets"),
+    ("env", "env", "print shell exports for the active model (eval \"$(llmswitch env)\")"),
+    ("exec", "env", "run a command with the active model's environment"),
+    ("key", "key", "store, print, remove or locate a provider's API key"),
+    ("providers", "providers", "add, remove or show configured providers"),
+    ("config", "config_files", "check the providers file, or show where files live"),
+    ("probe", "probe", "check each provider's /models and key, concurrently"),
+    ("doctor", "probe", "check files, keyring, environment and every provider; say how to fix each problem"),
+    ("chat", "chat", "chat with the active model in a line REPL (/model switches)"),
+    ("setup", "chat", "open the first-run setup wizard"),
+)
+DESCRIPTION = ("One place to configure LLM providers; every other tool reads the choice. "
+               "Run without arguments to open the picker.")
+EPILOG = "exit codes: 0 ok, 1 a check failed, 2 usage/invalid file, 3 not found, 4 key problem"
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the installed metadata only when asked (importlib.metadata is not free)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[object] | None, option_string: str | None = None) -> None:
+        from .. import __version__
+
+        out(f"llmswitch {__version__}")
+        parser.exit()
+
+
+def build(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command`` (if it is one) gets its arguments, from its module's ``configure``."""
+    parser = argparse.ArgumentParser(prog="llmswitch", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module, help in COMMANDS:
+        usage = "llmswitch exec [--role ROLE] -- COMMAND [ARGS…]" if name == "exec" else None
+        p = sub.add_parser(name, help=help, description=help, usage=usage)
+        if name == command:
+            importlib.import_module(f"{__package__}.commands.{module}").configure(name, p)
+    return parser
