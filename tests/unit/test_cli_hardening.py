@@ -63,7 +63,7 @@ def test_an_active_toml_others_can_write_is_refused_everywhere(run_cli, config_d
         os.chmod(config_dir, 0o777)
     done = run_cli(*args, input="hi\n")
     assert done.returncode == 2, (done.stdout, done.stderr)
-    one_sentence(done.stderr, str(target), "will not trust it", fix)
+    one_sentence(done.stderr, str(target), "will not use it", fix)
     assert FAKE not in done.stdout + done.stderr
 
 
@@ -318,12 +318,17 @@ def test_a_bom_is_named(run_cli, config_dir):
     one_sentence(run_cli("current").stderr, "byte-order mark (BOM)")
 
 
-def test_a_huge_key_gets_its_real_cause_from_exec(run_cli):
-    assert run_cli("key", "set", "groq", input="k" * (200 * 1024)).returncode == 0
+def test_a_huge_key_gets_its_real_cause_from_exec(run_cli, tmp_path):
+    # `key set` refuses such a key on entry; a key command (or another tool's keyring entry) can still yield one
+    script = tmp_path / "huge-key.py"
+    script.write_text("print('k' * (200 * 1024))\n")
+    added = run_cli("providers", "add", "groq", "--key-source", f"command:{sys.executable} {script}")
+    assert added.returncode == 0, added.stderr
     assert run_cli("use", "groq/llama-3.1-8b-instant").returncode == 0
     done = run_cli("exec", "--", "true")
     assert done.returncode == 4
-    one_sentence(done.stderr, "OPENAI_API_KEY is 200 KiB, over the 128 KiB", "llmswitch key where groq")
+    # refused where it enters (the key command), before exec could hit the kernel's 128 KiB limit
+    one_sentence(done.stderr, "is 204,800 characters long", "make the command print only the key")
     assert "permission" not in done.stderr
 
 

@@ -90,7 +90,7 @@ def test_doctor_reports_unsafe_files_and_bad_config(run_cli, config_dir):
     (config_dir / "config.toml").chmod(0o666)
     done = run_cli("doctor", "--no-probe")
     assert done.returncode == 1
-    assert "writable by others" in done.stdout and "chmod 600" in done.stdout
+    assert "writable by other users" in done.stdout and "chmod 600" in done.stdout
     assert "will not use it" in done.stdout  # whoever can edit it could redirect the key
     used = run_cli("use", "ollama/llama3")
     assert used.returncode == 2 and "chmod 600" in used.stderr

@@ -1,8 +1,9 @@
 """Safe files: the one trust rule, private directories, atomic replace, a lock for read-modify-write.
 
-Trust (:func:`untrusted`): llmswitch acts only on files and directories that
-belong to you (or root) and that no one else can write; a file others can
-write could send your key to another URL. Every reader and writer asks it.
+Trust (:func:`untrusted`, which is :func:`llmswitch.trust.judge`): llmswitch acts
+only on files and directories that belong to you (or root) and that no one else can
+write; a file others can write could send your key to another URL. Every reader and
+writer asks it.
 
 A write goes to a temporary file in the same directory, is flushed and
 fsynced, then ``os.replace``d over the target, so a reader sees the old file
@@ -19,6 +20,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
+
+from .trust import check, judge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,24 +47,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'llmswitch.files' has no attribute {name!r}")
 
 
-def untrusted(st: os.stat_result, path: str, *, directory: bool = False) -> tuple[str, str] | None:
-    """``(cause, fix)`` when ``st`` (of ``path``) must not be trusted, else None.
-
-    Refused: owned by another user (root is trusted), or writable by the group or by others.
-    One rule for ``active.toml``, ``config.toml``, their directory and every file llmswitch writes.
-    """
-    if not _CHECKS:
-        return None
-    if st.st_uid not in (os.geteuid(), 0):
-        fix = ("use a directory of your own (set LLMSWITCH_CONFIG_DIR, or move this one away)" if directory else
-               f"if its content is right, make it yours: cp {path} {path}.new && mv {path}.new {path}")
-        return f"{path} belongs to another user (uid {st.st_uid}), so llmswitch will not trust it", fix
-    if st.st_mode & 0o022:
-        mode = stat.S_IMODE(st.st_mode)
-        who = "other users" if st.st_mode & 0o002 else "its group"
-        return (f"{path} is writable by {who} (mode {mode:o}), so llmswitch will not trust it",
-                f"run: chmod {'700' if directory else '600'} {path}")
-    return None
+untrusted = judge
+"""The one trust rule (:func:`llmswitch.trust.judge`), under the name the readers and writers use."""
 
 
 def refuse(found: tuple[str, str]) -> None:
@@ -93,18 +80,7 @@ def ensure_private_dir(path: Path | str) -> None:
 
 def check_writable_target(path: Path) -> None:
     """Refuse to write through a symlink or into a file others own or can write."""
-    try:
-        st = path.lstat()
-    except FileNotFoundError:
-        return
-    from .errors import UnsafeFileError
-
-    if stat.S_ISLNK(st.st_mode):
-        raise UnsafeFileError(f"{path} is a symlink to {os.readlink(path)}; llmswitch will not write through it",
-                              "replace the link with a regular file (or point LLMSWITCH_CONFIG_DIR elsewhere)")
-    if not stat.S_ISREG(st.st_mode):
-        raise UnsafeFileError(f"{path} is not a regular file", "move it away and run the command again")
-    found = untrusted(st, str(path))
+    found = check(path, kind="target")
     if found:
         refuse(found)
 

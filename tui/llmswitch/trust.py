@@ -14,72 +14,86 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from pathlib import Path
-from typing import Literal
 
-__all__ = ["Kind", "check", "exposure"]
+TYPE_CHECKING = False  # typing is not imported on the read path
+if TYPE_CHECKING:
+    from typing import Literal
 
-Kind = Literal["file", "dir", "target"]
-"""``file``: a file whose contents we act on (followed through symlinks);
-``dir``: the directory holding such files (others could replace them);
-``target``: a file we are about to write (never through a symlink)."""
+    Kind = Literal["file", "dir", "target"]
+
+__all__ = ["check", "exposure", "judge"]
+
+_CHECKS = sys.platform != "win32"
+"""On Windows (no POSIX modes or owners) everything is trusted."""
+
+# Kinds of path: ``file``: a file whose contents we act on (followed through symlinks);
+# ``dir``: the directory holding such files (others could replace them);
+# ``target``: a file we are about to write (never through a symlink).
 
 _TRUSTED_OWNERS = (0,)
 """Root can change anything anyway; a root-owned file is as trustworthy as the system."""
 
 
-def check(path: Path, *, kind: Kind) -> tuple[str, str] | None:
+def check(path: str | os.PathLike[str], *, kind: Kind) -> tuple[str, str] | None:
     """``(cause, fix)`` when ``path`` must not be trusted (or written), else None.
 
     A missing path is not a problem (nothing to trust yet). The cause names the path.
     """
-    if sys.platform == "win32":  # pragma: no cover - no POSIX modes there
+    if not _CHECKS:  # pragma: no cover - no POSIX modes there
         return None
+    name = os.fspath(path)
     try:
-        st = path.lstat() if kind == "target" else path.stat()
+        st = os.lstat(name) if kind == "target" else os.stat(name)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return (f"{path} cannot be examined ({exc.strerror or exc})", f"check the permissions of {path.parent}")
+        return (f"{name} cannot be examined ({exc.strerror or exc})",
+                f"check the permissions of {os.path.dirname(name) or '.'}")
     if kind == "target" and stat.S_ISLNK(st.st_mode):
         try:
-            points_to = os.readlink(path)
+            points_to = os.readlink(name)
         except OSError:
             points_to = "another file"
-        return (f"{path} is a symlink to {points_to}; llmswitch will not write through it",
+        return (f"{name} is a symlink to {points_to}; llmswitch will not write through it",
                 "replace the link with a regular file (or point LLMSWITCH_CONFIG_DIR elsewhere)")
-    is_dir = kind == "dir"
-    if is_dir and not stat.S_ISDIR(st.st_mode):
+    return judge(st, name, directory=kind == "dir")
+
+
+def judge(st: os.stat_result, path: str, *, directory: bool = False) -> tuple[str, str] | None:
+    """The rule itself, on a ``stat`` already made: ``(cause, fix)`` when ``path`` must not be trusted.
+
+    Refused: the wrong type, owned by another user (root is trusted), or writable by the
+    group or by others — for ``active.toml``, ``config.toml``, their directory and every
+    file llmswitch writes.
+    """
+    if not _CHECKS:  # pragma: no cover
+        return None
+    if directory and not stat.S_ISDIR(st.st_mode):
         return f"{path} is not a directory", "move it away and run the command again"
-    if not is_dir and not stat.S_ISREG(st.st_mode):
+    if not directory and not stat.S_ISREG(st.st_mode):
         return f"{path} is not a regular file", "move it away and run the command again"
-    owner = _owner_problem(path, st)
-    if owner is not None:
-        return owner
+    uid = os.geteuid()
+    if st.st_uid != uid and st.st_uid not in _TRUSTED_OWNERS:
+        elsewhere = "point LLMSWITCH_CONFIG_DIR at a directory you own"
+        fix = (f"{elsewhere} (or move this one away)" if directory else
+               f"if its content is right, make it yours: cp {path} {path}.new && mv {path}.new {path} (or {elsewhere})")
+        return (f"{path} belongs to another user (uid {st.st_uid}), who could change it and send your keys "
+                f"elsewhere; llmswitch will not use it", fix)
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o022:
-        who = "all users" if mode & 0o002 else "its group"
-        what = "replace the files in it" if is_dir else "change it"
-        return (f"{path} is writable by others ({who}, mode {mode:o}), so anyone there could {what} and send "
-                f"your keys elsewhere; llmswitch will not use it", f"run: chmod {'700' if is_dir else '600'} {path}")
+        who = "other users" if mode & 0o002 else "its group"
+        what = "replace the files in it" if directory else "change it"
+        return (f"{path} is writable by {who} (mode {mode:o}), so they could {what} and send "
+                f"your keys elsewhere; llmswitch will not use it", f"run: chmod {'700' if directory else '600'} {path}")
     return None
 
 
-def _owner_problem(path: Path, st: os.stat_result) -> tuple[str, str] | None:
-    uid = os.getuid()
-    if st.st_uid == uid or st.st_uid in _TRUSTED_OWNERS:
-        return None
-    return (f"{path} belongs to another user (uid {st.st_uid}, you are {uid}), who could change it and "
-            f"send your keys elsewhere; llmswitch will not use it",
-            "make it yours (copy it, then replace the original) or point LLMSWITCH_CONFIG_DIR at a directory you own")
-
-
-def exposure(path: Path, *, kind: Kind) -> tuple[str, str] | None:
+def exposure(path: str | os.PathLike[str], *, kind: Kind) -> tuple[str, str] | None:
     """``(cause, fix)`` when others can *read* ``path`` (a privacy warning, not a refusal)."""
     if sys.platform == "win32":  # pragma: no cover
         return None
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return None
     if kind == "dir":
