@@ -16,7 +16,10 @@ Exit codes (documented in README):
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported on the read path
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ConfigError", "Exit", "KeyProblem", "LlmswitchError", "NoSelection", "Problem", "SelectionError",
