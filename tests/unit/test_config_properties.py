@@ -11,7 +11,9 @@ import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
+from llmswitch import chars
 from llmswitch.config import PROVIDER_FIELDS, ConfigError, parse
+from llmswitch.redact import _CONTROL
 from llmswitch.selection import SelectionError, _roles_from
 
 PATH = Path("/nonexistent/config.toml")
@@ -68,3 +70,70 @@ def test_any_selection_document_gives_selections_or_a_named_error(document):
     else:
         for sel in roles.values():
             assert isinstance(sel.model, str) and isinstance(sel.base_url, str)
+
+
+# --- non-ASCII, invisible and control characters in every field; deep nesting -----------------------
+
+ODD = st.sampled_from(["\x00", "\x07", "\x1b", "\x1b[2J", "\x7f", "\x9b", "\u200b", "\ufeff", "\u00a0", "\u202e",
+                       "\u2066", "\u2028", "\u00ad", "é", "名", "😀", "\t", "\r", "\n"])
+HOSTILE_TEXT = st.lists(st.one_of(ODD, st.text(alphabet="abcHTTPs:/.-_ 09", max_size=8)), max_size=6).map("".join)
+HOSTILE_PROVIDER = st.fixed_dictionaries({}, optional={
+    "name": HOSTILE_TEXT,
+    "base_url": HOSTILE_TEXT.map(lambda t: "https://h.example/" + t) | HOSTILE_TEXT,
+    "kind": HOSTILE_TEXT,
+    "preset": HOSTILE_TEXT,
+    "key_source": st.sampled_from(["env:", "command:", "keyring:", "none:", ""]).flatmap(
+        lambda head: HOSTILE_TEXT.map(lambda t: head + t)),
+    "headers": st.dictionaries(HOSTILE_TEXT | st.sampled_from(["X-Title", "Helicone-Auth", "X-Foo"]),
+                               HOSTILE_TEXT | st.fixed_dictionaries({}, optional={
+                                   "env": HOSTILE_TEXT, "keyring": HOSTILE_TEXT, "prefix": HOSTILE_TEXT}),
+                               max_size=3),
+    "favorites": st.lists(HOSTILE_TEXT, max_size=3),
+    "api_version": HOSTILE_TEXT,
+})
+HOSTILE_DOCUMENTS = st.fixed_dictionaries({"providers": st.dictionaries(
+    HOSTILE_TEXT | st.sampled_from(["groq", "box", "ollama"]), HOSTILE_PROVIDER, min_size=1, max_size=3)})
+
+
+@given(HOSTILE_DOCUMENTS)
+def test_odd_characters_in_any_field_are_refused_or_harmless_and_never_shown_raw(document):
+    raw = tomli_w.dumps(document).encode()
+    try:
+        config = parse(raw, PATH)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            text = str(problem)
+            assert not _CONTROL.search(text), repr(text)  # escapes, bidi overrides, zero-width: never raw
+            assert problem.cause and (problem.line is None or problem.line >= 1)
+        return
+    for provider in config.providers.values():
+        for text in (provider.id, provider.name, provider.base_url or "", provider.key_command or "",
+                     *provider.favorites, *provider.key_env):
+            assert chars.first_invisible(text) is None, repr(text)
+        for name, value in provider.headers.items():
+            assert chars.first_outside_ascii(name) is None and chars.first_outside_ascii(value, space=True) is None
+        for source in provider.header_sources:
+            assert chars.first_outside_ascii(source.prefix, space=True) is None
+
+
+NESTERS = st.sampled_from([("[", "]"), ("{a = ", "}"), ("[{a = ", "}]")])
+
+
+@given(st.integers(min_value=1, max_value=6000), NESTERS, st.sampled_from(["x = ", "[providers.groq]\nx = ",
+                                                                             "[providers.groq.headers]\nX = "]))
+def test_any_nesting_depth_gives_a_config_or_named_problems(depth, nester, head):
+    opening, closing = nester
+    raw = (head + opening * depth + ("1" if "=" in opening else "") + closing * depth + "\n").encode()
+    try:
+        parse(raw, PATH)
+    except ConfigError as exc:
+        assert exc.problems and all(p.cause for p in exc.problems)
+
+
+@given(st.integers(min_value=1, max_value=1500))  # tomllib itself is quadratic in this depth (5,000: see test_config_hardening)
+def test_any_dotted_key_depth_gives_named_problems(depth):
+    raw = ("[providers.groq]\n" + ".".join(["k"] * depth) + " = 1\n").encode()
+    try:
+        parse(raw, PATH)
+    except ConfigError as exc:
+        assert exc.problems[0].line == 2
