@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..config import Config
-from ..redact import terminal_safe
+from ..redact import terminal_safe, terminal_safe_lines
 
 
 def parse_keymap(text: str) -> dict[str, str]:
@@ -60,6 +60,11 @@ class LLMSwitchApp(App[str | None]):
         if text is None:
             return ""
         text = terminal_safe(str(text), limit)
+        return self.display_filter(text) if self.display_filter else text
+
+    def shown_lines(self, text: str) -> str:
+        """Like :meth:`shown` for a message of several lines (notifications): line breaks are kept."""
+        text = terminal_safe_lines(text)
         return self.display_filter(text) if self.display_filter else text
 
     def steady_cursors(self, node) -> None:
