@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,6 +23,15 @@ def parse_keymap(text: str) -> dict[str, str]:
         if sep and binding_id and keys:
             keymap[binding_id.strip()] = keys.strip()
     return keymap
+
+
+Section = tuple[str, list[Binding]]
+"""A titled group of bindings, as the help screen shows it."""
+
+
+def _described(bindings: Iterable[Binding | tuple[str, ...]]) -> list[Binding]:
+    """The bindings worth listing: described, with an id (the remappable ones)."""
+    return [b for b in bindings if isinstance(b, Binding) and b.description and b.id]
 
 
 def _switch_model_commands():
@@ -93,7 +103,25 @@ class LLMSwitchApp(App[str | None]):
         from .screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(type(self.screen)))
+            sections, here = self.binding_sections(type(self.screen))
+            self.push_screen(HelpScreen(sections, here))
+
+    def binding_sections(self, current: type[Screen[Any]] | None = None) -> tuple[list[Section], str | None]:
+        """Every screen's bindings, the screen ``current`` first, then the app's own; and ``current``'s title."""
+        from .screens.confirm import ConfirmScreen
+        from .screens.picker import PickerScreen
+        from .screens.provider import PresetChooser, ProviderScreen
+        from .screens.setup import SetupWizard
+
+        screens: list[tuple[str, type[Screen[Any]]]] = [
+            ("Model picker", PickerScreen), ("Provider editor", ProviderScreen), ("Add provider", PresetChooser),
+            ("Setup wizard", SetupWizard), ("Questions", ConfirmScreen)]
+        here = [(title, cls) for title, cls in screens if current is not None and issubclass(current, cls)]
+        others = [(title, cls) for title, cls in screens if (title, cls) not in here]
+        sections = ([(title, _described(cls.BINDINGS)) for title, cls in here]
+                    + [("Everywhere", _described(type(self).BINDINGS))]
+                    + [(title, _described(cls.BINDINGS)) for title, cls in others])
+        return sections, here[0][0] if here else None
 
     def action_setup(self) -> None:
         from .screens.setup import SetupWizard
