@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import aclosing
+from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -18,6 +20,7 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
+from ..edits import change_settings
 from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, headline, model_text, status_text
 from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
 from ..widgets.model_list import ModelHeader, ModelList
@@ -502,26 +505,31 @@ class PickerScreen(Screen):
     @work(thread=True, group="favorite", exit_on_error=False)
     def toggle_favorite(self, pid: str, model: str) -> None:
         """Add or remove ``model`` in the provider's ``favorites``, keeping every other setting."""
-        from ...config import add_provider
-        from .provider import current_settings
+        added = False
 
-        settings = current_settings(pid)
-        favorites = [m for m in settings.get("favorites", []) if m != model]
-        added = len(favorites) == len(settings.get("favorites", []))
-        if added:
-            favorites.append(model)
-        if favorites:
-            settings["favorites"] = favorites
-        else:
-            settings.pop("favorites", None)
+        def toggle(settings: dict[str, Any]) -> None:
+            nonlocal added
+            favorites = [m for m in settings.get("favorites", []) if m != model]
+            added = len(favorites) == len(settings.get("favorites", []))
+            if added:
+                favorites.append(model)
+            if favorites:
+                settings["favorites"] = favorites
+            else:
+                settings.pop("favorites", None)
+
+        config = self._change_settings(pid, toggle, "Favourite not saved")
+        if config is not None:
+            self.app.call_from_thread(self._favorite_toggled, config, pid, model, added)
+
+    def _change_settings(self, pid: str, change: Callable[[dict[str, Any]], object], title: str) -> Config | None:
+        """Write one provider's changed settings (from a thread); None after saying why it failed."""
         try:
-            config = add_provider(pid, settings, replace=True)
+            return change_settings(pid, change)
         except (ConfigError, OSError) as exc:
-            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
-            self.app.call_from_thread(self.notify, problems, title="Favourite not saved", severity="error",
+            self.app.call_from_thread(self.notify, self.app.shown_lines(str(exc)), title=title, severity="error",
                                       markup=False)
-            return
-        self.app.call_from_thread(self._favorite_toggled, config, pid, model, added)
+            return None
 
     def _favorite_toggled(self, config: Config, pid: str, model: str, added: bool) -> None:
         self.config = config
@@ -568,22 +576,14 @@ class PickerScreen(Screen):
 
     @work(thread=True, group="fix", exit_on_error=False)
     def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:
-        from ...config import add_provider
-        from .provider import current_settings
-
-        settings = current_settings(provider.id)
-        settings["base_url"] = base_url
-        try:
-            config = add_provider(provider.id, settings, replace=True)
-        except (ConfigError, OSError) as exc:
-            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
-            self.app.call_from_thread(self.notify, problems, title="Fix not applied", severity="error", markup=False)
+        config = self._change_settings(provider.id, lambda settings: settings.update(base_url=base_url),
+                                       "Fix not applied")
+        if config is None:
             return
 
         def done() -> None:
-            self.notify(f"{provider.id}: base_url is now {self.app.shown(base_url)}", title="Fix applied",
-                        markup=False)
+            self.notify(f"{self.app.shown(provider.id)}: base_url is now {self.app.shown(base_url)}",
+                        title="Fix applied", markup=False)
             self.reload(config)
 
         self.app.call_from_thread(done)
-

@@ -25,23 +25,11 @@ from ...config import (
     remove_provider,
 )
 from ...redact import looks_like_secret
+from ..edits import written_settings
 from ..probing import build_targets, diagnosis_text
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
-
-
-def current_settings(provider_id: str) -> dict:
-    """The provider's table exactly as written in config.toml ({} when it is not there)."""
-    import tomllib
-
-    path = paths.config_file()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    table = data.get("providers", {}).get(provider_id, {})
-    return dict(table) if isinstance(table, dict) else {}
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -288,7 +276,7 @@ class ProviderScreen(Screen[bool]):
             raise ValueError("the provider needs an id, e.g. my-server")
         preset = catalog.preset(self.provider.preset) if self.provider.preset else catalog.preset(pid)
         base = provider_from_preset(preset) if preset else ProviderConfig(id=pid, name=pid, base_url=None)
-        settings = current_settings(pid) if not self.new else {}
+        settings = written_settings(pid) if not self.new else {}
         if preset and preset.id != pid:
             settings["preset"] = preset.id
 
