@@ -211,10 +211,9 @@ class ProviderScreen(Screen[bool]):
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
-        from textual.widgets._select import SelectOverlay
-
         focused = self.focused
-        if isinstance(focused, SelectOverlay):  # an open menu: move its cursor
+        # an open menu (a Select's list of choices has the focus): move its cursor
+        if isinstance(focused, OptionList) and any(isinstance(node, Select) for node in focused.ancestors):
             focused.action_cursor_down() if step > 0 else focused.action_cursor_up()
         elif step > 0:
             self.focus_next()
