@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -21,16 +21,29 @@ from textual.worker import get_current_worker
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ..edits import change_settings
-from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, headline, model_text, status_text
 from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
+from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
 from ..widgets.model_list import ModelHeader, ModelList
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ...probe.outcome import ProbeTarget
 
 ALL = "__all__"
 CATALOG = "__catalog__"
 ROLES = ("default", "small", "embedding")
 
 
-class PickerScreen(Screen):
+def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], httpx.AsyncClient]:
+    """(target, key problem) per provider with a base URL, and the HTTP client to probe them with. Blocking."""
+    from ...probe import new_client
+    from ...probe.targets import for_provider
+
+    return {p.id: for_provider(p) for p in providers if p.base_url}, new_client()
+
+
+class PickerScreen(Screen[None]):
     """Pick the active model for a role."""
 
     # picker.tcss is loaded by the app (this is its default screen)
@@ -269,26 +282,24 @@ class PickerScreen(Screen):
         for pid in pids:
             self._refresh_provider(pid)
         self._update_details()
-        targets = await asyncio.to_thread(build_targets, providers)  # keyring calls block; imports probe
-        if worker.is_cancelled or generation != self.probe_generation:
-            return
-        from ...probe import new_client, probe_all
-
-        for pid, (_, problem) in targets.items():
-            self.key_problems[pid] = problem
-        client = await asyncio.to_thread(new_client)  # loading CA certificates takes ~150 ms: not on the loop
+        # off the loop: keyring calls block, and importing the transport and loading CA certificates take ~150 ms
+        targets, client = await asyncio.to_thread(_prepare_probe, providers)
         try:
+            if worker.is_cancelled or generation != self.probe_generation:
+                return
+            from ...probe import probe_all
+
+            for pid, (_, problem) in targets.items():
+                self.key_problems[pid] = problem
             async with aclosing(probe_all([t for t, _ in targets.values()], client=client)) as results:
                 async for result in results:
                     if generation != self.probe_generation:
                         return  # a newer sweep owns the screen now
                     self.results[result.provider] = result
                     self.probing.discard(result.provider)
-                    if result.models:
-                        provider = self.providers.get(result.provider)
-                        if provider is not None and provider.base_url:
-                            await asyncio.to_thread(state.remember_models, result.provider, provider.base_url,
-                                                    result.models)
+                    provider = self.providers.get(result.provider)
+                    if provider is not None:
+                        await asyncio.to_thread(state.remember, result, provider.base_url)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
@@ -380,7 +391,7 @@ class PickerScreen(Screen):
         if action == "apply_fix":
             pid = self.highlighted_provider_id()
             result = self.results.get(pid) if pid else None
-            return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES))
+            return has_app_fix(result)
         if action in ("edit_provider", "add_provider", "toggle_favorite") and self.pick_mode:
             return False
         if action == "toggle_favorite":
@@ -571,7 +582,7 @@ class PickerScreen(Screen):
             return
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
-        elif str(result.outcome) in AUTH_OUTCOMES:
+        elif key_refused(result):
             self.action_edit_provider()
 
     @work(thread=True, group="fix", exit_on_error=False)

@@ -26,7 +26,7 @@ from ...config import (
 )
 from ...redact import looks_like_secret
 from ..edits import written_settings
-from ..probing import build_targets, diagnosis_text
+from ..status import diagnosis_text
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
@@ -369,15 +369,14 @@ class ProviderScreen(Screen[bool]):
     async def probe_provider(self, provider: ProviderConfig) -> None:
         from ... import state
         from ...probe import probe
+        from ...probe.targets import for_provider
 
-        targets = await asyncio.to_thread(build_targets, [provider])
-        if provider.id not in targets:
+        if not provider.base_url:
             self._status(Text("no base_url to probe", style="red"))
             return
-        target, problem = targets[provider.id]
+        target, problem = await asyncio.to_thread(for_provider, provider)  # keyring calls block
         result = await probe(target)
-        if result.models and provider.base_url:
-            await asyncio.to_thread(state.remember_models, provider.id, provider.base_url, result.models)
+        await asyncio.to_thread(state.remember, result, provider.base_url)
         self.result = result
         self._show_result(result, problem)
 

@@ -25,8 +25,8 @@ from ... import catalog, keys, onboarding, paths
 from ...config import check_env_name
 from ...redact import looks_like_secret
 from ...redact import shown as shown_value
-from ..probing import headline, status_text
 from ..rows import Filter, merge, sort_rows
+from ..status import headline, status_text
 from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
