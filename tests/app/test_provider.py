@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tomllib
 
-import scenes
-from scenes import probes_done, wait_for
-from test_picker import screen_text
 from textual.widgets import Input
 
 from llmswitch import keys, paths
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
 from upstreams import FAKE_KEY
+
+from . import scenes
+from .scenes import probes_done, screen_text, wait_for
 
 
 def config_providers() -> dict:
@@ -35,7 +35,7 @@ async def open_editor(pilot, pid: str) -> ProviderScreen:
 
 async def test_key_entry_stores_in_keyring_and_never_shows_it(upstream, isolated, make_app):
     scenes.single(upstream, key=None)
-    app = make_app(display_filter=None)
+    app = make_app(stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         assert await wait_for(pilot, lambda: probes_done(app))
         assert str(app.picker.results["acme"].outcome) == "auth_missing"
@@ -174,7 +174,7 @@ async def test_fast_typing_lands_in_the_field_it_was_meant_for(isolated, make_ap
 
 async def test_up_down_move_between_fields_and_never_open_a_menu(upstream, isolated, make_app):
     scenes.single(upstream, key=None)
-    app = make_app(display_filter=None)
+    app = make_app(stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_editor(pilot, "acme")
         editor.query_one("#f-base-url", Input).focus()
@@ -210,7 +210,7 @@ async def test_open_menu_keeps_up_down(upstream, isolated, make_app):
 
 async def test_env_field_refuses_a_key_without_echoing_it(upstream, isolated, make_app):
     scenes.single(upstream, key=None)
-    app = make_app(display_filter=None)
+    app = make_app(stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_editor(pilot, "acme")
         editor.query_one("#f-key-source").value = "env"

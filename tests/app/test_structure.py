@@ -24,3 +24,11 @@ def test_no_private_textual_module_is_imported():
     private = {f"{path.relative_to(APP)}: {name}" for path in app_modules() for name in imports_of(path)
                if name.startswith("textual.") and any(part.startswith("_") for part in name.split("."))}
     assert not private
+
+
+def test_the_app_has_no_test_only_parameters():
+    import inspect
+
+    from llmswitch.app.app import LLMSwitchApp
+
+    assert set(inspect.signature(LLMSwitchApp.__init__).parameters) == {"self", "setup", "pick_role", "config"}

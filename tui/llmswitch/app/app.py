@@ -53,37 +53,23 @@ class LLMSwitchApp(App[str | None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
     ]
 
-    def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None,
-                 display_filter: Callable[[str], str] | None = None, blink: bool = True) -> None:
+    def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None) -> None:
         super().__init__()
         self.start_setup = setup
+        """Open the setup wizard over the picker at start (first run, or ``llmswitch setup``)."""
         self.pick_role = pick_role
+        """Pick mode (``llmswitch.app.pick``): the chosen ``provider/model`` is returned, nothing is written."""
         self.initial_config = config
-        self.display_filter = display_filter
-        """Applied to every variable text on screen; tests use it to hide ports and latencies."""
-        self.blink = blink
-        """False keeps text cursors steady (deterministic snapshots)."""
+        """The config already loaded (and checked) by the caller; None reads it."""
 
     # -- text helpers
-    def shown(self, text: str | None, limit: int | None = None) -> str:
-        """Untrusted or variable text, made terminal-safe (and stable under a display filter)."""
-        if text is None:
-            return ""
-        text = terminal_safe(str(text), limit)
-        return self.display_filter(text) if self.display_filter else text
+    def shown(self, text: object, limit: int | None = None) -> str:
+        """Untrusted or variable text (config values, server answers), made terminal-safe on one line."""
+        return "" if text is None else terminal_safe(str(text), limit)
 
     def shown_lines(self, text: str) -> str:
         """Like :meth:`shown` for a message of several lines (notifications): line breaks are kept."""
-        text = terminal_safe_lines(text)
-        return self.display_filter(text) if self.display_filter else text
-
-    def steady_cursors(self, node) -> None:
-        """Stop the inputs under ``node`` blinking when the app was asked not to blink."""
-        if not self.blink:
-            from textual.widgets import Input
-
-            for widget in node.query(Input):
-                widget.cursor_blink = False
+        return terminal_safe_lines(text)
 
     def get_default_screen(self) -> Screen:
         """The picker is the base screen (no extra screen to build before the first paint)."""

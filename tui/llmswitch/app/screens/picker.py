@@ -108,7 +108,6 @@ class PickerScreen(Screen[None]):
         self.query_one("#providers-pane").border_title = "Providers"
         self.query_one("#models-pane").border_title = "Models"
         self.query_one("#details").border_title = "Diagnosis"
-        self.app.steady_cursors(self)
         self.reload(config=self.config)
         self.set_interval(0.1, self._spin)
         self.call_after_refresh(self.load_catalog)  # a thread holding the GIL would slow the first paint

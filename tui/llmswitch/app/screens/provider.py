@@ -73,7 +73,6 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = "Add a provider"
-        self.app.steady_cursors(self)
         self._fill("")
 
     def _fill(self, query: str) -> None:
@@ -199,7 +198,6 @@ class ProviderScreen(Screen[bool]):
         title = f"Add provider {self.provider.id}" if self.new else f"Edit provider {self.provider.id}"
         self.query_one("#provider-form").border_title = title.strip()
         self.query_one("#provider-status").border_title = "Probe"
-        self.app.steady_cursors(self)
         self._sync_key_fields()
         if self.result is not None:
             self._show_result(self.result, None)

@@ -107,7 +107,6 @@ class SetupWizard(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.steady_cursors(self)
         self._show_step()
         self.detect()
         self.check_keyring()  # known before the keys step is built (it blocks: a thread)
@@ -304,7 +303,6 @@ class SetupWizard(Screen[bool]):
                     classes="form-row"))
                 rows.append(Static(id=f"env-note-{pid}", markup=False, classes="form-note"))
         await form.mount_all(rows)
-        self.app.steady_cursors(form)
         if self.keyring_problem is not None:
             self._keyring_checked(self.keyring_problem)
         else:
