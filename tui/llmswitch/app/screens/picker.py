@@ -119,7 +119,7 @@ class PickerScreen(Screen[None]):
             try:
                 config = load()
             except ConfigError as exc:
-                self.notify("\n".join(map(str, exc.problems)), title="config.toml has problems",
+                self.notify(self.app.shown_lines(str(exc)), title="config.toml has problems",
                             severity="error", markup=False, timeout=15)
                 return
         self.config = config
@@ -127,7 +127,7 @@ class PickerScreen(Screen[None]):
             self.active = selection.read_all()
         except selection.SelectionError as exc:
             self.active = {}
-            self.notify(str(exc), title="active.toml", severity="warning", markup=False)
+            self.notify(self.app.shown_lines(str(exc)), title="active.toml", severity="warning", markup=False)
         providers = dict(config.providers)
         for sel in self.active.values():
             if sel.provider not in providers:
@@ -479,7 +479,7 @@ class PickerScreen(Screen[None]):
         try:
             result = switch(ref, role, self.config)
         except SwitchError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Cannot switch", severity="error",
+            self.app.call_from_thread(self.notify, self.app.shown_lines(str(exc)), title="Cannot switch", severity="error",
                                       markup=False, timeout=10)
             return
         self.app.call_from_thread(self._switched, result)

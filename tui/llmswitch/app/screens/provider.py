@@ -313,7 +313,7 @@ class ProviderScreen(Screen[bool]):
         try:
             pid, settings, key = self.collect()
         except (ValueError, ConfigError) as exc:
-            self._status(Text(str(exc), style="red"))
+            self._status(Text(self.app.shown_lines(str(exc)), style="red"))
             return
         self._status(Text("saving…", style="dim"))
         self.save(pid, settings, key)
@@ -334,7 +334,7 @@ class ProviderScreen(Screen[bool]):
         try:
             config = add_provider(pid, settings, replace=not self.new)
         except ConfigError as exc:
-            call(self._status, Text("\n".join(self.app.shown(str(p)) for p in exc.problems), style="red"))
+            call(self._status, Text(self.app.shown_lines(str(exc)), style="red"))
             return
         except OSError as exc:
             call(self._status, Text(f"could not write config.toml: {exc.strerror}", style="red"))
