@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DETECT_TIMEOUT", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for", "detect_local",
-    "env_keys", "finish", "local_targets", "probe_targets", "providers_for", "wants_key",
+    "env_keys", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
 ]
 
 LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
@@ -93,6 +93,15 @@ async def detect_local(targets: Iterable[ProbeTarget] | None = None) -> LocalSer
         else:
             found[result.provider] = result
     return LocalServers(found, tuple(missing))
+
+
+def keyring_problem() -> str | None:
+    """Why keys cannot be stored here (no usable keyring), or None. Blocking (the backend is picked)."""
+    try:
+        keys.backend()  # type: ignore[no-untyped-call]  # keys.backend() is not annotated yet
+    except keys.KeyProblem as exc:
+        return str(exc)
+    return None
 
 
 def wants_key(pid: str, found: ProbeResult | None = None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -13,6 +13,11 @@ from textual.screen import Screen
 
 from ..config import Config
 from ..redact import terminal_safe, terminal_safe_lines
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from .screens.picker import PickerScreen
 
 
 def parse_keymap(text: str) -> dict[str, str]:
@@ -34,7 +39,7 @@ def _described(bindings: Iterable[Binding | tuple[str, ...]]) -> list[Binding]:
     return [b for b in bindings if isinstance(b, Binding) and b.description and b.id]
 
 
-def _switch_model_commands():
+def _switch_model_commands() -> type[Provider]:
     from .commands import SwitchModelCommands  # textual.command is imported only when the palette opens
 
     return SwitchModelCommands
@@ -71,7 +76,7 @@ class LLMSwitchApp(App[str | None]):
         """Like :meth:`shown` for a message of several lines (notifications): line breaks are kept."""
         return terminal_safe_lines(text)
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         """The picker is the base screen (no extra screen to build before the first paint)."""
         from .screens.picker import PickerScreen
 
@@ -121,7 +126,8 @@ class LLMSwitchApp(App[str | None]):
             picker.reload()
 
     @property
-    def picker(self):
+    def picker(self) -> PickerScreen | None:
+        """The picker screen (the base screen; absent only while the app starts or ends)."""
         from .screens.picker import PickerScreen
 
         return next((s for s in self.screen_stack if isinstance(s, PickerScreen)), None)
@@ -132,12 +138,12 @@ class LLMSwitchApp(App[str | None]):
             picker.request_switch_ref(ref)
 
     # -- command palette: every action of the current screen, plus the app's own
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: key bindings", "List every key binding (F1)", self.action_help)
         if self.pick_role is None:
             yield SystemCommand("Setup wizard", "Detect providers, enter keys, pick a default model", self.action_setup)
-        seen = set()
+        seen: set[str] = set()
         for binding in getattr(screen, "BINDINGS", []):
             if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
                 continue
@@ -149,5 +155,5 @@ class LLMSwitchApp(App[str | None]):
             yield SystemCommand(binding.description, binding.tooltip or binding.description,
                                 partial(self._run_screen_action, screen, binding.action))
 
-    def _run_screen_action(self, screen: Screen, action: str) -> None:
+    def _run_screen_action(self, screen: Screen[Any], action: str) -> None:
         self.call_later(screen.run_action, action)

@@ -28,7 +28,9 @@ from ..widgets.model_list import ModelHeader, ModelList
 if TYPE_CHECKING:
     import httpx
 
-    from ...probe.outcome import ProbeTarget
+    from ...probe.outcome import ProbeResult, ProbeTarget
+    from ...switch import SwitchResult
+    from ..app import LLMSwitchApp
 
 ALL = "__all__"
 CATALOG = "__catalog__"
@@ -45,6 +47,8 @@ def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[Pro
 
 class PickerScreen(Screen[None]):
     """Pick the active model for a role."""
+
+    app: LLMSwitchApp
 
     # picker.tcss is loaded by the app (this is its default screen)
     AUTO_FOCUS = "#filter"
@@ -78,7 +82,7 @@ class PickerScreen(Screen[None]):
         self.role = pick_role or "default"
         self.sort = "name"
         self.providers: dict[str, ProviderConfig] = {}
-        self.results: dict = {}
+        self.results: dict[str, ProbeResult] = {}
         self.key_problems: dict[str, str | None] = {}
         self.probing: set[str] = set()
         self.probe_generation = 0
@@ -88,7 +92,7 @@ class PickerScreen(Screen[None]):
         self.filter = Filter([])
         self.frame = 0
         self.last_filter_ms = 0.0
-        self._available: tuple = (False, True)  # (fix, edit) as the footer shows them before any result
+        self._available: tuple[bool | None, bool | None] = (False, True)  # (fix, edit) as the footer shows them before any result
 
     # -- layout
     def compose(self) -> ComposeResult:
@@ -336,11 +340,12 @@ class PickerScreen(Screen[None]):
 
     @on(ModelList.Selected)
     def _model_selected(self, event: ModelList.Selected) -> None:
-        self.request_switch(event.row)
+        if event.row is not None:
+            self.request_switch(event.row)
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
-        bound = {key for binding in self.BINDINGS for key in binding.key.split(",")}
+        bound = {key for binding in self.BINDINGS if isinstance(binding, Binding) for key in binding.key.split(",")}
         if (event.is_printable and event.character and not isinstance(focused, Input)
                 and event.key not in bound and event.character not in bound):
             filter_input = self.query_one("#filter", Input)
@@ -484,7 +489,7 @@ class PickerScreen(Screen[None]):
             return
         self.app.call_from_thread(self._switched, result)
 
-    def _switched(self, result) -> None:
+    def _switched(self, result: SwitchResult) -> None:
         sel = result.selection
         shown = self.app.shown
         message = f"{shown(sel.provider)} / {shown(sel.model)}\n{shown(sel.base_url)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -27,6 +28,12 @@ from ...config import (
 from ...redact import looks_like_secret
 from ..edits import written_settings
 from ..status import diagnosis_text
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from ...probe.outcome import ProbeResult
+    from ..app import LLMSwitchApp
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
@@ -151,7 +158,9 @@ class ProviderScreen(Screen[bool]):
                 id="provider.previous-field", tooltip="Previous field (in an open menu: previous choice)"),
     ]
 
-    def __init__(self, provider: ProviderConfig, *, new: bool = False, result=None) -> None:
+    app: LLMSwitchApp
+
+    def __init__(self, provider: ProviderConfig, *, new: bool = False, result: ProbeResult | None = None) -> None:
         super().__init__()
         self.provider = provider
         self.new = new or not provider.configured
@@ -189,7 +198,7 @@ class ProviderScreen(Screen[bool]):
         yield Footer()
 
     @staticmethod
-    def _row(label: str, widget) -> ComposeResult:
+    def _row(label: str, widget: Widget) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield Label(label, classes="form-label")
             yield widget
@@ -266,7 +275,7 @@ class ProviderScreen(Screen[bool]):
         self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
 
     # -- collecting the form
-    def collect(self) -> tuple[str, dict, str | None]:
+    def collect(self) -> tuple[str, dict[str, Any], str | None]:
         """(id, settings for config.toml, key typed or None); ValueError with a message."""
         pid = self.query_one("#f-id", Input).value.strip()
         if not pid:
@@ -277,7 +286,7 @@ class ProviderScreen(Screen[bool]):
         if preset and preset.id != pid:
             settings["preset"] = preset.id
 
-        def put(name: str, value, default) -> None:
+        def put(name: str, value: object, default: object) -> None:
             if value != default:
                 settings[name] = value
             else:
@@ -319,7 +328,7 @@ class ProviderScreen(Screen[bool]):
         self.save(pid, settings, key)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def save(self, pid: str, settings: dict, key: str | None) -> None:
+    def save(self, pid: str, settings: dict[str, Any], key: str | None) -> None:
         """Store the key (keyring calls block) then write config.toml."""
         call = self.app.call_from_thread
         if key is not None:
@@ -378,7 +387,7 @@ class ProviderScreen(Screen[bool]):
         self.result = result
         self._show_result(result, problem)
 
-    def _show_result(self, result, problem: str | None) -> None:
+    def _show_result(self, result: ProbeResult, problem: str | None) -> None:
         self._status(diagnosis_text(self.provider, result, problem, self.app.shown, where="editor"))
         self.refresh_bindings()
 
@@ -393,8 +402,8 @@ class ProviderScreen(Screen[bool]):
         pid = self.provider.id
         question = Text.assemble(("Remove provider ", ""), (pid, "bold"), (" from config.toml?", ""))
 
-        def answered(answer) -> None:
-            ok, delete_key = answer
+        def answered(answer: bool | tuple[bool, bool] | None) -> None:
+            ok, delete_key = answer if isinstance(answer, tuple) else (bool(answer), False)
             if ok:
                 self.remove_provider_worker(pid, delete_key)
 

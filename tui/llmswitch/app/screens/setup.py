@@ -21,7 +21,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ... import catalog, keys, onboarding, paths
+from ... import catalog, onboarding, paths
 from ...config import check_env_name
 from ...redact import looks_like_secret
 from ...redact import shown as shown_value
@@ -320,12 +320,7 @@ class SetupWizard(Screen[bool]):
 
     @work(thread=True, group="wizard-keyring", exit_on_error=False)
     def check_keyring(self) -> None:
-        try:
-            keys.backend()
-            problem = None
-        except keys.KeyProblem as exc:
-            problem = str(exc)
-        self.app.call_from_thread(self._keyring_checked, problem)
+        self.app.call_from_thread(self._keyring_checked, onboarding.keyring_problem())
 
     def _keyring_checked(self, problem: str | None) -> None:
         """No keyring: the key fields are disabled, say so, and the env var fields are filled in."""
@@ -344,7 +339,7 @@ class SetupWizard(Screen[bool]):
             key_input.value = ""
             key_input.placeholder = "no keyring: name an environment variable below"
             key_input.disabled = True
-            pid = key_input.id.removeprefix("key-")
+            pid = (key_input.id or "").removeprefix("key-")
             env_input = self.query_one(f"#env-{pid}", Input)
             if not env_input.value:
                 env_input.value = self._env_default(pid)
@@ -356,7 +351,7 @@ class SetupWizard(Screen[bool]):
         """A key pasted where a variable name goes is masked at once, and said to be a key."""
         value = event.value.strip()
         event.input.password = looks_like_secret(value)
-        pid = event.input.id.removeprefix("env-")
+        pid = (event.input.id or "").removeprefix("env-")
         problem = check_env_name(value) if value else None
         note = self.query_one(f"#env-note-{pid}", Static)
         note.update(Text(problem, style="yellow") if problem else "")
@@ -454,8 +449,9 @@ class SetupWizard(Screen[bool]):
 
     @on(ModelList.Selected, "#model-list")
     def _model_chosen(self, event: ModelList.Selected) -> None:
-        self.refs[self.role] = event.row.ref
-        self._show_roles()
+        if event.row is not None:
+            self.refs[self.role] = event.row.ref
+            self._show_roles()
 
     def action_cursor_up(self) -> None:
         if self.step == "model":
