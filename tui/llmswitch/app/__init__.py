@@ -22,7 +22,10 @@ def _load_config_or_report() -> Config | None:
     try:
         return load()
     except ConfigError as exc:
-        sys.stderr.write(f"llmswitch: {exc}\n")  # the error's own sentence: its problems, each with file:line and fix
+        from ..redact import terminal_safe_lines
+
+        # the error's own sentence (its problems, each with file:line and fix); the file's text made inert
+        sys.stderr.write(f"llmswitch: {terminal_safe_lines(str(exc))}\n")
         return None
 
 

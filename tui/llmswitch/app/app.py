@@ -76,6 +76,12 @@ class LLMSwitchApp(App[str | None]):
         """Like :meth:`shown` for a message of several lines (notifications): line breaks are kept."""
         return terminal_safe_lines(text)
 
+    def on_guarded_input_key_shaped(self) -> None:
+        """A key landed in a field that is not for keys (it is masked already): say so, in every screen alike."""
+        from .widgets.guarded import REFUSED_SENTENCE
+
+        self.notify(REFUSED_SENTENCE, title="Not a key field", severity="warning", markup=False)
+
     def get_default_screen(self) -> Screen[Any]:
         """The picker is the base screen (no extra screen to build before the first paint)."""
         from .screens.picker import PickerScreen

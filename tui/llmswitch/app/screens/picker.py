@@ -23,6 +23,7 @@ from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ..edits import change_settings
 from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
 from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
+from ..widgets.guarded import GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ class PickerScreen(Screen[None]):
             with Vertical(id="providers-pane"):
                 yield OptionList(id="providers")
             with Vertical(id="models-pane"):
-                yield Input(placeholder="type to filter models…", id="filter", compact=True)
+                yield GuardedInput(placeholder="type to filter models…", id="filter", compact=True,
+                                   allow=lambda query: bool(self.filter.matches(query)))  # a model id is no key
                 yield ModelHeader(id="model-header")
                 yield ModelList(id="models")
                 yield Static(id="models-count", markup=False)
@@ -255,7 +257,7 @@ class PickerScreen(Screen[None]):
 
     def apply_filter(self, keep: str | None = None) -> None:
         started = time.perf_counter()
-        query = self.query_one("#filter", Input).value
+        query = self.query_one("#filter", GuardedInput).usable_value  # a key typed here filters nothing
         matches = self.filter.matches(query)
         model_list = self.query_one(ModelList)
         model_list.set_rows(matches, keep=keep)
@@ -580,6 +582,9 @@ class PickerScreen(Screen[None]):
             self.reload()
 
     def action_apply_fix(self) -> None:
+        """A better base URL is written at once; a key fix opens the editor in its (masked) API key field."""
+        from .provider import ProviderScreen
+
         provider = self.highlighted_provider()
         result = self.results.get(provider.id) if provider else None
         if provider is None or result is None:
@@ -587,7 +592,7 @@ class PickerScreen(Screen[None]):
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
         elif key_refused(result):
-            self.action_edit_provider()
+            self.app.push_screen(ProviderScreen(provider, result=result, for_key=True), self._after_edit)
 
     @work(thread=True, group="fix", exit_on_error=False)
     def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:

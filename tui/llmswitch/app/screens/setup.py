@@ -23,10 +23,10 @@ from textual.widgets.selection_list import Selection
 
 from ... import catalog, onboarding, paths
 from ...config import check_env_name
-from ...redact import looks_like_secret
 from ...redact import shown as shown_value
 from ..rows import Filter, merge, sort_rows
 from ..status import headline, status_text
+from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class SetupWizard(Screen[bool]):
             with Vertical(id="choose"):
                 yield Static(CHOOSE_HINT, markup=False, classes="hint", id="choose-hint")
                 yield SelectionList[str](id="choose-list")
-                yield Input(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
+                yield GuardedInput(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
                             id="choose-add", compact=True,
                             suggester=SuggestFromList(catalog.preset_ids(), case_sensitive=False))
             with VerticalScroll(id="keys"):
@@ -95,7 +95,8 @@ class SetupWizard(Screen[bool]):
                 yield Static(id="probe-text", markup=False)
             with Vertical(id="model"):
                 yield Static(id="model-roles", markup=False, classes="hint")
-                yield Input(placeholder="type to filter models…", id="model-filter", compact=True)
+                yield GuardedInput(placeholder="type to filter models…", id="model-filter", compact=True,
+                                   allow=lambda query: bool(self.model_filter.matches(query)))  # a model id is no key
                 yield ModelHeader()
                 yield ModelList(id="model-list")
             with VerticalScroll(id="done"):
@@ -259,6 +260,10 @@ class SetupWizard(Screen[bool]):
 
     @on(Input.Submitted, "#choose-add")
     def _add_preset(self, event: Input.Submitted) -> None:
+        if self.query_one("#choose-add", GuardedInput).holds_key:
+            self.notify(REFUSED_SENTENCE, title="Not a key field", severity="warning", markup=False)
+            event.input.value = ""  # refused: not kept in the form either
+            return
         name = event.value.strip().lower()
         preset = catalog.preset(name)
         if preset is None:
@@ -298,7 +303,7 @@ class SetupWizard(Screen[bool]):
                     classes="form-row"))
                 rows.append(Horizontal(
                     Label("  or env var", classes="form-label"),
-                    Input(placeholder=f"{self._env_default(pid)} (leave empty to use the keyring)", id=f"env-{pid}",
+                    GuardedInput(placeholder=f"{self._env_default(pid)} (leave empty to use the keyring)", id=f"env-{pid}",
                           compact=True, classes="env-input"),
                     classes="form-row"))
                 rows.append(Static(id=f"env-note-{pid}", markup=False, classes="form-note"))
@@ -350,7 +355,6 @@ class SetupWizard(Screen[bool]):
     def _env_changed(self, event: Input.Changed) -> None:
         """A key pasted where a variable name goes is masked at once, and said to be a key."""
         value = event.value.strip()
-        event.input.password = looks_like_secret(value)
         pid = (event.input.id or "").removeprefix("env-")
         problem = check_env_name(value) if value else None
         note = self.query_one(f"#env-note-{pid}", Static)
@@ -425,7 +429,7 @@ class SetupWizard(Screen[bool]):
 
     @on(Input.Changed, "#model-filter")
     def _apply_model_filter(self) -> None:
-        query = self.query_one("#model-filter", Input).value
+        query = self.query_one("#model-filter", GuardedInput).usable_value  # a key typed here filters nothing
         self.query_one("#model-list", ModelList).set_rows(self.model_filter.matches(query))
 
     def _show_roles(self) -> None:
