@@ -365,3 +365,19 @@ async def test_ctrl_f_toggles_a_favourite_and_keeps_other_settings(mixed_scene, 
         openai = lambda: tomllib.loads(paths.config_file().read_text())["providers"]["openai"]  # noqa: E731
         assert await wait_for(pilot, lambda: "favorites" not in openai())
         assert openai()["base_url"] == mixed_scene.servers["openai"].url + "/v1"
+
+
+async def test_the_whole_catalog_is_built_only_when_its_view_opens(mixed_scene, make_app):
+    from llmswitch.app.screens.picker import CATALOG
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        picker = app.picker
+        await pilot.pause(0.3)
+        assert picker.catalog_rows is None  # not built, not resident, while nobody looks at it
+        assert not any(w.group == "catalog" for w in picker.workers)
+        options = picker.query_one("#providers")
+        options.highlighted = options.get_option_index(CATALOG)
+        assert await wait_for(pilot, lambda: picker.catalog_rows is not None)
+        assert len(picker.query_one(ModelList).rows) == len(picker.catalog_rows) > 1000

@@ -116,7 +116,6 @@ class PickerScreen(Screen[None]):
         self.query_one("#details").border_title = "Diagnosis"
         self.reload(config=self.config)
         self.set_interval(0.1, self._spin)
-        self.call_after_refresh(self.load_catalog)  # a thread holding the GIL would slow the first paint
 
     # -- data
     def reload(self, config: Config | None = None) -> None:
@@ -147,10 +146,8 @@ class PickerScreen(Screen[None]):
         self._fill_providers()
         self._update_bar()
         self.rebuild_rows()
-        if self.is_mounted and self.app.screen is not None:
-            self.call_after_refresh(self.action_reprobe)  # first paint before any probing work
-        else:
-            self.action_reprobe()
+        # first paint before any probing work: the probe's thread (keyring, transport import) holds the GIL
+        self.call_after_refresh(self.action_reprobe)
 
     def _fill_providers(self) -> None:
         options = self.query_one("#providers", OptionList)
@@ -212,14 +209,20 @@ class PickerScreen(Screen[None]):
         bar.append(f"  sort: {self.sort}", style="dim")
         self.query_one("#picker-bar", Static).update(bar)
 
-    @work(thread=True, group="catalog", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
     def load_catalog(self) -> None:
-        """Build the whole catalog's rows off the event loop (about 5,000 rows)."""
+        """Build the whole catalog's rows off the event loop (about 5,000 rows), when first shown.
+
+        Only the "Whole catalog" view needs them: until it is opened they are neither built
+        nor resident (the parsed catalog is most of the picker's memory).
+        """
         recent = {ref: i for i, ref in enumerate(state.recent())}
         rows = [make_row(pid, m.id, m, recent=recent.get(f"{pid}/{m.id}")) for pid, m in catalog.all_models()]
         self.app.call_from_thread(self._catalog_loaded, rows)
 
     def _catalog_loaded(self, rows: list[ModelRow]) -> None:
+        if self.catalog_rows is not None:
+            return  # already there (rows given directly, e.g. by a benchmark)
         self.catalog_rows = rows
         if self.view == CATALOG:
             self.rebuild_rows()
@@ -242,6 +245,8 @@ class PickerScreen(Screen[None]):
             if self.catalog_rows is None:
                 rows: list[ModelRow] = []
                 model_list.empty_text = "loading the catalog…"
+                if not any(w.group == "catalog" and not w.is_finished for w in self.workers):
+                    self.load_catalog()
             else:
                 rows = self.catalog_rows
         elif self.view == ALL:
