@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 ALL = "__all__"
 CATALOG = "__catalog__"
 ROLES = ("default", "small", "embedding")
+PROBE_AFTER_PAINT = 0.05
+"""Seconds between a refresh and the sweep that follows a (re)load."""
 
 
 def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], httpx.AsyncClient]:
@@ -146,8 +148,9 @@ class PickerScreen(Screen[None]):
         self._fill_providers()
         self._update_bar()
         self.rebuild_rows()
-        # first paint before any probing work: the probe's thread (keyring, transport import) holds the GIL
-        self.call_after_refresh(self.action_reprobe)
+        # the frame is out before any probing work: the probe's thread (keyring calls, importing the transport,
+        # loading CA certificates) holds the GIL for ~150 ms, which would stall the loop's first ticks
+        self.call_after_refresh(self.set_timer, PROBE_AFTER_PAINT, self.action_reprobe)
 
     def _fill_providers(self) -> None:
         options = self.query_one("#providers", OptionList)
