@@ -9,10 +9,17 @@ subject (the real app) and a baseline alternately:
     Pilot; baseline: a bare Textual app with the same widgets re-filled per
     keystroke by a plain substring filter. Target: p90 ≤ 16 ms.
 (b) first paint — from spawning the process to the first refresh of the
-    picker, and to the "Whole catalog" view drawn; baseline: a bare app with
-    the same widgets that builds and shows all rows before its first paint.
-    Target: first paint ≤ 1.2× baseline; catalog ready ≤ 1.5× baseline.
-(c) peak RSS at the end of (b). Target: ≤ 1.3× baseline.
+    picker, and to the "Whole catalog" view drawn when it is asked for right
+    after the first paint; baseline: a bare app with the same widgets that
+    builds and shows all rows before its first paint.
+    Target: first paint ≤ 1.05× baseline; catalog ready ≤ 1.5× baseline.
+(c) peak RSS at the end of (b), the whole catalog shown. Target: ≤ 1.2× baseline.
+    The RSS at first paint is printed too (for information: the catalog is not
+    loaded until its view is opened).
+
+The children run with bytecode caches warm (written to a temporary
+PYTHONPYCACHEPREFIX on a first run), as an installed copy does, whatever
+PYTHONDONTWRITEBYTECODE says in the calling shell.
 
 It reports; it does not assert. ``python benchmarks/bench_tui.py`` or
 ``python benchmarks/run.py bench_tui``.
@@ -33,9 +40,9 @@ ROWS = 5000
 PAINT_ROUNDS = 9
 QUERIES = ("gpt-4o-mini", "claude sonnet", "llama 70b", "qwen coder", "gemini flash", "o3")
 P90_TARGET_MS = 16.0
-PAINT_TARGET = 1.2
+PAINT_TARGET = 1.05  # issue 9: first paint ≤ 1.05× the bare app
 CATALOG_TARGET = 1.5
-RSS_TARGET = 1.3  # issue 6: TUI peak RSS ≤ 1.3× the bare app
+RSS_TARGET = 1.2  # issue 9: TUI peak RSS ≤ 1.2× the bare app
 SIZE = (100, 30)
 
 
@@ -106,7 +113,9 @@ def _bare_app(rows, on_filter=None):
 def _env(tmp: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMSWITCH_", "OPENAI_", "OPENROUTER_"))}
     env.update(LLMSWITCH_CONFIG_DIR=f"{tmp}/config", LLMSWITCH_CACHE_DIR=f"{tmp}/cache",
-               LLMSWITCH_STATE_DIR=f"{tmp}/state", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+               LLMSWITCH_STATE_DIR=f"{tmp}/state", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+               PYTHONPYCACHEPREFIX=f"{tmp}/pycache")  # warm bytecode, as an installed copy has
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -190,6 +199,7 @@ async def _child_paint(subject: bool, spawned: float) -> dict:
         screen.call_after_refresh(painted.set)
         await painted.wait()
         result["first_paint"] = time.time() - spawned
+        result["paint_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if subject:
             picker = app.picker
             options = picker.query_one("#providers")
@@ -234,7 +244,8 @@ def run() -> list[dict]:
         _prepare(tmp)
         filt = {"subject": _spawn("filter-subject", tmp), "baseline": _spawn("filter-baseline", tmp)}
         paints: dict[str, list[dict]] = {"subject": [], "baseline": []}
-        _spawn("paint-baseline", tmp)  # warm the OS caches
+        _spawn("paint-baseline", tmp)  # warm the OS caches and write the bytecode caches
+        _spawn("paint-subject", tmp)
         for _ in range(PAINT_ROUNDS):
             for who in ("subject", "baseline"):
                 paints[who].append(_spawn(f"paint-{who}", tmp))
@@ -246,6 +257,7 @@ def run() -> list[dict]:
     first, base_first = med("subject", "first_paint"), med("baseline", "first_paint")
     ready = med("subject", "catalog_ready")
     rss, base_rss = med("subject", "rss_mb"), med("baseline", "rss_mb")
+    paint_rss, base_paint_rss = med("subject", "paint_rss_mb"), med("baseline", "paint_rss_mb")
     return [
         {"name": f"filter keystroke p90, {ROWS:,} models", "target": f"≤ {P90_TARGET_MS:g} ms",
          "measured": f"{p90:.1f} ms", "passed": p90 <= P90_TARGET_MS,
@@ -257,7 +269,8 @@ def run() -> list[dict]:
          "measured": f"{ready / base_first:.2f}×", "passed": ready / base_first <= CATALOG_TARGET,
          "detail": f"{ready * 1000:.0f} ms vs {base_first * 1000:.0f} ms"},
         {"name": "peak RSS vs bare app", "target": f"≤ {RSS_TARGET:g}×", "measured": f"{rss / base_rss:.2f}×",
-         "passed": rss / base_rss <= RSS_TARGET, "detail": f"{rss:.0f} MB vs {base_rss:.0f} MB"},
+         "passed": rss / base_rss <= RSS_TARGET,
+         "detail": f"{rss:.0f} MB vs {base_rss:.0f} MB; at first paint {paint_rss:.0f} MB vs {base_paint_rss:.0f} MB"},
     ]
 
 

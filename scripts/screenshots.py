@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
-for extra in (ROOT / "tests", ROOT / "tests" / "app", ROOT / "tests" / "support"):
+for extra in (ROOT / "tests", ROOT / "tests" / "support"):  # the test helpers: upstreams, app.scenes, testkeyring
     sys.path.insert(0, str(extra))
 
 LEAKY = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENROUTER_API_KEY", "GROQ_API_KEY", "ANTHROPIC_API_KEY",
@@ -72,8 +72,7 @@ Shot = tuple[str, tuple[int, int], Callable[[Sandbox], dict], Callable[[object],
 
 
 def _shots() -> list[Shot]:
-    import scenes
-
+    from app import scenes
     from llmswitch.app.screens.confirm import ConfirmScreen
     from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
     from upstreams import FAKE_KEY
@@ -151,14 +150,11 @@ def _shots() -> list[Shot]:
 
 
 async def _take(name: str, size: tuple[int, int], setup, run_before, root: Path) -> Path:
-    import scenes
-
-    from llmswitch.app.app import LLMSwitchApp
-    from llmswitch.config import load
+    from app import scenes
 
     with Sandbox(root, name) as box:
         options = setup(box)
-        app = LLMSwitchApp(config=load(), display_filter=scenes.stable, blink=False, **options)
+        app = scenes.stable_app(**options)
         async with app.run_test(size=size) as pilot:
             if run_before is not None:
                 await run_before(pilot)

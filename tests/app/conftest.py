@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import scenes  # noqa: E402
+from . import scenes
 
 
 @pytest.fixture
@@ -19,17 +14,17 @@ def mixed_scene(upstream, isolated):
 
 @pytest.fixture
 def make_app():
-    """``make_app(**kw)``: the app with stable text (no ports/latencies) and the config loaded now."""
+    """``make_app(**kw)``: the app with the config loaded now; ``stable=False`` shows the real text (ports and all).
+
+    A stable app hides ports and latencies and keeps text cursors steady (see ``scenes.stable_app``).
+    """
     from llmswitch.app.app import LLMSwitchApp
     from llmswitch.config import load
 
-    def make(**kwargs):
-        kwargs.setdefault("display_filter", scenes.stable)
+    def make(stable: bool = True, **kwargs):
+        if stable:
+            return scenes.stable_app(**kwargs)
         kwargs.setdefault("config", load())
         return LLMSwitchApp(**kwargs)
 
     return make
-
-
-wait_for = scenes.wait_for
-probes_done = scenes.probes_done

@@ -38,6 +38,53 @@ def stable(text: str) -> str:
     return re.sub(r"\d+(?:\.\d+)? ms\b", "N ms", text)
 
 
+def stable_app_class():
+    """The app as tests, snapshots and screenshots see it: nothing that changes between runs.
+
+    Text goes through :func:`stable` (ports, latencies, the temp config dir hidden) and text
+    cursors never blink. The app itself has no switch for either: this subclass is the fixture.
+    """
+    from textual import events
+    from textual.widgets import Input
+
+    from llmswitch.app import app as app_module
+    from llmswitch.app.app import LLMSwitchApp
+
+    here = Path(app_module.__file__).parent
+
+    class StableApp(LLMSwitchApp):
+        CSS_PATH = [here / path for path in LLMSwitchApp.CSS_PATH]  # relative paths would be read beside this file
+
+        def shown(self, text: object, limit: int | None = None) -> str:
+            return stable(super().shown(text, limit))
+
+        def shown_lines(self, text: str) -> str:
+            return stable(super().shown_lines(text))
+
+        def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+            if isinstance(event.widget, Input):
+                event.widget.cursor_blink = False  # steady: a snapshot never catches it half-way
+
+    return StableApp
+
+
+def stable_app(**kwargs):
+    """A :func:`stable_app_class` app; the config is loaded now unless given."""
+    from llmswitch.config import load
+
+    kwargs.setdefault("config", load())
+    return stable_app_class()(**kwargs)
+
+
+def screen_text(app) -> str:
+    """What is on screen, as plain text (from the SVG export)."""
+    import html
+
+    svg = app.export_screenshot()
+    body = svg[svg.find("<g class=\"terminal-"):] if "<g class=\"terminal-" in svg else svg
+    return html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
+
+
 async def wait_for(pilot, predicate, timeout: float = 10.0) -> bool:
     """Pause the pilot until ``predicate()`` holds."""
     import time

@@ -5,23 +5,14 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-import scenes
-from scenes import probes_done, wait_for
 
 from llmswitch import paths, selection
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.widgets.model_list import ModelList
 from upstreams import FAKE_KEY, openai_like
 
-
-def screen_text(app) -> str:
-    """What is on screen, as plain text (from the SVG export)."""
-    import html
-    import re
-
-    svg = app.export_screenshot()
-    body = svg[svg.find("<g class=\"terminal-"):] if "<g class=\"terminal-" in svg else svg
-    return html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
+from . import scenes
+from .scenes import probes_done, screen_text, wait_for
 
 
 async def ready(pilot) -> None:
@@ -169,7 +160,7 @@ async def test_works_in_80x24(mixed_scene, make_app):
 
 
 async def test_no_key_on_any_screen(mixed_scene, make_app):
-    app = make_app(display_filter=None)
+    app = make_app(stable=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         seen = [screen_text(app)]
@@ -290,7 +281,7 @@ def test_importing_the_app_package_is_cheap():
 
 
 async def test_long_model_ids_keep_the_tail_that_tells_them_apart(upstream, isolated, make_app):
-    from upstreams import models_body, Reply
+    from upstreams import Reply, models_body
 
     server = upstream()
     ids = ["qwen/qwen3-next-80b-a3b-instruct", "qwen/qwen3-next-80b-a3b-thinking"]
@@ -374,3 +365,19 @@ async def test_ctrl_f_toggles_a_favourite_and_keeps_other_settings(mixed_scene, 
         openai = lambda: tomllib.loads(paths.config_file().read_text())["providers"]["openai"]  # noqa: E731
         assert await wait_for(pilot, lambda: "favorites" not in openai())
         assert openai()["base_url"] == mixed_scene.servers["openai"].url + "/v1"
+
+
+async def test_the_whole_catalog_is_built_only_when_its_view_opens(mixed_scene, make_app):
+    from llmswitch.app.screens.picker import CATALOG
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        picker = app.picker
+        await pilot.pause(0.3)
+        assert picker.catalog_rows is None  # not built, not resident, while nobody looks at it
+        assert not any(w.group == "catalog" for w in picker.workers)
+        options = picker.query_one("#providers")
+        options.highlighted = options.get_option_index(CATALOG)
+        assert await wait_for(pilot, lambda: picker.catalog_rows is not None)
+        assert len(picker.query_one(ModelList).rows) == len(picker.catalog_rows) > 1000

@@ -8,15 +8,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import scenes
-from scenes import wait_for
-from test_picker import screen_text
 from textual.widgets import SelectionList
 
 from llmswitch import keys, paths, selection
 from llmswitch.app.screens.setup import SetupWizard
 from llmswitch.app.widgets.model_list import ModelList
 from upstreams import FAKE_KEY
+
+from . import scenes
+from .scenes import screen_text, wait_for
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(not
     import keyring
 
     keyring.set_keyring(FailKeyring())
-    app = make_app(setup=True, display_filter=None)
+    app = make_app(setup=True, stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         wizard = await detected(pilot)
         await pilot.press("ctrl+n")
@@ -213,7 +213,7 @@ async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(not
 
 
 async def test_add_preset_box_never_echoes_a_key(nothing_local, make_app):
-    app = make_app(setup=True, display_filter=None)
+    app = make_app(setup=True, stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         wizard = await detected(pilot)
         await pilot.press("ctrl+n")
@@ -236,7 +236,7 @@ def vllm_wanting_a_key(upstream, monkeypatch):
 
 
 async def test_keys_step_focuses_its_first_key_field(vllm_wanting_a_key, make_app):
-    app = make_app(setup=True, display_filter=None)
+    app = make_app(setup=True, stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         wizard = await detected(pilot)
         await pilot.press("ctrl+n", "ctrl+n")
@@ -281,7 +281,7 @@ async def test_f1_lists_the_wizard_keys_first(local_servers, make_app):
 async def test_typing_right_after_next_goes_to_the_new_step(vllm_wanting_a_key, make_app):
     from textual import events
 
-    app = make_app(setup=True, display_filter=None)
+    app = make_app(setup=True, stable=False)
     async with app.run_test(size=(100, 30)) as pilot:
         wizard = await detected(pilot)
         await pilot.press("ctrl+n")

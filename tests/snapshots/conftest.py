@@ -1,8 +1,17 @@
-"""Snapshot tests share the app tests' scenes (fake upstreams, stable text)."""
+"""Snapshot tests share the app tests' scenes (fake upstreams, the stable app)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pytest
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "app"))
+from app import scenes
+
+
+@pytest.fixture
+def mixed(upstream, isolated):
+    return scenes.mixed(upstream)
+
+
+@pytest.fixture
+def local(upstream, isolated, monkeypatch):
+    return scenes.local_servers(upstream, monkeypatch.setenv)

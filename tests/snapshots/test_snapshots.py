@@ -6,33 +6,17 @@ Update with ``pytest tests/snapshots --snapshot-update`` and review the report.
 from __future__ import annotations
 
 import pytest
-import scenes
 
-from llmswitch.app.app import LLMSwitchApp
+from app import scenes
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
-from llmswitch.config import load
 from upstreams import FAKE_KEY
 
 SIZE = (100, 30)
 
-
-def new_app(**kwargs) -> LLMSwitchApp:
-    return LLMSwitchApp(config=load(), display_filter=scenes.stable, blink=False, **kwargs)
-
-
+new_app = scenes.stable_app
 settled = scenes.settled
 choose_provider = scenes.choose_provider
-
-
-@pytest.fixture
-def mixed(upstream, isolated):
-    return scenes.mixed(upstream)
-
-
-@pytest.fixture
-def local(upstream, isolated, monkeypatch):
-    return scenes.local_servers(upstream, monkeypatch.setenv)
 
 
 def test_picker_mixed_statuses(mixed, snap_compare):

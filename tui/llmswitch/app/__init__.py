@@ -7,21 +7,25 @@ and :func:`pick`, so ``llmswitch --help`` never pays for it.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-EXIT_CONFIG = 2
+from ..errors import Exit
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 
-def _load_config_or_report():
-    """The Config, or None after printing its problems (the caller exits 2)."""
+def _load_config_or_report() -> Config | None:
+    """The Config, or None after printing why it cannot be used (the caller exits with ``Exit.USAGE``)."""
     from ..config import ConfigError, load
 
     try:
         return load()
     except ConfigError as exc:
-        sys.stderr.write("llmswitch: the providers file has problems:\n")
-        for problem in exc.problems:
-            sys.stderr.write(f"  {problem}\n")
-        sys.stderr.write("Fix them (llmswitch config check shows them again), then run llmswitch.\n")
+        from ..redact import terminal_safe_lines
+
+        # the error's own sentence (its problems, each with file:line and fix); the file's text made inert
+        sys.stderr.write(f"llmswitch: {terminal_safe_lines(str(exc))}\n")
         return None
 
 
@@ -29,12 +33,12 @@ def run(setup: bool = False) -> int:
     """Open the picker (and the setup wizard when asked, or when there is no providers file)."""
     config = _load_config_or_report()
     if config is None:
-        return EXIT_CONFIG
+        return Exit.USAGE
     from .app import LLMSwitchApp
 
     app = LLMSwitchApp(setup=setup or not config.exists, config=config)
     app.run()
-    return app.return_code or 0
+    return app.return_code or Exit.OK
 
 
 def pick(role: str = "default") -> str | None:

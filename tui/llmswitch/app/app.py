@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from ..config import Config
-from ..redact import terminal_safe
+from ..redact import terminal_safe, terminal_safe_lines
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from .screens.picker import PickerScreen
 
 
 def parse_keymap(text: str) -> dict[str, str]:
@@ -24,7 +30,16 @@ def parse_keymap(text: str) -> dict[str, str]:
     return keymap
 
 
-def _switch_model_commands():
+Section = tuple[str, list[Binding]]
+"""A titled group of bindings, as the help screen shows it."""
+
+
+def _described(bindings: Iterable[Binding | tuple[str, ...]]) -> list[Binding]:
+    """The bindings worth listing: described, with an id (the remappable ones)."""
+    return [b for b in bindings if isinstance(b, Binding) and b.description and b.id]
+
+
+def _switch_model_commands() -> type[Provider]:
     from .commands import SwitchModelCommands  # textual.command is imported only when the palette opens
 
     return SwitchModelCommands
@@ -43,34 +58,31 @@ class LLMSwitchApp(App[str | None]):
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.palette"),
     ]
 
-    def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None,
-                 display_filter: Callable[[str], str] | None = None, blink: bool = True) -> None:
+    def __init__(self, *, setup: bool = False, pick_role: str | None = None, config: Config | None = None) -> None:
         super().__init__()
         self.start_setup = setup
+        """Open the setup wizard over the picker at start (first run, or ``llmswitch setup``)."""
         self.pick_role = pick_role
+        """Pick mode (``llmswitch.app.pick``): the chosen ``provider/model`` is returned, nothing is written."""
         self.initial_config = config
-        self.display_filter = display_filter
-        """Applied to every variable text on screen; tests use it to hide ports and latencies."""
-        self.blink = blink
-        """False keeps text cursors steady (deterministic snapshots)."""
+        """The config already loaded (and checked) by the caller; None reads it."""
 
     # -- text helpers
-    def shown(self, text: str | None, limit: int | None = None) -> str:
-        """Untrusted or variable text, made terminal-safe (and stable under a display filter)."""
-        if text is None:
-            return ""
-        text = terminal_safe(str(text), limit)
-        return self.display_filter(text) if self.display_filter else text
+    def shown(self, text: object, limit: int | None = None) -> str:
+        """Untrusted or variable text (config values, server answers), made terminal-safe on one line."""
+        return "" if text is None else terminal_safe(str(text), limit)
 
-    def steady_cursors(self, node) -> None:
-        """Stop the inputs under ``node`` blinking when the app was asked not to blink."""
-        if not self.blink:
-            from textual.widgets import Input
+    def shown_lines(self, text: str) -> str:
+        """Like :meth:`shown` for a message of several lines (notifications): line breaks are kept."""
+        return terminal_safe_lines(text)
 
-            for widget in node.query(Input):
-                widget.cursor_blink = False
+    def on_guarded_input_key_shaped(self) -> None:
+        """A key landed in a field that is not for keys (it is masked already): say so, in every screen alike."""
+        from .widgets.guarded import REFUSED_SENTENCE
 
-    def get_default_screen(self) -> Screen:
+        self.notify(REFUSED_SENTENCE, title="Not a key field", severity="warning", markup=False)
+
+    def get_default_screen(self) -> Screen[Any]:
         """The picker is the base screen (no extra screen to build before the first paint)."""
         from .screens.picker import PickerScreen
 
@@ -88,7 +100,25 @@ class LLMSwitchApp(App[str | None]):
         from .screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(type(self.screen)))
+            sections, here = self.binding_sections(type(self.screen))
+            self.push_screen(HelpScreen(sections, here))
+
+    def binding_sections(self, current: type[Screen[Any]] | None = None) -> tuple[list[Section], str | None]:
+        """Every screen's bindings, the screen ``current`` first, then the app's own; and ``current``'s title."""
+        from .screens.confirm import ConfirmScreen
+        from .screens.picker import PickerScreen
+        from .screens.provider import PresetChooser, ProviderScreen
+        from .screens.setup import SetupWizard
+
+        screens: list[tuple[str, type[Screen[Any]]]] = [
+            ("Model picker", PickerScreen), ("Provider editor", ProviderScreen), ("Add provider", PresetChooser),
+            ("Setup wizard", SetupWizard), ("Questions", ConfirmScreen)]
+        here = [(title, cls) for title, cls in screens if current is not None and issubclass(current, cls)]
+        others = [(title, cls) for title, cls in screens if (title, cls) not in here]
+        sections = ([(title, _described(cls.BINDINGS)) for title, cls in here]
+                    + [("Everywhere", _described(type(self).BINDINGS))]
+                    + [(title, _described(cls.BINDINGS)) for title, cls in others])
+        return sections, here[0][0] if here else None
 
     def action_setup(self) -> None:
         from .screens.setup import SetupWizard
@@ -102,7 +132,8 @@ class LLMSwitchApp(App[str | None]):
             picker.reload()
 
     @property
-    def picker(self):
+    def picker(self) -> PickerScreen | None:
+        """The picker screen (the base screen; absent only while the app starts or ends)."""
         from .screens.picker import PickerScreen
 
         return next((s for s in self.screen_stack if isinstance(s, PickerScreen)), None)
@@ -113,12 +144,12 @@ class LLMSwitchApp(App[str | None]):
             picker.request_switch_ref(ref)
 
     # -- command palette: every action of the current screen, plus the app's own
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: key bindings", "List every key binding (F1)", self.action_help)
         if self.pick_role is None:
             yield SystemCommand("Setup wizard", "Detect providers, enter keys, pick a default model", self.action_setup)
-        seen = set()
+        seen: set[str] = set()
         for binding in getattr(screen, "BINDINGS", []):
             if not isinstance(binding, Binding) or not binding.description or binding.action in seen:
                 continue
@@ -130,5 +161,5 @@ class LLMSwitchApp(App[str | None]):
             yield SystemCommand(binding.description, binding.tooltip or binding.description,
                                 partial(self._run_screen_action, screen, binding.action))
 
-    def _run_screen_action(self, screen: Screen, action: str) -> None:
+    def _run_screen_action(self, screen: Screen[Any], action: str) -> None:
         self.call_later(screen.run_action, action)

@@ -49,7 +49,7 @@ class ConfirmScreen(ModalScreen[bool | tuple[bool, bool]]):
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
-    def _result(self, answer: bool):
+    def _result(self, answer: bool) -> bool | tuple[bool, bool]:
         if self.checkbox:
             return (answer, self.query_one("#confirm-check", Checkbox).value)
         return answer

@@ -1,6 +1,11 @@
-"""F1: every key binding, with its id (for remapping) and what it does."""
+"""F1: every key binding, with its id (for remapping) and what it does.
+
+The screen is handed the sections to show (the app knows its screens); it imports none.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -9,26 +14,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
-
-
-def _bindings_of(cls) -> list[Binding]:
-    return [b for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.description and b.id]
-
-
-def binding_sections(current: type | None = None) -> list[tuple[str, list[Binding]]]:
-    """Every screen's bindings; the screen the help was opened from comes first."""
-    from ..app import LLMSwitchApp
-    from .confirm import ConfirmScreen
-    from .picker import PickerScreen
-    from .provider import PresetChooser, ProviderScreen
-    from .setup import SetupWizard
-
-    screens = [("Model picker", PickerScreen), ("Provider editor", ProviderScreen), ("Add provider", PresetChooser),
-               ("Setup wizard", SetupWizard), ("Questions", ConfirmScreen)]
-    here = [(title, cls) for title, cls in screens if current is not None and issubclass(current, cls)]
-    others = [(title, cls) for title, cls in screens if current is None or not issubclass(current, cls)]
-    return ([(title, _bindings_of(cls)) for title, cls in here] + [("Everywhere", _bindings_of(LLMSwitchApp))]
-            + [(title, _bindings_of(cls)) for title, cls in others])
 
 
 def _key_text(key: str) -> str:
@@ -45,10 +30,12 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
 
-    def __init__(self, current: type | None = None) -> None:
+    def __init__(self, sections: Sequence[tuple[str, Sequence[Binding]]], here: str | None = None) -> None:
         super().__init__()
-        self.current = current
-        """The class of the screen the help was opened from: its keys are listed first."""
+        self.sections = list(sections)
+        """(title, bindings) in the order shown."""
+        self.here = here
+        """The title of the section of the screen the help was opened from (marked "this screen")."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -62,9 +49,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", no_wrap=True)
         table.add_column("Does")
         table.add_column("Binding id (remappable)", style="dim", no_wrap=True)
-        for index, (title, bindings) in enumerate(binding_sections(self.current)):
-            here = index == 0 and title != "Everywhere"
-            table.add_row(Text(title, style="bold underline"), Text("(this screen)" if here else "", style="dim"), "")
+        for title, bindings in self.sections:
+            here = "(this screen)" if title == self.here else ""
+            table.add_row(Text(title, style="bold underline"), Text(here, style="dim"), "")
             for binding in bindings:
                 table.add_row(_key_text(binding.key), binding.tooltip or binding.description, binding.id or "")
         table.add_row("", "", "")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -18,17 +20,38 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
-from ..probing import AUTH_OUTCOMES, build_targets, diagnosis_text, headline, model_text, status_text
+from ..edits import change_settings
 from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
+from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
+from ..widgets.guarded import GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ...probe.outcome import ProbeResult, ProbeTarget
+    from ...switch import SwitchResult
+    from ..app import LLMSwitchApp
 
 ALL = "__all__"
 CATALOG = "__catalog__"
 ROLES = ("default", "small", "embedding")
+PROBE_AFTER_PAINT = 0.05
+"""Seconds between a refresh and the sweep that follows a (re)load."""
 
 
-class PickerScreen(Screen):
+def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], httpx.AsyncClient]:
+    """(target, key problem) per provider with a base URL, and the HTTP client to probe them with. Blocking."""
+    from ...probe import new_client
+    from ...probe.targets import for_provider
+
+    return {p.id: for_provider(p) for p in providers if p.base_url}, new_client()
+
+
+class PickerScreen(Screen[None]):
     """Pick the active model for a role."""
+
+    app: LLMSwitchApp
 
     # picker.tcss is loaded by the app (this is its default screen)
     AUTO_FOCUS = "#filter"
@@ -62,7 +85,7 @@ class PickerScreen(Screen):
         self.role = pick_role or "default"
         self.sort = "name"
         self.providers: dict[str, ProviderConfig] = {}
-        self.results: dict = {}
+        self.results: dict[str, ProbeResult] = {}
         self.key_problems: dict[str, str | None] = {}
         self.probing: set[str] = set()
         self.probe_generation = 0
@@ -72,7 +95,7 @@ class PickerScreen(Screen):
         self.filter = Filter([])
         self.frame = 0
         self.last_filter_ms = 0.0
-        self._available: tuple = (False, True)  # (fix, edit) as the footer shows them before any result
+        self._available: tuple[bool | None, bool | None] = (False, True)  # (fix, edit) as the footer shows them before any result
 
     # -- layout
     def compose(self) -> ComposeResult:
@@ -81,7 +104,8 @@ class PickerScreen(Screen):
             with Vertical(id="providers-pane"):
                 yield OptionList(id="providers")
             with Vertical(id="models-pane"):
-                yield Input(placeholder="type to filter models…", id="filter", compact=True)
+                yield GuardedInput(placeholder="type to filter models…", id="filter", compact=True,
+                                   allow=lambda query: bool(self.filter.matches(query)))  # a model id is no key
                 yield ModelHeader(id="model-header")
                 yield ModelList(id="models")
                 yield Static(id="models-count", markup=False)
@@ -92,10 +116,8 @@ class PickerScreen(Screen):
         self.query_one("#providers-pane").border_title = "Providers"
         self.query_one("#models-pane").border_title = "Models"
         self.query_one("#details").border_title = "Diagnosis"
-        self.app.steady_cursors(self)
         self.reload(config=self.config)
         self.set_interval(0.1, self._spin)
-        self.call_after_refresh(self.load_catalog)  # a thread holding the GIL would slow the first paint
 
     # -- data
     def reload(self, config: Config | None = None) -> None:
@@ -104,7 +126,7 @@ class PickerScreen(Screen):
             try:
                 config = load()
             except ConfigError as exc:
-                self.notify("\n".join(map(str, exc.problems)), title="config.toml has problems",
+                self.notify(self.app.shown_lines(str(exc)), title="config.toml has problems",
                             severity="error", markup=False, timeout=15)
                 return
         self.config = config
@@ -112,7 +134,7 @@ class PickerScreen(Screen):
             self.active = selection.read_all()
         except selection.SelectionError as exc:
             self.active = {}
-            self.notify(str(exc), title="active.toml", severity="warning", markup=False)
+            self.notify(self.app.shown_lines(str(exc)), title="active.toml", severity="warning", markup=False)
         providers = dict(config.providers)
         for sel in self.active.values():
             if sel.provider not in providers:
@@ -126,10 +148,9 @@ class PickerScreen(Screen):
         self._fill_providers()
         self._update_bar()
         self.rebuild_rows()
-        if self.is_mounted and self.app.screen is not None:
-            self.call_after_refresh(self.action_reprobe)  # first paint before any probing work
-        else:
-            self.action_reprobe()
+        # the frame is out before any probing work: the probe's thread (keyring calls, importing the transport,
+        # loading CA certificates) holds the GIL for ~150 ms, which would stall the loop's first ticks
+        self.call_after_refresh(self.set_timer, PROBE_AFTER_PAINT, self.action_reprobe)
 
     def _fill_providers(self) -> None:
         options = self.query_one("#providers", OptionList)
@@ -191,14 +212,20 @@ class PickerScreen(Screen):
         bar.append(f"  sort: {self.sort}", style="dim")
         self.query_one("#picker-bar", Static).update(bar)
 
-    @work(thread=True, group="catalog", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
     def load_catalog(self) -> None:
-        """Build the whole catalog's rows off the event loop (about 5,000 rows)."""
+        """Build the whole catalog's rows off the event loop (about 5,000 rows), when first shown.
+
+        Only the "Whole catalog" view needs them: until it is opened they are neither built
+        nor resident (the parsed catalog is most of the picker's memory).
+        """
         recent = {ref: i for i, ref in enumerate(state.recent())}
         rows = [make_row(pid, m.id, m, recent=recent.get(f"{pid}/{m.id}")) for pid, m in catalog.all_models()]
         self.app.call_from_thread(self._catalog_loaded, rows)
 
     def _catalog_loaded(self, rows: list[ModelRow]) -> None:
+        if self.catalog_rows is not None:
+            return  # already there (rows given directly, e.g. by a benchmark)
         self.catalog_rows = rows
         if self.view == CATALOG:
             self.rebuild_rows()
@@ -221,6 +248,8 @@ class PickerScreen(Screen):
             if self.catalog_rows is None:
                 rows: list[ModelRow] = []
                 model_list.empty_text = "loading the catalog…"
+                if not any(w.group == "catalog" and not w.is_finished for w in self.workers):
+                    self.load_catalog()
             else:
                 rows = self.catalog_rows
         elif self.view == ALL:
@@ -236,7 +265,7 @@ class PickerScreen(Screen):
 
     def apply_filter(self, keep: str | None = None) -> None:
         started = time.perf_counter()
-        query = self.query_one("#filter", Input).value
+        query = self.query_one("#filter", GuardedInput).usable_value  # a key typed here filters nothing
         matches = self.filter.matches(query)
         model_list = self.query_one(ModelList)
         model_list.set_rows(matches, keep=keep)
@@ -266,26 +295,24 @@ class PickerScreen(Screen):
         for pid in pids:
             self._refresh_provider(pid)
         self._update_details()
-        targets = await asyncio.to_thread(build_targets, providers)  # keyring calls block; imports probe
-        if worker.is_cancelled or generation != self.probe_generation:
-            return
-        from ...probe import new_client, probe_all
-
-        for pid, (_, problem) in targets.items():
-            self.key_problems[pid] = problem
-        client = await asyncio.to_thread(new_client)  # loading CA certificates takes ~150 ms: not on the loop
+        # off the loop: keyring calls block, and importing the transport and loading CA certificates take ~150 ms
+        targets, client = await asyncio.to_thread(_prepare_probe, providers)
         try:
+            if worker.is_cancelled or generation != self.probe_generation:
+                return
+            from ...probe import probe_all
+
+            for pid, (_, problem) in targets.items():
+                self.key_problems[pid] = problem
             async with aclosing(probe_all([t for t, _ in targets.values()], client=client)) as results:
                 async for result in results:
                     if generation != self.probe_generation:
                         return  # a newer sweep owns the screen now
                     self.results[result.provider] = result
                     self.probing.discard(result.provider)
-                    if result.models:
-                        provider = self.providers.get(result.provider)
-                        if provider is not None and provider.base_url:
-                            await asyncio.to_thread(state.remember_models, result.provider, provider.base_url,
-                                                    result.models)
+                    provider = self.providers.get(result.provider)
+                    if provider is not None:
+                        await asyncio.to_thread(state.remember, result, provider.base_url)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
@@ -323,11 +350,12 @@ class PickerScreen(Screen):
 
     @on(ModelList.Selected)
     def _model_selected(self, event: ModelList.Selected) -> None:
-        self.request_switch(event.row)
+        if event.row is not None:
+            self.request_switch(event.row)
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
-        bound = {key for binding in self.BINDINGS for key in binding.key.split(",")}
+        bound = {key for binding in self.BINDINGS if isinstance(binding, Binding) for key in binding.key.split(",")}
         if (event.is_printable and event.character and not isinstance(focused, Input)
                 and event.key not in bound and event.character not in bound):
             filter_input = self.query_one("#filter", Input)
@@ -377,7 +405,7 @@ class PickerScreen(Screen):
         if action == "apply_fix":
             pid = self.highlighted_provider_id()
             result = self.results.get(pid) if pid else None
-            return bool(result and (result.suggested_base_url or str(result.outcome) in AUTH_OUTCOMES))
+            return has_app_fix(result)
         if action in ("edit_provider", "add_provider", "toggle_favorite") and self.pick_mode:
             return False
         if action == "toggle_favorite":
@@ -466,12 +494,12 @@ class PickerScreen(Screen):
         try:
             result = switch(ref, role, self.config)
         except SwitchError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Cannot switch", severity="error",
+            self.app.call_from_thread(self.notify, self.app.shown_lines(str(exc)), title="Cannot switch", severity="error",
                                       markup=False, timeout=10)
             return
         self.app.call_from_thread(self._switched, result)
 
-    def _switched(self, result) -> None:
+    def _switched(self, result: SwitchResult) -> None:
         sel = result.selection
         shown = self.app.shown
         message = f"{shown(sel.provider)} / {shown(sel.model)}\n{shown(sel.base_url)}"
@@ -502,26 +530,31 @@ class PickerScreen(Screen):
     @work(thread=True, group="favorite", exit_on_error=False)
     def toggle_favorite(self, pid: str, model: str) -> None:
         """Add or remove ``model`` in the provider's ``favorites``, keeping every other setting."""
-        from ...config import add_provider
-        from .provider import current_settings
+        added = False
 
-        settings = current_settings(pid)
-        favorites = [m for m in settings.get("favorites", []) if m != model]
-        added = len(favorites) == len(settings.get("favorites", []))
-        if added:
-            favorites.append(model)
-        if favorites:
-            settings["favorites"] = favorites
-        else:
-            settings.pop("favorites", None)
+        def toggle(settings: dict[str, Any]) -> None:
+            nonlocal added
+            favorites = [m for m in settings.get("favorites", []) if m != model]
+            added = len(favorites) == len(settings.get("favorites", []))
+            if added:
+                favorites.append(model)
+            if favorites:
+                settings["favorites"] = favorites
+            else:
+                settings.pop("favorites", None)
+
+        config = self._change_settings(pid, toggle, "Favourite not saved")
+        if config is not None:
+            self.app.call_from_thread(self._favorite_toggled, config, pid, model, added)
+
+    def _change_settings(self, pid: str, change: Callable[[dict[str, Any]], object], title: str) -> Config | None:
+        """Write one provider's changed settings (from a thread); None after saying why it failed."""
         try:
-            config = add_provider(pid, settings, replace=True)
+            return change_settings(pid, change)
         except (ConfigError, OSError) as exc:
-            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
-            self.app.call_from_thread(self.notify, problems, title="Favourite not saved", severity="error",
+            self.app.call_from_thread(self.notify, self.app.shown_lines(str(exc)), title=title, severity="error",
                                       markup=False)
-            return
-        self.app.call_from_thread(self._favorite_toggled, config, pid, model, added)
+            return None
 
     def _favorite_toggled(self, config: Config, pid: str, model: str, added: bool) -> None:
         self.config = config
@@ -557,33 +590,28 @@ class PickerScreen(Screen):
             self.reload()
 
     def action_apply_fix(self) -> None:
+        """A better base URL is written at once; a key fix opens the editor in its (masked) API key field."""
+        from .provider import ProviderScreen
+
         provider = self.highlighted_provider()
         result = self.results.get(provider.id) if provider else None
         if provider is None or result is None:
             return
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
-        elif str(result.outcome) in AUTH_OUTCOMES:
-            self.action_edit_provider()
+        elif key_refused(result):
+            self.app.push_screen(ProviderScreen(provider, result=result, for_key=True), self._after_edit)
 
     @work(thread=True, group="fix", exit_on_error=False)
     def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:
-        from ...config import add_provider
-        from .provider import current_settings
-
-        settings = current_settings(provider.id)
-        settings["base_url"] = base_url
-        try:
-            config = add_provider(provider.id, settings, replace=True)
-        except (ConfigError, OSError) as exc:
-            problems = "\n".join(map(str, getattr(exc, "problems", [exc])))
-            self.app.call_from_thread(self.notify, problems, title="Fix not applied", severity="error", markup=False)
+        config = self._change_settings(provider.id, lambda settings: settings.update(base_url=base_url),
+                                       "Fix not applied")
+        if config is None:
             return
 
         def done() -> None:
-            self.notify(f"{provider.id}: base_url is now {self.app.shown(base_url)}", title="Fix applied",
-                        markup=False)
+            self.notify(f"{self.app.shown(provider.id)}: base_url is now {self.app.shown(base_url)}",
+                        title="Fix applied", markup=False)
             self.reload(config)
 
         self.app.call_from_thread(done)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,24 +25,22 @@ from ...config import (
     provider_from_preset,
     remove_provider,
 )
-from ...redact import looks_like_secret
-from ..probing import build_targets, diagnosis_text
+from ..edits import written_settings
+from ..status import diagnosis_text
+from ..widgets.guarded import REFUSED, REFUSED_SENTENCE, GuardedInput
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from ...probe.outcome import ProbeResult
+    from ..app import LLMSwitchApp
+
+FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-timeout": "Timeout",
+               "f-headers": "Headers", "f-key-arg": "Env var / cmd"}
+"""The editor's fields that are not for keys, as their labels say."""
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
-
-
-def current_settings(provider_id: str) -> dict:
-    """The provider's table exactly as written in config.toml ({} when it is not there)."""
-    import tomllib
-
-    path = paths.config_file()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    table = data.get("providers", {}).get(provider_id, {})
-    return dict(table) if isinstance(table, dict) else {}
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -78,14 +77,13 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder="search presets: openrouter, groq, ollama… (Enter picks; Enter alone: custom URL)",
-                        id="preset-search", compact=True)
+            yield GuardedInput(placeholder="search presets: openrouter, groq, ollama… (Enter picks; Enter alone: "
+                               "custom URL)", id="preset-search", compact=True)
             yield OptionList(id="preset-list")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = "Add a provider"
-        self.app.steady_cursors(self)
         self._fill("")
 
     def _fill(self, query: str) -> None:
@@ -105,15 +103,18 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
         options.highlighted = (1 if len(items) > 1 else 0) if query else None
 
     @on(Input.Changed, "#preset-search")
-    def _search(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+    def _search(self) -> None:
+        self._fill(self.query_one("#preset-search", GuardedInput).usable_value)
 
     @on(Input.Submitted, "#preset-search")
     def _submitted(self) -> None:
+        search = self.query_one("#preset-search", GuardedInput)
         options = self.query_one("#preset-list", OptionList)
-        if options.highlighted is not None:
+        if search.holds_key:
+            self.notify(REFUSED_SENTENCE, title="Not a key field", severity="warning", markup=False)
+        elif options.highlighted is not None:
             self._choose(options.get_option_at_index(options.highlighted).id or "")
-        elif not self.query_one("#preset-search", Input).value.strip():
+        elif not search.value.strip():
             self._choose("")  # Enter alone: a custom URL
 
     @on(OptionList.OptionSelected, "#preset-list")
@@ -164,33 +165,39 @@ class ProviderScreen(Screen[bool]):
                 id="provider.previous-field", tooltip="Previous field (in an open menu: previous choice)"),
     ]
 
-    def __init__(self, provider: ProviderConfig, *, new: bool = False, result=None) -> None:
+    app: LLMSwitchApp
+
+    def __init__(self, provider: ProviderConfig, *, new: bool = False, result: ProbeResult | None = None,
+                 for_key: bool = False) -> None:
         super().__init__()
         self.provider = provider
         self.new = new or not provider.configured
         self.result = result
+        self.for_key = for_key
+        """Opened to enter a key (the probe's key fix): the masked API key field has the focus."""
         self.changed = False
         self.key_problem: str | None = None
 
     def compose(self) -> ComposeResult:
         p = self.provider
         with VerticalScroll(id="provider-form"):
-            yield from self._row("Id", Input(p.id, placeholder="lowercase id, e.g. my-vllm", id="f-id", compact=True,
-                                             disabled=not self.new or bool(p.preset)))
-            yield from self._row("Name", Input(p.name, placeholder="display name", id="f-name", compact=True))
-            yield from self._row("Base URL", Input(p.base_url or "", placeholder="https://host/v1", id="f-base-url",
-                                                   compact=True))
+            yield from self._row("Id", GuardedInput(p.id, placeholder="lowercase id, e.g. my-vllm", id="f-id",
+                                                    compact=True, disabled=not self.new or bool(p.preset)))
+            yield from self._row("Name", GuardedInput(p.name, placeholder="display name", id="f-name", compact=True))
+            yield from self._row("Base URL", GuardedInput(p.base_url or "", placeholder="https://host/v1",
+                                                          id="f-base-url", compact=True))
             yield from self._row("API kind", Select([(k, k) for k in catalog.API_KINDS], value=p.kind,
                                                     allow_blank=False, id="f-kind", compact=True))
-            yield from self._row("Timeout (s)", Input(f"{p.timeout:g}", id="f-timeout", compact=True, type="number"))
-            yield from self._row("Headers", Input(format_headers(p.headers), placeholder="X-Title: my app; …",
-                                                  id="f-headers", compact=True))
+            yield from self._row("Timeout (s)", GuardedInput(f"{p.timeout:g}", id="f-timeout", compact=True,
+                                                             type="number"))
+            yield from self._row("Headers", GuardedInput(format_headers(p.headers), placeholder="X-Title: my app; …",
+                                                         id="f-headers", compact=True))
             yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
                                                       id="f-key-source", compact=True))
             arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
             env_hint = p.key_env[0] if p.key_env else f"{(p.id or 'provider').upper().replace('-', '_')}_API_KEY"
-            yield from self._row("Env var / cmd", Input(arg, placeholder=f"{env_hint}, or: pass show {p.id or 'name'}",
-                                                        id="f-key-arg", compact=True))
+            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=f"{env_hint}, or: pass show "
+                                                               f"{p.id or 'name'}", id="f-key-arg", compact=True))
             yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
                                                   password=True, id="f-key", compact=True))
             yield Static(id="key-state", markup=False)
@@ -202,7 +209,7 @@ class ProviderScreen(Screen[bool]):
         yield Footer()
 
     @staticmethod
-    def _row(label: str, widget) -> ComposeResult:
+    def _row(label: str, widget: Widget) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield Label(label, classes="form-label")
             yield widget
@@ -211,22 +218,27 @@ class ProviderScreen(Screen[bool]):
         title = f"Add provider {self.provider.id}" if self.new else f"Edit provider {self.provider.id}"
         self.query_one("#provider-form").border_title = title.strip()
         self.query_one("#provider-status").border_title = "Probe"
-        self.app.steady_cursors(self)
+        if self.for_key and self.provider.key_source != "keyring":
+            self.query_one("#f-key-source", Select).value = "keyring"  # the form only: ctrl+s writes it
         self._sync_key_fields()
         if self.result is not None:
             self._show_result(self.result, None)
         else:
             self.query_one("#provider-status", Static).update(Text("Save to probe these settings.", style="dim"))
         self.check_key_state()
-        first = "#f-id" if self.new and not self.provider.preset else "#f-key" if self.provider.key_required else "#f-base-url"
-        self.set_focus(self.query_one(first))  # at once: keys typed as the editor opens go to this field
+        if self.for_key:
+            first = "#f-key"
+        elif self.new and not self.provider.preset:
+            first = "#f-id"
+        else:
+            first = "#f-key" if self.provider.key_required else "#f-base-url"
+        self.set_focus(self.query_one(first))  # at once: keys typed (or pasted) as the editor opens go to this field
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
-        from textual.widgets._select import SelectOverlay
-
         focused = self.focused
-        if isinstance(focused, SelectOverlay):  # an open menu: move its cursor
+        # an open menu (a Select's list of choices has the focus): move its cursor
+        if isinstance(focused, OptionList) and any(isinstance(node, Select) for node in focused.ancestors):
             focused.action_cursor_down() if step > 0 else focused.action_cursor_up()
         elif step > 0:
             self.focus_next()
@@ -247,15 +259,14 @@ class ProviderScreen(Screen[bool]):
 
     @on(Input.Changed, "#f-key-arg")
     def _key_arg_changed(self, event: Input.Changed) -> None:
-        """A key pasted where the variable name (or command) goes is masked at once."""
-        event.input.password = looks_like_secret(event.value.strip())
+        """Say at once what is wrong with the variable name (a key pasted here is masked by the field itself)."""
+        value = event.value.strip()
         source = self.query_one("#f-key-source", Select).value
-        problem = check_env_name(event.value.strip()) if source == "env" and event.value.strip() else None
+        problem = check_env_name(value) if source == "env" and value else None
+        if self.query_one("#f-key-arg", GuardedInput).holds_key:
+            problem = REFUSED
         if problem:
-            self.query_one("#key-state", Static).update(Text(f"Env var: {problem}", style="yellow"))
-        elif looks_like_secret(event.value.strip()):
-            self.query_one("#key-state", Static).update(Text("that looks like a key: paste it into API key "
-                                                             "(keyring), not here", style="yellow"))
+            self.query_one("#key-state", Static).update(Text(f"Env var / cmd: {problem}", style="yellow"))
 
     def _sync_key_fields(self) -> None:
         source = self.query_one("#f-key-source", Select).value
@@ -269,7 +280,10 @@ class ProviderScreen(Screen[bool]):
     @work(thread=True, group="key-state", exit_on_error=False)
     def check_key_state(self) -> None:
         """Say whether a key is stored (never what it is)."""
-        if self.provider.key_source != "keyring" or not self.provider.id:
+        if self.for_key and self.provider.key_source != "keyring":
+            text = Text(f"key source set to keyring (was {self.app.shown(self.provider.key_source_text())}): paste the "
+                        "key above, then ctrl+s", style="yellow")
+        elif self.provider.key_source != "keyring" or not self.provider.id:
             text = Text("")
         else:
             try:
@@ -281,25 +295,28 @@ class ProviderScreen(Screen[bool]):
         self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
 
     # -- collecting the form
-    def collect(self) -> tuple[str, dict, str | None]:
+    def collect(self) -> tuple[str, dict[str, Any], str | None]:
         """(id, settings for config.toml, key typed or None); ValueError with a message."""
-        pid = self.query_one("#f-id", Input).value.strip()
+        for field in self.query(GuardedInput):
+            if field.refused and not field.disabled:
+                raise ValueError(f"{FIELD_NAMES.get(field.id or '', 'that field')}: {REFUSED}")  # never echoes it
+        pid = self.query_one("#f-id", GuardedInput).text.strip()
         if not pid:
             raise ValueError("the provider needs an id, e.g. my-server")
         preset = catalog.preset(self.provider.preset) if self.provider.preset else catalog.preset(pid)
         base = provider_from_preset(preset) if preset else ProviderConfig(id=pid, name=pid, base_url=None)
-        settings = current_settings(pid) if not self.new else {}
+        settings = written_settings(pid) if not self.new else {}
         if preset and preset.id != pid:
             settings["preset"] = preset.id
 
-        def put(name: str, value, default) -> None:
+        def put(name: str, value: object, default: object) -> None:
             if value != default:
                 settings[name] = value
             else:
                 settings.pop(name, None)
 
-        put("name", self.query_one("#f-name", Input).value.strip() or base.name, base.name)
-        raw_url = self.query_one("#f-base-url", Input).value.strip()
+        put("name", self.query_one("#f-name", GuardedInput).text.strip() or base.name, base.name)
+        raw_url = self.query_one("#f-base-url", GuardedInput).text.strip()
         url = normalize_base_url(raw_url)
         put("base_url", url, base.base_url)
         put("kind", self.query_one("#f-kind", Select).value, base.kind)
@@ -311,9 +328,9 @@ class ProviderScreen(Screen[bool]):
             raise ValueError("timeout must be between 0 and 600 seconds")
         default_timeout = load().probe_timeout
         put("timeout", timeout if timeout != int(timeout) else int(timeout), default_timeout)
-        put("headers", parse_headers(self.query_one("#f-headers", Input).value), {})
+        put("headers", parse_headers(self.query_one("#f-headers", GuardedInput).text), {})
         source = self.query_one("#f-key-source", Select).value
-        arg = self.query_one("#f-key-arg", Input).value.strip()
+        arg = self.query_one("#f-key-arg", GuardedInput).text.strip()
         if source in ("env", "command") and not arg:
             raise ValueError("name the environment variable" if source == "env" else "give the command that prints the key")
         if source == "env" and (problem := check_env_name(arg)):
@@ -328,13 +345,13 @@ class ProviderScreen(Screen[bool]):
         try:
             pid, settings, key = self.collect()
         except (ValueError, ConfigError) as exc:
-            self._status(Text(str(exc), style="red"))
+            self._status(Text(self.app.shown_lines(str(exc)), style="red"))
             return
         self._status(Text("saving…", style="dim"))
         self.save(pid, settings, key)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def save(self, pid: str, settings: dict, key: str | None) -> None:
+    def save(self, pid: str, settings: dict[str, Any], key: str | None) -> None:
         """Store the key (keyring calls block) then write config.toml."""
         call = self.app.call_from_thread
         if key is not None:
@@ -349,7 +366,7 @@ class ProviderScreen(Screen[bool]):
         try:
             config = add_provider(pid, settings, replace=not self.new)
         except ConfigError as exc:
-            call(self._status, Text("\n".join(self.app.shown(str(p)) for p in exc.problems), style="red"))
+            call(self._status, Text(self.app.shown_lines(str(exc)), style="red"))
             return
         except OSError as exc:
             call(self._status, Text(f"could not write config.toml: {exc.strerror}", style="red"))
@@ -382,19 +399,18 @@ class ProviderScreen(Screen[bool]):
     async def probe_provider(self, provider: ProviderConfig) -> None:
         from ... import state
         from ...probe import probe
+        from ...probe.targets import for_provider
 
-        targets = await asyncio.to_thread(build_targets, [provider])
-        if provider.id not in targets:
+        if not provider.base_url:
             self._status(Text("no base_url to probe", style="red"))
             return
-        target, problem = targets[provider.id]
+        target, problem = await asyncio.to_thread(for_provider, provider)  # keyring calls block
         result = await probe(target)
-        if result.models and provider.base_url:
-            await asyncio.to_thread(state.remember_models, provider.id, provider.base_url, result.models)
+        await asyncio.to_thread(state.remember, result, provider.base_url)
         self.result = result
         self._show_result(result, problem)
 
-    def _show_result(self, result, problem: str | None) -> None:
+    def _show_result(self, result: ProbeResult, problem: str | None) -> None:
         self._status(diagnosis_text(self.provider, result, problem, self.app.shown, where="editor"))
         self.refresh_bindings()
 
@@ -409,8 +425,8 @@ class ProviderScreen(Screen[bool]):
         pid = self.provider.id
         question = Text.assemble(("Remove provider ", ""), (pid, "bold"), (" from config.toml?", ""))
 
-        def answered(answer) -> None:
-            ok, delete_key = answer
+        def answered(answer: bool | tuple[bool, bool] | None) -> None:
+            ok, delete_key = answer if isinstance(answer, tuple) else (bool(answer), False)
             if ok:
                 self.remove_provider_worker(pid, delete_key)
 

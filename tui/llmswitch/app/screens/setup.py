@@ -1,15 +1,15 @@
 """First-run setup: detect, choose, enter keys, probe, pick a model, then write everything at once.
 
 Choices are collected in memory; config.toml, the keyring and active.toml are
-written only by Finish (and undone if any write fails), so escape at any step
-leaves nothing half-written.
+written only by Finish (:func:`llmswitch.onboarding.finish`, undone if any write
+fails), so escape at any step leaves nothing half-written. Detection and the
+write live in :mod:`llmswitch.onboarding`; this module is the screen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,13 +21,17 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ... import catalog, keys, paths
-from ...config import ConfigError, ProviderConfig, check_env_name, parse, provider_from_preset, render_provider
-from ...redact import looks_like_secret
+from ... import catalog, onboarding, paths
+from ...config import check_env_name
 from ...redact import shown as shown_value
-from ..probing import AUTH_OUTCOMES, headline, status_text
 from ..rows import Filter, merge, sort_rows
+from ..status import headline, status_text
+from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
+
+if TYPE_CHECKING:
+    from ...probe.outcome import ProbeResult
+    from ..app import LLMSwitchApp
 
 STEPS = ("detect", "choose", "keys", "probe", "model", "done")
 STEP_TITLES = {"detect": "1/6 · What is here", "choose": "2/6 · Choose providers", "keys": "3/6 · Keys",
@@ -36,90 +40,6 @@ CHOOSE_HINT = "Tick the providers to set up (space toggles). Add any other prese
 NOTHING_FOUND = ("Nothing was detected. Type a preset id below and press Enter to add it — e.g. openrouter, groq, "
                  "openai, or a local server: ollama, vllm, lm_studio (→ completes a name).")
 KEY_PLACEHOLDER = "paste the key (hidden; stored in the keyring at Finish)"
-LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
-DETECT_TIMEOUT = 1.5
-NOT_THERE = {"connection_refused", "dns_failure", "timeout", "connection_error", "tls_error", "invalid_url"}
-
-
-@dataclass
-class Choice:
-    """One provider the wizard will write."""
-
-    pid: str
-    env_var: str | None = None
-    """Detected env var holding the key (key_source = "env:VAR")."""
-    key: str | None = field(default=None, repr=False)
-    """Typed key, stored in the keyring at Finish."""
-    local: bool = False
-    base_url: str | None = None
-    """Written only when it differs from the preset's default (found through an env override)."""
-
-    def settings(self) -> dict:
-        settings: dict = {"base_url": self.base_url} if self.base_url else {}
-        if self.env_var:
-            settings["key_source"] = f"env:{self.env_var}"
-        return settings
-
-
-@dataclass
-class Written:
-    """What Finish wrote (for the summary, and for undo)."""
-
-    providers: list[str] = field(default_factory=list)
-    keys: list[tuple[str, str | None]] = field(default_factory=list)
-    """(provider, previous key or None)."""
-    roles: list[str] = field(default_factory=list)
-    previous_roles: dict = field(default_factory=dict)
-
-
-def finish(choices: list[Choice], refs: dict[str, str]) -> Written:
-    """Write keys, providers and the selection; undo everything if one write fails. Blocking."""
-    from ... import selection
-    from ...config import add_provider, load, remove_provider
-    from ...switch import SwitchError, switch
-
-    done = Written(previous_roles=selection.read_all())
-    try:
-        for choice in choices:
-            if choice.key:
-                previous = keys.fetch(choice.pid)
-                keys.store(choice.pid, choice.key)
-                done.keys.append((choice.pid, previous))
-        existing = load().providers
-        for choice in choices:
-            if choice.pid not in existing:
-                add_provider(choice.pid, choice.settings())
-                done.providers.append(choice.pid)
-        config = load()
-        for role in ("default", "small"):
-            if refs.get(role):
-                switch(refs[role], role, config)
-                done.roles.append(role)
-    except (keys.KeyProblem, ConfigError, SwitchError, OSError, selection.SelectionError) as exc:
-        for role in reversed(done.roles):
-            try:
-                if role in done.previous_roles:
-                    selection.write(done.previous_roles[role])
-                else:
-                    selection.clear(role)
-            except Exception:
-                pass
-        for pid in reversed(done.providers):
-            try:
-                remove_provider(pid)
-            except Exception:
-                pass
-        for pid, previous in reversed(done.keys):
-            try:
-                keys.store(pid, previous) if previous else keys.delete(pid)
-            except Exception:
-                pass
-        raise WizardFailed(str(exc) if not isinstance(exc, ConfigError) else "\n".join(map(str, exc.problems))) from None
-    return done
-
-
-class WizardFailed(Exception):
-    """Finish could not write everything; nothing was left behind."""
 
 
 class SetupWizard(Screen[bool]):
@@ -137,19 +57,22 @@ class SetupWizard(Screen[bool]):
         Binding("down", "cursor_down", "Down", show=False),
     ]
 
+    app: LLMSwitchApp
+
     def __init__(self) -> None:
         super().__init__()
         self.step = "detect"
         self.env_found: dict[str, str] = {}
-        self.local_found: dict[str, object] = {}
-        self.local_missing: list[str] = []
+        self.local_found: dict[str, ProbeResult] = {}
+        self.local_missing: tuple[str, ...] = ()
         self.extra: list[str] = []
-        self.choices: list[Choice] = []
+        self.picked: list[str] = []
+        self.choices: list[onboarding.Choice] = []
         self.keyring_problem: str | None = None
-        self.results: dict = {}
+        self.results: dict[str, ProbeResult] = {}
         self.refs: dict[str, str] = {}
         self.role = "default"
-        self.written: Written | None = None
+        self.written: onboarding.Written | None = None
         self.detecting = True
         self.model_filter = Filter([])
 
@@ -162,7 +85,7 @@ class SetupWizard(Screen[bool]):
             with Vertical(id="choose"):
                 yield Static(CHOOSE_HINT, markup=False, classes="hint", id="choose-hint")
                 yield SelectionList[str](id="choose-list")
-                yield Input(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
+                yield GuardedInput(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
                             id="choose-add", compact=True,
                             suggester=SuggestFromList(catalog.preset_ids(), case_sensitive=False))
             with VerticalScroll(id="keys"):
@@ -172,7 +95,8 @@ class SetupWizard(Screen[bool]):
                 yield Static(id="probe-text", markup=False)
             with Vertical(id="model"):
                 yield Static(id="model-roles", markup=False, classes="hint")
-                yield Input(placeholder="type to filter models…", id="model-filter", compact=True)
+                yield GuardedInput(placeholder="type to filter models…", id="model-filter", compact=True,
+                                   allow=lambda query: bool(self.model_filter.matches(query)))  # a model id is no key
                 yield ModelHeader()
                 yield ModelList(id="model-list")
             with VerticalScroll(id="done"):
@@ -184,7 +108,6 @@ class SetupWizard(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.steady_cursors(self)
         self._show_step()
         self.detect()
         self.check_keyring()  # known before the keys step is built (it blocks: a thread)
@@ -286,28 +209,9 @@ class SetupWizard(Screen[bool]):
     # -- step 1: detect
     @work(exclusive=True, group="wizard-detect", exit_on_error=False)
     async def detect(self) -> None:
-        from ...probe import ProbeTarget, probe_all
-
-        presets = catalog.presets()
-        for pid, preset in presets.items():
-            if preset.local:
-                continue
-            for var in preset.key_env:
-                if os.environ.get(var, "").strip():
-                    self.env_found[pid] = var
-                    break
-        targets = []
-        for pid in LOCAL_IDS:
-            preset = presets[pid]
-            url = preset.resolved_base_url()
-            if url:
-                targets.append(ProbeTarget(provider=pid, base_url=url, key_required=False, timeout=DETECT_TIMEOUT,
-                                           preset=pid, key_check_path=preset.key_check_path))
-        async for result in probe_all(targets):
-            if str(result.outcome) in NOT_THERE:
-                self.local_missing.append(result.provider)
-            else:
-                self.local_found[result.provider] = result
+        self.env_found = onboarding.env_keys()
+        local = await onboarding.detect_local()
+        self.local_found, self.local_missing = local.found, local.missing
         self.detecting = False
         self._show_detected()
 
@@ -323,7 +227,7 @@ class SetupWizard(Screen[bool]):
             text.append("  none of the known variables (OPENAI_API_KEY, OPENROUTER_API_KEY, …) is set\n", style="dim")
         text.append("\nLocal servers\n", style="bold")
         presets = catalog.presets()
-        for pid in LOCAL_IDS:
+        for pid in onboarding.LOCAL_IDS:
             preset = presets[pid]
             if pid in self.local_found:
                 result = self.local_found[pid]
@@ -343,7 +247,7 @@ class SetupWizard(Screen[bool]):
         first = selections.option_count == 0
         selections.clear_options()
         presets = catalog.presets()
-        local = [pid for pid in LOCAL_IDS if pid in self.local_found]
+        local = [pid for pid in onboarding.LOCAL_IDS if pid in self.local_found]
         ids = list(dict.fromkeys([*sorted(self.env_found), *local, *self.extra]))
         for pid in ids:
             preset = presets[pid]
@@ -356,6 +260,10 @@ class SetupWizard(Screen[bool]):
 
     @on(Input.Submitted, "#choose-add")
     def _add_preset(self, event: Input.Submitted) -> None:
+        if self.query_one("#choose-add", GuardedInput).holds_key:
+            self.notify(REFUSED_SENTENCE, title="Not a key field", severity="warning", markup=False)
+            event.input.value = ""  # refused: not kept in the form either
+            return
         name = event.value.strip().lower()
         preset = catalog.preset(name)
         if preset is None:
@@ -378,10 +286,8 @@ class SetupWizard(Screen[bool]):
         self.picked = picked
         form = self.query_one("#keys-form", Vertical)
         await form.remove_children()
-        presets = catalog.presets()
-        rows = []
+        rows: list[Static | Horizontal] = []
         for pid in picked:
-            preset = presets[pid]
             if pid in self.env_found:
                 rows.append(Static(Text.assemble((f"{pid}: ", "bold"), f"key from ${self.env_found[pid]}",
                                                  (f" (key_source = \"env:{self.env_found[pid]}\")", "dim")),
@@ -397,12 +303,11 @@ class SetupWizard(Screen[bool]):
                     classes="form-row"))
                 rows.append(Horizontal(
                     Label("  or env var", classes="form-label"),
-                    Input(placeholder=f"{self._env_default(pid)} (leave empty to use the keyring)", id=f"env-{pid}",
+                    GuardedInput(placeholder=f"{self._env_default(pid)} (leave empty to use the keyring)", id=f"env-{pid}",
                           compact=True, classes="env-input"),
                     classes="form-row"))
                 rows.append(Static(id=f"env-note-{pid}", markup=False, classes="form-note"))
         await form.mount_all(rows)
-        self.app.steady_cursors(form)
         if self.keyring_problem is not None:
             self._keyring_checked(self.keyring_problem)
         else:
@@ -416,18 +321,11 @@ class SetupWizard(Screen[bool]):
         return preset.key_env[0] if preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
 
     def _asks_for_key(self, pid: str) -> bool:
-        """Hosted providers need a key; a local server only when it answered that it wants one."""
-        found = self.local_found.get(pid)
-        return catalog.presets()[pid].key_required or (found is not None and str(found.outcome) in AUTH_OUTCOMES)
+        return onboarding.wants_key(pid, self.local_found.get(pid))
 
     @work(thread=True, group="wizard-keyring", exit_on_error=False)
     def check_keyring(self) -> None:
-        try:
-            keys.backend()
-            problem = None
-        except keys.KeyProblem as exc:
-            problem = str(exc)
-        self.app.call_from_thread(self._keyring_checked, problem)
+        self.app.call_from_thread(self._keyring_checked, onboarding.keyring_problem())
 
     def _keyring_checked(self, problem: str | None) -> None:
         """No keyring: the key fields are disabled, say so, and the env var fields are filled in."""
@@ -446,7 +344,7 @@ class SetupWizard(Screen[bool]):
             key_input.value = ""
             key_input.placeholder = "no keyring: name an environment variable below"
             key_input.disabled = True
-            pid = key_input.id.removeprefix("key-")
+            pid = (key_input.id or "").removeprefix("key-")
             env_input = self.query_one(f"#env-{pid}", Input)
             if not env_input.value:
                 env_input.value = self._env_default(pid)
@@ -457,21 +355,16 @@ class SetupWizard(Screen[bool]):
     def _env_changed(self, event: Input.Changed) -> None:
         """A key pasted where a variable name goes is masked at once, and said to be a key."""
         value = event.value.strip()
-        event.input.password = looks_like_secret(value)
-        pid = event.input.id.removeprefix("env-")
+        pid = (event.input.id or "").removeprefix("env-")
         problem = check_env_name(value) if value else None
         note = self.query_one(f"#env-note-{pid}", Static)
         note.update(Text(problem, style="yellow") if problem else "")
         note.display = bool(problem)
 
-    def _collect_keys(self) -> list[Choice]:
+    def _collect_keys(self) -> list[onboarding.Choice]:
         choices = []
-        presets = catalog.presets()
         for pid in self.picked:
-            preset = presets[pid]
-            resolved = preset.resolved_base_url()
-            choice = Choice(pid, env_var=self.env_found.get(pid), local=preset.local,
-                            base_url=resolved if resolved != preset.base_url else None)
+            choice = onboarding.choice_for(pid, self.env_found.get(pid))
             if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
@@ -488,31 +381,15 @@ class SetupWizard(Screen[bool]):
             choices.append(choice)
         return choices
 
-    def providers_in_memory(self) -> dict[str, ProviderConfig]:
-        """The providers as they would be configured (validated, nothing written)."""
-        text = "".join(render_provider(c.pid, c.settings()) + "\n" for c in self.choices)
-        try:
-            return dict(parse(text.encode(), paths.config_file()).providers)
-        except ConfigError:
-            return {c.pid: provider_from_preset(catalog.preset(c.pid)) for c in self.choices}
-
     # -- step 3: probe
     @work(exclusive=True, group="wizard-probe", exit_on_error=False)
     async def probe_choices(self) -> None:
         from ...probe import probe_all
-        from ..probing import build_targets
 
         self.results = {}
         self._show_probe(probing=True)
-        providers = self.providers_in_memory()
-        typed = {c.pid: c.key for c in self.choices if c.key}
-        targets = await asyncio.to_thread(build_targets, list(providers.values()))
-        ready = []
-        for pid, (target, _problem) in targets.items():
-            if pid in typed:  # not stored yet: probe with the typed key
-                target = replace(target, key=typed[pid])
-            ready.append(target)
-        async for result in probe_all(ready):
+        targets = await asyncio.to_thread(onboarding.probe_targets, self.choices)  # keyring calls block
+        async for result in probe_all(targets):  # nothing is remembered before Finish
             self.results[result.provider] = result
             self._show_probe(probing=True)
         self._show_probe(probing=False)
@@ -543,17 +420,16 @@ class SetupWizard(Screen[bool]):
             preset = catalog.preset(choice.pid)
             lookup = (lambda m, pid=choice.pid: catalog.model_info(pid, m)) if preset and preset.local else None
             made = merge(choice.pid, live, catalog.catalog_models(choice.pid), lookup=lookup)
-            usable = result is not None and result.usable
-            rows.extend(made if usable or live is None else made)
-        usable_first = sorted(sort_rows(rows), key=lambda r: not (self.results.get(r.provider)
-                                                                   and self.results[r.provider].usable))
+            rows.extend(made)
+        usable = {pid for pid, result in self.results.items() if result.usable}
+        usable_first = sorted(sort_rows(rows), key=lambda r: r.provider not in usable)
         self.model_filter = Filter(usable_first)
         self._apply_model_filter()
         self._show_roles()
 
     @on(Input.Changed, "#model-filter")
     def _apply_model_filter(self) -> None:
-        query = self.query_one("#model-filter", Input).value
+        query = self.query_one("#model-filter", GuardedInput).usable_value  # a key typed here filters nothing
         self.query_one("#model-list", ModelList).set_rows(self.model_filter.matches(query))
 
     def _show_roles(self) -> None:
@@ -577,8 +453,9 @@ class SetupWizard(Screen[bool]):
 
     @on(ModelList.Selected, "#model-list")
     def _model_chosen(self, event: ModelList.Selected) -> None:
-        self.refs[self.role] = event.row.ref
-        self._show_roles()
+        if event.row is not None:
+            self.refs[self.role] = event.row.ref
+            self._show_roles()
 
     def action_cursor_up(self) -> None:
         if self.step == "model":
@@ -592,18 +469,18 @@ class SetupWizard(Screen[bool]):
     @work(thread=True, exclusive=True, group="wizard-write", exit_on_error=False)
     def write_all(self) -> None:
         try:
-            written = finish(self.choices, self.refs)
-        except WizardFailed as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            written = onboarding.finish(self.choices, self.refs)
+        except onboarding.SetupFailed as exc:
+            self.app.call_from_thread(self._failed, exc)
             return
         self.app.call_from_thread(self._finished, written)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, exc: onboarding.SetupFailed) -> None:
         self.query_one("#next", Button).disabled = False
-        self.notify(message + "\nNothing was written.", title="Setup not finished", severity="error",
+        self.notify(self.app.shown_lines(f"{exc.cause}\n{exc.fix}"), title="Setup not finished", severity="error",
                     markup=False, timeout=15)
 
-    def _finished(self, written: Written) -> None:
+    def _finished(self, written: onboarding.Written) -> None:
         self.written = written
         shown = self.app.shown
         text = Text()
@@ -613,7 +490,7 @@ class SetupWizard(Screen[bool]):
         if written.roles:
             text.append(f"  {shown(str(paths.active_file()))}", style="green")
             text.append("  " + ", ".join(f"{role} = {shown(self.refs[role])}" for role in written.roles) + "\n")
-        for pid, _ in written.keys:
+        for pid in written.keys:
             text.append(f"  keyring: service llmswitch, user {pid}", style="green")
             text.append("  (the key itself is in your OS keyring only)\n", style="dim")
         env_refs = [c for c in self.choices if c.env_var]

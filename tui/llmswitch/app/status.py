@@ -1,28 +1,31 @@
-"""Probe results as the screens show them (no Textual here)."""
+"""Probe results as the screens show them: status cells, the diagnosis panel, the model line.
+
+Rendering only (no probing, no Textual): everything comes from a result's fields —
+outcome, summary, fix, status_code, server_message, suggested_base_url — never from
+re-reading the wording of its sentences.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from ..probe.outcome import AUTH
+
+if TYPE_CHECKING:
+    from ..config import ProviderConfig
+    from ..probe.outcome import ProbeResult
+    from .rows import ModelRow
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-AUTH_OUTCOMES = {"auth_missing", "auth_rejected", "forbidden", "no_credit"}
+
+Shown = Callable[[str], str]
+"""Makes untrusted text safe for the screen (``LLMSwitchApp.shown``)."""
 
 
-def build_targets(providers, timeout: float | None = None):
-    """(ProbeTarget, key problem) per provider — resolves keys, so call it from a thread."""
-    from ..probe.targets import for_provider as probe_target
-
-    made = {}
-    for provider in providers:
-        if not provider.base_url:
-            continue
-        made[provider.id] = probe_target(provider, timeout=timeout)
-    return made
-
-
-def status_text(result, probing: bool = False, frame: int = 0, shown: Callable[[str], str] = str,
+def status_text(result: ProbeResult | None, probing: bool = False, frame: int = 0, shown: Shown = str,
                 has_url: bool = True) -> Text:
     """``✓ 42 models · 120 ms`` / ``✗ key rejected`` / spinner while probing."""
     if probing:
@@ -36,17 +39,22 @@ def status_text(result, probing: bool = False, frame: int = 0, shown: Callable[[
     return Text("✗ " + shown(result.summary), style="red")
 
 
-def has_app_fix(result) -> bool:
+def key_refused(result: ProbeResult | None) -> bool:
+    """The server is there and says no to the key (or its account): the fix is a key (``probe.outcome.AUTH``)."""
+    return result is not None and result.outcome in AUTH
+
+
+def has_app_fix(result: ProbeResult | None) -> bool:
     """The app offers its own fix (ctrl+g) for this result: a better base URL, or a key to enter."""
-    return bool(result.suggested_base_url) or str(result.outcome) in AUTH_OUTCOMES
+    return result is not None and (bool(result.suggested_base_url) or key_refused(result))
 
 
-def headline(result, with_fix: bool = True) -> str:
+def headline(result: ProbeResult, with_fix: bool = True) -> str:
     """``provider: what happened (HTTP code "message") — fix`` (see ``ProbeResult.sentence``)."""
     return result.sentence(with_fix=with_fix)
 
 
-def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[str], str],
+def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_problem: str | None, shown: Shown,
                    probing: bool = False, where: str = "picker") -> Text:
     """The details panel: URL requested, redacted headers, HTTP code, server message, fix.
 
@@ -54,7 +62,7 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
     """
     out = Text(no_wrap=False)
     out.append(shown(provider.name), style="bold")
-    out.append(f" ({provider.id})  ", style="dim")
+    out.append(f" ({shown(provider.id)})  ", style="dim")
     out.append(shown(provider.base_url or "no base_url"))
     out.append(f"  key: {shown(provider.key_source_text())}", style="dim")
     if not provider.configured:
@@ -74,20 +82,17 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
     mark, style = ("✓", "green") if result.usable else ("✗", "red")
     out.append(f"\n{mark} ", style=style)
     out.append(shown(headline(result, with_fix=not has_app_fix(result))), style=style)
-    auth = str(result.outcome) in AUTH_OUTCOMES
     if result.suggested_base_url:
         url = shown(result.suggested_base_url)
         out.append("\nfix: ", style="bold")
+        # whether that URL also wants a key is said by the probe that follows the fix (the result does not carry it)
         if where == "editor":
             out.append(f"set Base URL to {url} (ctrl+g applies it and saves)")
         else:
             out.append(f"set base_url to {url} — press ctrl+g")
-        answer = result.summary.partition(" answers")[2]
-        if answer.startswith(", but") or "wants a key" in answer:  # the right URL wants a key too
-            out.append(", then enter the key" if where == "editor" else "; then F2 to enter the key")
-    elif auth:
+    elif key_refused(result):
         out.append("\nfix: ", style="bold")
-        out.append(f"press ctrl+g to enter a key for {provider.id}" if where == "picker"
+        out.append(f"press ctrl+g to enter a key for {shown(provider.id)}" if where == "picker"
                    else "paste the key into API key above (or pick another key source), then ctrl+s")
     out.append("\n")
     out.append("GET ", style="bold")
@@ -105,13 +110,13 @@ def diagnosis_text(provider, result, key_problem: str | None, shown: Callable[[s
         out.append("\n" + " · ".join(details), style="dim")
     if result.server_message:
         out.append("\nserver said: ", style="dim")
-        out.append(shown(result.server_message, ))
+        out.append(shown(result.server_message))
     if key_problem and not result.usable:
         out.append("\nkey: " + shown(key_problem), style="yellow")
     return out
 
 
-def model_text(row, shown: Callable[[str], str]) -> Text:
+def model_text(row: ModelRow, shown: Shown) -> Text:
     """One line about the highlighted model."""
     from .rows import LISTED, NOT_LISTED, fmt_price, fmt_tokens
 

@@ -1,0 +1,40 @@
+"""Changing one provider's settings from the app, keeping the rest of its table as written.
+
+No Textual here. The picker (favourites, a suggested base URL) and the editor read and
+write a provider's table through these two functions, not through each other.
+(Their natural home is ``llmswitch.config``'s edits; they move there once it offers them.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import paths
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+
+def written_settings(provider_id: str) -> dict[str, Any]:
+    """The provider's table exactly as written in config.toml ({} when it is not there)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(paths.config_file().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    table = data.get("providers", {}).get(provider_id, {})
+    return dict(table) if isinstance(table, dict) else {}
+
+
+def change_settings(provider_id: str, change: Callable[[dict[str, Any]], object]) -> Config:
+    """Apply ``change`` (which edits the dict in place) to the provider's table and write it back, validated.
+
+    Raises ConfigError (the file is then left as it was) or OSError. Blocking.
+    """
+    from ..config import add_provider
+
+    settings = written_settings(provider_id)
+    change(settings)
+    return add_provider(provider_id, settings, replace=True)

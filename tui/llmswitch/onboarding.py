@@ -1,0 +1,270 @@
+"""First-run onboarding without a screen: what is already here, and writing the wizard's choices at once.
+
+* Detection: API keys in the environment (the presets' conventional variables) and
+  local servers answering on their usual ports (probed briefly, without a key).
+* The write: keys to the keyring, providers to ``config.toml``, the default (and small)
+  model to ``active.toml`` — all or nothing. If one write fails, the files are put
+  back byte for byte and the keyring entries to what they held, so a failed Finish
+  leaves nothing half-written.
+
+No Textual here: ``app/screens/setup.py`` is the UI, and the tests drive this module
+against real servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import catalog, keys, paths
+from .errors import LlmswitchError
+from .probe.outcome import AUTH, NOT_THERE
+
+if TYPE_CHECKING:
+    from .config import ProviderConfig
+    from .probe.outcome import ProbeResult, ProbeTarget
+
+__all__ = [
+    "DETECT_TIMEOUT", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for", "detect_local",
+    "env_keys", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
+]
+
+LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
+"""The local servers looked for, in the order they are shown."""
+DETECT_TIMEOUT = 1.5
+"""Seconds one local-server probe may take: nothing running answers at once (connection refused)."""
+ROLES = ("default", "small")
+
+
+# -- detection ----------------------------------------------------------------------------------
+
+def env_keys(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Hosted presets whose key is in the environment: provider id → the variable that holds it."""
+    env = os.environ if environ is None else environ
+    found: dict[str, str] = {}
+    for pid, preset in catalog.presets().items():
+        if preset.local:
+            continue
+        var = next((v for v in preset.key_env if env.get(v, "").strip()), None)
+        if var is not None:
+            found[pid] = var
+    return found
+
+
+def local_targets() -> list[ProbeTarget]:
+    """One keyless, short probe per local server at its usual (or env-overridden) URL."""
+    from .config import provider_from_preset
+    from .probe.targets import for_provider
+
+    targets = []
+    for pid in LOCAL_IDS:
+        preset = catalog.preset(pid)
+        if preset is None:
+            continue
+        provider = provider_from_preset(preset)
+        if provider.base_url:
+            target, _ = for_provider(provider, timeout=DETECT_TIMEOUT, resolve_key=False)
+            targets.append(target)
+    return targets
+
+
+@dataclass(frozen=True)
+class LocalServers:
+    """What answered where a local server usually listens."""
+
+    found: dict[str, ProbeResult]
+    """Provider id → the probe's result, for every server that answered (whatever it said about keys)."""
+    missing: tuple[str, ...]
+    """Provider ids where nothing answered (see ``probe.outcome.NOT_THERE``)."""
+
+
+async def detect_local(targets: Iterable[ProbeTarget] | None = None) -> LocalServers:
+    """Probe the local servers' usual addresses concurrently (``local_targets()`` unless given)."""
+    from .probe import probe_all
+
+    found: dict[str, ProbeResult] = {}
+    missing: list[str] = []
+    async for result in probe_all(local_targets() if targets is None else targets):
+        if result.outcome in NOT_THERE:
+            missing.append(result.provider)
+        else:
+            found[result.provider] = result
+    return LocalServers(found, tuple(missing))
+
+
+def keyring_problem() -> str | None:
+    """Why keys cannot be stored here (no usable keyring), or None. Blocking (the backend is picked)."""
+    try:
+        keys.backend()  # type: ignore[no-untyped-call]  # keys.backend() is not annotated yet
+    except keys.KeyProblem as exc:
+        return str(exc)
+    return None
+
+
+def wants_key(pid: str, found: ProbeResult | None = None) -> bool:
+    """Hosted providers need a key; a local server only when it answered that it wants one."""
+    preset = catalog.preset(pid)
+    return bool(preset is not None and preset.key_required) or (found is not None and found.outcome in AUTH)
+
+
+# -- the choices ---------------------------------------------------------------------------------
+
+@dataclass
+class Choice:
+    """One provider the wizard will write."""
+
+    pid: str
+    env_var: str | None = None
+    """The env var holding the key (written as ``key_source = "env:VAR"``)."""
+    key: str | None = field(default=None, repr=False)
+    """A typed key, stored in the keyring at Finish. Never in repr."""
+    local: bool = False
+    base_url: str | None = None
+    """Written only when it differs from the preset's default (found through an env override)."""
+
+    def settings(self) -> dict[str, Any]:
+        """The provider's table for ``config.toml``."""
+        settings: dict[str, Any] = {"base_url": self.base_url} if self.base_url else {}
+        if self.env_var:
+            settings["key_source"] = f"env:{self.env_var}"
+        return settings
+
+
+def choice_for(pid: str, env_var: str | None = None) -> Choice:
+    """A choice for a preset, keeping a base URL that an env override moved."""
+    preset = catalog.preset(pid)
+    if preset is None:
+        raise ValueError(f"no preset called {pid!r}")
+    resolved = preset.resolved_base_url()
+    return Choice(pid, env_var=env_var, local=preset.local,
+                  base_url=resolved if resolved != preset.base_url else None)
+
+
+def providers_for(choices: Sequence[Choice]) -> dict[str, ProviderConfig]:
+    """The providers as they would be configured (validated like ``config.toml``; nothing is written)."""
+    from .config import ConfigError, parse, provider_from_preset, render_provider
+
+    text = "".join(render_provider(c.pid, c.settings()) + "\n" for c in choices)
+    try:
+        return dict(parse(text.encode(), paths.config_file()).providers)
+    except ConfigError:
+        presets = [catalog.preset(c.pid) for c in choices]
+        return {p.id: provider_from_preset(p) for p in presets if p is not None}
+
+
+def probe_targets(choices: Sequence[Choice]) -> list[ProbeTarget]:
+    """What to probe before anything is written: a typed key is sent as typed. Blocking (keyring)."""
+    from .probe.targets import for_provider
+
+    typed = {c.pid: c.key for c in choices if c.key}
+    targets = []
+    for pid, provider in providers_for(choices).items():
+        if not provider.base_url:
+            continue
+        target, _ = for_provider(provider, resolve_key=pid not in typed)
+        targets.append(replace(target, key=typed[pid]) if pid in typed else target)
+    return targets
+
+
+# -- the write ------------------------------------------------------------------------------------
+
+@dataclass
+class Written:
+    """What Finish wrote (for the summary). No key values."""
+
+    providers: list[str] = field(default_factory=list)
+    """Providers added to config.toml (those already there are left as they are)."""
+    keys: list[str] = field(default_factory=list)
+    """Providers whose key was stored in the keyring."""
+    roles: list[str] = field(default_factory=list)
+    """Roles written to active.toml."""
+
+
+class SetupFailed(LlmswitchError):
+    """Finish could not write everything; what it had written was put back (``fix`` says if not all)."""
+
+
+class _Undo:
+    """Enough to put everything back: the files' bytes before, and the keyring entries replaced."""
+
+    def __init__(self, files: Iterable[Path]) -> None:
+        self.files = {path: _read(path) for path in files}
+        self.keys: list[tuple[str, str | None]] = []
+
+    def run(self) -> list[str]:
+        """Undo every change, newest first; returns what could not be put back (one phrase each)."""
+        from .files import atomic_write, locked
+
+        left: list[str] = []
+        for path, before in self.files.items():
+            try:
+                with locked(path):
+                    if _read(path) == before:
+                        continue  # never changed (or the write itself was refused)
+                    if before is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        atomic_write(path, before)
+            except (OSError, LlmswitchError) as exc:
+                left.append(f"{path} ({_said(exc)})")
+        for pid, previous in reversed(self.keys):
+            try:
+                if previous is None:
+                    keys.delete(pid)
+                else:
+                    keys.store(pid, previous)
+            except (keys.KeyProblem, LlmswitchError) as exc:
+                left.append(f"the keyring entry for {pid} ({_said(exc)})")
+        return left
+
+
+def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
+    """Store the typed keys, add the providers, write the selection; all or nothing. Blocking.
+
+    Raises :class:`SetupFailed` (after putting back whatever had been written).
+    """
+    from .config import ConfigError, add_provider, load
+    from .switch import SwitchError, switch
+
+    undo = _Undo([paths.config_file(), paths.active_file()])
+    done = Written()
+    try:
+        for choice in choices:
+            if choice.key:
+                previous = keys.fetch(choice.pid)
+                undo.keys.append((choice.pid, previous))
+                keys.store(choice.pid, choice.key)
+                done.keys.append(choice.pid)
+        existing = load().providers
+        for choice in choices:
+            if choice.pid not in existing:
+                add_provider(choice.pid, choice.settings())
+                done.providers.append(choice.pid)
+        config = load()
+        for role in ROLES:
+            if refs.get(role):
+                switch(refs[role], role, config)
+                done.roles.append(role)
+    except (keys.KeyProblem, ConfigError, SwitchError, LlmswitchError, OSError) as exc:
+        left = undo.run()
+        fix = ("nothing was written — fix that, then press Finish again" if not left
+               else "these could not be put back as they were: " + "; ".join(left))
+        raise SetupFailed(_said(exc), fix) from None
+    return done
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _said(exc: BaseException) -> str:
+    """An error's own sentence (a file error without its OS errno noise)."""
+    if isinstance(exc, OSError) and not isinstance(exc, LlmswitchError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
