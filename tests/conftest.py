@@ -58,8 +58,9 @@ def isolated(tmp_path, monkeypatch, request):
     if request.node.get_closest_marker("secretservice"):
         yield home
         return
-    import keyring
     import keyring.core
+
+    import keyring
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "testkeyring.FileKeyring")
     monkeypatch.setenv("LLMSWITCH_TEST_KEYRING_FILE", str(tmp_path / "test-keyring.json"))

@@ -244,7 +244,6 @@ def test_redaction_across_every_command(run_cli, config_dir, tmp_path):
 
 def test_key_set_prompt_does_not_echo_the_key(isolated, tmp_path):
     import pexpect
-
     from runcli import cli_command
 
     argv = cli_command()

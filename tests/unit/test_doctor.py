@@ -6,10 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-import keyring
 import keyring.backends.fail
 import pytest
 
+import keyring
 from llmswitch import doctor, selection
 from llmswitch.doctor import ERROR, OK, WARN, Finding
 

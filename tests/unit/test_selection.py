@@ -11,8 +11,8 @@ import time
 import tomllib
 
 import pytest
-
 from runcli import cli_command
+
 from llmswitch import selection
 from llmswitch.files import UnsafeFileError
 from llmswitch.selection import ActiveSelection, NoSelection, SelectionError
