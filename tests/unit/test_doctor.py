@@ -92,7 +92,7 @@ def test_a_refused_url_in_active_toml_is_an_error(config_dir):
     write(config_dir, "[providers.groq]\n")
     select("groq", "file:///etc/passwd")
     found, _, _ = doctor.config_findings()
-    assert any(f.level == ERROR and "scheme file" in f.cause for f in found)
+    assert any(f.level == ERROR and "not an http:// or https:// URL" in f.cause for f in found)
 
 
 def test_a_key_source_that_drifted_from_config_toml_is_named(config_dir):

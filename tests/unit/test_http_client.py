@@ -37,6 +37,14 @@ MESSAGES = [{"role": "user", "content": "Say OK."}]
 CHAT = "/v1/chat/completions"
 
 
+@pytest.fixture(autouse=True)
+def box_configured(isolated):
+    """`client_for` takes the key source from config.toml: the provider these selections name is configured."""
+    from llmswitch.config import add_provider
+
+    add_provider("box", {"base_url": "http://127.0.0.1:9/v1", "key_source": "none"})
+
+
 def _selection(server, api_kind: str = "openai") -> ActiveSelection:
     return ActiveSelection(role="default", provider="box", model="m1", base_url=server.url + "/v1",
                            api_kind=api_kind, key_source="none", key_required=False,

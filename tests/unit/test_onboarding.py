@@ -119,7 +119,7 @@ def test_a_key_refused_in_the_middle_puts_the_first_key_back(servers, before):
     litellm.key, ollama.key = FAKE_KEY, "two words"
     with pytest.raises(onboarding.SetupFailed) as failed:
         onboarding.finish([litellm, ollama], {"default": "ollama/llama3.2:latest"})
-    assert "spaces" in failed.value.cause
+    assert "U+0020 SPACE" in failed.value.cause
     assert unchanged(before)
     assert FAKE_KEY not in failed.value.sentence() and "two words" not in failed.value.sentence()
 

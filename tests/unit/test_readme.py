@@ -30,6 +30,14 @@ def test_stdlib_reader_reads_what_use_wrote(run_cli):
     assert done.stdout.strip() == f"https://api.groq.com/openai/v1|llama-3.1-8b-instant|{FAKE}|{{}}"
 
 
+def test_stdlib_reader_refuses_a_file_others_can_write(run_cli, config_dir):
+    run_cli("use", "ollama/llama3")
+    (config_dir / "active.toml").chmod(0o660)
+    reader = block_after("A stdlib-only reader", "python")
+    done = subprocess.run([sys.executable, "-c", reader + "\nllmswitch_selection()"], capture_output=True, text=True)
+    assert done.returncode != 0 and "is not yours alone (others can write it); not using it" in done.stderr
+
+
 def test_stdlib_reader_finds_the_default_location(run_cli, tmp_path):
     env_dir = os.environ.pop("LLMSWITCH_CONFIG_DIR")
     try:

@@ -250,9 +250,14 @@ def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
                 done.roles.append(role)
     except (keys.KeyProblem, ConfigError, SwitchError, LlmswitchError, OSError) as exc:
         left = undo.run()
-        fix = ("nothing was written — fix that, then press Finish again" if not left
+        if isinstance(exc, LlmswitchError):
+            cause, first = exc.sentence(with_fix=False), exc.fix
+        else:
+            cause, first = _said(exc), None
+        then = ", then press Finish again" if first else "fix that, then press Finish again"
+        fix = (f"{first or ''}{then} (nothing was written)" if not left
                else "these could not be put back as they were: " + "; ".join(left))
-        raise SetupFailed(_said(exc), fix) from None
+        raise SetupFailed(cause, fix.lstrip(", ")) from None
     return done
 
 
