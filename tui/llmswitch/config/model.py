@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..catalog import Preset
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "PREFERENCE_FIELDS", "PROVIDER_FIELDS", "SECRET_FIELD_NAMES", "TOP_LEVEL", "Config",
+    "DEFAULT_TIMEOUT", "HEADER_SOURCE_FIELDS", "PREFERENCE_FIELDS", "PROVIDER_FIELDS", "SECRET_FIELD_NAMES", "TOP_LEVEL", "Config",
     "HeaderSource", "PROVIDER_ID", "Problem", "ProviderConfig", "did_you_mean", "id_for_commands", "plain_http", "plain_http_warning", "provider_from_preset", "unknown_provider",
     "unknown_provider_message",
 ]

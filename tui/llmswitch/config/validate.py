@@ -17,19 +17,9 @@ from .. import errors, paths, trust, urls
 from ..errors import ConfigError
 from ..redact import looks_like_secret, shown, terminal_safe
 from ..tomlpos import key_lines
+from . import model
 from .fields import FIELD_CHECKS, RULES, Entry, Report, model_id_problem, seconds, secret_name
-from .model import (
-    DEFAULT_TIMEOUT,
-    PREFERENCE_FIELDS,
-    PROVIDER_FIELDS,
-    PROVIDER_ID,
-    SECRET_FIELD_NAMES,
-    TOP_LEVEL,
-    Config,
-    Problem,
-    ProviderConfig,
-    plain_http,
-)
+from .model import PROVIDER_FIELDS, Config, Problem, ProviderConfig, plain_http
 
 if TYPE_CHECKING:
     from ..catalog import Preset
@@ -108,7 +98,7 @@ def parse(raw: bytes, path: Path) -> Config:
 
 def _config(report: Report, data: dict[str, Any]) -> Config:
     for name, value in data.items():
-        if name not in TOP_LEVEL:
+        if name not in model.TOP_LEVEL:
             _top_level_stray(report, name, value)
     version = data.get("version", 1)
     if version != 1 or isinstance(version, bool):
@@ -130,11 +120,11 @@ def _config(report: Report, data: dict[str, Any]) -> Config:
 def _preferences(report: Report, prefs: Any) -> tuple[float, int]:
     if not isinstance(prefs, dict):
         report.add(("preferences",), "must be a table", "write it as [preferences]")
-        return DEFAULT_TIMEOUT, 20
+        return model.DEFAULT_TIMEOUT, 20
     for name in prefs:
-        if name not in PREFERENCE_FIELDS:
-            report.unknown(("preferences", name), PREFERENCE_FIELDS)
-    timeout = seconds(report, ("preferences", "probe_timeout"), prefs.get("probe_timeout", DEFAULT_TIMEOUT))
+        if name not in model.PREFERENCE_FIELDS:
+            report.unknown(("preferences", name), model.PREFERENCE_FIELDS)
+    timeout = seconds(report, ("preferences", "probe_timeout"), prefs.get("probe_timeout", model.DEFAULT_TIMEOUT))
     recent = prefs.get("recent_limit", 20)
     if not isinstance(recent, int) or isinstance(recent, bool) or not 0 <= recent <= 1000:
         report.add(("preferences", "recent_limit"), f"must be a whole number from 0 to 1000 (got {shown(recent)})")
@@ -156,7 +146,7 @@ def _top_level_stray(report: Report, name: str, value: Any) -> None:
         report.add((name,), f"[{terminal_safe(name, 60)}] looks like a provider",
                    f"rename the table to [providers.{terminal_safe(name, 60)}]")
     else:
-        report.unknown((name,), TOP_LEVEL)
+        report.unknown((name,), model.TOP_LEVEL)
 
 
 def _looks_like_provider(name: str, value: dict[str, Any]) -> bool:
@@ -170,13 +160,13 @@ def _looks_like_provider(name: str, value: dict[str, Any]) -> bool:
 def _provider(report: Report, pid: str, body: Any, default_timeout: float) -> ProviderConfig | None:
     key = ("providers", pid)
     if not isinstance(body, dict):
-        if pid in PROVIDER_FIELDS or pid.lower() in SECRET_FIELD_NAMES:
+        if pid in PROVIDER_FIELDS or pid.lower() in model.SECRET_FIELD_NAMES:
             report.add(key, f"{shown(pid)} is a provider setting, not a provider",
                        f"put it under [providers.ID], e.g. [providers.openrouter] then {pid} = …")
         else:
             report.add(key, "must be a table", f"write it as [providers.{_suggested_id(pid)}]")
         return None
-    if not PROVIDER_ID.match(pid):
+    if not model.PROVIDER_ID.match(pid):
         report.add(key, f"provider id {shown(pid)} must be lowercase letters, digits, '.', '_' or '-'",
                    "rename it to [providers.NAME] with NAME like my-server" if looks_like_secret(pid) else
                    f"rename it to [providers.{_suggested_id(pid)}]")
@@ -221,8 +211,8 @@ def _active_model_in_provider(entry: Entry, name: str, value: Any) -> None:
     why = model_id_problem(value)
     if why is not None and isinstance(value, str):
         cause += f", and {why[0]}"
-    model = value if why is None and isinstance(value, str) else "MODEL"
-    entry.problem((name,), cause, f"remove this line and run: llmswitch use {entry.pid}/{model}"
+    chosen = value if why is None and isinstance(value, str) else "MODEL"
+    entry.problem((name,), cause, f"remove this line and run: llmswitch use {entry.pid}/{chosen}"
                   + ("" if why is None else f" (llmswitch list {entry.pid} shows the models)"))
 
 
