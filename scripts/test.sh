@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite — the README's test command and CI run exactly this.
 #
+# * mypy over tui/llmswitch (strict on the core);
 # * unit, CLI, app and snapshot tests (pytest, two workers);
 # * the keyring tier against a real Secret Service (gnome-keyring on a private D-Bus),
 #   installed with apt when CI=true; elsewhere skipped with a note saying how to run it;
@@ -20,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# the type checker first: strict on the core, checked on the app (configured in pyproject.toml)
+python -m mypy
 
 workers=()
 python -c "import xdist" 2>/dev/null && workers=(-n 2)

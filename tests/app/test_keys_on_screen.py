@@ -75,7 +75,7 @@ async def test_the_key_fix_opens_the_editor_in_the_masked_key_field(keyed_vllm, 
             assert "key source set to keyring" in screen_text(app)
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: editor.result is not None and editor.result.usable)
-        assert keys.fetch("vllm") == FAKE_KEY
+        assert keys.stored("vllm") == FAKE_KEY
         assert "key_source" not in providers()["vllm"]  # keyring is the default
 
 
@@ -97,7 +97,7 @@ async def test_a_key_pasted_into_base_url_is_masked_and_refused(keyed_vllm, make
         await pilot.pause(0.2)
         assert "Base URL: that is a key" in screen_text(app)
         assert paths.config_file().read_text() == before
-        assert keys.fetch("vllm") is None
+        assert keys.stored("vllm") is None
 
 
 @pytest.mark.parametrize("field", ["#f-name", "#f-headers", "#f-id"])

@@ -46,7 +46,7 @@ async def test_key_entry_stores_in_keyring_and_never_shows_it(upstream, isolated
         await pilot.press(*FAKE_KEY)
         assert FAKE_KEY not in screen_text(app)  # masked while typed
         await pilot.press("ctrl+s")
-        assert await wait_for(pilot, lambda: keys.fetch("acme") == FAKE_KEY)
+        assert await wait_for(pilot, lambda: keys.stored("acme") == FAKE_KEY)
         assert await wait_for(pilot, lambda: editor.result is not None and editor.result.usable)
         assert key_input.value == ""  # not kept in the form
         text = screen_text(app)
@@ -135,7 +135,7 @@ async def test_remove_asks_and_deletes_the_key(mixed_scene, make_app):
         assert "also delete its key" in screen_text(app)
         await pilot.press("y")
         assert await wait_for(pilot, lambda: "openai" not in config_providers())
-        assert keys.fetch("openai") is None
+        assert keys.stored("openai") is None
         assert "openrouter" in config_providers()
         assert await wait_for(pilot, lambda: "openai" not in app.picker.providers
                               or not app.picker.providers["openai"].configured)
@@ -191,7 +191,7 @@ async def test_up_down_move_between_fields_and_never_open_a_menu(upstream, isola
         await pilot.press("down")
         assert editor.focused.id == "f-key"
         await pilot.press(*FAKE_KEY, "ctrl+s")
-        assert await wait_for(pilot, lambda: keys.fetch("acme") == FAKE_KEY)
+        assert await wait_for(pilot, lambda: keys.stored("acme") == FAKE_KEY)
         assert FAKE_KEY not in screen_text(app)
 
 

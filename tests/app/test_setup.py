@@ -82,7 +82,7 @@ async def test_wizard_happy_path_writes_everything_at_the_end(local_servers, mak
         providers = tomllib.loads(paths.config_file().read_text())["providers"]
         assert providers == {"ollama": {"base_url": local_servers["ollama"].url + "/v1"},
                              "litellm": {"base_url": local_servers["litellm"].url + "/v1"}}
-        assert keys.fetch("litellm") == FAKE_KEY
+        assert keys.stored("litellm") == FAKE_KEY
         assert selection.read("default").ref == "ollama/llama3.2:latest"
         assert selection.read("small").ref == "litellm/gpt-4o-mini"
         await pilot.press("ctrl+n")  # Close

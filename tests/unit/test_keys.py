@@ -199,11 +199,10 @@ def test_key_problems_carry_cause_and_fix_as_fields(memory):
     assert str(exc) == f"groq: {exc.cause} — {exc.fix}"
 
 
-def test_stored_is_the_keyring_read_and_fetch_is_its_deprecated_name(memory):
+def test_stored_is_the_keyring_read(memory):
     keys.store("groq", FAKE)
     assert keys.stored("groq") == FAKE and keys.stored("nobody") is None
-    with pytest.deprecated_call():
-        assert keys.fetch("groq") == FAKE
+    assert not hasattr(keys, "fetch")  # the old name read as HTTP; every caller uses stored()
 
 
 @pytest.mark.parametrize(("pasted", "named"), [

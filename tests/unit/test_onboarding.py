@@ -58,7 +58,7 @@ def test_a_typed_key_is_probed_before_anything_is_stored(servers):
     targets = onboarding.probe_targets(choices)
     results = {r.provider: r for r in probe_sync(targets)}
     assert results["litellm"].usable and results["ollama"].usable
-    assert keys.fetch("litellm") is None
+    assert keys.stored("litellm") is None
     assert FAKE_KEY not in repr(choices[0])
 
 
@@ -79,7 +79,7 @@ def test_finish_writes_keys_providers_and_roles(servers):
     assert written.keys == ["litellm"] and written.providers == ["litellm", "ollama"]
     assert written.roles == ["default", "small"]
     assert FAKE_KEY not in repr(written)
-    assert keys.fetch("litellm") == FAKE_KEY
+    assert keys.stored("litellm") == FAKE_KEY
     assert set(tomllib.loads(config_text())["providers"]) == {"litellm", "ollama"}
     assert selection.read("small").ref == "litellm/gpt-4o"
 
@@ -101,7 +101,7 @@ def before(isolated):
 def unchanged(before: dict[str, bytes]) -> bool:
     return (paths.config_file().read_bytes() == before["config"]
             and paths.active_file().read_bytes() == before["active"]
-            and keys.fetch("litellm") == OTHER_KEY and keys.fetch("ollama") is None)
+            and keys.stored("litellm") == OTHER_KEY and keys.stored("ollama") is None)
 
 
 def test_a_provider_refused_in_the_middle_puts_everything_back(servers, before):
@@ -137,7 +137,7 @@ def test_a_refused_selection_write_puts_config_and_keys_back(servers, before, tm
     assert "symlink" in failed.value.cause
     assert "nothing was written" in failed.value.fix
     assert paths.config_file().read_bytes() == before["config"]
-    assert keys.fetch("litellm") == OTHER_KEY
+    assert keys.stored("litellm") == OTHER_KEY
     assert active.is_symlink() and target.read_bytes() == before["active"]
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -207,12 +206,6 @@ def stored(provider_id: str) -> str | None:
     except Exception as exc:
         raise _translate(exc, provider_id) from None
     return value if isinstance(value, str) else None
-
-
-def fetch(provider_id: str) -> str | None:
-    """Deprecated name of :func:`stored` (``fetch`` reads as HTTP; this reads the keyring)."""
-    warnings.warn("llmswitch.keys.fetch is deprecated; use keys.stored", DeprecationWarning, stacklevel=2)
-    return stored(provider_id)
 
 
 def delete(provider_id: str) -> bool:

@@ -234,7 +234,7 @@ def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
     try:
         for choice in choices:
             if choice.key:
-                previous = keys.fetch(choice.pid)
+                previous = keys.stored(choice.pid)
                 undo.keys.append((choice.pid, previous))
                 keys.store(choice.pid, choice.key)
                 done.keys.append(choice.pid)

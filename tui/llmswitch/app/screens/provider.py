@@ -287,7 +287,7 @@ class ProviderScreen(Screen[bool]):
             text = Text("")
         else:
             try:
-                stored = keys.fetch(self.provider.id) is not None
+                stored = keys.stored(self.provider.id) is not None
                 text = Text("a key is stored in the keyring (type a new one to replace it)" if stored
                             else "no key stored yet", style="dim")
             except keys.KeyProblem as exc:
