@@ -7,7 +7,7 @@ subject (the real app) and a baseline alternately:
 (a) filter keystroke p90 on 5,000 models — the work one keystroke triggers on
     the event loop (filter + refill + drawing the visible lines), typed through
     Pilot; baseline: a bare Textual app with the same widgets re-filled per
-    keystroke by a plain substring filter. Target: p90 ≤ 16 ms.
+    keystroke by a plain substring filter. Target: p90 ≤ 8 ms.
 (b) first paint — from spawning the process to the first refresh of the
     picker, and to the "Whole catalog" view drawn; baseline: a bare app with
     the same widgets that builds and shows all rows before its first paint.
@@ -32,7 +32,7 @@ from pathlib import Path
 ROWS = 5000
 PAINT_ROUNDS = 9
 QUERIES = ("gpt-4o-mini", "claude sonnet", "llama 70b", "qwen coder", "gemini flash", "o3")
-P90_TARGET_MS = 16.0
+P90_TARGET_MS = 8.0  # issue 9: raised from 16 ms
 PAINT_TARGET = 1.2
 CATALOG_TARGET = 1.5
 RSS_TARGET = 1.3  # issue 6: TUI peak RSS ≤ 1.3× the bare app
@@ -43,7 +43,7 @@ SIZE = (100, 30)
 
 def _rows(n: int = ROWS):
     from llmswitch import catalog
-    from llmswitch.app.rows import make_row, sort_rows
+    from llmswitch.models import make_row, sort_rows
 
     models = catalog.all_models()
     rows, i = [], 0
