@@ -230,3 +230,16 @@ def test_an_error_event_inside_the_stream_is_one_sentence(upstream, config_dir, 
     assert done.stdout == "partial\n"
     assert ('fake: the server stopped the answer with an error ("upstream overloaded\\x1b[2J") — try again'
             in done.stderr)
+
+
+def test_explain_gives_cause_and_fix_as_fields(upstream):
+    from llmswitch.errors import Exit
+    from llmswitch.repl import explain
+
+    server = upstream()
+    server.post("/v1/chat/completions", incorrect_key_error("placeholder-key"))
+    error = explain(error_from(server.url), sel_for(server.url), "placeholder-key")
+    assert error.subject == "fake" and error.cause.startswith("key rejected (HTTP 401")
+    assert error.fix == "run: llmswitch key set fake" and error.exit_code == Exit.CHECK
+    assert error.status == 401
+    assert error.sentence() == f"fake: {error.cause} — {error.fix}"
