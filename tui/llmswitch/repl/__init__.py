@@ -28,8 +28,8 @@ Rules kept here:
 * every reply says which scope changed: this session, or active.toml.
 
 The pieces: :mod:`.parse` (the command line), :mod:`.switcher` (the session
-and the commands), :mod:`.index` (your providers and completion tables over
-:mod:`llmswitch.models`), :mod:`.gate` (the check before a switch),
+and the commands), :mod:`.queries` (what a query or list finds), :mod:`.index`
+(your providers and completion tables over :mod:`llmswitch.models`), :mod:`.gate` (the check before a switch),
 :mod:`.completion` (readline and prompt_toolkit), :mod:`.reply` (replies and
 numbered lists), :mod:`.explain` (what a failed request means).
 

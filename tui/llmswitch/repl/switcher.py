@@ -8,18 +8,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import catalog, paths, state
 from .. import errors as _errors
+from .. import paths, state
 from .. import selection as _selection
 from .. import switch as _switch
 from ..config import ConfigError, load, plain_http_warning
-from ..models import ModelRow, make_row, search
 from ..selection import DEFAULT_ROLE, ActiveSelection, NoSelection, SelectionError
-from . import gate
+from . import gate, queries
 from .completion import Completer
 from .index import ModelIndex, models_cache_dir, mtime
 from .parse import COMMANDS, USAGE, Command, CommandError, parse
-from .reply import Reply, count, numbered
+from .reply import Reply
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Watcher
@@ -199,109 +198,19 @@ class ModelSwitcher:
                 return Reply(f"pick a number from 1 to {len(self.choices)}", ok=False)
             return self._switch(self.choices[n - 1], role, c)
         config = self._config()
-        index = self.index(config)
-        head, slash, model = c.query.partition("/")
-        if slash and " " not in c.query and head in index.provider_set:
-            return self._explicit(head, model, role, c, config, index)
-        if " " not in c.query and c.query in index.rows:
-            return self._switch(c.query, role, c, config)
-        return self._query(c.query, role, c, index)
-
-    def _explicit(self, provider_id: str, model: str, role: str, c: Command, config: Config,
-                  index: ModelIndex) -> Reply:
-        found = catalog.preset(provider_id)
-        pid = provider_id if provider_id in config.providers or found is None else found.id
-        ref = f"{pid}/{model}"
-        known = index.listed.get(pid, [])
-        ids = {row.model for row in known}
-        if model and known and not c.force and model not in ids and f"{model}:latest" not in ids:
-            _, matches = search(known, model)
-            if matches:
-                return self._numbered(f"{pid} lists no model {model!r}; did you mean:", matches,
-                                      footer=f"pick one: /model N — or /model --force {ref} to use the id as typed")
-        whole = f"{provider_id}/{model}"
-        elsewhere = [row.ref for row in index.mine_rows if row.model == whole and row.provider != pid][:2]
-        hint = (f"did you mean {' or '.join(elsewhere)}? (the first part of PROVIDER/MODEL is the provider)"
-                if elsewhere else None)
-        return self._switch(ref, role, c, config, hint=hint)
-
-    def _query(self, query: str, role: str, c: Command, index: ModelIndex) -> Reply:
-        current = self.current_ref(role)
-        prefer = current.partition("/")[0] if current else None
-        band, matches = index.search(query, prefer=prefer)
-        if matches:
-            clear = matches[0] if len(matches) == 1 else None
-            if clear is None and band == 0 and prefer:
-                own = [m for m in matches if m.provider == prefer]
-                clear = own[0] if len(own) == 1 else None
-            if clear is not None:
-                return self._switch(clear.ref, role, c)
-            return self._numbered(f"{count(len(matches), 'model')} match {query!r}:", matches,
-                                  footer="pick one: /model N (or narrow the query)")
-        word = "/" not in query and " " not in query
-        unlisted = prefer is not None and not index.listed.get(prefer) and word
-        if index.mine_rows:
-            _, elsewhere = index.search(query, everywhere=True, prefer=prefer)
-            if elsewhere:
-                footer = "pick one: /model N (you may need its key: llmswitch key set PROVIDER)"
-                if unlisted:
-                    footer += (f"\n{prefer} has no model list yet — /model {prefer}/{query} uses the id as typed "
-                               f"(llmswitch probe {prefer} fetches its list)")
-                return self._numbered(f"none of your providers has {query!r}; in the catalog:", elsewhere,
-                                      footer=footer)
-        close = index.did_you_mean(query)
-        hint = f"did you mean {', '.join(close)}?" if close else "see /models"
-        if word and unlisted:
-            hint = (f"{prefer} has no model list yet, so {query!r} was not looked up — to use it as typed: "
-                    f"/model {prefer}/{query}")
-        elif word:
-            hint += f" (to use an id as typed: /model PROVIDER/{query})"
-        return Reply(f"no model matches {query!r} — {hint}", ok=False)
-
-    def _numbered(self, title: str, rows: list[ModelRow], footer: str, role: str | None = None) -> Reply:
-        reply = numbered(title, rows, footer, current=self.current_ref(role or self.role))
-        self.choices = reply.choices
-        return reply
+        found = queries.find(c.query, self.index(config), config, self.current_ref(role), force=c.force)
+        if isinstance(found, queries.SwitchTo):
+            return self._switch(found.ref, role, c, config, hint=found.hint)
+        return self._listed(found)
 
     def _list(self, c: Command) -> Reply:
         config = self._config()
-        index = self.index(config)
-        role = c.role or self.role
-        current = self.current_ref(role)
-        q = c.query
-        head, slash, rest = q.partition("/")
-        if not q:
-            matches = list(index.mine_rows)
-            if current and current not in {m.ref for m in matches}:
-                pid, _, model = current.partition("/")
-                matches.insert(0, index.row(current) or make_row(pid, model))
-            if not matches:
-                return Reply("no providers of yours yet — add one: llmswitch providers add ID, or /models QUERY "
-                             "searches the catalog", ok=False)
-            recent = {r: i for i, r in enumerate(index.recent)}
-            matches.sort(key=lambda m: (m.ref != current, recent.get(m.ref, len(recent)), m.provider, m.model))
-            title = f"{count(len(matches), 'model')} from your providers ({', '.join(index.mine) or '-'}):"
-        elif q.rstrip("/") in index.provider_set and " " not in q:
-            pid = q.rstrip("/")
-            preset = catalog.preset(pid)
-            pid = pid if pid in config.providers or preset is None else preset.id
-            matches = index.models_of(pid)
-            if not matches:
-                return Reply(f"{pid}: no models known yet — run: llmswitch probe {pid}", ok=False)
-            title = f"{pid}: {count(len(matches), 'model')}:"
-        else:
-            if slash and head in index.provider_set and " " not in q:
-                _, matches = search(index.by_provider.get(head, []), rest)
-            else:
-                _, matches = index.search(q, prefer=current.partition("/")[0] if current else None)
-                if not matches:
-                    _, matches = index.search(q, everywhere=True)
-            if not matches:
-                close = index.did_you_mean(q)
-                return Reply(f"no model matches {q!r}" + (f" — did you mean {', '.join(close)}?" if close else ""),
-                             ok=False)
-            title = f"{count(len(matches), 'model')} match{'es' if len(matches) == 1 else ''} {q!r}:"
-        return self._numbered(title, matches, footer="switch: /model N (this session) · /model --save N", role=role)
+        return self._listed(queries.listing(c.query, self.index(config), config, self.current_ref(c.role or self.role)))
+
+    def _listed(self, reply: Reply) -> Reply:
+        if reply.choices:
+            self.choices = reply.choices  # /model N picks from the last list shown
+        return reply
 
     def _show_or_pick(self, role: str, c: Command) -> Reply:
         interactive = self.interactive
