@@ -27,6 +27,7 @@ from .files import ensure_private_dir
 from .keys import KeyProblem
 from .redact import terminal_safe, terminal_safe_lines
 from .repl import COMMANDS, ModelSwitcher, explain, same_model
+from .repl.reply import count
 from .selection import ActiveSelection, NoSelection, SelectionError, check_role
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +110,7 @@ class ChatSession:
         elif word == "/clear":
             n = len(self.messages)
             self.messages.clear()
-            self.say(f"conversation cleared ({n} messages forgotten)" if n else "conversation was already empty")
+            self.say(f"conversation cleared ({count(n, 'message')} forgotten)" if n else "conversation was already empty")
         elif word == "/role":
             self.role(line.split()[1:])
         else:
