@@ -7,7 +7,7 @@ subject (the real app) and a baseline alternately:
 (a) filter keystroke p90 on 5,000 models — the work one keystroke triggers on
     the event loop (filter + refill + drawing the visible lines), typed through
     Pilot; baseline: a bare Textual app with the same widgets re-filled per
-    keystroke by a plain substring filter. Target: p90 ≤ 16 ms.
+    keystroke by a plain substring filter. Target: p90 ≤ 8 ms.
 (b) first paint — from spawning the process to the first refresh of the
     picker, and to the "Whole catalog" view drawn when it is asked for right
     after the first paint; baseline: a bare app with the same widgets that
@@ -39,7 +39,7 @@ from pathlib import Path
 ROWS = 5000
 PAINT_ROUNDS = 9
 QUERIES = ("gpt-4o-mini", "claude sonnet", "llama 70b", "qwen coder", "gemini flash", "o3")
-P90_TARGET_MS = 16.0
+P90_TARGET_MS = 8.0  # issue 9: raised from 16 ms
 PAINT_TARGET = 1.05  # issue 9: first paint ≤ 1.05× the bare app
 CATALOG_TARGET = 1.5
 RSS_TARGET = 1.2  # issue 9: TUI peak RSS ≤ 1.2× the bare app
@@ -50,7 +50,7 @@ SIZE = (100, 30)
 
 def _rows(n: int = ROWS):
     from llmswitch import catalog
-    from llmswitch.app.rows import make_row, sort_rows
+    from llmswitch.models import make_row, sort_rows
 
     models = catalog.all_models()
     rows, i = [], 0

@@ -230,3 +230,42 @@ def test_an_error_event_inside_the_stream_is_one_sentence(upstream, config_dir, 
     assert done.stdout == "partial\n"
     assert ('fake: the server stopped the answer with an error ("upstream overloaded\\x1b[2J") — try again'
             in done.stderr)
+
+
+def test_explain_gives_cause_and_fix_as_fields(upstream):
+    from llmswitch.errors import Exit
+    from llmswitch.repl import explain
+
+    server = upstream()
+    server.post("/v1/chat/completions", incorrect_key_error("placeholder-key"))
+    error = explain(error_from(server.url), sel_for(server.url), "placeholder-key")
+    assert error.subject == "fake" and error.cause.startswith("key rejected (HTTP 401")
+    assert error.fix == "run: llmswitch key set fake" and error.exit_code == Exit.CHECK
+    assert error.status == 401
+    assert error.sentence() == f"fake: {error.cause} — {error.fix}"
+
+
+# --- what HTTP cannot carry ---------------------------------------------------------------------------
+
+def test_a_key_with_an_invisible_character_is_one_sentence_naming_its_source(upstream, config_dir, run_cli):
+    server = upstream()
+    openai_like(server, prefix="/v1")
+    configure(config_dir, f'[providers.fake]\nbase_url = "{server.url}/v1"\nkey_source = "env:FAKE_TEST_KEY"\n'
+                          f'key_required = true\n')
+    run_cli("use", "fake/model-a")
+    done = run_cli("chat", input="hi\n", env={"FAKE_TEST_KEY": "sk-pasted\u200b1234567890"})
+    assert done.returncode == 4 and "Traceback" not in done.stderr
+    assert done.stderr == ("llmswitch: fake: the key contains U+200B (zero width space), which an HTTP header cannot "
+                           "carry — set FAKE_TEST_KEY again without it\n")
+    assert server.requests == []
+
+
+def test_a_header_outside_ascii_is_one_sentence(upstream, config_dir, run_cli):
+    server = upstream()
+    openai_like(server, prefix="/v1")
+    configure(config_dir, keyless("fake", server.url) + '[providers.fake.headers]\nX-Team = "é"\n')
+    run_cli("use", "fake/model-a")
+    done = run_cli("chat", input="hi\n")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "fake: header X-Team contains U+00E9 (latin small letter e with acute)" in done.stderr
+    assert "fix [providers.fake.headers] in config.toml, then run: llmswitch use fake/model-a" in done.stderr

@@ -428,3 +428,49 @@ def test_a_listed_id_is_always_reachable(fake, ids, data):
         assert bare.selection.ref == f"fake/{chosen}" or "/" in chosen
     else:
         assert f"fake/{chosen}" in bare.choices or "/" in chosen, bare.text
+
+
+# --- errors as fields, wording ------------------------------------------------------------------------
+
+def test_a_bad_command_line_carries_cause_and_fix():
+    with pytest.raises(CommandError) as caught:
+        parse("/model --sav x")
+    assert (caught.value.cause, caught.value.fix) == ("unknown flag --sav", "did you mean --save?")
+    reply = switcher().handle("/model --sav x")
+    assert not reply.ok and reply.error is not None and reply.error.fix == "did you mean --save?"
+
+
+def test_a_refused_switch_carries_the_probes_cause_and_fix(fake, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("OLLAMA_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    reply = switcher().handle("/model ollama/llama3")
+    assert not reply.ok and reply.error is not None
+    assert reply.error.cause == f"ollama: no server on 127.0.0.1:{port}"
+    assert reply.error.fix == "start it: ollama serve"
+    assert reply.text.startswith(reply.error.sentence() + "\nnot switched")
+
+
+def test_a_broken_config_is_the_config_errors_own_sentence(fake, config_dir):
+    from llmswitch.errors import ConfigError
+
+    (config_dir / "config.toml").write_text("[providers.fake]\nbase_ur = 'x'\n")
+    reply = switcher().handle("/models")
+    assert isinstance(reply.error, ConfigError) and reply.text == reply.error.sentence()
+
+
+def test_one_model_is_one_model(fake, upstream, config_dir):
+    solo = upstream()
+    write_config(config_dir, fake.url, f'\n[providers.solo]\nbase_url = "{solo.url}/v1"\nkey_source = "none"\n')
+    state.remember_models("solo", f"{solo.url}/v1", ["only-one"])
+    s = switcher()
+    assert s.handle("/models solo").text.startswith("solo: 1 model:\n")
+    assert s.handle("/models only").text.startswith("1 model matches 'only':\n")
+    assert s.handle("/models coder").text.startswith("2 models match 'coder':\n")
+
+
+def test_a_bare_id_of_another_configured_provider_is_found(fake, upstream, config_dir):
+    other = upstream()
+    write_config(config_dir, fake.url, f'\n[providers.other]\nbase_url = "{other.url}/v1"\nkey_source = "none"\n')
+    state.remember_models("other", f"{other.url}/v1", ["fake-large"])
+    reply = ModelSwitcher(interactive=False, probe_timeout=None).handle("/model fake-large")
+    assert reply.selection is not None and reply.selection.ref == "other/fake-large"

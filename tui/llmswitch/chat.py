@@ -8,8 +8,9 @@ by the next request (a session choice made with ``/model`` wins until
 
 Output: answers go to stdout; notes (which model answered, warnings, file
 changes) go to stderr, so ``echo hi | llmswitch chat > answer.txt`` keeps only
-the answer. Exit codes: 0 ok, 1 a request failed (non-interactive), 2 an
-invalid file, 3 no selection, 4 key problem.
+the answer. Exit codes (:class:`llmswitch.errors.Exit`): 0 ok, 1 a request
+failed (non-interactive), 2 an invalid file, 3 no selection, 4 key problem.
+Every failure is printed from the error's fields (cause — fix).
 """
 
 from __future__ import annotations
@@ -17,13 +18,23 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any, TextIO
+import unicodedata
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .redact import terminal_safe_lines
-from .repl import COMMANDS, ModelSwitcher, explain_error, same_model
-from .selection import ActiveSelection, NoSelection, SelectionError
+from . import paths
+from .api import client_for, client_kwargs
+from .errors import Exit, LlmswitchError
+from .files import ensure_private_dir
+from .keys import KeyProblem, override_var
+from .redact import terminal_safe, terminal_safe_lines
+from .repl import COMMANDS, ModelSwitcher, explain, same_model
+from .repl.reply import count
+from .selection import ActiveSelection, NoSelection, SelectionError, check_role
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_KEY = 0, 1, 2, 3, 4
+if TYPE_CHECKING:  # pragma: no cover
+    from argparse import Namespace
+    from pathlib import Path
+    from types import ModuleType
 CHAT_COMMANDS = (*COMMANDS, "/role", "/clear", "/help", "/exit", "/quit")
 HISTORY_LENGTH = 1000
 REQUEST_TIMEOUT = 300.0
@@ -58,9 +69,9 @@ class ChatSession:
         self.interactive = interactive
         self.messages: list[dict[str, str]] = []
         self.failures = 0
-        self.last_code = EXIT_OK
+        self.last_code: int = Exit.OK
         self._client: Any = None
-        self._client_for: tuple | None = None
+        self._client_for: tuple[Any, ...] | None = None
         self._key: str | None = None
         self._announce = True
         self._warned: set[tuple[str, str]] = set()
@@ -100,7 +111,7 @@ class ChatSession:
         elif word == "/clear":
             n = len(self.messages)
             self.messages.clear()
-            self.say(f"conversation cleared ({n} messages forgotten)" if n else "conversation was already empty")
+            self.say(f"conversation cleared ({count(n, 'message')} forgotten)" if n else "conversation was already empty")
         elif word == "/role":
             self.role(line.split()[1:])
         else:
@@ -117,7 +128,7 @@ class ChatSession:
                 threading.Thread(target=self.switcher.warm, daemon=True).start()
             if not reply.ok and not self.interactive:
                 self.failures += 1
-                self.last_code = EXIT_FAILED
+                self.last_code = Exit.CHECK
         return True
 
     def role(self, args: list[str]) -> None:
@@ -127,35 +138,32 @@ class ChatSession:
             if others:
                 self.say(f"other roles: {', '.join(others)} — /role NAME switches")
             return
-        from .selection import check_role
-
         name = args[0]
         try:
             check_role(name)
             self.switcher.selection(name)
         except NoSelection as exc:
-            self.note(f"{exc} (or for this session: /model --role {name} PROVIDER/MODEL); still role "
-                      f"{self.switcher.role}")
+            self.note(f"{as_error(exc).sentence()} (or for this session: /model --role {name} PROVIDER/MODEL); "
+                      f"still role {self.switcher.role}")
             return
         except SelectionError as exc:
-            self.note(str(exc))
+            self.note(as_error(exc).sentence())
             return
         self.switcher.role = name
         self._announce = True
         self.say(f"now using role {name}: {self.switcher.describe(label=False)}")
 
     # -- a turn
-    def client(self, sel: ActiveSelection):
+    def client(self, sel: ActiveSelection) -> Any:
         """An ``openai`` client for ``sel``, reused while the selection's endpoint and key stay the same."""
-        from .api import client_kwargs
-
         kwargs = client_kwargs(sel)  # raises KeyProblem (MissingKey …) with the fix
+        refused = unsendable(sel, kwargs["api_key"], kwargs.get("default_headers", {}))
+        if refused is not None:
+            raise refused
         identity = (sel.base_url, sel.api_kind, sel.api_version, kwargs["api_key"],
                     tuple(sorted(kwargs.get("default_headers", {}).items())))
         if self._client is None or identity != self._client_for:
             import openai
-
-            from .api import client_for
 
             self._client = client_for(sel, max_retries=1, timeout=openai.Timeout(REQUEST_TIMEOUT, connect=10.0))
             self._client_for = identity
@@ -164,19 +172,12 @@ class ChatSession:
 
     def ask(self, text: str) -> bool:
         """Send one user message and stream the answer; False when it failed."""
-        from .keys import KeyProblem
-
         self.poll()
         try:
             sel = self.switcher.selection()
-        except NoSelection as exc:
-            return self._fail(str(exc), EXIT_NOT_FOUND)
-        except SelectionError as exc:
-            return self._fail(str(exc), EXIT_USAGE)
-        try:
             client = self.client(sel)
-        except KeyProblem as exc:
-            return self._fail(str(exc), EXIT_KEY)
+        except (SelectionError, KeyProblem, LlmswitchError) as exc:
+            return self._fail(as_error(exc))
         import httpx
         import openai
 
@@ -203,7 +204,7 @@ class ChatSession:
             if parts:
                 self.out.write("\n")
             self.messages.pop()
-            return self._fail(explain_error(exc, sel, self._key, REQUEST_TIMEOUT), EXIT_FAILED)
+            return self._fail(explain(exc, sel, self._key, REQUEST_TIMEOUT))
         finally:
             if stream is not None:
                 try:
@@ -227,8 +228,6 @@ class ChatSession:
         return True
 
     def _header(self, sel: ActiveSelection, reported: str) -> None:
-        from .redact import terminal_safe
-
         shown = terminal_safe(reported, 120)
         if self._announce:
             self._announce = False
@@ -239,22 +238,65 @@ class ChatSession:
             self.note(f"warning: asked {sel.provider} for {sel.model} but it answered as {shown} — "
                       f"the server may have substituted another model")
 
-    def _fail(self, message: str, code: int) -> bool:
+    def _fail(self, error: LlmswitchError) -> bool:
+        message = error.sentence()
         self.note(message if self.interactive else f"llmswitch: {message}")
         self.failures += 1
-        self.last_code = code
+        self.last_code = error.exit_code
         return False
+
+
+def unsendable(sel: ActiveSelection, key: str | None, headers: dict[str, str]) -> LlmswitchError | None:
+    """Why the key or a header cannot go into an HTTP request (a character outside ASCII), else None.
+
+    Says where the key came from, so the fix names the thing to change; never shows the key.
+    """
+    bad = next((ch for ch in key or "" if not ch.isascii()), None)
+    if key and bad is not None:
+        override = override_var(sel.provider)
+        var = next((v for v in (override, *sel.key_env) if os.environ.get(v) == key), None)
+        if var is not None:
+            fix = f"set {var} again without it"
+        elif sel.key_source == "command":
+            fix = f"fix what key_command prints: {terminal_safe(sel.key_command or '', 80)}"
+        else:
+            fix = f"store it again without it: llmswitch key set {sel.provider}"
+        return LlmswitchError(f"the key contains {_character(bad)}, which an HTTP header cannot carry", fix,
+                              subject=sel.provider, exit_code=Exit.KEY)
+    for name, value in headers.items():
+        bad = next((ch for ch in f"{name}{value}" if not ch.isascii()), None)
+        if bad is not None:
+            return LlmswitchError(f"header {terminal_safe(name, 40)} contains {_character(bad)}, which HTTP cannot "
+                                  f"carry", f"fix [providers.{sel.provider}.headers] in config.toml, then run: "
+                                  f"llmswitch use {sel.ref}", subject=sel.provider, exit_code=Exit.USAGE)
+    return None
+
+
+def _character(ch: str) -> str:
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character').lower()})"
+
+
+_EXIT_CODES = ((NoSelection, Exit.NOT_FOUND), (SelectionError, Exit.USAGE), (KeyProblem, Exit.KEY))
+
+
+def as_error(exc: Exception) -> LlmswitchError:
+    """``exc`` as an :class:`~llmswitch.errors.LlmswitchError` (cause, fix, exit code).
+
+    The core's errors are ones already; one that is not yet gets the documented exit code of its kind.
+    """
+    if isinstance(exc, LlmswitchError):
+        return exc
+    code = next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), Exit.CHECK)
+    return LlmswitchError(str(exc), exit_code=code)
 
 
 # --- the loop ----------------------------------------------------------------------------------
 
-def _history_path():
-    from . import paths
-
+def _history_path() -> Path:
     return paths.state_dir() / "chat_history"
 
 
-def _setup_readline(switcher: ModelSwitcher):
+def _setup_readline(switcher: ModelSwitcher) -> ModuleType | None:
     try:
         import readline
     except ImportError:  # pragma: no cover - Windows without pyreadline
@@ -274,11 +316,9 @@ def _setup_readline(switcher: ModelSwitcher):
     return readline
 
 
-def _save_history(readline) -> None:
+def _save_history(readline: ModuleType | None) -> None:
     if readline is None:
         return
-    from .files import ensure_private_dir
-
     path = _history_path()
     try:
         ensure_private_dir(path.parent)
@@ -288,31 +328,19 @@ def _save_history(readline) -> None:
         pass
 
 
-def run_chat(args) -> int:
+def run_chat(args: Namespace) -> int:
     """``llmswitch chat [--role R]``."""
-    from .keys import KeyProblem
-
     interactive = sys.stdin.isatty()
     role = getattr(args, "role", None) or "default"
     try:
         switcher = ModelSwitcher(role, interactive=interactive and sys.stdout.isatty(), commands=CHAT_COMMANDS)
-    except SelectionError as exc:
-        sys.stderr.write(f"llmswitch: {exc}\n")
-        return EXIT_USAGE
-    try:
         sel = switcher.selection()
-    except NoSelection as exc:
-        sys.stderr.write(f"llmswitch: {exc}\n")
-        return EXIT_NOT_FOUND
-    except SelectionError as exc:
-        sys.stderr.write(f"llmswitch: {exc}\n")
-        return EXIT_USAGE
-    session = ChatSession(switcher, interactive=interactive)
-    try:
+        session = ChatSession(switcher, interactive=interactive)
         session.client(sel)
-    except KeyProblem as exc:
-        sys.stderr.write(f"llmswitch: {exc}\n")
-        return EXIT_KEY
+    except (SelectionError, KeyProblem, LlmswitchError) as exc:
+        error = as_error(exc)
+        sys.stderr.write(f"llmswitch: {error.sentence()}\n")
+        return error.exit_code
     session._last_ref = sel.ref
     if not interactive:
         return _run_piped(session)
@@ -355,7 +383,7 @@ def run_chat(args) -> int:
                 session.note("[cancelled]")
     finally:
         _save_history(readline)
-    return EXIT_OK
+    return Exit.OK
 
 
 def _prompt(switcher: ModelSwitcher) -> str:
@@ -377,4 +405,4 @@ def _run_piped(session: ChatSession) -> int:
                 break
         else:
             session.ask(line)
-    return session.last_code if session.failures else EXIT_OK
+    return session.last_code if session.failures else Exit.OK

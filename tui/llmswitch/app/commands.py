@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from .. import state
+from ..models import CONTAINS, EXACT, PREFIX, WORD, WORDS, Keys, Query
 from ..redact import terminal_safe
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import LLMSwitchApp
 
 
 class SwitchModelCommands(Provider):
     """Palette entries "switch model: provider/model", recent models first."""
 
     def _refs(self) -> list[str]:
-        from .. import state
-        from .screens.picker import PickerScreen
+        from .screens.picker import PickerScreen  # the palette opens late; screens import the app
 
         refs = list(state.recent())
         picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
@@ -24,19 +29,16 @@ class SwitchModelCommands(Provider):
         return list(dict.fromkeys(refs))
 
     def _command(self, ref: str) -> Callable[[], None]:
-        return partial(self.app.switch_from_palette, ref)
+        app = cast("LLMSwitchApp", self.app)
+        return partial(app.switch_from_palette, ref)
 
     async def discover(self) -> Hits:
-        from .. import state
-
         for ref in state.recent(10):
             yield DiscoveryHit(f"switch model: {terminal_safe(ref)}", self._command(ref), help="recently used")
 
     async def search(self, query: str) -> Hits:
-        from .. import state
-
         matcher = self.matcher(query)
-        terms = search_terms(query)
+        terms = Query(" ".join(search_terms(query)))
         recent = set(state.recent())
         hits = 0
         for ref in self._refs():
@@ -59,24 +61,21 @@ def search_terms(query: str) -> list[str]:
     return words
 
 
-def rank(terms: list[str], ref: str, fuzzy: float) -> float:
-    """Exact model ids first, then substrings of the id (shorter ids first), then fuzzy matches.
+_BANDS = {EXACT: 1.0, PREFIX: 0.95, WORD: 0.85, CONTAINS: 0.75, WORDS: 0.75}
 
-    Bands: 1.0 exact id, 0.9 id starts with the query, 0.7–0.8 every word a substring,
-    below 0.5 the fuzzy matcher's own score (squeezed, order kept).
+
+def rank(query: Query, ref: str, fuzzy: float) -> float:
+    """Exact model ids first, then ids that start or contain the query (shorter ids first), then fuzzy matches.
+
+    The tiers are :class:`llmswitch.models.Query`'s, as the REPL's; bands: 1.0 exact id, 0.95 prefix,
+    0.85 at a word start, 0.75 every word a substring, below 0.5 Textual's fuzzy score (squeezed,
+    order kept; its highlight marks the same letters).
     """
-    if not terms:
-        return 0.5 * fuzzy / (1 + fuzzy) if fuzzy > 0 else 0.0
-    ref = ref.lower()
-    model = ref.partition("/")[2]
-    joined = " ".join(terms)
-    if joined in (model, ref):
+    squeezed = 0.5 * fuzzy / (1 + fuzzy) if fuzzy > 0 else 0.0  # Textual's fuzzy scores are unbounded
+    tier = query.tier(Keys.of(ref), loose=False)
+    if tier is None:
+        return squeezed
+    if tier == EXACT:
         return 1.0
-    if all(term in ref for term in terms):
-        tightness = min(0.09, len(model) / 1000)  # the shorter the id, the closer the match
-        if model.startswith(joined) or ref.startswith(joined):
-            return 0.95 - tightness
-        if any(f"{sep}{terms[0]}" in ref for sep in "/-:._"):
-            return 0.85 - tightness
-        return 0.75 - tightness
-    return 0.5 * fuzzy / (1 + fuzzy) if fuzzy > 0 else 0.0  # Textual's fuzzy scores are unbounded: squeezed below 0.5
+    tightness = min(0.09, len(ref.partition("/")[2]) / 1000)  # the shorter the id, the closer the match
+    return _BANDS[tier] - tightness
