@@ -169,13 +169,19 @@ def client_for(sel: ActiveSelection, *, asynchronous: bool = False,
 
 def client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.OpenAI:
     """An ``openai.OpenAI`` client for the role's selection (base_url is always passed explicitly)."""
-    made: openai.OpenAI = client_for(active(role), **kwargs)
+    import openai
+
+    made = client_for(active(role), **kwargs)
+    assert isinstance(made, openai.OpenAI)  # asynchronous=False: the sync class (AzureOpenAI is one)
     return made
 
 
 def async_client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.AsyncOpenAI:
     """An ``openai.AsyncOpenAI`` client for the role's selection."""
-    made: openai.AsyncOpenAI = client_for(active(role), asynchronous=True, **kwargs)
+    import openai
+
+    made = client_for(active(role), asynchronous=True, **kwargs)
+    assert isinstance(made, openai.AsyncOpenAI)
     return made
 
 

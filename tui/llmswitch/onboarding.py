@@ -98,7 +98,7 @@ async def detect_local(targets: Iterable[ProbeTarget] | None = None) -> LocalSer
 def keyring_problem() -> str | None:
     """Why keys cannot be stored here (no usable keyring), or None. Blocking (the backend is picked)."""
     try:
-        keys.backend()  # type: ignore[no-untyped-call]  # keys.backend() is not annotated yet
+        keys.backend()
     except keys.KeyProblem as exc:
         return str(exc)
     return None

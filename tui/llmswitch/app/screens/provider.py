@@ -126,6 +126,9 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
             self.dismiss(ProviderConfig(id="", name="", base_url=None, configured=False))
             return
         preset = catalog.preset(preset_id)
+        if preset is None:  # the list offers only presets; a catalog that changed underneath is not one
+            self.notify(f"{preset_id} is not a preset any more", severity="warning", markup=False)
+            return
         try:
             existing = load().providers.get(preset_id)
         except ConfigError:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -121,7 +122,7 @@ class ModelList(ScrollView, can_focus=True):
         self.touched = False
         """True once the user moved the cursor: refills then keep it on the same model."""
         self.empty_text = "no models"
-        self._style_cache: tuple | None = None
+        self._style_cache: tuple[object, dict[str, Style]] | None = None
 
     # -- data
     def set_rows(self, rows: Sequence[ModelRow], keep: str | None = None) -> None:
@@ -200,7 +201,7 @@ class ModelList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows))
 
     # -- drawing
-    def _styles(self) -> dict:
+    def _styles(self) -> dict[str, Style]:
         """Row styles, computed once per paint (not per line)."""
         key = (self.has_focus, self.app.theme)
         if self._style_cache is None or self._style_cache[0] != key:
@@ -215,7 +216,7 @@ class ModelList(ScrollView, can_focus=True):
         self._style_cache = None
         super().notify_style_update()
 
-    def render_lines(self, crop):
+    def render_lines(self, crop: Region) -> list[Strip]:
         self._style_cache = None  # computed once per paint, whatever changed since
         return super().render_lines(crop)
 
