@@ -1,7 +1,7 @@
 """``list``: configured providers, one provider's models, or every preset.
 
-The model merge below (live list + catalog + favourites) is the CLI's copy; the one
-home for that merge is ``llmswitch.models`` once it exists, and ``list`` moves to it.
+A provider's models come from :func:`llmswitch.models.provider_rows`, the one merge of
+live list, catalog and favourites that the picker and ``/model`` show too.
 """
 
 from __future__ import annotations
@@ -24,16 +24,6 @@ def configure(name: str, parser: ArgumentParser) -> None:
     parser.set_defaults(func=cmd_list)
 
 
-def _fmt_int(value: int | None) -> str:
-    if not value:
-        return "-"
-    return f"{value // 1000}k" if value >= 1000 else str(value)
-
-
-def _fmt_price(value: float | None) -> str:
-    return "-" if value is None else f"${value:g}"
-
-
 def cmd_list(args: Namespace) -> int:
     from ... import catalog, state
 
@@ -50,27 +40,19 @@ def cmd_list(args: Namespace) -> int:
         return Exit.OK
     config = load_config()
     if args.provider:
+        from ...models import LISTED, list_line, provider_rows
+
         provider = config.provider(args.provider)
-        live = state.known_models(provider.id, provider.base_url) or []
-        infos = {m.id: m for m in catalog.catalog_models(provider.preset or provider.id)}
-        ids = list(dict.fromkeys([*provider.favorites, *live, *infos]))
-        rows = []
-        for model_id in ids:
-            info = infos.get(model_id) or catalog.model_info(provider.preset or provider.id, model_id)
-            rows.append({"id": model_id, "live": model_id in live, "favorite": model_id in provider.favorites,
-                         "context": info.context if info else None, "max_output": info.max_output if info else None,
-                         "input_price": info.input_price if info else None,
-                         "output_price": info.output_price if info else None})
+        model_rows = provider_rows(provider)
+        probed = any(m.listing == LISTED for m in model_rows)
         if args.json:
-            emit_json({"provider": provider.id, "probed": bool(live), "models": rows})
+            emit_json({"provider": provider.id, "probed": probed, "models": [m.as_dict() for m in model_rows]})
             return Exit.OK
-        if not rows:
+        if not model_rows:
             out(f"{provider.id}: no models known yet — run: llmswitch probe {provider.id}")
-        for row in rows:
-            mark = "*" if row["favorite"] else " "
-            out(f"{mark} {provider.id}/{row['id']:<50} ctx {_fmt_int(row['context']):>6}  "
-                f"in {_fmt_price(row['input_price']):>7}  out {_fmt_price(row['output_price']):>7}")
-        if not live and rows:
+        for m in model_rows:
+            out(list_line(m))
+        if not probed and model_rows:
             out(f"(catalog only — run `llmswitch probe {provider.id}` to see what the server offers)")
         return Exit.OK
     from ...errors import SelectionError
