@@ -6,13 +6,11 @@ switch unless forced; a slow answer, a broken connection, an unlisted model,
 no ``/models`` endpoint or a 5xx switch with a warning. What the probe learned
 is remembered by :func:`llmswitch.state.remember` (the one rule for that).
 
-The probe (httpx) is imported only when a check runs.
+The probe (httpx, asyncio) is imported only when a check runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -105,6 +103,9 @@ def _remember(result: ProbeResult, provider: ProviderConfig) -> bool:
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even when an event loop is running in this thread."""
+    import asyncio  # with the probe: a REPL that never switches does not pay for it
+    import threading
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
