@@ -255,17 +255,22 @@ def test_a_key_with_an_invisible_character_is_one_sentence_naming_its_source(ups
     run_cli("use", "fake/model-a")
     done = run_cli("chat", input="hi\n", env={"FAKE_TEST_KEY": "sk-pasted\u200b1234567890"})
     assert done.returncode == 4 and "Traceback" not in done.stderr
-    assert done.stderr == ("llmswitch: fake: the key contains U+200B (zero width space), which an HTTP header cannot "
-                           "carry — set FAKE_TEST_KEY again without it\n")
+    assert done.stderr == ("llmswitch: fake: the key from env FAKE_TEST_KEY contains U+200B ZERO WIDTH SPACE at "
+                           "character 10, which no server accepts in a key — set FAKE_TEST_KEY to the key alone, "
+                           "or unset it\n")
     assert server.requests == []
 
 
 def test_a_header_outside_ascii_is_one_sentence(upstream, config_dir, run_cli):
     server = upstream()
     openai_like(server, prefix="/v1")
-    configure(config_dir, keyless("fake", server.url) + '[providers.fake.headers]\nX-Team = "é"\n')
-    run_cli("use", "fake/model-a")
+    configure(config_dir, keyless("fake", server.url) + '[providers.fake.headers]\nX-Team = "e"\n')
+    assert run_cli("use", "fake/model-a").returncode == 0
+    active = config_dir / "active.toml"  # config.toml refuses such a value at load; a hand-edited active.toml
+    active.write_text(active.read_text().replace('"X-Team" = "e"', '"X-Team" = "\u00e9"').replace(
+        'X-Team = "e"', 'X-Team = "\u00e9"'))
     done = run_cli("chat", input="hi\n")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "fake: header X-Team contains U+00E9 (latin small letter e with acute)" in done.stderr
+    assert "fake: header X-Team contains U+00E9 LATIN SMALL LETTER E WITH ACUTE at character 1" in done.stderr
     assert "fix [providers.fake.headers] in config.toml, then run: llmswitch use fake/model-a" in done.stderr
+    assert server.requests == []

@@ -18,14 +18,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import unicodedata
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import paths
 from .api import client_for, client_kwargs
+from .chars import first_outside_ascii, where_in
 from .errors import Exit, LlmswitchError
 from .files import ensure_private_dir
-from .keys import KeyProblem, override_var
+from .keys import KeyProblem
 from .redact import terminal_safe, terminal_safe_lines
 from .repl import COMMANDS, ModelSwitcher, explain, same_model
 from .repl.reply import count
@@ -247,33 +247,18 @@ class ChatSession:
 
 
 def unsendable(sel: ActiveSelection, key: str | None, headers: dict[str, str]) -> LlmswitchError | None:
-    """Why the key or a header cannot go into an HTTP request (a character outside ASCII), else None.
+    """Why a header cannot go into an HTTP request (a character outside ASCII), else None.
 
-    Says where the key came from, so the fix names the thing to change; never shows the key.
+    Keys are refused where they enter (:mod:`llmswitch.keys` checks every source), and
+    config.toml refuses such headers at load; this catches a hand-edited ``active.toml``.
     """
-    bad = next((ch for ch in key or "" if not ch.isascii()), None)
-    if key and bad is not None:
-        override = override_var(sel.provider)
-        var = next((v for v in (override, *sel.key_env) if os.environ.get(v) == key), None)
-        if var is not None:
-            fix = f"set {var} again without it"
-        elif sel.key_source == "command":
-            fix = f"fix what key_command prints: {terminal_safe(sel.key_command or '', 80)}"
-        else:
-            fix = f"store it again without it: llmswitch key set {sel.provider}"
-        return LlmswitchError(f"the key contains {_character(bad)}, which an HTTP header cannot carry", fix,
-                              subject=sel.provider, exit_code=Exit.KEY)
     for name, value in headers.items():
-        bad = next((ch for ch in f"{name}{value}" if not ch.isascii()), None)
-        if bad is not None:
-            return LlmswitchError(f"header {terminal_safe(name, 40)} contains {_character(bad)}, which HTTP cannot "
+        found = first_outside_ascii(name) or first_outside_ascii(value, space=True)
+        if found is not None:
+            return LlmswitchError(f"header {terminal_safe(name, 40)} contains {where_in(found)}, which HTTP cannot "
                                   f"carry", f"fix [providers.{sel.provider}.headers] in config.toml, then run: "
                                   f"llmswitch use {sel.ref}", subject=sel.provider, exit_code=Exit.USAGE)
     return None
-
-
-def _character(ch: str) -> str:
-    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character').lower()})"
 
 
 _EXIT_CODES = ((NoSelection, Exit.NOT_FOUND), (SelectionError, Exit.USAGE), (KeyProblem, Exit.KEY))
