@@ -202,7 +202,7 @@ def single(make=None, *, key: str | None = FAKE_KEY, hang: bool = False) -> Scen
 def many_models(n: int = 5000) -> list:
     """``n`` rows from the catalog (repeated with suffixes when it has fewer)."""
     from llmswitch import catalog
-    from llmswitch.app.rows import make_row
+    from llmswitch.models import make_row
 
     models = catalog.all_models()
     rows = []

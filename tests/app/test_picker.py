@@ -218,7 +218,7 @@ def test_run_with_broken_config_prints_problems_and_returns_2(isolated, capsys):
 def test_filter_on_the_whole_catalog_is_fast(query):
     import time
 
-    from llmswitch.app.rows import Filter, sort_rows
+    from llmswitch.models import Filter, sort_rows
 
     rows = sort_rows(scenes.many_models(5000))
     flt = Filter(rows)

@@ -17,8 +17,6 @@ from .errors import Exit, LlmswitchError
 from .redact import terminal_safe
 from .selection import ActiveSelection
 
-POPULAR = ("openai", "openrouter", "anthropic", "groq", "togetherai", "deepseek", "mistral", "google", "xai")
-
 
 class SwitchError(errors.SwitchError):
     """:class:`llmswitch.errors.SwitchError` (cause, fix, exit_code).
@@ -48,10 +46,10 @@ def parse_ref(ref: str, config: Config) -> tuple[ProviderConfig, str]:
     """``provider/model`` → (provider, model); the provider part is never guessed."""
     provider_id, sep, model = ref.strip().partition("/")
     if not sep or not provider_id:
-        owners = sorted({pid for pid, m in catalog.all_models() if m.id == ref},
-                        key=lambda pid: (pid not in config.providers, pid not in POPULAR, pid))[:3]
-        hint = f"did you mean {' or '.join(f'{pid}/{ref}' for pid in owners)}?" if owners else \
-            "e.g. openrouter/openai/gpt-4o-mini"
+        from .models import owners
+
+        found = owners(ref.strip(), config)  # your providers' lists first, then the catalog's
+        hint = f"did you mean {' or '.join(found)}?" if found else "e.g. openrouter/openai/gpt-4o-mini"
         raise SwitchError(f"{terminal_safe(repr(ref), 80)} names no provider; write PROVIDER/MODEL", hint)
     try:
         provider = config.provider(provider_id)

@@ -16,8 +16,8 @@ from ..probe.outcome import AUTH
 
 if TYPE_CHECKING:
     from ..config import ProviderConfig
+    from ..models import ModelRow
     from ..probe.outcome import ProbeResult
-    from .rows import ModelRow
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -118,7 +118,7 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
 
 def model_text(row: ModelRow, shown: Shown) -> Text:
     """One line about the highlighted model."""
-    from .rows import LISTED, NOT_LISTED, fmt_price, fmt_tokens
+    from ..models import LISTED, NOT_LISTED, fmt_price, fmt_tokens
 
     out = Text()
     out.append(shown(row.ref), style="bold")

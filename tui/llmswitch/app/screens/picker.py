@@ -20,8 +20,8 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
+from ...models import SORTS, Filter, ModelRow, make_row, provider_rows, sort_rows
 from ..edits import change_settings
-from ..rows import SORTS, Filter, ModelRow, make_row, merge, sort_rows
 from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
 from ..widgets.guarded import GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
@@ -233,13 +233,8 @@ class PickerScreen(Screen[None]):
     def rows_for(self, pid: str) -> list[ModelRow]:
         provider = self.providers[pid]
         result = self.results.get(pid)
-        live = list(result.models) if result is not None and result.models else None
-        if live is None:
-            live = state.known_models(pid, provider.base_url)
-        source = provider.preset or pid
-        lookup = (lambda m: catalog.model_info(source, m)) if provider.local or not provider.preset else None
-        return merge(pid, live, catalog.catalog_models(source), lookup=lookup, favorites=provider.favorites,
-                     recent=self.recent)
+        live = list(result.models) if result is not None and result.models else None  # None: the cached list
+        return provider_rows(provider, live, recent=self.recent)
 
     def rebuild_rows(self) -> None:
         """Recompute the rows of the current view (after a probe, a view or sort change)."""

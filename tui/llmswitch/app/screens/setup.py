@@ -23,8 +23,8 @@ from textual.widgets.selection_list import Selection
 
 from ... import catalog, onboarding, paths
 from ...config import check_env_name
+from ...models import Filter, merge, sort_rows
 from ...redact import shown as shown_value
-from ..rows import Filter, merge, sort_rows
 from ..status import headline, status_text
 from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
