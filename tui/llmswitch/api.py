@@ -139,9 +139,15 @@ def api_key(sel: ActiveSelection, config: Config | None = None) -> str:
 
 def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
     """Keyword arguments for ``openai.OpenAI``: base_url, api_key, default_headers."""
-    kwargs: dict[str, Any] = {"base_url": sel.base_url, "api_key": api_key(sel)}
-    if sel.headers:
-        kwargs["default_headers"] = dict(sel.headers)
+    from . import config as _config
+    from . import keys
+
+    config = _config.load()
+    kwargs: dict[str, Any] = {"base_url": sel.base_url, "api_key": api_key(sel, config)}
+    # secret headers ({ env = … } / { keyring = … } in config.toml) are resolved here, never written anywhere
+    headers = {**sel.headers, **keys.headers_for(provider_for(sel, config))}
+    if headers:
+        kwargs["default_headers"] = headers
     return kwargs
 
 

@@ -25,8 +25,9 @@ def for_provider(provider: ProviderConfig, model: str | None = None, timeout: fl
     """
     key: str | None = None
     problem: str | None = None
+    headers = dict(provider.headers)
     if resolve_key:
-        from llmswitch.keys import KeyProblem, resolve_for
+        from llmswitch.keys import KeyProblem, headers_for, resolve_for
 
         try:
             resolution = resolve_for(provider)
@@ -35,9 +36,13 @@ def for_provider(provider: ProviderConfig, model: str | None = None, timeout: fl
                 problem = resolution.problems[0]
         except KeyProblem as exc:
             key, problem = None, str(exc)
+        try:  # secret headers named in config.toml, resolved for this request only
+            headers = headers_for(provider)
+        except KeyProblem as exc:
+            problem = problem or str(exc)
     target = ProbeTarget(
         provider=provider.id, base_url=provider.base_url or "", key=key, key_required=provider.key_required,
-        headers=dict(provider.headers), timeout=timeout or provider.timeout, model=model,
+        headers=headers, timeout=timeout or provider.timeout, model=model,
         key_check_path=provider.key_check_path, preset=provider.preset, api_kind=provider.kind,
         start_hint=provider.start_hint,
     )
