@@ -1,7 +1,8 @@
 """Shared test set-up.
 
-``tests/`` is on ``sys.path`` (pytest's rootdir-relative import of this
-conftest puts it there), so test modules can ``from upstreams import ...``.
+``tests/`` and ``tests/support/`` are on ``sys.path`` (``pythonpath`` in pyproject.toml's
+pytest settings), so test modules can ``from upstreams import ...`` and ``from runcli import ...``;
+child processes get ``tests/support`` through ``PYTHONPATH`` (the test keyring backend).
 
 Hypothesis profiles: ``default`` (200 examples, CI-friendly) and ``long``
 (10 000), chosen with ``HYPOTHESIS_PROFILE=long``.
@@ -25,13 +26,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # --- isolation: tests never touch the real home, keyring or environment ----------------------
 
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 SUPPORT = Path(__file__).parent / "support"
-sys.path.insert(0, str(SUPPORT))
 
 from runcli import cli_command  # noqa: E402
 
