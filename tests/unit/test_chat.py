@@ -261,16 +261,24 @@ def test_a_key_with_an_invisible_character_is_one_sentence_naming_its_source(ups
     assert server.requests == []
 
 
-def test_a_header_outside_ascii_is_one_sentence(upstream, config_dir, run_cli):
+def test_headers_come_from_config_toml_not_a_hand_edited_active_toml(upstream, config_dir, run_cli):
+    # like the key source: llmswitch's own requests take the headers config.toml has (which refuses
+    # a value no server accepts); active.toml's copy is for other readers
     server = upstream()
-    openai_like(server, prefix="/v1")
+    openai_like(server, prefix="/v1", key="llmswitch-keyless")
     configure(config_dir, keyless("fake", server.url) + '[providers.fake.headers]\nX-Team = "e"\n')
     assert run_cli("use", "fake/model-a").returncode == 0
-    active = config_dir / "active.toml"  # config.toml refuses such a value at load; a hand-edited active.toml
+    active = config_dir / "active.toml"
     active.write_text(active.read_text().replace('"X-Team" = "e"', '"X-Team" = "\u00e9"').replace(
         'X-Team = "e"', 'X-Team = "\u00e9"'))
+    assert "\u00e9" in active.read_text()
     done = run_cli("chat", input="hi\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert [r.headers["x-team"] for r in server.requests if r.path.endswith("/chat/completions")] == ["e"]
+
+
+def test_a_header_outside_ascii_in_config_toml_is_refused_with_its_line(config_dir, run_cli):
+    configure(config_dir, keyless("fake", "http://127.0.0.1:9") + '[providers.fake.headers]\nX-Team = "\u00e9"\n')
+    done = run_cli("use", "fake/model-a")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "fake: header X-Team contains U+00E9 LATIN SMALL LETTER E WITH ACUTE at character 1" in done.stderr
-    assert "fix [providers.fake.headers] in config.toml, then run: llmswitch use fake/model-a" in done.stderr
-    assert server.requests == []
+    assert "config.toml:5:" in done.stderr and "U+00E9 LATIN SMALL LETTER E WITH ACUTE" in done.stderr

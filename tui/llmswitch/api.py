@@ -144,8 +144,9 @@ def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
 
     config = _config.load()
     kwargs: dict[str, Any] = {"base_url": sel.base_url, "api_key": api_key(sel, config)}
-    # secret headers ({ env = … } / { keyring = … } in config.toml) are resolved here, never written anywhere
-    headers = {**sel.headers, **keys.headers_for(provider_for(sel, config))}
+    # headers come from config.toml, like the key source (active.toml's copy is for other readers);
+    # secret ones ({ env = … } / { keyring = … }) are resolved here, never written anywhere
+    headers = keys.headers_for(provider_for(sel, config))
     if headers:
         kwargs["default_headers"] = headers
     return kwargs

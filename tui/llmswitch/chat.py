@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import paths
 from .api import client_for, client_kwargs
-from .chars import first_outside_ascii, where_in
 from .errors import Exit, LlmswitchError
 from .files import ensure_private_dir
 from .keys import KeyProblem
@@ -156,10 +155,7 @@ class ChatSession:
     # -- a turn
     def client(self, sel: ActiveSelection) -> Any:
         """An ``openai`` client for ``sel``, reused while the selection's endpoint and key stay the same."""
-        kwargs = client_kwargs(sel)  # raises KeyProblem (MissingKey …) with the fix
-        refused = unsendable(sel, kwargs["api_key"], kwargs.get("default_headers", {}))
-        if refused is not None:
-            raise refused
+        kwargs = client_kwargs(sel)  # raises KeyProblem (MissingKey, UnusableKey …) with the fix
         identity = (sel.base_url, sel.api_kind, sel.api_version, kwargs["api_key"],
                     tuple(sorted(kwargs.get("default_headers", {}).items())))
         if self._client is None or identity != self._client_for:
@@ -244,21 +240,6 @@ class ChatSession:
         self.failures += 1
         self.last_code = error.exit_code
         return False
-
-
-def unsendable(sel: ActiveSelection, key: str | None, headers: dict[str, str]) -> LlmswitchError | None:
-    """Why a header cannot go into an HTTP request (a character outside ASCII), else None.
-
-    Keys are refused where they enter (:mod:`llmswitch.keys` checks every source), and
-    config.toml refuses such headers at load; this catches a hand-edited ``active.toml``.
-    """
-    for name, value in headers.items():
-        found = first_outside_ascii(name) or first_outside_ascii(value, space=True)
-        if found is not None:
-            return LlmswitchError(f"header {terminal_safe(name, 40)} contains {where_in(found)}, which HTTP cannot "
-                                  f"carry", f"fix [providers.{sel.provider}.headers] in config.toml, then run: "
-                                  f"llmswitch use {sel.ref}", subject=sel.provider, exit_code=Exit.USAGE)
-    return None
 
 
 _EXIT_CODES = ((NoSelection, Exit.NOT_FOUND), (SelectionError, Exit.USAGE), (KeyProblem, Exit.KEY))
