@@ -12,10 +12,10 @@ from llmswitch.redact import redact_header, redact_secrets, scrub
 from upstreams import FAKE_KEY, Reply, models_body, openai_error, redirect
 
 GATEWAY_SECRETS = {
-    "Helicone-Auth": "Bearer sk-helicone-7u3kq9x2m4v8b1n6",
+    "Helicone-Auth": "Bearer sk-test-helicone-7u3kq9x2m4v8b1n6",
     "X-Goog-Api-Key": "AIzaSyA-9x8c7v6b5n4m3l2k1j0h9g8f7d6s5",
     "cf-aig-authorization": "Bearer cf-aig-4f3e2d1c0b9a8f7e6d5c",
-    "X-Custom": "Bearer sk-live-q1w2e3r4t5y6u7i8o9p0",
+    "X-Custom": "Bearer sk-test-live-q1w2e3r4t5y6u7i8o9p0",
     "X-Trace": "session=abc; token=tok_Zx9Yw8Vu7Ts6Rq5Po4Nm3",
     "X-Signed": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ",
 }
@@ -39,26 +39,26 @@ async def test_probe_shows_no_credential_under_any_header_name(upstream):
     shown = "\n".join([render_table([result], verbose=True), json.dumps(render_json([result])), result.request_line()])
     for word in [*_secret_words(), FAKE_KEY]:
         assert word not in shown, word
-    assert "Helicone-Auth: Bearer sk-…b1n6" in result.request_line()
-    assert "X-Custom: Bearer sk-live-…o9p0" in result.request_line()
+    assert "Helicone-Auth: Bearer sk-test-…b1n6" in result.request_line()
+    assert "X-Custom: Bearer sk-test-…o9p0" in result.request_line()
     for name, value in PLAIN.items():
         assert f"{name}: {value}" in result.request_line()
 
 
 async def test_a_key_shaped_word_in_a_redirect_location_is_not_shown(upstream):
-    other = "sk-other-Zq8Wm4Xk2Lp9Rt7Vn3Bc"
+    other = "sk-test-other-Zq8Wm4Xk2Lp9Rt7Vn3Bc"
     server = upstream()
     server.get("/v1/models", redirect(f"http://127.0.0.1:9/v1/models?api_key={other}", 302))
     result = await probe(ProbeTarget("gw", server.url + "/v1", key_required=False))
     assert result.outcome is Outcome.REDIRECTED and "another origin" in result.summary
     assert other not in json.dumps(render_json([result]))
-    assert "models?api_key=sk-…n3Bc" in result.summary
+    assert "models?api_key=sk-test-…n3Bc" in result.summary
 
 
 @pytest.mark.parametrize(("name", "value", "shown"), [
     ("Authorization", "Bearer sk-test-not-a-real-key-0001", "Bearer sk-test-…0001"),
-    ("Helicone-Auth", "Bearer sk-helicone-7u3kq9x2m4v8b1n6", "Bearer sk-…b1n6"),
-    ("X-Custom", "Bearer sk-live-q1w2e3r4t5y6u7i8o9p0", "Bearer sk-live-…o9p0"),
+    ("Helicone-Auth", "Bearer sk-test-helicone-7u3kq9x2m4v8b1n6", "Bearer sk-test-…b1n6"),
+    ("X-Custom", "Bearer sk-test-live-q1w2e3r4t5y6u7i8o9p0", "Bearer sk-test-…o9p0"),
     ("X-Trace", "a=1; token=tok_Zx9Yw8Vu7Ts6Rq5Po4Nm3", "a=1; token=…4Nm3"),
     ("X-Title", "llmswitch", "llmswitch"),
     ("HTTP-Referer", "https://github.com/example/llmswitch", "https://github.com/example/llmswitch"),
