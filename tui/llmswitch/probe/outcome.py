@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from llmswitch.keyorigin import KeyOrigin
 from llmswitch.redact import terminal_safe
 
 __all__ = [
@@ -24,6 +25,10 @@ class Outcome(StrEnum):
     """The server listed models and the key is accepted (verified where ``/models`` is public)."""
     KEYLESS = "keyless"
     """The server listed models and no key was needed or sent (local servers)."""
+    ANY_KEY = "any_key"
+    """A key was sent, the server listed models, and it accepts any key or none: the key is not needed."""
+    KEY_UNVERIFIED = "key_unverified"
+    """A key was sent and ``/models`` answered, but it answers without a key too: the key was not checked."""
     AUTH_MISSING = "auth_missing"
     """No key stored for a provider that needs one, or the server says none arrived."""
     AUTH_REJECTED = "auth_rejected"
@@ -64,10 +69,11 @@ class Outcome(StrEnum):
     """The probe was cancelled before it finished (see ``cancelled_result``)."""
 
 
-USABLE = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.RATE_LIMITED})
+USABLE = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.RATE_LIMITED})
 """Outcomes where a request with this provider would be accepted. RATE_LIMITED is usable
 (the key is proven, only the pace is wrong); MODEL_MISSING is not (the selection would fail,
-though ``models`` still lists what the server offers)."""
+though ``models`` still lists what the server offers); KEY_UNVERIFIED is not (nobody knows yet:
+``probe --deep`` settles it)."""
 
 AUTH = frozenset({Outcome.AUTH_MISSING, Outcome.AUTH_REJECTED, Outcome.FORBIDDEN, Outcome.NO_CREDIT})
 """The server is there and says no to the key (or its account): the person acts on the key."""
@@ -75,10 +81,12 @@ AUTH = frozenset({Outcome.AUTH_MISSING, Outcome.AUTH_REJECTED, Outcome.FORBIDDEN
 KEY_REFUSED = AUTH
 """Alias kept for readers of the REPL: a switch to such a provider would be refused by the server."""
 
-FOUND = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.MODEL_MISSING, Outcome.RATE_LIMITED}) | AUTH
+FOUND = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.KEY_UNVERIFIED, Outcome.MODEL_MISSING,
+                   Outcome.RATE_LIMITED}) | AUTH
 """A server that speaks the API answered at this URL (whatever it thought of the key)."""
 
-LISTED = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.MODEL_MISSING, Outcome.RATE_LIMITED})
+LISTED = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.KEY_UNVERIFIED, Outcome.MODEL_MISSING,
+                    Outcome.RATE_LIMITED})
 """Outcomes whose ``models`` are the server's real list, worth remembering and offering."""
 
 UNREACHABLE = frozenset({Outcome.CONNECTION_REFUSED, Outcome.DNS_FAILURE, Outcome.TLS_ERROR, Outcome.INVALID_URL})
@@ -118,6 +126,8 @@ class ProbeTarget:
     start_hint: str | None = None
     """How to start the server when nothing listens (``catalog.Preset.start_hint``; ``{model}`` is filled in).
     When None, the probe looks the preset's hint up itself."""
+    key_origin: KeyOrigin | None = None
+    """Where the key came from (or where it was looked for): what fixes are computed from. Never the key."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,12 @@ class ProbeResult:
     suggested_base_url: str | None
     """A base URL that answered where this one did not (``/v1`` added or removed, slash removed)."""
     deep: DeepCheck | None = None
+    key_source: str | None = None
+    """Where the key sent came from (``KeyOrigin.label()``: ``env OPENROUTER_API_KEY``), None when none was sent."""
+    key_verified: bool | None = None
+    """True when an answer proved the key (``verified_by`` says which), False when nothing did, None: no key sent."""
+    verified_by: str | None = None
+    """How the key was verified: ``"GET /models refuses requests without it"``, ``"key check /key"``, ``"deep check"``."""
 
     def sentence(self, *, with_fix: bool = True) -> str:
         """One line, cause then fix: ``openrouter: key rejected (HTTP 401 "...") — run: ...``.
