@@ -16,8 +16,10 @@ missing=()
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
 command -v dbus-send >/dev/null || missing+=(dbus-bin)
+command -v zsh >/dev/null || missing+=(zsh)   # the shell-scope tests run the real shells
+command -v fish >/dev/null || missing+=(fish)
 if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null; then
-  echo "test.sh: installing ${missing[*]} for the Secret Service tier"
+  echo "test.sh: installing ${missing[*]} (Secret Service tier, shell-scope tests)"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
