@@ -64,32 +64,34 @@ def cmd_current(args: Namespace) -> int:
 
 
 def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
-    from ... import selection
+    from ... import scopes
 
+    looked = scopes.Scopes()
     if every:
-        roles = selection.read_all()
-        if not roles:
-            selection.read(role)  # raises NoSelection with the fix
-        selections = list(roles.values())
+        names = looked.roles()
+        resolved = [looked.resolve(name) for name in names] if names else [looked.resolve(role)]
     else:
-        selections = [selection.read(role)]
+        resolved = [looked.resolve(role)]
+    selections = [r.selection for r in resolved]
     if as_json:
-        data = [s.as_dict() for s in selections]
+        data = [{**r.selection.as_dict(), **r.as_dict()} for r in resolved]
         emit_json(data if every else data[0])
         return 0
     if field:
-        fields = selections[0].as_dict()
+        fields = {**selections[0].as_dict(), **resolved[0].as_dict()}
         if field not in fields:
             from ...errors import Exit, LlmswitchError
 
             raise LlmswitchError(f"no field {field!r}", f"fields: {', '.join(fields)}", exit_code=Exit.USAGE)
-        for sel in selections:
-            value = sel.as_dict().get(field)
+        for r in resolved:
+            value = {**r.selection.as_dict(), **r.as_dict()}.get(field)
             out(" ".join(value) if isinstance(value, list) else str(value if value is not None else ""))
         return 0
-    for sel in selections:
+    for r in resolved:
+        sel = r.selection
         out(sel.ref)
         out(f"  role      {sel.role}")
+        out(f"  scope     {r.scope} ({r.where()})")
         out(f"  base_url  {sel.base_url}")
         out(f"  api_kind  {sel.api_kind}")
         out(f"  key       {describe_key_source(sel)}")
