@@ -70,11 +70,9 @@ class Overlay:
 
 
 def _error(cause: str, fix: str, path: str | None = None, line: int | None = None) -> LlmswitchError:
-    from .errors import Problem, SelectionError
+    from .errors import SelectionError
 
-    where = f"{path}:{line}" if path and line else path
-    problems = (Problem(cause, fix, file=path, line=line),) if path else ()
-    return SelectionError(cause, fix, subject=where, problems=problems)
+    return SelectionError(cause, fix, subject=f"{path}:{line}" if path and line else path)
 
 
 def find(start: str | None = None) -> str | None:
@@ -253,7 +251,7 @@ def load(path: str) -> Overlay:
     if recorded is None:
         return Overlay(path, "untrusted", {}, "not trusted yet")
     if recorded != digest(raw):
-        return Overlay(path, "changed", {}, "changed since you trusted it; check it, then")
+        return Overlay(path, "changed", {}, "changed since you trusted it")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -267,7 +265,7 @@ def announce(overlay: Overlay) -> None:
         return
     _WARNED.add(overlay.path)
     how = ("" if overlay.status == "unsafe"
-           else f" — to use it: cd {overlay.directory} && llmswitch trust")
+           else f" — to use it, read it, then run: cd {overlay.directory} && llmswitch trust")
     sys.stderr.write(f"llmswitch: ignoring {overlay.path} ({overlay.why}){how}\n")
 
 
@@ -325,3 +323,42 @@ def write(directory: str, roles: dict[str, str]) -> str:
         raise
     record(path, body)
     return path
+
+
+def set_role(role: str, ref: str | None, directory: str | None = None) -> tuple[str, dict[str, str], str | None]:
+    """``llmswitch use --project`` (and ``/model --project``): set or (``ref`` None) drop ``role`` in the
+    ``.llmswitch.toml`` of ``directory`` (the working directory), then trust what was written.
+
+    ``ref`` must name a provider you configured (or a preset); an existing file is kept only when it is
+    trusted as it stands, so nothing unseen is trusted along with the change. Returns (path, roles, the
+    normalised ref).
+    """
+    from .config import load as load_config
+    from .selection import check_role
+    from .switch import parse_ref
+
+    check_role(role)
+    path = os.path.join(os.path.abspath(directory or os.getcwd()), PROJECT_FILE)
+    roles: dict[str, str] = {}
+    if os.path.lexists(path):
+        existing = load(path)
+        if existing.status != "trusted":
+            raise _error(f"llmswitch will not rewrite it ({existing.why})",
+                         f"read it, then run: llmswitch trust {path} (or remove it)", path)
+        roles = {name: value for name, (value, _) in existing.roles.items()}
+    normal = None
+    if ref is None:
+        roles.pop(role, None)
+    else:
+        provider, model = parse_ref(ref, load_config())
+        normal = f"{provider.id}/{model}"
+        why = ref_problem(normal)
+        if why:
+            raise _error(f"{why}, which a project file cannot hold", "check the model id", path)
+        roles[role] = normal
+    if not roles:
+        if os.path.lexists(path):
+            os.unlink(path)
+        forget(path)
+        return path, roles, normal
+    return write(os.path.dirname(path), roles), roles, normal
