@@ -186,7 +186,7 @@ def digest(raw: bytes) -> str:
         from _sha256 import sha256  # type: ignore[import-not-found]  # CPython ≤ 3.11
     except ImportError:
         try:
-            from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  # CPython ≥ 3.12
+            from _sha2 import sha256  # type: ignore[import-not-found]  # CPython ≥ 3.12
         except ImportError:
             from hashlib import sha256
     return str(sha256(raw).hexdigest())

@@ -80,14 +80,18 @@ def cmd_shell(args: Namespace) -> int:
         check_role(role)
         provider, model = parse_ref(args.ref, load_config())  # a provider you configured (or a preset)
         ref = f"{provider.id}/{model}"
-        why = scopes._overlay.ref_problem(ref)
+        from ...overlay import ref_problem
+
+        why = ref_problem(ref)
         if why:
             raise LlmswitchError(f"{why}, which a shell scope cannot hold", "check the model id",
                                  exit_code=Exit.USAGE)
         refs[role] = ref
         note = f"{role} → {ref} in this shell only (${scopes.SHELL_VAR})"
     else:
-        dropped = refs.pop(args.role, None) if args.role else refs.clear()
+        dropped = refs.pop(args.role, None) if args.role else None
+        if not args.role:
+            refs.clear()
         note = (f"{args.role}: {'dropped' if dropped else 'was not set'} in this shell" if args.role
                 else "this shell follows the project and user scopes again")
     out(shell_lines(shell, refs))
