@@ -195,3 +195,36 @@ def resolve(role: str = DEFAULT_ROLE, **options: object) -> Resolved:
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
     """The role's selection in this process's scopes (shell → project → user)."""
     return Scopes().resolve(role).selection
+
+
+def findings() -> list[tuple[str, str, str | None]]:
+    """For ``doctor``: (level ``ok``/``warning``/``error``, cause, fix) about the shell and project scopes in force."""
+    found: list[tuple[str, str, str | None]] = []
+    try:
+        looked = Scopes(quiet=True)
+    except Exception as exc:  # noqa: BLE001 - a malformed $LLMSWITCH_USE or trust list is itself the finding
+        from .errors import LlmswitchError
+
+        if not isinstance(exc, LlmswitchError):
+            raise
+        return [("error", exc.sentence(with_fix=False), exc.fix)]
+    for role, ref in looked.shell.items():
+        found.append(("ok", f"shell scope: {role} → {ref} (${SHELL_VAR}, this shell only)",
+                      None))
+    overlay = looked.overlay
+    if overlay is not None and overlay.status == "trusted":
+        listed = ", ".join(f"{role} → {ref}" for role, (ref, _) in overlay.roles.items()) or "no roles"
+        found.append(("ok", f"project scope in force: {overlay.path} (trusted): {listed}", None))
+    elif overlay is not None:
+        how = None if overlay.status == "unsafe" else f"read it, then run: cd {overlay.directory} && llmswitch trust"
+        found.append(("warning", f"project file ignored: {overlay.path} ({overlay.why})", how))
+    for role in looked.roles():
+        try:
+            looked.resolve(role)
+        except Exception as exc:  # noqa: BLE001 - the same: each role that cannot resolve is a finding
+            from .errors import LlmswitchError
+
+            if not isinstance(exc, LlmswitchError):
+                raise
+            found.append(("error", exc.sentence(with_fix=False), exc.fix))
+    return found
