@@ -149,18 +149,6 @@ class Scopes:
         _selection.read(role, self.active_path)  # raises NoSelection with the fix
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def below(self, role: str, scope: str) -> Resolved | None:
-        """What ``role`` would resolve to without ``scope`` and the scopes above it (None when nothing)."""
-        rest = Scopes.__new__(Scopes)
-        rest.session = {}
-        rest.shell = self.shell if scope == "session" else {}
-        rest.overlay = self.overlay if scope in ("session", "shell") else None
-        rest.active_path, rest._user = self.active_path, self._user
-        try:
-            return rest.resolve(role)
-        except _selection.NoSelection:
-            return None
-
     def build(self, ref: str, role: str, where: str) -> ActiveSelection:
         """``ref`` as a full selection, the provider's details taken from your own configuration."""
         provider, _, model = ref.partition("/")
@@ -187,9 +175,10 @@ def _from_config(ref: str, role: str, where: str) -> ActiveSelection:
     return selection_for(provider, model, role)
 
 
-def resolve(role: str = DEFAULT_ROLE, **options: object) -> Resolved:
-    """The role's selection and its scope (see :class:`Scopes` for ``options``)."""
-    return Scopes(**options).resolve(role)  # type: ignore[arg-type]
+def resolve(role: str = DEFAULT_ROLE, *, session: Mapping[str, ActiveSelection] | None = None,
+            environ: Mapping[str, str] | None = None, cwd: str | None = None, quiet: bool = False) -> Resolved:
+    """The role's selection and the scope it came from (the options as for :class:`Scopes`)."""
+    return Scopes(session, environ=environ, cwd=cwd, quiet=quiet).resolve(role)
 
 
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
@@ -208,6 +197,14 @@ def findings() -> list[tuple[str, str, str | None]]:
         if not isinstance(exc, LlmswitchError):
             raise
         return [("error", exc.sentence(with_fix=False), exc.fix)]
+    try:
+        looked.user()
+    except Exception as exc:  # noqa: BLE001 - doctor reports a broken active.toml itself; judge the scopes without it
+        from .errors import LlmswitchError
+
+        if not isinstance(exc, LlmswitchError):
+            raise
+        looked._user = {}
     for role, ref in looked.shell.items():
         found.append(("ok", f"shell scope: {role} → {ref} (${SHELL_VAR}, this shell only)",
                       None))
