@@ -297,3 +297,13 @@ def test_powershell_text(repo, run_cli):
 def test_shell_use_refuses_an_unknown_provider_and_prints_nothing_to_eval(repo, run_cli):
     done = run_cli("shell", "use", "nosuch/m")
     assert done.returncode == 3 and done.stdout == "" and "unknown provider 'nosuch'" in done.stderr
+
+
+def test_the_repl_knows_the_roles_every_scope_sets(repo, monkeypatch):
+    from llmswitch.repl import ModelSwitcher
+
+    overlay.write(str(repo), {"review": "p/reviewer"})
+    monkeypatch.setenv(scopes.SHELL_VAR, "fast=s/quick")
+    switcher = ModelSwitcher(interactive=False, probe_timeout=None)
+    assert switcher.roles() == ["default", "fast", "review"]
+    assert switcher.complete("/model --role r") == ["review"]

@@ -108,9 +108,11 @@ class ModelSwitcher:
             return None
 
     def roles(self) -> list[str]:
-        """Roles set in active.toml or in this session, and ``default``."""
+        """Roles set in any scope (shell, project, active.toml) or in this session, and ``default``."""
+        from ..scopes import Scopes
+
         try:
-            roles = set(_selection.read_all())
+            roles = set(Scopes(quiet=True).roles())
         except SelectionError:
             roles = set()
         return sorted(roles | set(self._overrides) | {DEFAULT_ROLE})
