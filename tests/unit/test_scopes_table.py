@@ -88,8 +88,8 @@ def test_in_process_read_paths(world, monkeypatch, role, present):
         return
     want = f"{PROVIDER[winner]}/{model(winner, role)}"
     assert llmswitch.active(role).ref == want
-    resolved = scopes.resolve(role)
-    assert resolved.scope == winner
+    resolved = llmswitch.scope(role)
+    assert resolved.scope == winner and resolved.selection == llmswitch.active(role)
     assert resolved.origin == {"shell": scopes.SHELL_VAR, "project": str(world / overlay.PROJECT_FILE),
                                "user": selection.paths.active_path()}[winner]
     assert str(llmswitch.client(role).base_url) == f"http://127.0.0.1:9/{PROVIDER[winner]}/v1/"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .config import Config, ProviderConfig
     from .errors import LlmswitchError
     from .keys import Resolution
+    from .scopes import Resolved
 
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
@@ -47,6 +48,14 @@ def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
     from .scopes import active as _active
 
     return _active(role)
+
+
+def scope(role: str = DEFAULT_ROLE) -> Resolved:
+    """Where ``role``'s selection comes from here: ``.scope`` (session/shell/project/user), ``.origin``
+    (``LLMSWITCH_USE``, the ``.llmswitch.toml`` or active.toml), ``.line``, and ``.selection``."""
+    from .scopes import resolve
+
+    return resolve(role)
 
 
 # --- keys: resolved from config.toml ----------------------------------------------------------
