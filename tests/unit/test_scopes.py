@@ -307,3 +307,23 @@ def test_the_repl_knows_the_roles_every_scope_sets(repo, monkeypatch):
     switcher = ModelSwitcher(interactive=False, probe_timeout=None)
     assert switcher.roles() == ["default", "fast", "review"]
     assert switcher.complete("/model --role r") == ["review"]
+
+
+def test_chat_uses_the_scope_in_force_and_says_so(upstream, config_dir, run_cli, tmp_path, monkeypatch):
+    from upstreams import Reply, chat_completions, models_body
+
+    server = upstream()
+    server.get("/v1/models", Reply.json(models_body(["model-a", "model-b", "model-c"])))
+    server.post("/v1/chat/completions", chat_completions(reply=lambda messages: "hello"))
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[providers.fake]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n')
+    assert run_cli("use", "fake/model-a").returncode == 0
+    done = run_cli("chat", input="hi\n", env={scopes.SHELL_VAR: "default=fake/model-b"})
+    assert done.returncode == 0, done.stderr
+    assert "[fake/model-b · server reports model-b · shell scope ($LLMSWITCH_USE)]" in done.stderr
+    assert server.requests_to("/v1/chat/completions")[-1].json()["model"] == "model-b"
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("use", "--project", "fake/model-c").returncode == 0
+    done = run_cli("chat", input="hi\n")
+    assert f"[fake/model-c · server reports model-c · project scope ({tmp_path / overlay.PROJECT_FILE}:4)]" in done.stderr
+    assert server.requests_to("/v1/chat/completions")[-1].json()["model"] == "model-c"
