@@ -14,6 +14,12 @@ How it measures, so the ratio is llmswitch's and nothing else's:
   result is the median of the per-round ratios (and the medians in ms, for the README).
 One row, for information, reads a hand-edited active.toml (no parse cache: tomllib is imported).
 
+Scopes (issue 13): `llmswitch prompt` (the prompt segment, run at every prompt) ≤ 2.7× in the user,
+shell (`$LLMSWITCH_USE`) and project (a trusted `.llmswitch.toml` two directories up) scopes, and
+`llmswitch current` with each scope in force; the scope names a provider that has a role in
+active.toml (as after one `llmswitch use`). One row, for information, names a provider only
+config.toml knows (the config module and tomllib load).
+
     python benchmarks/bench_readpath.py [--rounds N] [--host]     # --host: the installed script instead
 """
 
@@ -97,10 +103,38 @@ def prepare(base: Path, env: dict[str, str]) -> dict[str, dict[str, str]]:
     return envs
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
+def _time(argv: list[str], env: dict[str, str], cwd: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=cwd)
     return time.perf_counter() - started
+
+
+def setup_env_for(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(SUPPORT)])}
+
+
+def scoped_subjects(base: Path, script: str, user_env: dict[str, str], setup_env: dict[str, str],
+                    cwds: dict[str, str]) -> list[tuple[str, str, float | None, list[str], dict[str, str]]]:
+    """The prompt segment and `current` in the user, shell and project scopes (the project two levels up)."""
+    llmswitch = [sys.executable, "-m", "llmswitch"]
+    dirs = {k: user_env[k] for k in ("LLMSWITCH_CONFIG_DIR", "LLMSWITCH_CACHE_DIR", "LLMSWITCH_STATE_DIR")}
+    subprocess.run([*llmswitch, "use", "--role", "small", "llamacpp/qwen2.5-7b-instruct"], check=True,
+                   capture_output=True, env={**setup_env, **dirs})
+    project = base / "project"
+    (project / "src" / "pkg").mkdir(parents=True)
+    subprocess.run([*llmswitch, "use", "--project", "llamacpp/qwen2.5-coder-7b"], check=True, capture_output=True,
+                   env={**setup_env, **dirs}, cwd=project)
+    shell_env = {**user_env, "LLMSWITCH_USE": "default=llamacpp/qwen2.5-coder-7b"}
+    rows: list[tuple[str, str, float | None, list[str], dict[str, str]]] = []
+    for scope, scope_env in (("user", user_env), ("shell", shell_env), ("project", user_env)):
+        for args in (["prompt"], ["current"]):
+            name = f"llmswitch {args[0]} ({scope} scope)"
+            rows.append((name, "current", CURRENT_TARGET, [script, *args], scope_env))
+            if scope == "project":
+                cwds[name] = str(project / "src" / "pkg")
+    rows.append(("llmswitch prompt, shell scope naming a provider only config.toml knows", "info", None,
+                 [script, "prompt"], {**user_env, "LLMSWITCH_USE": "default=lmstudio/some-model"}))
+    return rows
 
 
 def run(rounds: int = ROUNDS, host: bool = False) -> list[dict]:
@@ -113,6 +147,7 @@ def run(rounds: int = ROUNDS, host: bool = False) -> list[dict]:
         envs = prepare(base / "homes", env)
         baseline = [python, "-c", "pass"]
         subjects: list[tuple[str, str, float | None, list[str], dict[str, str]]] = []
+        cwds: dict[str, str] = {}
         for kind, kind_env in envs.items():
             for args in (["current"], ["current", "--json"], ["current", "--field", "model"]):
                 subjects.append((f"llmswitch {' '.join(args)} ({kind})", "current", CURRENT_TARGET,
@@ -125,16 +160,17 @@ def run(rounds: int = ROUNDS, host: bool = False) -> list[dict]:
         (hand_edited / "active.toml").write_bytes(first.read_bytes())  # same content, no parse cache beside it
         info_env = {**envs["hosted+keyring"], "LLMSWITCH_CONFIG_DIR": str(hand_edited)}
         subjects.append(("llmswitch current, hand-edited file (no cache)", "info", None, [script, "current"], info_env))
-        for _, _, _, argv, subject_env in subjects:  # warm the OS caches and write the bytecode
+        subjects += scoped_subjects(base, script, envs["hosted+keyring"], setup_env_for(env), cwds)
+        for name, _, _, argv, subject_env in subjects:  # warm the OS caches and write the bytecode
             _time(baseline, subject_env)
-            _time(argv, subject_env)
+            _time(argv, subject_env, cwds.get(name))
         ratios: dict[str, list[float]] = {name: [] for name, *_ in subjects}
         base_times: dict[str, list[float]] = {name: [] for name, *_ in subjects}
         times: dict[str, list[float]] = {name: [] for name, *_ in subjects}
         for _ in range(rounds):
             for name, _, _, argv, subject_env in subjects:
                 b = _time(baseline, subject_env)
-                s = _time(argv, subject_env)
+                s = _time(argv, subject_env, cwds.get(name))
                 base_times[name].append(b)
                 times[name].append(s)
                 ratios[name].append(s / b)

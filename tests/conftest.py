@@ -50,7 +50,7 @@ def isolated(tmp_path, monkeypatch, request):
                       ("LLMSWITCH_STATE_DIR", "state"), ("XDG_CONFIG_HOME", "xdg-config"),
                       ("XDG_CACHE_HOME", "xdg-cache"), ("XDG_STATE_HOME", "xdg-state"), ("XDG_DATA_HOME", "xdg-data")):
         monkeypatch.setenv(name, str(home / sub))
-    for name in LEAKY_ENV:
+    for name in (*LEAKY_ENV, "LLMSWITCH_USE"):  # LLMSWITCH_USE: the shell scope of the shell running the tests
         monkeypatch.delenv(name, raising=False)
     for name in [n for n in os.environ if n.startswith("LLMSWITCH_KEY_")]:
         monkeypatch.delenv(name)

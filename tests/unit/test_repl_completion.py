@@ -34,8 +34,9 @@ def test_commands(switcher):
 
 
 def test_flags_and_roles(switcher):
-    assert switcher.complete("/model --") == ["--save", "--role", "--force", "--reset"]
-    assert switcher.complete("/model --save --") == ["--role", "--force", "--reset"]
+    assert switcher.complete("/model --") == ["--save", "--project", "--role", "--force", "--reset"]
+    assert switcher.complete("/model --save --") == ["--role", "--force", "--reset"]  # not --project: another file
+    assert switcher.complete("/model --project --") == ["--role", "--force", "--reset"]
     assert switcher.complete("/models --") == ["--role"]
     assert switcher.complete("/model --role ") == ["default"]
     switcher.handle("/model --role small fake/model-b")

@@ -10,9 +10,9 @@ Attributes resolve lazily (PEP 562), so ``import llmswitch`` costs nothing.
 from __future__ import annotations
 
 __all__ = ["__version__", "ActiveSelection", "NoSelection", "SelectionError", "Watcher", "active", "async_client", "client",
-           "environment", "watch"]
+           "environment", "scope", "watch"]
 
-_FROM_API = {"active", "client", "async_client", "environment", "watch", "Watcher"}
+_FROM_API = {"active", "client", "async_client", "environment", "scope", "watch", "Watcher"}
 _FROM_SELECTION = {"ActiveSelection", "NoSelection", "SelectionError"}
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .config import Config, ProviderConfig
     from .errors import LlmswitchError
     from .keys import Resolution
+    from .scopes import Resolved
 
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
@@ -39,8 +40,22 @@ ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 
 
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
-    """The active selection for ``role``; raises ``NoSelection`` with the fix when nothing is selected."""
-    return _selection.read(role)
+    """The selection for ``role`` here: shell scope, then project, then user (:mod:`llmswitch.scopes`).
+
+    Raises ``NoSelection`` with the fix when nothing is selected. ``llmswitch.scopes.resolve(role)``
+    also says which scope and file it came from.
+    """
+    from .scopes import active as _active
+
+    return _active(role)
+
+
+def scope(role: str = DEFAULT_ROLE) -> Resolved:
+    """Where ``role``'s selection comes from here: ``.scope`` (session/shell/project/user), ``.origin``
+    (``LLMSWITCH_USE``, the ``.llmswitch.toml`` or active.toml), ``.line``, and ``.selection``."""
+    from .scopes import resolve
+
+    return resolve(role)
 
 
 # --- keys: resolved from config.toml ----------------------------------------------------------
@@ -246,25 +261,46 @@ def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[st
 class Watcher:
     """Cheap change detection for long-running tools.
 
-    ``changed()`` is one ``stat`` call; ``current()`` re-reads the file only
-    when it changed (mtime, size or inode — ``os.replace`` gives a new inode).
+    ``changed()`` is a few ``stat`` calls; ``current()`` re-reads only when something changed
+    (mtime, size or inode — ``os.replace`` gives a new inode). Without ``path`` it follows the
+    scopes (:mod:`llmswitch.scopes`): ``$LLMSWITCH_USE``, the nearest ``.llmswitch.toml`` and its
+    trust list, then active.toml; ``resolved`` says which scope the last ``current()`` came from.
     """
 
     def __init__(self, role: str = DEFAULT_ROLE, path: Path | str | None = None) -> None:
         self.role = role
+        self.scoped = path is None
         self.path = _paths.active_path() if path is None else os.fspath(path)
-        self._state = _selection.file_state(self.path)
+        self._state = self._look()
         self._selection: ActiveSelection | None = None
+        self.resolved: Any = None
+
+    def _look(self) -> object:
+        state = _selection.file_state(self.path)
+        if not self.scoped:
+            return state
+        from .overlay import find, trust_path
+        from .scopes import SHELL_VAR
+
+        found = find()
+        return (state, os.environ.get(SHELL_VAR), found, found and _selection.file_state(found),
+                found and _selection.file_state(trust_path()))
 
     def changed(self) -> bool:
-        """True when the file changed since the last ``current()`` (or since creation)."""
-        return _selection.file_state(self.path) != self._state
+        """True when the selection's sources changed since the last ``current()`` (or since creation)."""
+        return self._look() != self._state
 
     def current(self) -> ActiveSelection:
-        """The role's selection, re-read only when the file changed."""
-        state = _selection.file_state(self.path)
+        """The role's selection, re-read only when a source changed."""
+        state = self._look()
         if self._selection is None or state != self._state:
-            self._selection = _selection.read(self.role, self.path)  # may raise: then nothing is marked seen
+            if self.scoped:
+                from .scopes import resolve
+
+                self.resolved = resolve(self.role)  # may raise: then nothing is marked seen
+                self._selection = self.resolved.selection
+            else:
+                self._selection = _selection.read(self.role, self.path)
             self._state = state
         return self._selection
 

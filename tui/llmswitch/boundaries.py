@@ -1,7 +1,9 @@
 """The import boundaries, declared once; tests read them (tests/unit/test_readpath.py).
 
-* The read path (``llmswitch current`` in every spelling, ``import llmswitch;
-  llmswitch.active()``) imports only what reading ``active.toml`` needs.
+* The read path (``llmswitch current`` in every spelling, ``llmswitch prompt``, ``import llmswitch;
+  llmswitch.active()``) imports only what reading ``active.toml`` needs — with a shell or project
+  scope in force too, when the scope's provider has a role in active.toml
+  (tests/unit/test_scopes_readpath.py); one only config.toml knows adds the TOML parser and the config.
 * The core (everything outside ``llmswitch.app``) never imports Textual.
 """
 

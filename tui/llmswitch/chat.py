@@ -45,6 +45,7 @@ commands:
   /model PROVIDER/MODEL  switch to exactly that (a dead server is refused; --force switches anyway)
   /model N               pick from the last numbered list
   /model --save [...]    also make it the default for every tool (writes active.toml)
+  /model --project [...] also make it this project's choice (writes ./.llmswitch.toml and trusts it)
   /model --reset         drop this session's choice and follow active.toml again
   /models [QUERY]        list models with context size and price (your providers first)
   /role [ROLE]           show or change the role this chat uses (default, small, …)
@@ -227,7 +228,7 @@ class ChatSession:
         shown = terminal_safe(reported, 120)
         if self._announce:
             self._announce = False
-            where = "this session" if self.switcher.source() == "session" else "active.toml"
+            where = "this session" if self.switcher.source() == "session" else self.switcher.scope()
             self.note(f"[{sel.ref} · server reports {shown} · {where}]")
         if not same_model(sel.model, reported) and (sel.model, reported) not in self._warned:
             self._warned.add((sel.model, reported))

@@ -112,6 +112,9 @@ def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSel
         found.append(Finding(WARN, "selection", "no model selected", "run: llmswitch use PROVIDER/MODEL"))
     for sel in roles.values():
         found += _selection_findings(sel, config)
+    from .scopes import findings  # the shell and project scopes in force (issue 13)
+
+    found += [Finding(level, "scopes", cause, fix) for level, cause, fix in findings()]
     return found, config, roles
 
 

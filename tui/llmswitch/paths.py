@@ -56,6 +56,17 @@ def active_path() -> str:
     return os.path.join(config_dir_name(), ACTIVE_FILE)
 
 
+def state_dir_name() -> str:
+    """:func:`state_dir` as a string, by the same rule as :func:`config_dir_name` (the read path's trust list)."""
+    override = os.environ.get("LLMSWITCH_STATE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    xdg, home = os.environ.get("XDG_STATE_HOME", ""), os.environ.get("HOME", "")
+    if _linux_config_home() is not None and (xdg.startswith("/") or home.startswith("/")):
+        return os.path.join(xdg if xdg.startswith("/") else os.path.join(home, ".local", "state"), APP)
+    return os.fspath(state_dir())
+
+
 def config_dir() -> Path:
     """The directory holding ``config.toml`` and ``active.toml``."""
     from pathlib import Path

@@ -254,10 +254,11 @@ class ActiveSelection:
         return table
 
     def as_dict(self) -> dict[str, Any]:
-        """The documented fields as JSON-ready data (``updated`` as ISO 8601 with ``Z``)."""
+        """The documented fields as JSON-ready data (``updated`` as ISO 8601 with ``Z``, None when never written)."""
         data = {"role": self.role, **self._table()}
-        updated = self._updated if isinstance(self._updated, str) else (self.updated or _now()).isoformat()
-        data["updated"] = updated.replace("+00:00", "Z")
+        value = self._updated
+        updated = value if isinstance(value, str) or value is None else value.isoformat()
+        data["updated"] = updated and updated.replace("+00:00", "Z")  # None: not saved (a scope names only a ref)
         data["headers"] = dict(self.headers)
         return data
 

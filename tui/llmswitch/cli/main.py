@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
             options = current.fast(argv[1:])
             if options is not None:
                 return current.current(*options)
+        if argv[0] == "prompt":  # the read path too: a prompt segment runs at every prompt
+            from .commands import prompt
+
+            chosen = prompt.fast(argv[1:])
+            if chosen is not None:
+                return prompt.prompt(*chosen)
         return dispatch(argv)
     except BaseException as exc:  # rendered below; anything else propagates unchanged
         return failed(exc, as_json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)

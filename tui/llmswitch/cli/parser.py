@@ -27,6 +27,9 @@ COMMANDS = (
     ("config", "config_files", "check the providers file, or show where files live"),
     ("probe", "probe", "check each provider's /models and key, concurrently"),
     ("doctor", "probe", "check files, keyring, environment and every provider; say how to fix each problem"),
+    ("shell", "scoping", "print the line that sets the model for this shell only (eval \"$(llmswitch shell use P/M)\")"),
+    ("trust", "scoping", "trust this project's .llmswitch.toml (after reading it), or --forget it"),
+    ("prompt", "prompt", "a short segment for your shell prompt: the model in use here, and its scope"),
     ("chat", "chat", "chat with the active model in a line REPL (/model switches)"),
     ("setup", "chat", "open the first-run setup wizard"),
 )

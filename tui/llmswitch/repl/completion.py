@@ -54,7 +54,9 @@ class Completer:
             return [r for r in source.roles() if r.startswith(word)]
         if word.startswith("-"):
             flags = ("--role",) if command == "/models" else FLAGS
-            return [f for f in flags if f.startswith(word) and f not in done]
+            exclusive = {"--save": "--project", "--project": "--save"}  # they write different files
+            return [f for f in flags if f.startswith(word) and f not in done
+                    and exclusive.get(f) not in done]
         try:
             index = source.index()
         except Exception:  # noqa: BLE001 - never break the user's prompt

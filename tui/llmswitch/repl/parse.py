@@ -13,9 +13,9 @@ from ..errors import Exit, LlmswitchError
 __all__ = ["COMMANDS", "FLAGS", "USAGE", "Command", "CommandError", "parse"]
 
 COMMANDS = ("/model", "/models")
-FLAGS = ("--save", "--role", "--force", "--reset")
+FLAGS = ("--save", "--project", "--role", "--force", "--reset")
 USAGE = ("/model QUERY · /model PROVIDER/MODEL · /model N · /models [QUERY] · "
-         "--save (write active.toml) · --role R · --force · /model --reset")
+         "--save (write active.toml) · --project (write .llmswitch.toml here) · --role R · --force · /model --reset")
 
 
 class CommandError(LlmswitchError, ValueError):
@@ -34,6 +34,8 @@ class Command:
     """Everything that is not a flag, words joined by one space (``""`` when none)."""
     save: bool = False
     """``--save``: also write active.toml (the default for every tool)."""
+    project: bool = False
+    """``--project``: also write ``.llmswitch.toml`` in the working directory (the project scope), and trust it."""
     force: bool = False
     """``--force``: switch even when the probe says the server is down or refuses the key."""
     reset: bool = False
@@ -82,6 +84,9 @@ def parse(line: str, commands: Iterable[str] = COMMANDS) -> Command | None:
     if name == "/models" and (options.keys() - {"role"}):
         raise CommandError("/models only lists", "use /model --save/--force/--reset to switch")
     command = Command(name, " ".join(query), **options)
-    if command.reset and (command.query or command.save or command.force):
+    if command.save and command.project:
+        raise CommandError("--save and --project write different files", "pick one: --save (every tool) or "
+                           "--project (this directory tree)")
+    if command.reset and (command.query or command.save or command.project or command.force):
         raise CommandError("--reset stands alone", "/model --reset [--role R] follows active.toml again")
     return command

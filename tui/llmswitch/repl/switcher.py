@@ -62,7 +62,7 @@ class ModelSwitcher:
         return self._overrides.get(role or self.role)
 
     def saved(self, role: str | None = None) -> ActiveSelection:
-        """What active.toml says for ``role`` (re-read only when the file changed)."""
+        """What ``role`` is outside this session: shell scope, project, else active.toml (re-read on change)."""
         from ..api import Watcher
 
         role = role or self.role
@@ -83,6 +83,12 @@ class ModelSwitcher:
         role = role or self.role
         return self._overrides.get(role) or self.saved(role)
 
+    def scope(self, role: str | None = None) -> str:
+        """Where the role comes from outside this session: ``active.toml``, or the shell/project scope's label."""
+        watcher = self._watchers.get(role or self.role)
+        resolved = watcher.resolved if watcher is not None else None
+        return "active.toml" if resolved is None or resolved.scope == "user" else str(resolved.label())
+
     def source(self, role: str | None = None) -> str:
         """``"session"`` or ``"active.toml"``: where :meth:`selection` comes from."""
         return "session" if (role or self.role) in self._overrides else "active.toml"
@@ -102,9 +108,11 @@ class ModelSwitcher:
             return None
 
     def roles(self) -> list[str]:
-        """Roles set in active.toml or in this session, and ``default``."""
+        """Roles set in any scope (shell, project, active.toml) or in this session, and ``default``."""
+        from ..scopes import Scopes
+
         try:
-            roles = set(_selection.read_all())
+            roles = set(Scopes(quiet=True).roles())
         except SelectionError:
             roles = set()
         return sorted(roles | set(self._overrides) | {DEFAULT_ROLE})
@@ -154,9 +162,12 @@ class ModelSwitcher:
             problem = None
         except SelectionError as exc:
             saved, problem = None, str(exc)
+        scope = self.scope(role)
         if kept is not None:
-            file = f"active.toml has {saved}" if saved else "active.toml has none"
+            file = f"{scope} has {saved}" if saved else f"{scope} has none"
             return f"{who}{kept.ref} — this session only ({file}; /model --reset follows it, /model --save keeps it)"
+        if saved and scope != "active.toml":
+            return f"{who}{saved} — from the {scope} (other tools started there use it too)"
         if saved:
             return f"{who}{saved} — from active.toml (saved; other tools use it too)"
         return f"{who}{problem}"
@@ -189,7 +200,7 @@ class ModelSwitcher:
         if c.reset:
             return self._reset(role)
         if not c.query:
-            return self._save_session(role, c) if c.save else self._show_or_pick(role, c)
+            return self._save_session(role, c) if c.save or c.project else self._show_or_pick(role, c)
         if c.query.isdigit():
             n = int(c.query)
             if not self.choices:
@@ -276,6 +287,8 @@ class ModelSwitcher:
                 warnings.append(hint)
         if c.save:
             return self._save(ref, role, config, warnings)
+        if c.project:
+            return self._save_project(ref, role, warnings)
         sel = _switch.selection_for(provider, model, role)
         if not checked:
             http = plain_http_warning(provider)
@@ -313,6 +326,24 @@ class ModelSwitcher:
         who = "the default" if role == DEFAULT_ROLE else f"role {role}"
         return Reply(f"saved {ref} as {who} in active.toml — other tools and new sessions use it now",
                      selection=result.selection, scope="saved", warnings=tuple(warnings))
+
+    def _save_project(self, ref: str, role: str, warnings: list[str]) -> Reply:
+        """``/model --project``: the role in this directory's ``.llmswitch.toml`` (written and trusted)."""
+        from .. import overlay
+
+        try:
+            path, _, normal = overlay.set_role(role, ref)
+        except _errors.LlmswitchError as exc:
+            return Reply(exc.sentence(), ok=False, error=exc)
+        self._overrides.pop(role, None)
+        try:
+            self.saved(role)  # absorb our own write, as for --save
+        except SelectionError:
+            pass
+        self._seen[role] = normal
+        who = "the default" if role == DEFAULT_ROLE else f"role {role}"
+        return Reply(f"saved {normal} as {who} for this project in {path} (trusted) — tools started in this directory "
+                     f"tree use it", selection=self.selection(role), scope="project", warnings=tuple(warnings))
 
     def refresh(self, role: str | None = None) -> bool:
         """Fetch the model list of the role's provider when none is cached (for queries and completion).

@@ -207,8 +207,13 @@ class PickerScreen(Screen[None]):
         bar.append(" llmswitch ", style="bold reverse")
         bar.append("  pick for " if self.pick_mode else "  role: ", style="dim")
         bar.append(self.role, style="bold")
+        from .where import bar_text, look
+
+        resolved = look(self.role)[1]  # the scope in force here: shell, project or user (issue 13)
+        active = resolved.selection if resolved is not None else active
         bar.append("  active: ", style="dim")
         bar.append(self.app.shown(active.ref) if active else "none", style="bold" if active else "dim")
+        bar.append(self.app.shown(bar_text(resolved)), style="yellow")
         bar.append(f"  sort: {self.sort}", style="dim")
         self.query_one("#picker-bar", Static).update(bar)
 
@@ -480,7 +485,35 @@ class PickerScreen(Screen[None]):
         if self.pick_mode:
             self.app.exit(row.ref)
             return
+        from .where import WhereScreen, involved, look
+
+        looked = look(self.role)[0]
+        if looked is not None and involved(looked):  # a project file or shell scope here: ask where to write
+            self.app.push_screen(WhereScreen(row.ref, self.role, looked),
+                                 lambda choice: self._write_to(choice, row.ref, looked))
+            return
         self.switch_worker(row.ref, self.role)
+
+    def _write_to(self, choice: str | None, ref: str, looked: Any) -> None:
+        if choice == "user":
+            self.switch_worker(ref, self.role)
+        elif choice == "project":
+            self.project_worker(ref, self.role, looked.overlay.directory if looked.overlay is not None else None)
+
+    @work(thread=True, group="switch", exit_on_error=False)
+    def project_worker(self, ref: str, role: str, directory: str | None) -> None:
+        from ...errors import LlmswitchError
+        from ...overlay import set_role
+
+        try:
+            path, _, normal = set_role(role, ref, directory)
+        except LlmswitchError as exc:
+            self.app.call_from_thread(self.notify, self.app.shown_lines(exc.sentence()), title="Cannot write",
+                                      severity="error", markup=False, timeout=10)
+            return
+        self.app.call_from_thread(self.notify, self.app.shown(f"{normal}\n{path} (trusted)"),
+                                  title=f"{role} model set for this project", markup=False)
+        self.app.call_from_thread(self._update_bar)
 
     @work(thread=True, group="switch", exit_on_error=False)
     def switch_worker(self, ref: str, role: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ..output import emit_json, out, warn
 
 TYPE_CHECKING = False
@@ -22,6 +24,8 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("ref", nargs="?", metavar="PROVIDER/MODEL")
         parser.add_argument("--role", default="default", help="role to set: default, small, embedding, …")
         parser.add_argument("--unset", action="store_true", help="clear the role instead")
+        parser.add_argument("--project", action="store_true",
+                            help="write .llmswitch.toml here (this directory tree only) and trust it")
         parser.set_defaults(func=cmd_use)
 
 
@@ -64,32 +68,34 @@ def cmd_current(args: Namespace) -> int:
 
 
 def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
-    from ... import selection
+    from ... import scopes
 
+    looked = scopes.Scopes()
     if every:
-        roles = selection.read_all()
-        if not roles:
-            selection.read(role)  # raises NoSelection with the fix
-        selections = list(roles.values())
+        names = looked.roles()
+        resolved = [looked.resolve(name) for name in names] if names else [looked.resolve(role)]
     else:
-        selections = [selection.read(role)]
+        resolved = [looked.resolve(role)]
+    selections = [r.selection for r in resolved]
     if as_json:
-        data = [s.as_dict() for s in selections]
+        data = [{**r.selection.as_dict(), **r.as_dict()} for r in resolved]
         emit_json(data if every else data[0])
         return 0
     if field:
-        fields = selections[0].as_dict()
+        fields = {**selections[0].as_dict(), **resolved[0].as_dict()}
         if field not in fields:
             from ...errors import Exit, LlmswitchError
 
             raise LlmswitchError(f"no field {field!r}", f"fields: {', '.join(fields)}", exit_code=Exit.USAGE)
-        for sel in selections:
-            value = sel.as_dict().get(field)
+        for r in resolved:
+            value = {**r.selection.as_dict(), **r.as_dict()}.get(field)
             out(" ".join(value) if isinstance(value, list) else str(value if value is not None else ""))
         return 0
-    for sel in selections:
+    for r in resolved:
+        sel = r.selection
         out(sel.ref)
         out(f"  role      {sel.role}")
+        out(f"  scope     {r.scope} ({r.where()})")
         out(f"  base_url  {sel.base_url}")
         out(f"  api_kind  {sel.api_kind}")
         out(f"  key       {describe_key_source(sel)}")
@@ -125,15 +131,17 @@ def cmd_use(args: Namespace) -> int:
     from ...switch import switch
     from ..common import load_config
 
+    if args.unset and args.ref:
+        raise LlmswitchError("--unset takes no PROVIDER/MODEL", "run: llmswitch use --role ROLE --unset",
+                             exit_code=Exit.USAGE)
+    if not args.ref and not args.unset:
+        raise LlmswitchError("name the model", "run: llmswitch use PROVIDER/MODEL", exit_code=Exit.USAGE)
+    if args.project:
+        return use_project(args.role, None if args.unset else args.ref)
     if args.unset:
-        if args.ref:
-            raise LlmswitchError("--unset takes no PROVIDER/MODEL", "run: llmswitch use --role ROLE --unset",
-                                 exit_code=Exit.USAGE)
         removed = selection.clear(args.role)
         out(f"{args.role}: cleared" if removed else f"{args.role}: was not set")
         return Exit.OK
-    if not args.ref:
-        raise LlmswitchError("name the model", "run: llmswitch use PROVIDER/MODEL", exit_code=Exit.USAGE)
     unsafe = selection.shell_unsafe(args.ref.partition("/")[2])
     if unsafe:
         raise LlmswitchError(f"the model id contains {unsafe}, which a shell would run or expand",
@@ -144,4 +152,20 @@ def cmd_use(args: Namespace) -> int:
     out(f"{args.role} → {result.selection.ref}  ({result.selection.base_url})")
     for note in result.warnings:
         warn(note)
+    return Exit.OK
+
+
+def use_project(role: str, ref: str | None) -> int:
+    """``use --project``: the role in this directory's ``.llmswitch.toml`` (written, then trusted)."""
+    from ... import overlay
+    from ...errors import Exit
+
+    if ref is None and not os.path.lexists(overlay.PROJECT_FILE):
+        out(f"{role}: was not set in {os.path.abspath(overlay.PROJECT_FILE)}")
+        return Exit.OK
+    path, roles, normal = overlay.set_role(role, ref)
+    if normal is None:
+        out(f"{role}: cleared in {path}" + ("" if roles else " (now empty: removed)"))
+    else:
+        out(f"{role} → {normal} in {path} (project scope, trusted; commit it to share it)")
     return Exit.OK

@@ -24,6 +24,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
+    from ...selection import ActiveSelection
+
 SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv")
 MAX_VALUE = 128 * 1024
 """Linux refuses to start a program when one ``NAME=value`` is longer than this (MAX_ARG_STRLEN)."""
@@ -85,13 +87,23 @@ def unset(shell: str, names: list[str]) -> list[str]:
     return ["unset " + " ".join(names)]
 
 
+def in_scope(role: str) -> ActiveSelection:
+    """The role's selection in this shell's scopes, saying on stderr when it is not the user default."""
+    from ...scopes import resolve
+
+    resolved = resolve(role)
+    if resolved.scope != "user":
+        sys.stderr.write(f"llmswitch: {role} → {resolved.selection.ref} from the {resolved.label()}\n")
+    return resolved.selection
+
+
 def cmd_env(args: Namespace) -> int:
     import shlex
 
-    from ... import api, selection
+    from ... import api
     from ...keys import KEYLESS_PLACEHOLDER
 
-    sel = selection.read(args.role)
+    sel = in_scope(args.role)
     config = load_config()
     login_shell = os.path.basename(os.environ.get("SHELL", ""))
     shell = args.shell or (login_shell if login_shell in ("bash", "zsh", "fish") else "bash")
@@ -115,12 +127,12 @@ def cmd_env(args: Namespace) -> int:
 
 
 def cmd_exec(args: Namespace) -> int:
-    from ... import api, selection
+    from ... import api
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise LlmswitchError("nothing to run", "usage: llmswitch exec -- COMMAND [ARGS…]", exit_code=Exit.USAGE)
-    sel = selection.read(args.role)
+    sel = in_scope(args.role)
     config = load_config()
     key = api.api_key(sel, config)
     env = api.child_environment(sel, key)

@@ -36,9 +36,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
 def key_provider(args: Namespace) -> ProviderConfig:
     """The provider named on the command line, or the one of ``--role``'s selection (per config.toml)."""
     if getattr(args, "role", None) and not args.provider:
-        from ... import api, selection
+        from ... import api
 
-        return api.provider_for(selection.read(args.role), load_config())
+        return api.provider_for(api.active(args.role), load_config())  # the role here (shell/project scopes too)
     if not args.provider:
         raise LlmswitchError("name the provider", "e.g. llmswitch key set openrouter", exit_code=Exit.USAGE)
     from ...redact import looks_like_secret
