@@ -67,7 +67,7 @@ class Codex(Tool):
                                  f"is not on {main.selection.provider})",
                                  f"select a {main.selection.provider} model for role {review.role}",
                                  exit_code=Exit.USAGE)
-        base = textedit.strip(texts["config"] or "", self.name)
+        base = self.remove(texts, memory)["config"] or ""
         base = textedit.displace(base, self.name, textedit.top_level_key(OWNED_TOP, "="),
                                  stop=textedit.toml_table_header)
         top = [f"model = {textedit.toml_string(main.selection.model)}",
