@@ -255,3 +255,12 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward
 
     return Handler
+
+
+def requests_of(recorder: Recorder, run: Any, what: str) -> list[Seen]:
+    """Run ``run()`` (a tool invocation) and return the model requests the server saw; none is a failure."""
+    recorder.clear()
+    ran = run()
+    seen = recorder.model_requests()
+    assert seen, f"{what} sent nothing to the server (exit {ran.returncode}): {ran.stderr[-2000:]} {ran.stdout[-800:]}"
+    return seen

@@ -349,3 +349,54 @@ def _render(value: Any, indent: str) -> str:
     """``value`` as JSON laid out like its surroundings (two more spaces per level)."""
     rendered = json.dumps(value, indent=2, ensure_ascii=False)
     return rendered.replace("\n", "\n" + indent)
+
+
+# --- YAML, read the way the tools read it ------------------------------------------------------
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` (what aider's configargparse and llm use) when PyYAML is installed.
+
+    Without it, a strict reader of the subset these files use (a top-level mapping or a list
+    of mappings, of scalars) stands in; anything beyond that subset is a ValueError rather
+    than a guess.
+    """
+    try:
+        import yaml  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return _subset_yaml(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _scalar(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith('"'):
+        return json.loads(raw)
+    if raw.startswith("'") and raw.endswith("'") and len(raw) >= 2:
+        return raw[1:-1].replace("''", "'")
+    raw = re.sub(r"\s+#.*$", "", raw)
+    return {"true": True, "false": False, "null": None, "~": None, "": None}.get(raw.lower(), raw)
+
+
+def _subset_yaml(text: str) -> Any:
+    items: list[dict[str, Any]] = []
+    mapping: dict[str, Any] = {}
+    pair = re.compile(r"^([A-Za-z0-9_.-]+)\s*:(?:\s+(.*))?$")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#") or line.strip() == "---":
+            continue
+        body = line
+        if line.startswith("- "):
+            items.append({})
+            body = line[2:]
+        elif items and line.startswith("  "):
+            body = line[2:]
+        match = pair.match(body)
+        if not match:
+            raise ValueError(f"line {number} is beyond the YAML llmswitch can check without PyYAML")
+        (items[-1] if items and body is not line else mapping)[match.group(1)] = _scalar(match.group(2) or "")
+    if items and mapping:
+        raise ValueError("a list and a mapping at the top level")
+    return items if items else (mapping or None)
