@@ -376,6 +376,8 @@ def _scalar(raw: str) -> Any:
         return json.loads(raw)
     if raw.startswith("'") and raw.endswith("'") and len(raw) >= 2:
         return raw[1:-1].replace("''", "'")
+    if raw[:1] in ("{", "[", "|", ">", "&", "*", "!"):
+        raise ValueError(f"{raw[:20]!r} is beyond the YAML llmswitch can check without PyYAML")
     raw = re.sub(r"\s+#.*$", "", raw)
     return {"true": True, "false": False, "null": None, "~": None, "": None}.get(raw.lower(), raw)
 

@@ -48,9 +48,11 @@ class Verdict:
 
 def known(provider: ProviderConfig) -> frozenset[Protocol] | None:
     """What ``provider`` is documented to serve (by preset, then API kind), or None when unknown."""
-    for name in (provider.preset, provider.id, provider.kind):
+    for name in (provider.preset, provider.id):
         if name and name in KNOWN_SERVES:
             return KNOWN_SERVES[name]
+    if provider.kind in ("azure", "anthropic"):  # kind "openai" means OpenAI-compatible: it says nothing here
+        return KNOWN_SERVES[provider.kind]
     return None
 
 
