@@ -1,7 +1,8 @@
 """``llmswitch connect TOOL``: other tools follow the choice, written in their own files and verified.
 
 The contract — a tool is one small module here (``aider.py``, ``codex.py`` …) defining a
-:class:`~.base.Tool` subclass and ``TOOL = ThatClass()``; add its name to :data:`TOOLS`.
+:class:`~.base.Tool` subclass and ``TOOL = ThatClass()`` whose ``name`` is the module's name
+(``_`` → ``-``); :data:`TOOLS` finds it, nothing else is edited to add a tool.
 It answers five questions, all pure functions of texts (no I/O):
 
 1. **Where it writes** — :meth:`Tool.files`: label → path of the tool's documented
@@ -48,12 +49,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Tool
 
-TOOLS: dict[str, str] = {
-    "aider": "aider",
-    "llm": "llm",
-    "codex": "codex",
-}
-"""CLI name → module in this package (each defines ``TOOL``)."""
+INFRASTRUCTURE = frozenset({"base", "engine", "registry", "textedit", "verify"})
+"""Modules of this package that are not tools; every other module is one (its name, ``_`` → ``-``, is the CLI name)."""
+
+
+def _discover() -> dict[str, str]:
+    import pkgutil
+
+    return {info.name.replace("_", "-"): info.name for info in pkgutil.iter_modules(__path__)
+            if info.name not in INFRASTRUCTURE and not info.name.startswith("_")}
+
+
+TOOLS: dict[str, str] = _discover()
+"""CLI name → module in this package (each defines ``TOOL``); a new tool is a new module, nothing else to edit."""
 
 
 def names() -> list[str]:
