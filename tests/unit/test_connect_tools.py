@@ -207,3 +207,17 @@ def test_an_anthropic_provider_is_refused_by_chat_tools(run_cli, home):
     done = run_cli("connect", "llm")
     assert done.returncode == 1
     assert "llm's config file reaches openai endpoints and ant is of kind anthropic" in done.stderr
+
+
+def test_connect_check_probes_again_and_reports_a_route_that_went_away(provider, run_cli, home):
+    assert run_cli("connect", "codex").returncode == 0
+    done = run_cli("connect", "codex", "--check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "codex: matches the selection" in done.stdout and "HTTP 200" in done.stdout
+    provider.post("/v1/responses", Reply.json({"detail": "Not Found"}, 404))
+    done = run_cli("connect", "codex", "--check", "--json")
+    assert done.returncode == 1
+    [report] = json.loads(done.stdout)
+    assert report["matches"] is False
+    assert "does not serve the Responses API" in report["verified"][0]["problem"]
+    assert run_cli("connect", "aider", "--check").returncode == 3  # not connected

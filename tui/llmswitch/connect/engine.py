@@ -170,6 +170,10 @@ def _apply(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], *, fir
         recorded[label] = {"path": str(path), "existed": was, "sha256": registry.digest(new)}
     entry["memory"] = plan.memory
     entry["key"] = {"kind": key.kind.name, "name": key.name}
+    pointing = tool.read_back({label: read_text(path) for label, path in files.items()})  # what is on disk now
+    if any(pointing.get(r) != want[r] for r in want):
+        raise LlmswitchError(f"{tool.name}: its files changed while llmswitch wrote them (they now say "
+                             f"{pointing.get('main')})", f"run: llmswitch connect {tool.name}", exit_code=Exit.CHECK)
     return files, key, pointing
 
 
