@@ -19,11 +19,12 @@ It answers five questions, all pure functions of texts (no I/O):
 4. **Which protocol it needs** — :attr:`Tool.protocol` (:class:`~.base.Protocol`: chat
    completions, the Responses API, Anthropic Messages). :meth:`Tool.problem` may refuse a
    target outright; then the engine checks :data:`.verify.KNOWN_SERVES` and POSTs the exact
-   route and model (:func:`.verify.probe`) *before* writing: a route the server does not
+   route and model (:func:`.verify.probe`, with :meth:`Tool.probe_model`) *before* writing: a route the server does not
    serve is refused in one sentence naming what is missing and which provider would work.
 5. **How it is verified** — :meth:`Tool.read_back` parses the files with the tool's own
    format rules (``tomllib`` for TOML, PyYAML's ``safe_load`` for YAML, ``json``) into
-   tool role → :class:`~.base.Pointing` (base URL, model, key reference); the engine
+   tool role → :class:`~.base.Pointing` (base URL, model as :meth:`Tool.model_name` spells it,
+   key reference); the engine
    compares that with the selection before and after writing, and ``--check``/``doctor``
    repeat it with the live probe.
 

@@ -138,6 +138,14 @@ class Tool:
                     f"select a provider of kind {self.kinds[0]} for llmswitch role {target.role}")
         return header_problem(self, target)
 
+    def model_name(self, target: Target) -> str:
+        """The model as the tool's file names it (aider: ``openai/MODEL``); read_back returns this form."""
+        return target.selection.model
+
+    def probe_model(self, target: Target) -> str:
+        """The model the tool puts in its request body (what the probe sends)."""
+        return target.selection.model
+
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
         """The new text of each file: ``texts`` (current content, None = absent) with our parts (re)written."""
