@@ -18,6 +18,7 @@ command -v dbus-run-session >/dev/null || missing+=(dbus-daemon)
 command -v dbus-send >/dev/null || missing+=(dbus-bin)
 command -v zsh >/dev/null || missing+=(zsh)   # the shell-scope tests run the real shells
 command -v fish >/dev/null || missing+=(fish)
+command -v tmux >/dev/null || missing+=(tmux)  # the prompt-snippet tests run a real terminal
 if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null; then
   echo "test.sh: installing ${missing[*]} (Secret Service tier, shell-scope tests)"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
