@@ -111,16 +111,22 @@ def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     return f"run: llmswitch key set {provider}"
 
 
-def replace_key(origin: KeyOrigin | None, provider: str) -> str:
-    """Put another key where this one is read from (a rejected key, or one without credit)."""
+def replace_key(origin: KeyOrigin | None, provider: str, *, alternatives: bool = True) -> str:
+    """Put another key where this one is read from (a rejected key, or one without credit).
+
+    ``alternatives=False`` leaves out the other ways (unset the override, switch the source).
+    """
     if origin is None or origin.kind == KEYRING:
         return f"run: llmswitch key set {provider}"
     if origin.kind == OVERRIDE:
         own = {ENV: _env_var(origin), COMMAND: "the key command", NONE: "no key"}.get(origin.configured, "the keyring")
-        return (f"put the right key in {origin.name} (it wins over every other source, so storing a key elsewhere "
-                f"changes nothing), or unset {origin.name} to use {own}")
+        fix = (f"put the right key in {origin.name} (it wins over every other source, so storing a key elsewhere "
+               f"changes nothing)")
+        return f"{fix}, or unset {origin.name} to use {own}" if alternatives else fix
     if origin.kind == ENV:
         fix = f"put the right key in {origin.name} (export {origin.name}={KEY})"
+        if not alternatives:
+            return fix
         if origin.configured == ENV:
             return f"{fix}, or switch the source: {_store_in_keyring(origin, provider)}"
         if origin.keyring_usable:

@@ -52,5 +52,8 @@ class KeyOrigin:
         return self.keyring_problem is None
 
     def label(self) -> str:
-        """``env OPENROUTER_API_KEY``, ``keyring llmswitch/groq``, ``command pass show groq``, ``none``."""
-        return f"{self.kind} {self.name}".strip()
+        """``env OPENROUTER_API_KEY``, ``keyring llmswitch/groq``, ``command pass show groq``, ``none``.
+
+        The override is an env var too (``env LLMSWITCH_KEY_GROQ``), as ``llmswitch key where`` lists it.
+        """
+        return f"{ENV if self.kind == OVERRIDE else self.kind} {self.name}".strip()

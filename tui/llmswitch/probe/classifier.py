@@ -100,7 +100,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
     if status == 402 or (400 <= status < 500 and _QUOTA_RE.search(_haystack(message, text))):
         return make(Outcome.NO_CREDIT, "no credit or quota left",
                     f"add credit or raise the quota for this key at {provider}, or use another key: "
-                    f"{keyfix.replace_key(target.key_origin, provider)}")
+                    f"{keyfix.replace_key(target.key_origin, provider, alternatives=False)}")
     if status == 403:
         return make(Outcome.FORBIDDEN, "forbidden",
                     "the server refuses this key or address: check the key's permissions, region or IP allow-list")

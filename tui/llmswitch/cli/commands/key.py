@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
     from ...config import ProviderConfig
+    from ...keys import Resolution
 
 ACTIONS = (("set", "store a key in the keyring (read from a hidden prompt or stdin)"),
            ("get", "print the key (for credential helpers)"),
@@ -101,12 +102,16 @@ def cmd_key_where(args: Namespace) -> int:
 
     provider = key_provider(args)
     resolution = keys.resolve_for(provider)
+    origin = resolution.origin
     if args.json:
         emit_json({
             "provider": provider.id, "source": resolution.source, "found": resolution.key is not None,
             "redacted": redact_key(resolution.key) if resolution.key else None, "required": resolution.required,
             "steps": [{"source": s.source, "found": s.found, "note": s.note} for s in resolution.steps],
             "problems": list(resolution.problems),
+            "origin": {"kind": origin.kind, "name": origin.name, "configured": origin.configured,
+                       "keyring_problem": origin.keyring_problem},
+            "fix": _missing(resolution),
         })
         return Exit.OK
     out(f"{provider.id}: key looked up in this order (first found wins)")
@@ -118,12 +123,25 @@ def cmd_key_where(args: Namespace) -> int:
         used = "  ← used" if step.source == resolution.source and not used_seen else ""
         used_seen = used_seen or bool(used)
         out(f"  {number}. {step.source:<40} {mark}{used}")
+    missing = _missing(resolution)
     if resolution.key:
         out(f"key in use: {redact_key(resolution.key)} from {resolution.source}")
-    elif resolution.required:
-        out(f"no key — run: llmswitch key set {provider.id}")
-    else:
-        out(f"no key (optional for {provider.id}: a placeholder is sent)")
+    elif missing is not None:
+        out(f"no key — {missing}")
+    else:  # what the probe does too: it sends no key; tools started by llmswitch get the placeholder
+        out(f"no key (optional for {provider.id}): probe sends none; env, exec and client() pass the placeholder "
+            f"{keys.KEYLESS_PLACEHOLDER} to tools that insist on one")
     for problem in resolution.problems:
         warn(problem)
     return Exit.OK
+
+
+def _missing(resolution: Resolution) -> str | None:
+    """The fix ``require()`` would raise (None when a key was found or none is needed)."""
+    from ...keys import KeyProblem
+
+    try:
+        resolution.require()
+    except KeyProblem as exc:
+        return exc.fix
+    return None
