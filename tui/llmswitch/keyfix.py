@@ -22,7 +22,7 @@ from __future__ import annotations
 from .keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
 from .redact import terminal_safe
 
-__all__ = ["at", "can_store", "missing_fix", "no_key_phrase", "place_of", "rejected_fix", "replace_key",
+__all__ = ["at", "can_store", "missing_fix", "no_key", "no_key_phrase", "place_of", "rejected_fix", "replace_key",
            "source_phrase", "unusable_keyring_fix"]
 
 KEY = "<the key>"
@@ -109,6 +109,20 @@ def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     if origin.kind != ABSENT:  # a key was sent, yet the server says none arrived: the place it came from
         return replace_key(origin, provider)
     return f"run: llmswitch key set {provider}"
+
+
+def no_key(origin: KeyOrigin, provider: str, tried: str, failure: str | None, *, required: bool) -> tuple[str, str]:
+    """``(cause, fix)`` when no key was found: for a required key, or where an unreadable keyring hides one.
+
+    ``failure`` is why a source could not be consulted (the keyring's cause); ``tried`` lists the steps.
+    """
+    fix = missing_fix(origin, provider)
+    if not required:  # only reached when the keyring could not be read: no placeholder is handed out for it
+        return (f"the keyring cannot be read ({failure}), so whether {provider} has a key stored is unknown and no "
+                f"placeholder is handed out", f'{fix}; if {provider} needs no key, set key_source = "none"{at(origin)}')
+    if failure:
+        return f"no API key found and {failure}", fix
+    return f"no API key found (tried {tried})", fix
 
 
 def replace_key(origin: KeyOrigin | None, provider: str, *, alternatives: bool = True) -> str:

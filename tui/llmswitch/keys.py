@@ -9,12 +9,11 @@ Resolution order (first found wins), shown by ``llmswitch key where``:
    (or only the one named by ``key_source = "env:VAR"``);
 4. none.
 
-A key is refused where it enters (``key set``, an env var, a command's output, the
-keyring) when it holds a character no HTTP header can carry — a zero-width space or a
-byte-order mark pasted from a web page — with a sentence naming the character and the
-source, never the key. Keyring failures are named honestly (no backend, a backend that
-cannot load, locked, dismissed, plaintext-only) and never silently replaced by a
-plaintext store. Every failure is a :class:`llmswitch.errors.KeyProblem` with cause and fix.
+A key holding a character no HTTP header can carry (a pasted zero-width space) is refused
+where it enters, naming the character and the source, never the key. Keyring failures are
+named honestly and never replaced by a plaintext store. Every failure is a
+:class:`llmswitch.errors.KeyProblem`; a resolution records its :class:`KeyOrigin`, from which
+:mod:`llmswitch.keyfix` computes the fix.
 
 Secret header values (``"Helicone-Auth" = { env = "HELICONE_API_KEY" }`` in config.toml)
 are resolved here too, by :func:`headers_for`.
@@ -286,17 +285,11 @@ class Resolution:
         unusable_keyring = next((f for f in self.failures if isinstance(f, KeyringUnavailable)), None)
         if not self.required and unusable_keyring is None:
             return None
-        fix = keyfix.missing_fix(self.origin, self.provider)
-        if unusable_keyring is not None and not self.required:
-            raise KeyringUnavailable(
-                f"the keyring cannot be read ({unusable_keyring.cause}), so whether {self.provider} has a key stored "
-                f"is unknown and no placeholder is handed out",
-                f'{fix}; if {self.provider} needs no key, set key_source = "none"{keyfix.at(self.origin)}',
-                subject=self.provider)
-        if self.failures:
-            raise MissingKey(f"no API key found and {self.failures[0].cause}", fix, subject=self.provider)
         tried = ", ".join(step.source for step in self.steps)
-        raise MissingKey(f"no API key found (tried {tried})", fix, subject=self.provider)
+        failure = unusable_keyring or next(iter(self.failures), None)
+        cause, fix = keyfix.no_key(self.origin, self.provider, tried, failure.cause if failure else None,
+                                   required=self.required)
+        raise (MissingKey if self.required else KeyringUnavailable)(cause, fix, subject=self.provider)
 
 
 class _Search:
