@@ -47,15 +47,17 @@ class Box:
     run: Callable[..., object]
     env: dict[str, str] = field(default_factory=dict)
 
+    pid: str = "box"
+
     def write(self, body: str) -> None:
         self.config.parent.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(f'[providers.box]\nbase_url = "{self.url}/v1"\n{body}')
+        self.config.write_text(f'[providers.{self.pid}]\nbase_url = "{self.url}/v1"\n{body}')
 
     def cli(self, *args: str, input: str | None = None):  # noqa: A002 - run_cli's name
         return self.run(*args, input=input, env=self.env)
 
     def probe(self) -> tuple[int, dict]:
-        done = self.cli("probe", "--json", "box")
+        done = self.cli("probe", "--json", self.pid)
         return done.returncode, json.loads(done.stdout)[0]
 
 
@@ -109,8 +111,10 @@ class Cell:
     cause: tuple[str, ...]
     fix: tuple[str, ...]
     follow: Callable[[Box, str], None] | None
-    setup: Callable[[Box], None] = lambda box: None
+    setup: Callable[[Box], object] = lambda box: None
     offers_key_set: bool = False
+    pid: str = "box"
+    """``groq``: a preset id, so the provider has a conventional env var (GROQ_API_KEY) after the keyring."""
 
 
 def _keyring_bad(box: Box) -> None:
@@ -142,6 +146,12 @@ CELLS = [
     Cell("env var rejected", REQUIRED + 'key_source = "env:BOX_TOKEN"\n', "auth_rejected",
          ("key rejected", "from env BOX_TOKEN"), ("put the right key in BOX_TOKEN", "switch the source"),
          follow_variable, lambda box: box.env.update(BOX_TOKEN=BAD), offers_key_set=True),
+    Cell("conventional env var rejected", "", "auth_rejected", ("key rejected", "from env GROQ_API_KEY"),
+         ("put the right key in GROQ_API_KEY", "store it in the keyring, which is read before GROQ_API_KEY"),
+         follow_variable, lambda box: box.env.update(GROQ_API_KEY=BAD), offers_key_set=True, pid="groq"),
+    Cell("conventional env var rejected, keyring locked", "", "auth_rejected", ("from env GROQ_API_KEY",),
+         ("put the right key in GROQ_API_KEY", "the keyring cannot hold it now (the keyring is locked"),
+         follow_variable, lambda box: (_unusable("locked")(box), box.env.update(GROQ_API_KEY=BAD)), pid="groq"),
     Cell("command rejected", REQUIRED + 'key_source = "command:{tmp}/print-key"\n', "auth_rejected",
          ("key rejected", "from command {tmp}/print-key"), ("make the key command ({tmp}/print-key) print the right key",),
          follow_command, _command_bad),
@@ -168,6 +178,7 @@ def box(upstream, config_dir, tmp_path, run_cli) -> Box:
 @pytest.mark.parametrize("cell", CELLS, ids=[c.name for c in CELLS])
 def test_each_fix_works_when_followed(box, cell):
     fill = {"tmp": str(box.tmp), "config": str(box.config)}
+    box.pid = cell.pid
     box.write(cell.config.format(**fill))
     cell.setup(box)
     code, result = box.probe()

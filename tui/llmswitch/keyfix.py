@@ -30,8 +30,10 @@ KEY = "<the key>"
 
 
 def at(origin: KeyOrigin) -> str:
-    """`` at /…/config.toml:12``: where to edit the provider's key_source."""
-    return f" at {origin.place}" if origin.place else " in config.toml"
+    """`` at /…/config.toml:12``: where to edit the provider's key_source (`` in …`` when it has no table yet)."""
+    if origin.place.rpartition(":")[2].isdigit():
+        return f" at {origin.place}"
+    return f" in {origin.place or 'config.toml'}"
 
 
 def _command(origin: KeyOrigin) -> str:
@@ -68,7 +70,7 @@ def no_key_phrase(origin: KeyOrigin | None) -> str:
     if origin is None or origin.kind != ABSENT and origin.kind != NONE:
         return "no key stored"
     if origin.kind == NONE:
-        return 'no key sent (key_source = "none")'
+        return 'key_source = "none" sends no key'
     if origin.keyring_problem:
         return f"no key ({terminal_safe(origin.keyring_problem, 120)})"
     if origin.configured == ENV:
@@ -98,8 +100,8 @@ def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     if origin is None:
         return f"run: llmswitch key set {provider}"
     if origin.kind == NONE:
-        return (f'key_source = "none" sends no key: set key_source = "keyring"{at(origin)}, then run: llmswitch key '
-                f'set {provider} (or key_source = "env:{_env_var(origin)}" with the key in {_env_var(origin)})')
+        return (f'set key_source = "keyring"{at(origin)}, then run: llmswitch key set {provider} (or key_source = '
+                f'"env:{_env_var(origin)}" with the key in {_env_var(origin)})')
     if origin.keyring_problem:
         return unusable_keyring_fix(origin, provider)
     if origin.configured == ENV:
