@@ -101,3 +101,15 @@ def test_the_wizard_says_what_is_missing_and_what_back_is_for():
                            None, None)
     assert _back_hint([refused, rejected]).startswith("Back to fix a key")
     assert _back_hint([]) == "Next picks the default model."
+
+
+@pytest.mark.parametrize(("source", "says"), [("env:BOX_TOKEN", "unset LLMSWITCH_KEY_BOX to use BOX_TOKEN"),
+                                              ("keyring", "unset LLMSWITCH_KEY_BOX to use the keyring"),
+                                              ("none", 'has key_source = "none", so it is not sent')])
+def test_doctor_says_what_the_override_overrides(upstream, config_dir, run_cli, source, says):
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[providers.box]\nbase_url = "{upstream().url}/v1"\n'
+                                            f'key_source = "{source}"\n')
+    assert run_cli("use", "box/m1").returncode == 0
+    done = run_cli("doctor", "--no-probe", env={"LLMSWITCH_KEY_BOX": BAD})
+    assert says in done.stdout and BAD not in done.stdout

@@ -273,8 +273,7 @@ class Resolution:
     def require(self) -> str | None:
         """The key, or raise with the fix; None for keyless providers without one.
 
-        A keyring that could not be read is an error even where a key is optional: nobody
-        knows whether a key is stored there, so the keyless placeholder is not handed out.
+        An unreadable keyring is an error even where a key is optional: no placeholder is handed out.
         """
         from . import keyfix
 
@@ -325,12 +324,12 @@ class _Search:
 
 
 def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] = (), command: str | None = None,
-            required: bool = True, environ: Mapping[str, str] | None = None, place: str = "") -> Resolution:
-    """Find the key for a provider following the documented order; ``place`` is where its key_source is written."""
+            required: bool = True, environ: Mapping[str, str] | None = None) -> Resolution:
+    """Find the key for a provider following the documented order, and record its :class:`KeyOrigin`."""
     environ = os.environ if environ is None else environ
     override = override_var(provider_id)
     search = _Search(provider_id, required, KeyOrigin(ABSENT, configured=source if source in KEY_SOURCES else "",
-                                                      override=override, env=tuple(env), place=place))
+                                                      override=override, env=tuple(env)))
     if source not in KEY_SOURCES:
         search.blocking = KeyProblem(f"key_source {terminal_safe(source, 40)!r} is not one of {', '.join(KEY_SOURCES)}",
                                      "fix key_source in config.toml", subject=provider_id)
@@ -410,11 +409,12 @@ def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> st
 
 
 def resolve_for(provider: ProviderConfig) -> Resolution:
-    """Resolve the key of a :class:`~llmswitch.config.ProviderConfig` (its origin says where to edit config.toml)."""
+    """Resolve the key of a :class:`~llmswitch.config.ProviderConfig`; without a key, its origin says where to edit."""
     from .keyfix import place_of
 
-    return resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
-                   required=provider.key_required, place=place_of(provider.id))
+    found = resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
+                    required=provider.key_required)  # config.toml is scanned for the place only when a fix may follow
+    return found if found.key is not None else replace(found, origin=replace(found.origin, place=place_of(provider.id)))
 
 
 # --- secret header values -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ No httpx here; keys are resolved through :mod:`llmswitch.keys` only when asked.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from llmswitch.keyorigin import KeyOrigin
@@ -30,11 +31,14 @@ def for_provider(provider: ProviderConfig, model: str | None = None, timeout: fl
     origin: KeyOrigin | None = None
     headers = dict(provider.headers)
     if resolve_key:
+        from llmswitch.keyfix import place_of
         from llmswitch.keys import KeyProblem, headers_for, resolve_for
 
         try:
             resolution = resolve_for(provider)
             key, origin = resolution.key, resolution.origin
+            if key is not None:  # a refused key's fix may say where to change key_source
+                origin = replace(origin, place=place_of(provider.id))
             if resolution.problems and key is None:
                 problem = resolution.problems[0]
         except KeyProblem as exc:
