@@ -113,3 +113,12 @@ def test_doctor_says_what_the_override_overrides(upstream, config_dir, run_cli, 
     assert run_cli("use", "box/m1").returncode == 0
     done = run_cli("doctor", "--no-probe", env={"LLMSWITCH_KEY_BOX": BAD})
     assert says in done.stdout and BAD not in done.stdout
+
+
+def test_key_set_on_a_locked_keyring_says_the_way_out_that_works_now(config_dir, run_cli):
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    done = run_cli("key", "set", "box", input=GOOD, env={"PYTHON_KEYRING_BACKEND": "testkeyring.LockedKeyring"})
+    assert done.returncode == Exit.KEY and "the keyring is locked" in done.stderr
+    assert "for this shell: export LLMSWITCH_KEY_BOX=<the key>" in done.stderr and "unlock it" in done.stderr
+    assert GOOD not in done.stderr + done.stdout

@@ -61,7 +61,16 @@ def cmd_key_set(args: Namespace) -> int:
         secret = getpass.getpass(f"API key for {provider.name} ({provider.id}), input hidden: ")
     else:
         secret = sys.stdin.read()
-    where = keys.store(provider.id, secret)
+    try:
+        where = keys.store(provider.id, secret)
+    except keys.KeyringUnavailable as exc:  # the way out that works now, as every other surface says it
+        from ...keyfix import unusable_keyring_fix
+
+        origin = keys.resolve_for(provider).origin
+        if origin.keyring_problem is None:
+            raise
+        raise keys.KeyringUnavailable(exc.cause, unusable_keyring_fix(origin, provider.id),
+                                      subject=provider.id) from None
     out(f"stored the {provider.id} key in the keyring ({where.removeprefix('keyring.backends.')})")
     override = keys.override_var(provider.id)
     if os.environ.get(override):
