@@ -267,7 +267,10 @@ def origin(kind: str, name: str = "", configured: str = KEYRING, problem: str | 
 @pytest.mark.parametrize(("made", "rejected", "missing", "storable"), [
     (origin(OVERRIDE, "LLMSWITCH_KEY_BOX"), "put the right key in LLMSWITCH_KEY_BOX", None, False),
     (origin(KEYRING, "llmswitch/box"), "run: llmswitch key set box", None, True),
-    (origin(ENV, "BOX_TOKEN", ENV), "put the right key in BOX_TOKEN", None, True),
+    (origin(ENV, "BOX_TOKEN", ENV), "put the right key in BOX_TOKEN", "the key from env BOX_TOKEN cannot be sent",
+     True),
+    (origin(ABSENT, configured=COMMAND), "make the key command print the key", "no key from the key command",
+     True),
     (origin(ENV, "BOX_TOKEN", KEYRING, "the keyring is locked"), "the keyring cannot hold it now", None, False),
     (origin(COMMAND, "pass show box", COMMAND), "make the key command (pass show box) print the right key", None,
      True),

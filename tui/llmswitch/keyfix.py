@@ -37,7 +37,8 @@ def at(origin: KeyOrigin) -> str:
 
 
 def _command(origin: KeyOrigin) -> str:
-    return terminal_safe(origin.name, 80) or "the key command"
+    """`` (pass show groq)``: the command as configured, never its output ("" when unknown)."""
+    return f" ({terminal_safe(origin.name, 80)})" if origin.name else ""
 
 
 def _env_var(origin: KeyOrigin) -> str:
@@ -67,8 +68,10 @@ def source_phrase(origin: KeyOrigin | None) -> str:
 
 def no_key_phrase(origin: KeyOrigin | None) -> str:
     """Why no key was sent, short: ``no key stored``, ``GROQ_API_KEY is not set``, ``no key (the keyring is locked …)``."""
-    if origin is None or origin.kind != ABSENT and origin.kind != NONE:
+    if origin is None:
         return "no key stored"
+    if origin.kind not in (ABSENT, NONE):  # found, but refused before sending (a character no header carries)
+        return f"the key {source_phrase(origin)} cannot be sent"
     if origin.kind == NONE:
         return 'key_source = "none" sends no key'
     if origin.keyring_problem:
@@ -76,7 +79,7 @@ def no_key_phrase(origin: KeyOrigin | None) -> str:
     if origin.configured == ENV:
         return f"{_env_var(origin)} is not set"
     if origin.configured == COMMAND:
-        return "the key command printed no key"
+        return "no key from the key command"
     return "no key stored"
 
 
@@ -107,7 +110,7 @@ def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     if origin.configured == ENV:
         return f"export {_env_var(origin)}={KEY} in this shell (key_source = \"env:{_env_var(origin)}\")"
     if origin.configured == COMMAND:
-        return f"make the key command ({_command(origin)}) print the key, or change key_source{at(origin)}"
+        return f"make the key command{_command(origin)} print the key, or change key_source{at(origin)}"
     if origin.kind != ABSENT:  # a key was sent, yet the server says none arrived: the place it came from
         return replace_key(origin, provider)
     return f"run: llmswitch key set {provider}"
@@ -150,7 +153,7 @@ def replace_key(origin: KeyOrigin | None, provider: str, *, alternatives: bool =
                    f"{provider}"
         return f"{fix}; the keyring cannot hold it now ({terminal_safe(origin.keyring_problem or '', 120)})"
     if origin.kind == COMMAND:
-        return f"make the key command ({_command(origin)}) print the right key, or change key_source{at(origin)}"
+        return f"make the key command{_command(origin)} print the right key, or change key_source{at(origin)}"
     return missing_fix(origin, provider)
 
 
