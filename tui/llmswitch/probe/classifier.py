@@ -177,7 +177,7 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
 
 def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: ProbeTarget, make: _Make) -> Diagnosis:
     provider, origin = target.provider, target.key_origin
-    set_key = keyfix.replace_key(origin, provider)  # the place the key sent came from (keyfix: one computation)
+    set_key = keyfix.replace_key(origin, provider, alternatives=False)  # where the key sent came from (keyfix)
     if auth == "db":
         return make(Outcome.AUTH_REJECTED, "key rejected (the proxy has no database for virtual keys)",
                     f"{set_key} with the proxy's master key, or connect a database to it")
@@ -191,7 +191,8 @@ def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: Probe
         return make(Outcome.AUTH_MISSING, wanted, keyfix.missing_fix(origin, provider))
     if auth == "rejected" or status == 401:
         came = keyfix.source_phrase(origin)
-        return make(Outcome.AUTH_REJECTED, f"key rejected ({came})" if came else "key rejected", set_key)
+        return make(Outcome.AUTH_REJECTED, f"key rejected ({came})" if came else "key rejected",
+                    keyfix.rejected_fix(origin, provider))
     return make(Outcome.AMBIGUOUS, f"HTTP {status}: key or URL?", ambiguous_fix(target))
 
 
