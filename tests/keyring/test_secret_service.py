@@ -84,3 +84,22 @@ def test_a_locked_collection_gives_the_honest_message(run_cli, secret_service):
         assert done.returncode == 4 and FAKE not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     finally:
         collection.unlock()
+
+
+def test_a_locked_collection_never_becomes_the_keyless_placeholder(run_cli, config_dir, secret_service):
+    """A provider whose key is optional: a locked keyring is said, with the way out, exit 4 — never llmswitch-keyless."""
+    import secretstorage
+
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text('[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    collection = secretstorage.get_default_collection(secretstorage.dbus_init())
+    collection.lock()
+    try:
+        done = run_cli("key", "get", "box")
+        assert done.returncode == 4 and done.stdout == "" and "llmswitch-keyless" not in done.stderr
+        assert ("locked" in done.stderr or "dismissed" in done.stderr) and "no placeholder" in done.stderr
+        assert "export LLMSWITCH_KEY_BOX=<the key>" in done.stderr and "run: llmswitch key set" not in done.stderr
+        followed = run_cli("key", "get", "box", env={"LLMSWITCH_KEY_BOX": FAKE})  # the way out the sentence names
+        assert (followed.returncode, followed.stdout) == (0, FAKE + "\n")
+    finally:
+        collection.unlock()

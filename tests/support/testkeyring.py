@@ -3,8 +3,9 @@
 ``MemoryKeyring`` lives in one process. ``FileKeyring`` keeps secrets in the
 JSON file named by ``LLMSWITCH_TEST_KEYRING_FILE`` (always under the test's
 tmp_path) so CLI subprocesses share it; it is selected with
-``PYTHON_KEYRING_BACKEND=testkeyring.FileKeyring``. Neither ships with
-llmswitch; the real-Secret-Service tier runs against gnome-keyring.
+``PYTHON_KEYRING_BACKEND=testkeyring.FileKeyring``. ``LockedKeyring`` and
+``DismissedKeyring`` fail every call the way a locked Secret Service does (select them the
+same way). None ships with llmswitch; the real-Secret-Service tier runs against gnome-keyring.
 """
 
 from __future__ import annotations
@@ -61,3 +62,40 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}\0{username}", None) is None:
             raise PasswordDeleteError("not found")
         self.path.write_text(json.dumps(data))
+
+
+
+class _Refusing(KeyringBackend):
+    """A backend every call of which raises ``error()``: how a real Secret Service fails."""
+
+    priority = 1
+
+    def error(self) -> Exception:
+        raise NotImplementedError
+
+    def get_password(self, service, username):
+        raise self.error()
+
+    def set_password(self, service, username, password):
+        raise self.error()
+
+    def delete_password(self, service, username):
+        raise self.error()
+
+
+class LockedKeyring(_Refusing):
+    """A collection that stays locked (wrong unlock password): ``KeyringLocked``, as SecretService raises it."""
+
+    def error(self) -> Exception:
+        from keyring.errors import KeyringLocked
+
+        return KeyringLocked("Failed to unlock the collection!")
+
+
+class DismissedKeyring(_Refusing):
+    """A bus but no display for the unlock prompt: ``InitError`` "Prompt dismissed", as SecretService raises it."""
+
+    def error(self) -> Exception:
+        from keyring.errors import InitError
+
+        return InitError("Failed to create the collection: Prompt dismissed..")

@@ -116,7 +116,8 @@ def test_a_failed_request_is_one_sentence_and_exit_1(upstream, config_dir, run_c
     run_cli("use", "fake/model-a")
     done = run_cli("chat", input="hi\nagain\n", env={"FAKE_TEST_KEY": "wrong-key-0000000"})
     assert done.returncode == 1
-    assert "fake: key rejected (HTTP 401" in done.stderr and "run: llmswitch key set fake" in done.stderr
+    assert "fake: key rejected (from env FAKE_TEST_KEY) (HTTP 401" in done.stderr  # the key came from that variable
+    assert "— put the right key in FAKE_TEST_KEY" in done.stderr
     assert "wrong-key-0000000" not in done.stderr
     assert done.stdout == "OK\n", "the REPL goes on after a failed turn"
 

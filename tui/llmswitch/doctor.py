@@ -193,8 +193,14 @@ def environment_findings(roles: Mapping[str, ActiveSelection],
     for role in roles.values():
         name = override_var(role.provider)
         if env.get(name):
-            found.append(Finding(WARN, "environment", f"{name} is set and overrides the stored key for {role.provider}",
-                                 f"unset {name} to use the keyring"))
+            if role.key_source == "none":  # resolution stops at key_source = "none": the override is never read
+                found.append(Finding(WARN, "environment", f"{name} is set but {role.provider} has key_source = "
+                                     f"\"none\", so it is not sent", f"unset {name}, or set key_source in config.toml"))
+                continue
+            own = {"env": " or ".join(role.key_env) or "its env var", "command": "its key command"}.get(
+                role.key_source, "the keyring")
+            found.append(Finding(WARN, "environment", f"{name} is set and overrides {role.provider}'s own key source "
+                                                      f"({role.key_source})", f"unset {name} to use {own}"))
     if not found:
         found.append(Finding(OK, "environment", "no variables in this shell contradict the active selection"))
     return found

@@ -37,7 +37,23 @@ class KeyOrigin:
     """The provider's ``key_source`` kind: ``keyring``, ``env``, ``command`` or ``none``."""
     keyring_problem: str | None = None
     """Why the keyring could not be used, when it was consulted and failed (a cause sentence)."""
+    keyring_remedy: str | None = None
+    """How to make the keyring usable again (unlock it, start a Secret Service), with ``keyring_problem``."""
+    override: str = ""
+    """The provider's ``LLMSWITCH_KEY_<ID>`` variable (consulted first unless ``configured`` is ``none``)."""
+    env: tuple[str, ...] = ()
+    """The environment variables consulted after the provider's own source (or the one of ``env:VAR``)."""
+    place: str = ""
+    """Where the provider's ``key_source`` is (or would be) written: ``/…/config.toml:12``; empty when unknown."""
+
+    @property
+    def keyring_usable(self) -> bool:
+        """False when the keyring was consulted and could not be used (locked, missing, plaintext only …)."""
+        return self.keyring_problem is None
 
     def label(self) -> str:
-        """``env OPENROUTER_API_KEY``, ``keyring llmswitch/groq``, ``command pass show groq``, ``none``."""
-        return f"{self.kind} {self.name}".strip()
+        """``env OPENROUTER_API_KEY``, ``keyring llmswitch/groq``, ``command pass show groq``, ``none``.
+
+        The override is an env var too (``env LLMSWITCH_KEY_GROQ``), as ``llmswitch key where`` lists it.
+        """
+        return f"{ENV if self.kind == OVERRIDE else self.kind} {self.name}".strip()

@@ -9,12 +9,11 @@ Resolution order (first found wins), shown by ``llmswitch key where``:
    (or only the one named by ``key_source = "env:VAR"``);
 4. none.
 
-A key is refused where it enters (``key set``, an env var, a command's output, the
-keyring) when it holds a character no HTTP header can carry — a zero-width space or a
-byte-order mark pasted from a web page — with a sentence naming the character and the
-source, never the key. Keyring failures are named honestly (no backend, a backend that
-cannot load, locked, dismissed, plaintext-only) and never silently replaced by a
-plaintext store. Every failure is a :class:`llmswitch.errors.KeyProblem` with cause and fix.
+A key holding a character no HTTP header can carry (a pasted zero-width space) is refused
+where it enters, naming the character and the source, never the key. Keyring failures are
+named honestly and never replaced by a plaintext store. Every failure is a
+:class:`llmswitch.errors.KeyProblem`; a resolution records its :class:`KeyOrigin`, from which
+:mod:`llmswitch.keyfix` computes the fix.
 
 Secret header values (``"Helicone-Auth" = { env = "HELICONE_API_KEY" }`` in config.toml)
 are resolved here too, by :func:`headers_for`.
@@ -25,11 +24,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from . import chars
 from .errors import KeyProblem
+from .keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
 from .redact import scrub, terminal_safe
 from .selection import KEY_SOURCES
 
@@ -53,6 +53,15 @@ _SECRET_SERVICE_FIX = "start a Secret Service (gnome-keyring, KeePassXC)"
 
 class KeyringUnavailable(KeyProblem):
     """The OS keyring cannot be used (no backend, one that cannot load, locked, dismissed, plaintext only)."""
+
+    remedy = "check your keyring service"
+    """How to make the keyring usable again, without the env-var way out the fix adds."""
+
+
+def _unavailable(cause: str, remedy: str) -> KeyringUnavailable:
+    exc = KeyringUnavailable(cause, f"{remedy} {_FALLBACK_FIX}")
+    exc.remedy = remedy
+    return exc
 
 
 class MissingKey(KeyProblem):
@@ -95,17 +104,17 @@ def _classify_backend(chosen: Any) -> KeyringUnavailable | None:
     if cls.__module__ == "keyring.backends.fail":
         return _no_keyring()
     if cls.__module__ == "keyring.backends.null":
-        return KeyringUnavailable("the keyring is disabled (null backend, see PYTHON_KEYRING_BACKEND)",
-                                  "enable a real backend " + _FALLBACK_FIX)
+        return _unavailable("the keyring is disabled (null backend, see PYTHON_KEYRING_BACKEND)",
+                            "enable a real backend (unset PYTHON_KEYRING_BACKEND)")
     if "plaintext" in cls.__name__.lower() or qualname in _PLAINTEXT_BACKENDS:
-        return KeyringUnavailable(f"the only keyring available ({qualname}) stores keys in a plain file, "
-                                  f"which llmswitch refuses", f"{_SECRET_SERVICE_FIX} " + _FALLBACK_FIX)
+        return _unavailable(f"the only keyring available ({qualname}) stores keys in a plain file, which llmswitch "
+                            f"refuses", _SECRET_SERVICE_FIX)
     return None
 
 
 def _no_keyring() -> KeyringUnavailable:
-    return KeyringUnavailable("no OS keyring is available (no Secret Service, Keychain or Credential Locker)",
-                              "start one (on Linux: gnome-keyring or KeePassXC with a D-Bus session) " + _FALLBACK_FIX)
+    return _unavailable("no OS keyring is available (no Secret Service, Keychain or Credential Locker)",
+                        "start one (on Linux: gnome-keyring or KeePassXC with a D-Bus session)")
 
 
 def _unloadable(exc: Exception) -> KeyringUnavailable:
@@ -113,14 +122,15 @@ def _unloadable(exc: Exception) -> KeyringUnavailable:
     why = terminal_safe(f"{type(exc).__name__}: {exc}", limit=120)
     named = os.environ.get("PYTHON_KEYRING_BACKEND")
     if named is not None:
-        return KeyringUnavailable(
+        named_fails = KeyringUnavailable(
             f"PYTHON_KEYRING_BACKEND={terminal_safe(named, 80) or '(empty)'} names a keyring backend that cannot "
             f"be loaded ({why})",
             "unset PYTHON_KEYRING_BACKEND, or set it to an installed backend such as "
             "keyring.backends.SecretService.Keyring (python -m keyring --list-backends lists them)")
-    return KeyringUnavailable(f"the keyring configuration names a backend that cannot be loaded ({why})",
-                              "fix or remove default-keyring in keyringrc.cfg (python -m keyring diagnose shows "
-                              "where it is) " + _FALLBACK_FIX)
+        named_fails.remedy = named_fails.fix or ""
+        return named_fails
+    return _unavailable(f"the keyring configuration names a backend that cannot be loaded ({why})",
+                        "fix or remove default-keyring in keyringrc.cfg (python -m keyring diagnose shows where it is)")
 
 
 def backend() -> Any:
@@ -162,16 +172,15 @@ def _translate(exc: Exception, provider_id: str, secret: str | None = None) -> K
     if isinstance(exc, errors.NoKeyringError):
         return _no_keyring()
     if isinstance(exc, errors.KeyringLocked):
-        return KeyringUnavailable(f"the keyring is locked ({text})", "unlock it (log in to your desktop session, or "
-                                  "unlock the 'login' collection) " + _FALLBACK_FIX)
+        return _unavailable(f"the keyring is locked ({text})", "unlock it (log in to your desktop session, or unlock "
+                            "the 'login' collection)")
     if isinstance(exc, errors.InitError) and "dismissed" in text.lower():
-        return KeyringUnavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to "
-                                  "show it?)", "unlock the keyring first (e.g. gnome-keyring-daemon --unlock) "
-                                  + _FALLBACK_FIX)
+        return _unavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to show it?)",
+                            "unlock the keyring first (e.g. gnome-keyring-daemon --unlock)")
     if isinstance(exc, errors.InitError):
-        return KeyringUnavailable(f"the keyring could not start ({text})", "check your Secret Service " + _FALLBACK_FIX)
-    return KeyringUnavailable(f"the keyring failed for {provider_id} ({type(exc).__name__}: {text})",
-                              "check your keyring service " + _FALLBACK_FIX)
+        return _unavailable(f"the keyring could not start ({text})", "check your Secret Service")
+    return _unavailable(f"the keyring failed for {provider_id} ({type(exc).__name__}: {text})",
+                        "check your keyring service")
 
 
 def store(provider_id: str, secret: str, *, origin: str | None = None) -> str:
@@ -250,6 +259,8 @@ class Resolution:
     """Sources that could not be consulted (a locked keyring, a failed command, a refused value)."""
     blocking: KeyProblem | None = None
     """A source the user named that failed, or a value found but refused: an error even where a key is optional."""
+    origin: KeyOrigin = KeyOrigin(ABSENT)
+    """Which source supplied the key, or where it was looked for and why the keyring could not be used."""
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -260,44 +271,48 @@ class Resolution:
         return f"{self.provider}: key from {self.source or 'nowhere'}"
 
     def require(self) -> str | None:
-        """The key, or raise with the fix; None for keyless providers without one."""
+        """The key, or raise with the fix; None for keyless providers without one.
+
+        An unreadable keyring is an error even where a key is optional: no placeholder is handed out.
+        """
+        from . import keyfix
+
         if self.key is not None:
             return self.key
         if self.blocking is not None:  # the user named this source: its failure is never "no key needed"
             raise self.blocking
-        if not self.required:
+        unusable_keyring = next((f for f in self.failures if isinstance(f, KeyringUnavailable)), None)
+        if not self.required and unusable_keyring is None:
             return None
-        env_steps = [s.source.removeprefix("env ") for s in self.steps if s.source.startswith("env ")]
-        if self.failures:  # `key set` cannot help while the keyring is unusable: say what can
-            exports = " or ".join(env_steps[::-1][:2]) or override_var(self.provider)
-            raise MissingKey(f"no API key found and {self.failures[0].cause}",
-                             f"export {exports} with the key in this shell, or {_SECRET_SERVICE_FIX} and run: "
-                             f"llmswitch key set {self.provider}", subject=self.provider)
         tried = ", ".join(step.source for step in self.steps)
-        raise MissingKey(f"no API key found (tried {tried})", f"run: llmswitch key set {self.provider}",
-                         subject=self.provider)
+        failure = unusable_keyring or next(iter(self.failures), None)
+        cause, fix = keyfix.no_key(self.origin, self.provider, tried, failure.cause if failure else None,
+                                   required=self.required)
+        raise (MissingKey if self.required else KeyringUnavailable)(cause, fix, subject=self.provider)
 
 
 class _Search:
     """The steps of one resolution, as they happen."""
 
-    def __init__(self, provider_id: str, required: bool) -> None:
+    def __init__(self, provider_id: str, required: bool, origin: KeyOrigin) -> None:
         self.provider = provider_id
         self.required = required
+        self.origin = origin
         self.steps: list[Step] = []
         self.failures: list[KeyProblem] = []
         self.blocking: KeyProblem | None = None
 
     def done(self, key: str | None = None, where: str | None = None) -> Resolution:
         return Resolution(self.provider, key, where, tuple(self.steps), self.required, tuple(self.failures),
-                          self.blocking)
+                          self.blocking, self.origin)
 
-    def found(self, where: str, value: str | None, fix: str) -> Resolution | None:
+    def found(self, where: str, value: str | None, fix: str, kind: str, name: str) -> Resolution | None:
         """What ``where`` holds: the key, a refusal naming the character, or None (nothing there: go on)."""
         value = (value or "").strip()
         if not value:
             self.steps.append(Step(where, False))
             return None
+        self.origin = replace(self.origin, kind=kind, name=name)
         why = unusable(value)
         if why is None:
             self.steps.append(Step(where, True))
@@ -310,9 +325,11 @@ class _Search:
 
 def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] = (), command: str | None = None,
             required: bool = True, environ: Mapping[str, str] | None = None) -> Resolution:
-    """Find the key for a provider following the documented order."""
+    """Find the key for a provider following the documented order, and record its :class:`KeyOrigin`."""
     environ = os.environ if environ is None else environ
-    search = _Search(provider_id, required)
+    override = override_var(provider_id)
+    search = _Search(provider_id, required, KeyOrigin(ABSENT, configured=source if source in KEY_SOURCES else "",
+                                                      override=override, env=tuple(env)))
     if source not in KEY_SOURCES:
         search.blocking = KeyProblem(f"key_source {terminal_safe(source, 40)!r} is not one of {', '.join(KEY_SOURCES)}",
                                      "fix key_source in config.toml", subject=provider_id)
@@ -320,9 +337,10 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
     if source == "none":
         search.steps.append(Step("none (key_source = \"none\")", False, "keyless"))
         search.required = False
+        search.origin = replace(search.origin, kind=NONE)
         return search.done()
-    override = override_var(provider_id)
-    found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it")
+    found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it",
+                         OVERRIDE, override)
     if found is not None:
         return found
     if source == "keyring":
@@ -332,12 +350,15 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
         except KeyringUnavailable as exc:
             search.failures.append(exc)
             search.steps.append(Step(where, False, "keyring unavailable"))
+            search.origin = replace(search.origin, keyring_problem=exc.cause, keyring_remedy=exc.remedy)
         else:
-            found = search.found(where, value, f"store it again: llmswitch key set {provider_id}")
+            found = search.found(where, value, f"store it again: llmswitch key set {provider_id}", KEYRING,
+                                 f"{SERVICE}/{provider_id}")
             if found is not None:
                 return found
     elif source == "command" and command:
         where = f"command {command}"
+        search.origin = replace(search.origin, name=command)
         try:
             produced = run_key_command(provider_id, command)
         except KeyCommandFailed as exc:
@@ -345,11 +366,11 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
             search.blocking = exc
             search.steps.append(Step(where, False, "failed"))
         else:
-            found = search.found(where, produced, "make the command print only the key")
+            found = search.found(where, produced, "make the command print only the key", COMMAND, command)
             if found is not None:
                 return found
     for name in env:
-        found = search.found(f"env {name}", environ.get(name), f"set {name} to the key alone, or unset it")
+        found = search.found(f"env {name}", environ.get(name), f"set {name} to the key alone, or unset it", ENV, name)
         if found is not None:
             return found
     return search.done()
@@ -388,9 +409,12 @@ def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> st
 
 
 def resolve_for(provider: ProviderConfig) -> Resolution:
-    """Resolve the key of a :class:`~llmswitch.config.ProviderConfig`."""
-    return resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
-                   required=provider.key_required)
+    """Resolve the key of a :class:`~llmswitch.config.ProviderConfig`; without a key, its origin says where to edit."""
+    from .keyfix import place_of
+
+    found = resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
+                    required=provider.key_required)  # config.toml is scanned for the place only when a fix may follow
+    return found if found.key is not None else replace(found, origin=replace(found.origin, place=place_of(provider.id)))
 
 
 # --- secret header values -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..probe.outcome import AUTH
 
 if TYPE_CHECKING:
     from ..config import ProviderConfig
+    from ..keyorigin import KeyOrigin
     from ..models import ModelRow
     from ..probe.outcome import ProbeResult
 
@@ -44,9 +45,26 @@ def key_refused(result: ProbeResult | None) -> bool:
     return result is not None and result.outcome in AUTH
 
 
-def has_app_fix(result: ProbeResult | None) -> bool:
-    """The app offers its own fix (ctrl+g) for this result: a better base URL, or a key to enter."""
-    return result is not None and (bool(result.suggested_base_url) or key_refused(result))
+def has_app_fix(result: ProbeResult | None, key_origin: KeyOrigin | None = None) -> bool:
+    """The app offers its own fix (ctrl+g) for this result: a better base URL, or a key to enter.
+
+    A key to enter only where the keyring would be read and used (``keyfix.can_store``): not
+    while ``LLMSWITCH_KEY_<ID>`` wins over it, nor while the keyring cannot be used.
+    """
+    from ..keyfix import can_store
+
+    return result is not None and (bool(result.suggested_base_url) or key_refused(result) and can_store(key_origin))
+
+
+def key_line(provider: ProviderConfig, key_origin: KeyOrigin | None) -> str:
+    """Where the key really came from (``env LLMSWITCH_KEY_GROQ``), or the configured source when not resolved."""
+    from ..keyorigin import ABSENT
+
+    if key_origin is None:
+        return provider.key_source_text()
+    if key_origin.kind == ABSENT:
+        return f"none found ({provider.key_source_text()})"
+    return key_origin.label()
 
 
 def headline(result: ProbeResult, with_fix: bool = True) -> str:
@@ -55,16 +73,17 @@ def headline(result: ProbeResult, with_fix: bool = True) -> str:
 
 
 def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_problem: str | None, shown: Shown,
-                   probing: bool = False, where: str = "picker") -> Text:
+                   probing: bool = False, where: str = "picker", key_origin: KeyOrigin | None = None) -> Text:
     """The details panel: URL requested, redacted headers, HTTP code, server message, fix.
 
     ``where`` is "picker" or "editor": each says the fix in the keys of the screen it is on.
+    ``key_origin`` (the probe target's) says where the key came from.
     """
     out = Text(no_wrap=False)
     out.append(shown(provider.name), style="bold")
     out.append(f" ({shown(provider.id)})  ", style="dim")
     out.append(shown(provider.base_url or "no base_url"))
-    out.append(f"  key: {shown(provider.key_source_text())}", style="dim")
+    out.append(f"  key: {shown(key_line(provider, key_origin))}", style="dim")
     if not provider.configured:
         out.append("  (preset, not in config.toml)", style="dim")
     if probing:
@@ -81,7 +100,8 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
         return out
     mark, style = ("✓", "green") if result.usable else ("✗", "red")
     out.append(f"\n{mark} ", style=style)
-    out.append(shown(headline(result, with_fix=not has_app_fix(result))), style=style)
+    app_fix = has_app_fix(result, key_origin)
+    out.append(shown(headline(result, with_fix=not app_fix)), style=style)
     if result.suggested_base_url:
         url = shown(result.suggested_base_url)
         out.append("\nfix: ", style="bold")
@@ -90,7 +110,7 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
             out.append(f"set Base URL to {url} (ctrl+g applies it and saves)")
         else:
             out.append(f"set base_url to {url} — press ctrl+g")
-    elif key_refused(result):
+    elif key_refused(result) and app_fix:
         out.append("\nfix: ", style="bold")
         out.append(f"press ctrl+g to enter a key for {shown(provider.id)}" if where == "picker"
                    else "paste the key into API key above (or pick another key source), then ctrl+s")

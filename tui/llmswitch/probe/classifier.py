@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmswitch import urls
+from llmswitch import keyfix, urls
 from llmswitch.redact import MIN_SECRET_LENGTH, redact_secrets, scrub, terminal_safe
 
 from .fingerprints import fingerprint
@@ -99,8 +99,8 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
         return _auth_diagnosis(status, auth, key_sent, target, make)
     if status == 402 or (400 <= status < 500 and _QUOTA_RE.search(_haystack(message, text))):
         return make(Outcome.NO_CREDIT, "no credit or quota left",
-                    f"add credit or raise the quota for this key at {provider}, or "
-                    f"run: llmswitch key set {provider} with another key")
+                    f"add credit or raise the quota for this key at {provider}, or use another key: "
+                    f"{keyfix.replace_key(target.key_origin, provider, alternatives=False)}")
     if status == 403:
         return make(Outcome.FORBIDDEN, "forbidden",
                     "the server refuses this key or address: check the key's permissions, region or IP allow-list")
@@ -133,8 +133,9 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
     if isinstance(models, tuple):
         count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
         if target.key is None and target.key_required:
-            return Diagnosis(Outcome.AUTH_MISSING, f"no key stored (the server lists {count} without one)",
-                             f"run: llmswitch key set {provider}", models, message, server)
+            return Diagnosis(Outcome.AUTH_MISSING, f"{keyfix.no_key_phrase(target.key_origin)} (the server lists "
+                             f"{count} without one)", keyfix.missing_fix(target.key_origin, provider), models, message,
+                             server)
         if target.model and target.model not in models:
             close = difflib.get_close_matches(target.model, models, n=1)
             hint = f" (closest: {close[0]})" if close else ""
@@ -175,8 +176,8 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
 
 
 def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: ProbeTarget, make: _Make) -> Diagnosis:
-    provider = target.provider
-    set_key = f"run: llmswitch key set {provider}"
+    provider, origin = target.provider, target.key_origin
+    set_key = keyfix.replace_key(origin, provider, alternatives=False)  # where the key sent came from (keyfix)
     if auth == "db":
         return make(Outcome.AUTH_REJECTED, "key rejected (the proxy has no database for virtual keys)",
                     f"{set_key} with the proxy's master key, or connect a database to it")
@@ -185,11 +186,13 @@ def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: Probe
             header = {"azure": "api-key", "anthropic": "x-api-key"}.get(target.api_kind, "Authorization")
             return make(Outcome.AUTH_MISSING, f"the server says no key arrived (sent in {header})",
                         f"check api_kind matches the server (a proxy may strip the header), or {set_key}")
-        if target.key_required:
-            return make(Outcome.AUTH_MISSING, "no key stored (the server wants one)", set_key)
-        return make(Outcome.AUTH_MISSING, "the server wants a key and none was sent", set_key)
+        wanted = f"{keyfix.no_key_phrase(origin)} (the server wants one)" if target.key_required or origin else \
+            "the server wants a key and none was sent"
+        return make(Outcome.AUTH_MISSING, wanted, keyfix.missing_fix(origin, provider))
     if auth == "rejected" or status == 401:
-        return make(Outcome.AUTH_REJECTED, "key rejected", set_key)
+        came = keyfix.source_phrase(origin)
+        return make(Outcome.AUTH_REJECTED, f"key rejected ({came})" if came else "key rejected",
+                    keyfix.rejected_fix(origin, provider))
     return make(Outcome.AMBIGUOUS, f"HTTP {status}: key or URL?", ambiguous_fix(target))
 
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 import httpx
 
 from llmswitch import urls
+from llmswitch.keyfix import missing_fix, no_key_phrase
 from llmswitch.redact import redact_header, scrub, terminal_safe
 
 from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_own
@@ -71,11 +72,11 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
 
     if target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
         # storing a key cannot help while nothing answers: say what is wrong first, the key second
-        diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and no key stored)")
+        diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and {no_key_phrase(target.key_origin)})")
     elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
         diagnosis = replace(diagnosis, outcome=Outcome.AUTH_MISSING,
-                            summary=f"no key stored ({diagnosis.summary})",
-                            fix=f"run: llmswitch key set {target.provider}")
+                            summary=f"{no_key_phrase(target.key_origin)} ({diagnosis.summary})",
+                            fix=missing_fix(target.key_origin, target.provider))
     if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS) and exchange.latency_ms is not None:
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} · {exchange.latency_ms:.0f} ms")
     diagnosis = note_impostor(diagnosis, target)

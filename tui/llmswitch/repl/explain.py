@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 from ..errors import Exit, LlmswitchError
+from ..keyorigin import KeyOrigin
 from ..probe.outcome import Outcome
 from ..redact import scrub, terminal_safe
 from ..selection import ActiveSelection
@@ -65,10 +66,11 @@ def explain(exc: BaseException, sel: ActiveSelection, key: str | None = None,
     from .. import probe as _probe
     from ..probe import targets
 
-    target = targets.for_selection(sel, key)
+    status = getattr(exc, "status_code", None)
+    # a refused key's fix names where it was read from: resolved again, only for the answers that are about the key
+    target = targets.for_selection(sel, key, _key_origin(sel) if status in (401, 402, 403) else None)
     if timeout is not None:
         target = replace(target, timeout=timeout)
-    status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
     body = getattr(exc, "body", None)
     if status is None and body is not None and not _is_transport_error(exc):  # an error event inside the stream
@@ -101,6 +103,16 @@ def explain(exc: BaseException, sel: ActiveSelection, key: str | None = None,
                              "the server did not accept this request for " + terminal_safe(sel.model, 80),
                              status=status, message=message)
     return RequestFailed(sel.provider, d.summary, d.fix, status=status, message=message)
+
+
+def _key_origin(sel: ActiveSelection) -> KeyOrigin | None:
+    """Where the selection's key comes from (per config.toml), or None when that cannot be said."""
+    from ..api import resolve_key
+
+    try:
+        return resolve_key(sel).origin
+    except LlmswitchError:
+        return None
 
 
 def explain_error(exc: BaseException, sel: ActiveSelection, key: str | None = None,

@@ -29,6 +29,7 @@ from ..widgets.model_list import ModelHeader, ModelList
 if TYPE_CHECKING:
     import httpx
 
+    from ...keyorigin import KeyOrigin
     from ...probe.outcome import ProbeResult, ProbeTarget
     from ...switch import SwitchResult
     from ..app import LLMSwitchApp
@@ -87,6 +88,7 @@ class PickerScreen(Screen[None]):
         self.providers: dict[str, ProviderConfig] = {}
         self.results: dict[str, ProbeResult] = {}
         self.key_problems: dict[str, str | None] = {}
+        self.key_origins: dict[str, KeyOrigin | None] = {}
         self.probing: set[str] = set()
         self.probe_generation = 0
         self.view = ALL
@@ -302,8 +304,9 @@ class PickerScreen(Screen[None]):
                 return
             from ...probe import probe_all
 
-            for pid, (_, problem) in targets.items():
+            for pid, (target, problem) in targets.items():
                 self.key_problems[pid] = problem
+                self.key_origins[pid] = target.key_origin
             async with aclosing(probe_all([t for t, _ in targets.values()], client=client)) as results:
                 async for result in results:
                     if generation != self.probe_generation:
@@ -397,7 +400,8 @@ class PickerScreen(Screen[None]):
             text.append_text(model_text(row, self.app.shown))
             text.append("\n")
         text.append_text(diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
-                                        self.app.shown, probing=provider.id in self.probing))
+                                        self.app.shown, probing=provider.id in self.probing,
+                                        key_origin=self.key_origins.get(provider.id)))
         details.update(text)
 
     # -- actions
@@ -405,7 +409,7 @@ class PickerScreen(Screen[None]):
         if action == "apply_fix":
             pid = self.highlighted_provider_id()
             result = self.results.get(pid) if pid else None
-            return has_app_fix(result)
+            return has_app_fix(result, self.key_origins.get(pid) if pid else None)
         if action in ("edit_provider", "add_provider", "toggle_favorite") and self.pick_mode:
             return False
         if action == "toggle_favorite":
@@ -627,7 +631,7 @@ class PickerScreen(Screen[None]):
             return
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
-        elif key_refused(result):
+        elif key_refused(result) and has_app_fix(result, self.key_origins.get(provider.id)):
             self.app.push_screen(ProviderScreen(provider, result=result, for_key=True), self._after_edit)
 
     @work(thread=True, group="fix", exit_on_error=False)

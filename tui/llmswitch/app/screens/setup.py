@@ -407,8 +407,7 @@ class SetupWizard(Screen[bool]):
         if not probing:
             usable = sum(1 for r in self.results.values() if r.usable)
             text.append(f"\n{usable} of {len(self.choices)} working. ", style="bold")
-            text.append("Back to fix a key; Next picks the default model (failing providers can still be chosen).",
-                        style="dim")
+            text.append(_back_hint([r for r in self.results.values() if not r.usable]), style="dim")
         self.query_one("#probe-text", Static).update(text)
 
     # -- step 4: model
@@ -528,3 +527,18 @@ class SetupWizard(Screen[bool]):
     @on(Input.Submitted, ".key-input, .env-input")
     async def _key_submitted(self) -> None:
         await self.action_next()
+
+
+def _back_hint(failing: list[ProbeResult]) -> str:
+    """What Back is for, from the failures' outcomes: a key only when a server refused one."""
+    from ...probe.outcome import AUTH, NOT_THERE, Outcome
+
+    if not failing:
+        return "Next picks the default model."
+    if any(r.outcome in AUTH for r in failing):
+        back = "Back to fix a key"
+    elif all(r.outcome in NOT_THERE | {Outcome.NOT_FOUND, Outcome.NOT_OPENAI, Outcome.REDIRECTED} for r in failing):
+        back = "Back to fix an address (or start the server)"
+    else:
+        back = "Back to change a provider"
+    return f"{back}; Next picks the default model (failing providers can still be chosen)."

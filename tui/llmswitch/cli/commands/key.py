@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
     from ...config import ProviderConfig
+    from ...keys import Resolution
 
 ACTIONS = (("set", "store a key in the keyring (read from a hidden prompt or stdin)"),
            ("get", "print the key (for credential helpers)"),
@@ -60,7 +61,16 @@ def cmd_key_set(args: Namespace) -> int:
         secret = getpass.getpass(f"API key for {provider.name} ({provider.id}), input hidden: ")
     else:
         secret = sys.stdin.read()
-    where = keys.store(provider.id, secret)
+    try:
+        where = keys.store(provider.id, secret)
+    except keys.KeyringUnavailable as exc:  # the way out that works now, as every other surface says it
+        from ...keyfix import unusable_keyring_fix
+
+        origin = keys.resolve_for(provider).origin
+        if origin.keyring_problem is None:
+            raise
+        raise keys.KeyringUnavailable(exc.cause, unusable_keyring_fix(origin, provider.id),
+                                      subject=provider.id) from None
     out(f"stored the {provider.id} key in the keyring ({where.removeprefix('keyring.backends.')})")
     override = keys.override_var(provider.id)
     if os.environ.get(override):
@@ -101,12 +111,16 @@ def cmd_key_where(args: Namespace) -> int:
 
     provider = key_provider(args)
     resolution = keys.resolve_for(provider)
+    origin = resolution.origin
     if args.json:
         emit_json({
             "provider": provider.id, "source": resolution.source, "found": resolution.key is not None,
             "redacted": redact_key(resolution.key) if resolution.key else None, "required": resolution.required,
             "steps": [{"source": s.source, "found": s.found, "note": s.note} for s in resolution.steps],
             "problems": list(resolution.problems),
+            "origin": {"kind": origin.kind, "name": origin.name, "configured": origin.configured,
+                       "keyring_problem": origin.keyring_problem},
+            "fix": _missing(resolution),
         })
         return Exit.OK
     out(f"{provider.id}: key looked up in this order (first found wins)")
@@ -118,12 +132,25 @@ def cmd_key_where(args: Namespace) -> int:
         used = "  ← used" if step.source == resolution.source and not used_seen else ""
         used_seen = used_seen or bool(used)
         out(f"  {number}. {step.source:<40} {mark}{used}")
+    missing = _missing(resolution)
     if resolution.key:
         out(f"key in use: {redact_key(resolution.key)} from {resolution.source}")
-    elif resolution.required:
-        out(f"no key — run: llmswitch key set {provider.id}")
-    else:
-        out(f"no key (optional for {provider.id}: a placeholder is sent)")
+    elif missing is not None:
+        out(f"no key — {missing}")
+    else:  # what the probe does too: it sends no key; tools started by llmswitch get the placeholder
+        out(f"no key (optional for {provider.id}): probe sends none; env, exec and client() pass the placeholder "
+            f"{keys.KEYLESS_PLACEHOLDER} to tools that insist on one")
     for problem in resolution.problems:
         warn(problem)
     return Exit.OK
+
+
+def _missing(resolution: Resolution) -> str | None:
+    """The fix ``require()`` would raise (None when a key was found or none is needed)."""
+    from ...keys import KeyProblem
+
+    try:
+        resolution.require()
+    except KeyProblem as exc:
+        return exc.fix
+    return None
