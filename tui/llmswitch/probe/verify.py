@@ -1,0 +1,109 @@
+"""Does a 200 from ``/models`` prove the key? Find out, and say "ok" only when it does.
+
+A key was sent and the model list came back. That proves the key only if the list
+would not have come back without it, so (when no key-check path is known) the probe
+asks the same ``GET /models`` again **without the key**:
+
+* refused (401/403, or an error naming the key) → the key is verified:
+  ``verified_by = "GET /models refuses requests without it"``;
+* listed again → the list is public and proves nothing → ``KEY_UNVERIFIED``
+  ("listed N models; key not verified"), whose fix is ``llmswitch probe --deep P``;
+* anything else (5xx, timeout) → nobody knows → ``KEY_UNVERIFIED`` as well.
+
+``ANY_KEY`` ("accepts any key; yours is not needed") is never guessed from a public
+list alone — llama.cpp's ``llama-server`` lists ``/models`` without a key even when
+started with ``--api-key``. It is said on one of two grounds only:
+
+1. the list is public (measured as above), the server is local, and its fingerprint is
+   a server documented to ignore keys altogether (:data:`IGNORES_KEYS`: Ollama);
+2. ``--deep``: the chat with the real key succeeded on a public list, and the same chat
+   with a deliberately wrong key (:data:`WRONG_KEY`) succeeded too. When the wrong key is
+   refused, the real one is verified (``verified_by = "deep check"``). A server that checks
+   keys refuses the wrong one before running the model, so this costs nothing there.
+
+Cost: the extra request happens only when a key was sent, ``/models`` answered a list and
+no key-check path applies; it shares the target's deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import httpx
+
+from llmswitch import urls
+
+from .classifier import classify
+from .endpoints import models_url
+from .fingerprints import OLLAMA
+from .outcome import AUTH, Diagnosis, Outcome, ProbeTarget
+from .transport import request_headers, request_retrying
+
+__all__ = ["IGNORES_KEYS", "REFUSES_WITHOUT_KEY", "WRONG_KEY", "Verdict", "any_key", "unverified", "verify_listing"]
+
+WRONG_KEY = "llmswitch-deliberately-wrong-key-0000"
+"""Sent by ``--deep`` to tell "checks keys" from "accepts any key". Never a real key."""
+IGNORES_KEYS = frozenset({OLLAMA})
+"""Servers documented to ignore the key on every route (Ollama's OpenAI API: "required but ignored")."""
+REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
+DEEP = "deep check"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the listing proved about the key."""
+
+    diagnosis: Diagnosis
+    verified: bool
+    how: str | None
+
+
+def count_of(models: tuple[str, ...]) -> str:
+    return f"{len(models)} model{'s' if len(models) != 1 else ''}"
+
+
+def unverified(diagnosis: Diagnosis, target: ProbeTarget, why: str) -> Diagnosis:
+    """KEY_UNVERIFIED: the list came back, but it would have without the key; the fix that settles it."""
+    provider = target.provider
+    deep = f"run: llmswitch probe --deep {provider} (a 1-token request verifies the key)"
+    fix = deep if target.model else f"select a model (llmswitch use {provider}/MODEL), then {deep}"
+    return replace(diagnosis, outcome=Outcome.KEY_UNVERIFIED,
+                   summary=f"listed {count_of(diagnosis.models)}; key not verified ({why})", fix=fix)
+
+
+def any_key(diagnosis: Diagnosis, target: ProbeTarget, because: str) -> Diagnosis:
+    """ANY_KEY: usable, and the key configured for it is not needed."""
+    return replace(diagnosis, outcome=Outcome.ANY_KEY,
+                   summary=f"{count_of(diagnosis.models)} · keyless: accepts any key; yours is not needed",
+                   fix=f"nothing to do ({because}); to stop sending a key, set key_source = \"none\" for "
+                       f"{target.provider} in config.toml")
+
+
+async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
+                         diagnosis: Diagnosis) -> Verdict:
+    """Ask ``/models`` again without the key and judge what the first (keyed) listing proved.
+
+    ``diagnosis`` is the keyed listing's (OK or MODEL_MISSING). MODEL_MISSING stays what it
+    is (the model is the first thing to fix); only whether the key was verified is added.
+    """
+    keyless = replace(target, key=None, key_required=False, model=None)
+    url = models_url(target)
+    exchange = await request_retrying(client, "GET", url, request_headers(keyless), deadline, keyless)
+    listing = diagnosis.outcome is Outcome.OK
+    if exchange.error is None and exchange.status is not None:
+        there = classify(exchange.status, exchange.headers, exchange.body, target=keyless)
+        if exchange.status in (401, 403) or there.outcome in AUTH:
+            return Verdict(replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), True,
+                           REFUSES_WITHOUT_KEY)
+        if there.outcome is Outcome.KEYLESS:  # the same list without the key: public
+            if not listing:
+                return Verdict(diagnosis, False, None)
+            if diagnosis.server in IGNORES_KEYS and urls.is_local(target.base_url):
+                because = f"{diagnosis.server} does not check keys"
+                return Verdict(any_key(diagnosis, target, because), False, because)
+            return Verdict(unverified(diagnosis, target, "this server lists models without a key"), False, None)
+        why = f"asked without it, the server answered HTTP {exchange.status}, so the list proves nothing"
+    else:
+        why = "asking without it failed, so the list proves nothing"
+    return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None)
+
