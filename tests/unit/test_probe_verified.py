@@ -22,6 +22,7 @@ from upstreams import (
     Reply,
     bearer,
     chat_completions,
+    litellm_like,
     llamacpp_like,
     models_body,
     ollama_like,
@@ -220,3 +221,43 @@ def test_following_the_unverified_fix_settles_it(run_cli, config_dir, upstream, 
     after = json.loads(run_cli(*argv, "--json").stdout)[0]
     assert after["outcome"] == settled
     assert after["key_verified"] is (settled == "ok")
+
+
+# -- no key sent, and the server's answer does not settle it --------------------------------
+
+
+@pytest.mark.parametrize(("key_required", "stored"), [(False, ""), (True, " (none is stored)")])
+async def test_a_server_error_without_a_key_says_both(upstream, key_required, stored):
+    server = upstream()
+    server.get("/v1/models", Reply.json({"detail": "Internal Server Error"}, 500))
+    result = await probe(target(server, provider="box", key_required=key_required, timeout=2))
+    assert result.outcome is Outcome.SERVER_ERROR  # the true cause stays the outcome
+    assert result.summary.endswith(f"; no key was sent{stored}")
+    assert result.fix.startswith("look at the server's console output")
+    assert result.fix.endswith("; if the server wants a key, add one: run: llmswitch key set box")
+
+
+async def test_an_ambiguous_answer_without_a_key_offers_adding_one(upstream):
+    server = upstream()
+    server.get("/v1/models", Reply.json({"error": {"message": "request rejected"}}, 400))
+    result = await probe(target(server, provider="box", key_required=False))
+    assert result.outcome is Outcome.AMBIGUOUS
+    assert "no key was sent" in result.summary
+    assert result.fix == ("read the server's message and check base_url; if the server wants a key, "
+                          "add one: run: llmswitch key set box")
+
+
+async def test_a_server_error_with_a_key_does_not_talk_about_a_missing_one(upstream):
+    server = upstream()
+    server.get("/v1/models", Reply.json({"detail": "Internal Server Error"}, 500))
+    result = await probe(target(server, key=FAKE_KEY, timeout=2))
+    assert result.outcome is Outcome.SERVER_ERROR and "no key" not in result.summary + (result.fix or "")
+
+
+async def test_litellm_without_a_database_still_rejects_a_wrong_key_with_the_master_key_hint(upstream):
+    server = litellm_like(upstream())
+    result = await probe(target(server, provider="proxy", key=OTHER_KEY))
+    assert result.outcome is Outcome.AUTH_REJECTED
+    assert "no database for virtual keys" in result.summary and "master key" in result.fix
+    good = await probe(target(server, provider="proxy", key=FAKE_KEY))
+    assert good.outcome is Outcome.OK and good.verified_by == REFUSES_WITHOUT_KEY

@@ -223,6 +223,8 @@ def out_of_quota(body: bytes) -> bool:
 
 
 def ambiguous_fix(target: ProbeTarget) -> str:
+    if target.key is None:  # nothing to check about a key that was not sent (the probe offers adding one)
+        return "read the server's message and check base_url"
     return (f"read the server's message; check both base_url and the key "
             f"(run: llmswitch key set {target.provider})")
 

@@ -81,7 +81,9 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
             verdict = await verify_listing(client, deadline, target, diagnosis)
             diagnosis, verified, how = verdict.diagnosis, verdict.verified, verdict.how
 
-    if target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
+    if target.key is None and diagnosis.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):
+        diagnosis = _no_key_sent(diagnosis, target)  # the server's trouble first, the missing key beside it
+    elif target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
         # storing a key cannot help while nothing answers: say what is wrong first, the key second
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and no key stored)")
     elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
@@ -93,6 +95,19 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     diagnosis = note_impostor(diagnosis, target)
     return _result(target, diagnosis, url=url, headers=headers, status=status,
                    latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
+
+
+def add_key_fix(target: ProbeTarget) -> str:
+    """How to give this provider a key (the one place the probe's "add a key" words are made)."""
+    return f"run: llmswitch key set {target.provider}"
+
+
+def _no_key_sent(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
+    """A 5xx or an ambiguous answer to a request that carried no key: say both, act on both."""
+    stored = " (none is stored)" if target.key_required else ""
+    fix = diagnosis.fix or "read the server's message"
+    return replace(diagnosis, summary=f"{diagnosis.summary}; no key was sent{stored}",
+                   fix=f"{fix}; if the server wants a key, add one: {add_key_fix(target)}")
 
 
 async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concurrency: int = 32,
