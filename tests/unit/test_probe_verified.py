@@ -15,7 +15,7 @@ import pytest
 
 from llmswitch.keyorigin import ENV, KeyOrigin
 from llmswitch.probe import Outcome, ProbeTarget, probe, render_json, render_table
-from llmswitch.probe.verify import REFUSES_WITHOUT_KEY, WRONG_KEY
+from llmswitch.probe.verify import REFUSES_A_WRONG_KEY, REFUSES_WITHOUT_KEY, WRONG_KEY
 from upstreams import (
     FAKE_KEY,
     OTHER_KEY,
@@ -72,11 +72,33 @@ async def test_unverified_without_a_model_says_to_select_one_first(upstream):
 
 async def test_a_failing_keyless_check_proves_nothing_either(upstream):
     server = upstream()
-    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["m1"])),
-                                    missing=Reply.json({"detail": "upstream down"}, 502)))
+    down = Reply.json({"detail": "upstream down"}, 502)
+    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["m1"])), missing=down, invalid=down))
     result = await probe(target(server, key=FAKE_KEY, model="m1", timeout=2))
     assert result.outcome is Outcome.KEY_UNVERIFIED
     assert "asked without it, the server answered HTTP 502" in result.summary
+    assert len(server.requests) == 3  # keyed, keyless, wrong key: once each, no retries
+
+
+async def test_a_keyless_500_then_a_refused_wrong_key_verifies(upstream):
+    server = upstream()  # the LiteLLM proxy without a database: 500 without a key, 400 "No connected db." for a wrong one
+    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["m1"])),
+                                    missing=Reply.text("Internal Server Error", 500),
+                                    invalid=Reply.json({"error": {"message": "No connected db.",
+                                                                  "type": "no_db_connection", "code": "400"}}, 400)))
+    result = await probe(target(server, key=FAKE_KEY, model="m1"))
+    assert result.outcome is Outcome.OK and result.verified_by == REFUSES_A_WRONG_KEY
+    assert [r.headers.get("authorization") for r in server.requests] == [f"Bearer {FAKE_KEY}", None,
+                                                                          f"Bearer {WRONG_KEY}"]
+
+
+async def test_a_list_for_any_key_but_none_without_is_unverified(upstream):
+    server = upstream()
+    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["m1"])), missing=Reply.text("oops", 500),
+                                    invalid=Reply.json(models_body(["m1"]))))
+    result = await probe(target(server, key=FAKE_KEY, model="m1"))
+    assert result.outcome is Outcome.KEY_UNVERIFIED
+    assert result.summary == "listed 1 model; key not verified (this server lists models for any key)"
 
 
 async def test_model_missing_stays_model_missing_with_the_key_unverified(upstream):

@@ -8,7 +8,12 @@ asks the same ``GET /models`` again **without the key**:
   ``verified_by = "GET /models refuses requests without it"``;
 * listed again → the list is public and proves nothing → ``KEY_UNVERIFIED``
   ("listed N models; key not verified"), whose fix is ``llmswitch probe --deep P``;
-* anything else (5xx, timeout) → nobody knows → ``KEY_UNVERIFIED`` as well.
+* anything else (a 5xx: the LiteLLM proxy answers a keyless ``/models`` with 500) →
+  the same request once more with a deliberately wrong key (:data:`WRONG_KEY`): refused →
+  verified (``"GET /models refuses a wrong key"``), listed → KEY_UNVERIFIED, else
+  nobody knows → KEY_UNVERIFIED as well.
+
+Each of these asks once (no retries): a flaky answer costs a request, not seconds.
 
 ``ANY_KEY`` ("accepts any key; yours is not needed") is never guessed from a public
 list alone — llama.cpp's ``llama-server`` lists ``/models`` without a key even when
@@ -37,15 +42,16 @@ from .classifier import classify
 from .endpoints import models_url
 from .fingerprints import OLLAMA
 from .outcome import AUTH, Diagnosis, Outcome, ProbeTarget
-from .transport import request_headers, request_retrying
+from .transport import request, request_headers
 
-__all__ = ["IGNORES_KEYS", "REFUSES_WITHOUT_KEY", "WRONG_KEY", "Verdict", "any_key", "unverified", "verify_listing"]
+__all__ = ["IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY", "Verdict", "any_key", "unverified", "verify_listing"]
 
 WRONG_KEY = "llmswitch-deliberately-wrong-key-0000"
 """Sent by ``--deep`` to tell "checks keys" from "accepts any key". Never a real key."""
 IGNORES_KEYS = frozenset({OLLAMA})
 """Servers documented to ignore the key on every route (Ollama's OpenAI API: "required but ignored")."""
 REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
+REFUSES_A_WRONG_KEY = "GET /models refuses a wrong key"
 DEEP = "deep check"
 
 
@@ -81,29 +87,30 @@ def any_key(diagnosis: Diagnosis, target: ProbeTarget, because: str) -> Diagnosi
 
 async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
                          diagnosis: Diagnosis) -> Verdict:
-    """Ask ``/models`` again without the key and judge what the first (keyed) listing proved.
+    """Ask ``/models`` again without the key (then, if that settles nothing, with a wrong one) and judge.
 
     ``diagnosis`` is the keyed listing's (OK or MODEL_MISSING). MODEL_MISSING stays what it
     is (the model is the first thing to fix); only whether the key was verified is added.
     """
-    keyless = replace(target, key=None, key_required=False, model=None)
-    url = models_url(target)
-    exchange = await request_retrying(client, "GET", url, request_headers(keyless), deadline, keyless)
     listing = diagnosis.outcome is Outcome.OK
-    if exchange.error is None and exchange.status is not None:
-        there = classify(exchange.status, exchange.headers, exchange.body, target=keyless)
+    why = "asking without it failed, so the list proves nothing"
+    for sent, refused_by in ((None, REFUSES_WITHOUT_KEY), (WRONG_KEY, REFUSES_A_WRONG_KEY)):
+        asked = replace(target, key=sent, key_required=False, model=None)
+        exchange = await request(client, "GET", models_url(target), request_headers(asked), deadline, asked)
+        if exchange.error is not None or exchange.status is None:
+            break
+        there = classify(exchange.status, exchange.headers, exchange.body, target=asked)
         if exchange.status in (401, 403) or there.outcome in AUTH:
-            return Verdict(replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), True,
-                           REFUSES_WITHOUT_KEY)
-        if there.outcome is Outcome.KEYLESS:  # the same list without the key: public
+            return Verdict(replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), True, refused_by)
+        if there.outcome in (Outcome.KEYLESS, Outcome.OK):  # the same list without the (right) key: public
             if not listing:
                 return Verdict(diagnosis, False, None)
             if diagnosis.server in IGNORES_KEYS and urls.is_local(target.base_url):
                 because = f"{diagnosis.server} does not check keys"
                 return Verdict(any_key(diagnosis, target, because), False, because)
-            return Verdict(unverified(diagnosis, target, "this server lists models without a key"), False, None)
+            public = "this server lists models without a key" if sent is None else \
+                "this server lists models for any key"
+            return Verdict(unverified(diagnosis, target, public), False, None)
+        # neither refused nor listed (a 5xx, a 404): try a wrong key, whose refusal would settle it
         why = f"asked without it, the server answered HTTP {exchange.status}, so the list proves nothing"
-    else:
-        why = "asking without it failed, so the list proves nothing"
     return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None)
-
