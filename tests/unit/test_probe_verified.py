@@ -283,3 +283,14 @@ async def test_litellm_without_a_database_still_rejects_a_wrong_key_with_the_mas
     assert "no database for virtual keys" in result.summary and "master key" in result.fix
     good = await probe(target(server, provider="proxy", key=FAKE_KEY))
     assert good.outcome is Outcome.OK and good.verified_by == REFUSES_WITHOUT_KEY
+
+
+def test_doctor_warns_about_an_unverified_key_and_probe_exits_non_zero(run_cli, config_dir, upstream):
+    server = public_list(upstream)
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[providers.acme]\nbase_url = "{server.url}/v1"\nkey_required = true\n')
+    run_cli("key", "set", "acme", input=FAKE_KEY)
+    report = json.loads(run_cli("doctor", "--json").stdout)
+    probed = [f for f in report["findings"] if f["area"] == "probe"]
+    assert [f["level"] for f in probed] == ["warning"] and "key not verified" in probed[0]["cause"]
+    assert run_cli("probe", "acme").returncode == 1
