@@ -28,6 +28,7 @@ from upstreams import (
     ollama_like,
     openai_like,
     openrouter_like,
+    vllm_like,
 )
 
 
@@ -294,3 +295,12 @@ def test_doctor_warns_about_an_unverified_key_and_probe_exits_non_zero(run_cli, 
     probed = [f for f in report["findings"] if f["area"] == "probe"]
     assert [f["level"] for f in probed] == ["warning"] and "key not verified" in probed[0]["cause"]
     assert run_cli("probe", "acme").returncode == 1
+
+
+async def test_vllm_without_api_key_accepts_any_key(upstream):
+    server = vllm_like(upstream())  # no --api-key: /v1/models is public, so nothing is checked
+    result = await probe(target(server, provider="vllm", preset="vllm", key=FAKE_KEY, key_required=False))
+    assert result.outcome is Outcome.ANY_KEY and result.verified_by.startswith("vLLM guards its model list")
+    guarded = vllm_like(upstream(), key=FAKE_KEY)  # --api-key: the list is refused without it
+    checked = await probe(target(guarded, provider="vllm", preset="vllm", key=FAKE_KEY, key_required=False))
+    assert checked.outcome is Outcome.OK and checked.verified_by == REFUSES_WITHOUT_KEY

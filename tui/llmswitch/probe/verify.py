@@ -19,8 +19,9 @@ Each of these asks once (no retries): a flaky answer costs a request, not second
 list alone — llama.cpp's ``llama-server`` lists ``/models`` without a key even when
 started with ``--api-key``. It is said on one of two grounds only:
 
-1. the list is public (measured as above), the server is local, and its fingerprint is
-   a server documented to ignore keys altogether (:data:`IGNORES_KEYS`: Ollama);
+1. the list is public (measured as above), the server is local, and its fingerprint is a
+   server whose list is public only when it checks no key (:data:`IGNORES_KEYS`: Ollama,
+   vLLM, the LiteLLM proxy);
 2. ``--deep``: the chat with the real key succeeded on a public list, and the same chat
    with a deliberately wrong key (:data:`WRONG_KEY`) succeeded too. When the wrong key is
    refused, the real one is verified (``verified_by = "deep check"``). A server that checks
@@ -40,7 +41,7 @@ from llmswitch import urls
 
 from .classifier import classify
 from .endpoints import models_url
-from .fingerprints import OLLAMA
+from .fingerprints import LITELLM, OLLAMA, VLLM
 from .outcome import AUTH, Diagnosis, Outcome, ProbeTarget
 from .transport import request, request_headers
 
@@ -48,8 +49,16 @@ __all__ = ["IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_
 
 WRONG_KEY = "llmswitch-deliberately-wrong-key-0000"
 """Sent by ``--deep`` to tell "checks keys" from "accepts any key". Never a real key."""
-IGNORES_KEYS = frozenset({OLLAMA})
-"""Servers documented to ignore the key on every route (Ollama's OpenAI API: "required but ignored")."""
+IGNORES_KEYS = {
+    OLLAMA: "Ollama does not check keys",
+    VLLM: "vLLM guards its model list whenever it checks a key",
+    LITELLM: "the LiteLLM proxy guards its model list whenever it checks a key",
+}
+"""Servers for which a public model list means no key is checked at all, and why.
+
+Ollama ignores the key on every route ("required but ignored"); vLLM's ``--api-key`` and the
+LiteLLM proxy's ``master_key`` guard ``/v1/models`` with the same check as chat. Not llama.cpp:
+``llama-server --api-key`` keeps ``/models`` public, so only ``--deep`` tells it apart."""
 REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
 REFUSES_A_WRONG_KEY = "GET /models refuses a wrong key"
 DEEP = "deep check"
@@ -105,8 +114,8 @@ async def verify_listing(client: httpx.AsyncClient, deadline: float, target: Pro
         if there.outcome in (Outcome.KEYLESS, Outcome.OK):  # the same list without the (right) key: public
             if not listing:
                 return Verdict(diagnosis, False, None)
-            if diagnosis.server in IGNORES_KEYS and urls.is_local(target.base_url):
-                because = f"{diagnosis.server} does not check keys"
+            because = IGNORES_KEYS.get(diagnosis.server or "")
+            if because and urls.is_local(target.base_url):
                 return Verdict(any_key(diagnosis, target, because), False, because)
             public = "this server lists models without a key" if sent is None else \
                 "this server lists models for any key"
