@@ -115,7 +115,7 @@ async def test_a_list_refused_without_the_key_verifies_it(upstream):
     result = await probe(target(server, key=FAKE_KEY, model="gpt-4o"))
     assert result.outcome is Outcome.OK and result.usable
     assert result.key_verified is True and result.verified_by == REFUSES_WITHOUT_KEY
-    assert "key verified" in result.summary
+    assert result.summary.startswith("2 models · ")  # "ok" says verified; verified_by says how
     assert len(keyless_requests(server)) == 1  # the one extra request
 
 
@@ -304,3 +304,13 @@ async def test_vllm_without_api_key_accepts_any_key(upstream):
     guarded = vllm_like(upstream(), key=FAKE_KEY)  # --api-key: the list is refused without it
     checked = await probe(target(guarded, provider="vllm", preset="vllm", key=FAKE_KEY, key_required=False))
     assert checked.outcome is Outcome.OK and checked.verified_by == REFUSES_WITHOUT_KEY
+
+
+async def test_any_key_from_the_override_says_to_unset_it(upstream):
+    from llmswitch.keyorigin import OVERRIDE
+
+    server = ollama_like(upstream())
+    origin = KeyOrigin(OVERRIDE, "LLMSWITCH_KEY_OLLAMA")
+    result = await probe(target(server, provider="ollama", key=FAKE_KEY, key_required=False, key_origin=origin))
+    assert result.outcome is Outcome.ANY_KEY and result.fix.endswith("to stop sending a key, unset LLMSWITCH_KEY_OLLAMA")
+    assert result.key_source == "override LLMSWITCH_KEY_OLLAMA"

@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 import httpx
 
 from llmswitch import urls
+from llmswitch.keyorigin import OVERRIDE
 
 from .classifier import classify
 from .endpoints import models_url
@@ -88,10 +89,12 @@ def unverified(diagnosis: Diagnosis, target: ProbeTarget, why: str) -> Diagnosis
 
 def any_key(diagnosis: Diagnosis, target: ProbeTarget, because: str) -> Diagnosis:
     """ANY_KEY: usable, and the key configured for it is not needed."""
+    origin = target.key_origin
+    stop = (f"unset {origin.name}" if origin is not None and origin.kind == OVERRIDE and origin.name
+            else f"set key_source = \"none\" for {target.provider} in config.toml")
     return replace(diagnosis, outcome=Outcome.ANY_KEY,
                    summary=f"{count_of(diagnosis.models)} · keyless: accepts any key; yours is not needed",
-                   fix=f"nothing to do ({because}); to stop sending a key, set key_source = \"none\" for "
-                       f"{target.provider} in config.toml")
+                   fix=f"nothing to do ({because}); to stop sending a key, {stop}")
 
 
 async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
@@ -110,7 +113,7 @@ async def verify_listing(client: httpx.AsyncClient, deadline: float, target: Pro
             break
         there = classify(exchange.status, exchange.headers, exchange.body, target=asked)
         if exchange.status in (401, 403) or there.outcome in AUTH:
-            return Verdict(replace(diagnosis, summary=f"{diagnosis.summary} · key verified"), True, refused_by)
+            return Verdict(diagnosis, True, refused_by)  # OK itself says so now; verified_by says how
         if there.outcome in (Outcome.KEYLESS, Outcome.OK):  # the same list without the (right) key: public
             if not listing:
                 return Verdict(diagnosis, False, None)
