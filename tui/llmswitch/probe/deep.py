@@ -19,7 +19,7 @@ from llmswitch.redact import terminal_safe
 
 from .classifier import MAX_BODY, MESSAGE_LIMIT, classify, message_of, parse_json
 from .endpoints import chat_url
-from .outcome import AUTH, USABLE, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
+from .outcome import AUTH, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import Exchange, diagnose_error, request, request_headers
 from .verify import DEEP, WRONG_KEY, any_key, count_of, unverified
 
@@ -68,7 +68,7 @@ async def _settle(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncC
         return replace(result, outcome=made.outcome, usable=True, summary=made.summary + tail, fix=made.fix,
                        key_verified=False, verified_by=because)
     if failure is not None and failure.outcome in AUTH:
-        return replace(result, outcome=Outcome.OK, usable=Outcome.OK in USABLE, fix=None, key_verified=True,
+        return replace(result, outcome=Outcome.OK, usable=True, fix=None, key_verified=True,
                        verified_by=DEEP, summary=f"{count_of(result.models)} · key verified by a 1-token chat{tail}")
     answered = f"HTTP {wrong.status_code}" if wrong.status_code is not None else "an error"
     made = unverified(listed, target, f"chat works, but a chat with a wrong key got {answered}, so it proves nothing")
