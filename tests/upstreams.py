@@ -14,7 +14,7 @@ a test can assert what was (or was never) sent::
         assert server.requests[-1].headers["authorization"] == "Bearer ..."
 
 ``server.flavour`` helpers (``openai_like``, ``openrouter_like``, ``ollama_like``,
-``llamacpp_like``, ``vllm_like``, ``lmstudio_like``, ``litellm_like``) set a
+``llamacpp_like``, ``vllm_like``, ``lmstudio_like``, ``litellm_like``, ``azure_like``) set a
 server up to answer like the real product does, including its error bodies.
 ``chat_completions`` answers ``POST .../chat/completions`` with an OpenAI
 streaming (SSE) answer or a plain JSON one, reporting a ``model`` field.
@@ -504,6 +504,87 @@ def litellm_like(server: FakeUpstream, master_key: str = FAKE_KEY,
     handler = bearer(master_key, ok, missing=missing, invalid=no_db)
     server.get("/v1/models", handler).get("/models", handler)
     server.post("/v1/chat/completions", chat_completions(key=master_key))
+    return server
+
+
+AZURE_GA_VERSIONS = ("2024-06-01", "2024-10-21")
+AZURE_MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include subscription key when "
+                     "making requests to an API.")
+AZURE_INVALID_KEY = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a "
+                     "valid key for an active subscription and use a correct regional API endpoint for your resource.")
+AZURE_NO_DEPLOYMENT = ("The API deployment for this resource does not exist. If you created the deployment within the "
+                       "last 5 minutes, please wait a moment and try again.")
+
+
+def _azure_error(code: str, message: str, status: int) -> Reply:
+    """Azure OpenAI's error body: ``{"error": {"code": "...", "message": "..."}}`` (code is a string)."""
+    return Reply.json({"error": {"code": code, "message": message}}, status, {"apim-request-id": "fake-1"})
+
+
+def azure_like(server: FakeUpstream, key: str = FAKE_KEY, deployments: Mapping[str, str] | None = None,
+               base_models: Sequence[str] = ("gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"),
+               versions: Sequence[str] = AZURE_GA_VERSIONS, v1: bool = True) -> FakeUpstream:
+    """An Azure OpenAI resource at ``server.url`` (the endpoint), both documented API shapes.
+
+    * dated: ``GET /openai/models?api-version=V`` and
+      ``POST /openai/deployments/{deployment}/chat/completions?api-version=V``; without an
+      ``api-version`` Azure answers 404 "Resource not found", with an unknown one 400
+      "API version not supported";
+    * v1 (unless ``v1=False``): ``GET /openai/v1/models`` and ``POST /openai/v1/chat/completions``
+      (the deployment in ``model``), no ``api-version`` needed.
+
+    The key goes in ``api-key`` (the v1 API also takes it as ``Authorization: Bearer``, as the
+    OpenAI SDK sends it). The model list names base models, not deployments
+    (``deployments`` maps deployment name → base model; default ``{"chat": "gpt-4o-2024-08-06"}``).
+    """
+    deployed = dict(deployments or {"chat": "gpt-4o-2024-08-06"})
+    listing = Reply.json({"object": "list", "data": [
+        {"id": m, "object": "model", "created_at": 1723075200, "status": "succeeded", "lifecycle_status":
+         "generally-available", "capabilities": {"chat_completion": True, "completion": False}} for m in base_models]})
+    chat = chat_completions()
+
+    def authorised(request: Request, allow_bearer: bool) -> Reply | None:
+        sent = request.headers.get("api-key")
+        if sent is None and allow_bearer and request.headers.get("authorization", "").startswith("Bearer "):
+            sent = request.headers["authorization"].removeprefix("Bearer ").strip()
+        if sent is None:
+            return _azure_error("401", AZURE_MISSING_KEY, 401)
+        return None if sent == key else _azure_error("401", AZURE_INVALID_KEY, 401)
+
+    def chat_for(request: Request, deployment: str | None) -> Reply:
+        if deployment not in deployed:
+            return _azure_error("DeploymentNotFound", AZURE_NO_DEPLOYMENT, 404)
+        return chat(request)
+
+    def handler(request: Request) -> Reply:
+        path = request.path
+        if v1 and path.startswith("/openai/v1/"):
+            refused = authorised(request, allow_bearer=True)
+            if path == "/openai/v1/models" and request.method == "GET":
+                return refused or listing
+            if path == "/openai/v1/chat/completions" and request.method == "POST":
+                try:
+                    model = request.json().get("model")
+                except (ValueError, AttributeError):
+                    model = None
+                return refused or chat_for(request, model)
+            return _azure_error("404", "Resource not found", 404)
+        version = next((v for k, _, v in (p.partition("=") for p in request.query.split("&")) if k == "api-version"),
+                       None)
+        parts = path.split("/")
+        known = (request.method == "GET" and path == "/openai/models") or (
+            request.method == "POST" and len(parts) == 6 and parts[:3] == ["", "openai", "deployments"]
+            and parts[4:] == ["chat", "completions"])
+        if not known or version is None:
+            return _azure_error("404", "Resource not found", 404)
+        if version not in versions:
+            return _azure_error("BadRequest", "API version not supported", 400)
+        refused = authorised(request, allow_bearer=False)
+        if refused is not None:
+            return refused
+        return listing if path == "/openai/models" else chat_for(request, parts[3])
+
+    server.get("*", handler).post("*", handler)
     return server
 
 

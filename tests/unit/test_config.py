@@ -119,7 +119,6 @@ def test_credential_header_is_refused(config_dir):
         ('[providers.x]\nbase_url = "https://h/v1?x=1"\n', "query"),
         ('[providers.x]\npreset = "opnrouter"\n', "did you mean 'openrouter'"),
         ('[providers.Bad_ID]\nbase_url = "https://h"\n', "lowercase"),
-        ('[providers.az]\npreset = "azure"\nbase_url = "https://r.openai.azure.com"\n', "api_version"),
         ('providers = 3\n', "table of providers"),
         ('version = 2\n', "unsupported version"),
     ],

@@ -28,6 +28,7 @@ from upstreams import (
     FAKE_KEY,
     OTHER_KEY,
     Reply,
+    bearer,
     chat_completions,
     echo_headers,
     free_port,
@@ -52,9 +53,22 @@ def target(server, path="/v1", **kw) -> ProbeTarget:
 
 
 def models_server(upstream, path="/v1/models", ids=("m1", "m2"), **reply_kw):
+    """A public model list: it answers with or without a key."""
     server = upstream()
     server.get(path, Reply.json(models_body(ids), **reply_kw))
     return server
+
+
+def keyed_models_server(upstream, path="/v1/models", ids=("m1", "m2"), key=FAKE_KEY, **reply_kw):
+    """A model list that wants ``Authorization: Bearer key`` (as most hosted APIs do)."""
+    server = upstream()
+    server.get(path, bearer(key, Reply.json(models_body(ids), **reply_kw)))
+    return server
+
+
+def _keyed(server):
+    """The requests that carried a key (the probe's verification asks once more without it)."""
+    return [r for r in server.requests if "authorization" in r.headers]
 
 
 # -- the outcomes -------------------------------------------------------------------------
@@ -262,19 +276,19 @@ async def test_rate_limited_after_bounded_retries(upstream):
 
 async def test_429_then_success_honours_retry_after(upstream):
     server = upstream()
-    server.get("/v1/models", sequence(Reply.json({"error": "slow down"}, 429, {"retry-after": "1"}),
-                                      Reply.json(models_body(["m1"]))))
+    server.get("/v1/models", bearer(FAKE_KEY, sequence(Reply.json({"error": "slow down"}, 429, {"retry-after": "1"}),
+                                                       Reply.json(models_body(["m1"])))))
     started = time.monotonic()
     result = await probe(target(server, key=FAKE_KEY))
     assert result.outcome is Outcome.OK
-    assert len(server.requests) == 2
+    assert len(_keyed(server)) == 2
     assert time.monotonic() - started >= 0.9
 
 
 async def test_retry_after_is_capped(upstream):
     server = upstream()
-    server.get("/v1/models", sequence(Reply.json({"error": "later"}, 429, {"retry-after": "3600"}),
-                                      Reply.json(models_body(["m1"]))))
+    server.get("/v1/models", bearer(FAKE_KEY, sequence(Reply.json({"error": "later"}, 429, {"retry-after": "3600"}),
+                                                       Reply.json(models_body(["m1"])))))
     started = time.monotonic()
     result = await probe(target(server, key=FAKE_KEY, timeout=8))
     assert result.outcome is Outcome.OK
@@ -293,11 +307,11 @@ async def test_retries_stay_inside_the_timeout(upstream):
 
 async def test_server_errors_then_success(upstream):
     server = upstream()
-    server.get("/v1/models", sequence(Reply.text("boom", 500), Reply.text("busy", 503),
-                                      Reply.json(models_body(["m1"]))))
+    server.get("/v1/models", bearer(FAKE_KEY, sequence(Reply.text("boom", 500), Reply.text("busy", 503),
+                                                       Reply.json(models_body(["m1"])))))
     result = await probe(target(server, key=FAKE_KEY))
     assert result.outcome is Outcome.OK
-    assert len(server.requests) == 3
+    assert len(_keyed(server)) == 3
 
 
 async def test_server_error(upstream):
@@ -549,7 +563,7 @@ def _echo_models(upstream):
 async def test_key_header_per_api_kind(upstream, api_kind, header, value):
     server = _echo_models(upstream)
     result = await probe(target(server, key=FAKE_KEY, api_kind=api_kind, headers={"x-team": "blue"}))
-    assert result.outcome is Outcome.OK
+    assert result.outcome is Outcome.KEY_UNVERIFIED  # the echo answers anyone: the key proves nothing
     seen = server.requests[0].headers
     assert seen[header] == value
     assert seen["x-team"] == "blue"
@@ -578,8 +592,8 @@ async def test_deep_check_reports_time_to_first_token_and_model(upstream):
 
 async def test_deep_check_warns_when_another_model_answers(upstream):
     server = upstream()
-    server.get("/v1/models", Reply.json(models_body(["alias"])))
-    server.post("/v1/chat/completions", chat_completions(reported_model="real-model-2024"))
+    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["alias"]))))
+    server.post("/v1/chat/completions", chat_completions(reported_model="real-model-2024", key=FAKE_KEY))
     result = await probe(target(server, key=FAKE_KEY, model="alias"), deep=True)
     assert result.outcome is Outcome.OK and result.deep.ok
     assert result.deep.reported_model == "real-model-2024"
@@ -646,7 +660,7 @@ async def test_the_key_never_appears_in_any_output(upstream):
                target(server, path="/v1/v1", key=FAKE_KEY, model=FAKE_KEY),
                ProbeTarget("acme", f"https://u:{FAKE_KEY}@127.0.0.1:{server.port}/v1", key=FAKE_KEY)]
     results = [await probe(t) for t in targets]
-    assert [r.outcome for r in results] == [Outcome.AUTH_REJECTED, Outcome.REDIRECTED, Outcome.OK,
+    assert [r.outcome for r in results] == [Outcome.AUTH_REJECTED, Outcome.REDIRECTED, Outcome.KEY_UNVERIFIED,
                                             Outcome.INVALID_URL]
     for result in results:
         assert FAKE_KEY not in _all_text(result)
@@ -688,7 +702,7 @@ async def test_a_hung_endpoint_costs_only_its_own_timeout(upstream):
     hung.get("/v1/models", Reply(hang=True))
     targets = [target(hung, provider="hung", key=FAKE_KEY, timeout=1.5)]
     for i in range(5):
-        targets.append(target(models_server(upstream), provider=f"ok{i}", key=FAKE_KEY))
+        targets.append(target(keyed_models_server(upstream), provider=f"ok{i}", key=FAKE_KEY))
     started = time.monotonic()
     arrivals = []
     async for result in probe_all(targets):
@@ -713,8 +727,8 @@ async def test_leaving_probe_all_early_cancels_the_rest(upstream):
 
 def test_probe_sync_keeps_the_order_of_targets(upstream):
     slow = upstream()
-    slow.get("/v1/models", Reply.json(models_body(["m1"]), delay=0.3))
-    fast = models_server(upstream)
+    slow.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["m1"]), delay=0.3)))
+    fast = keyed_models_server(upstream)
     results = probe_sync([target(slow, provider="slow", key=FAKE_KEY), target(fast, provider="fast", key=FAKE_KEY)])
     assert [r.provider for r in results] == ["slow", "fast"]
     assert all(r.outcome is Outcome.OK for r in results)
@@ -777,4 +791,5 @@ def test_every_outcome_is_covered_by_a_test():
                       Outcome.SERVER_ERROR, Outcome.NOT_OPENAI, Outcome.CONNECTION_REFUSED, Outcome.DNS_FAILURE,
                       Outcome.TLS_ERROR, Outcome.TIMEOUT, Outcome.CONNECTION_ERROR, Outcome.MODEL_MISSING,
                       Outcome.CHAT_FAILED, Outcome.INVALID_URL, Outcome.AMBIGUOUS, Outcome.CANCELLED}
-    assert produced_above == set(Outcome)
+    produced_in_test_probe_verified = {Outcome.KEY_UNVERIFIED, Outcome.ANY_KEY}
+    assert produced_above | produced_in_test_probe_verified == set(Outcome)

@@ -177,14 +177,18 @@ def client_for(sel: ActiveSelection, *, asynchronous: bool = False,
     """
     import openai
 
+    from . import azure as _azure
     from .http import sdk_client
 
     kwargs = client_kwargs(sel)
     if "http_client" not in extra:
         extra["http_client"] = sdk_client(sel.base_url, asynchronous=asynchronous, provider=sel.provider)
-    if sel.api_kind == "azure":
+    if sel.api_kind == "azure" and sel.api_version:  # the dated API; URLs as llmswitch.azure builds them
         azure = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
-        return azure(azure_endpoint=kwargs.pop("base_url"), api_version=sel.api_version, **kwargs, **extra)
+        return azure(azure_endpoint=_azure.endpoint(kwargs.pop("base_url")), api_version=sel.api_version,
+                     **kwargs, **extra)
+    if sel.api_kind == "azure":  # the v1 API: any OpenAI client at {endpoint}/openai/v1
+        kwargs["base_url"] = _azure.openai_base(sel.base_url, None)
     plain = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     return plain(**kwargs, **extra)
 
@@ -211,9 +215,14 @@ def async_client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.AsyncOpenAI:
 
 def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
     """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out."""
+    from . import azure as _azure
+
+    base = sel.base_url
+    if sel.api_kind == "azure":  # v1 API: {endpoint}/openai/v1; dated: the endpoint, with OPENAI_API_VERSION
+        base = _azure.openai_base(sel.base_url, sel.api_version) or _azure.endpoint(sel.base_url)
     env = {
-        "OPENAI_BASE_URL": sel.base_url,
-        "OPENAI_API_BASE": sel.base_url,
+        "OPENAI_BASE_URL": base,
+        "OPENAI_API_BASE": base,
         "OPENAI_MODEL": sel.model,
         "LLMSWITCH_ROLE": sel.role,
         "LLMSWITCH_PROVIDER": sel.provider,
@@ -221,10 +230,9 @@ def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
         "LLMSWITCH_BASE_URL": sel.base_url,
         "LLMSWITCH_API_KIND": sel.api_kind,
     }
-    if sel.api_kind == "azure":
+    if sel.api_kind == "azure" and sel.api_version:  # the v1 API is plain OpenAI: no Azure type or version
         env["OPENAI_API_TYPE"] = "azure"
-        if sel.api_version:
-            env["OPENAI_API_VERSION"] = sel.api_version
+        env["OPENAI_API_VERSION"] = sel.api_version
     if sel.headers:
         import json
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..probe.outcome import AUTH
+from ..probe.outcome import AUTH, Outcome
+from ..probe.render import key_line
 
 if TYPE_CHECKING:
     from ..config import ProviderConfig
@@ -37,6 +38,8 @@ def status_text(result: ProbeResult | None, probing: bool = False, frame: int = 
         return Text("· not probed", style="dim")
     if result.usable:
         return Text("✓ " + shown(result.summary), style="green")
+    if result.outcome is Outcome.KEY_UNVERIFIED:  # listed, but nobody knows yet whether the key works
+        return Text("? " + shown(result.summary), style="yellow")
     return Text("✗ " + shown(result.summary), style="red")
 
 
@@ -98,7 +101,8 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
         if key_problem:
             out.append("\nkey: " + shown(key_problem), style="yellow")
         return out
-    mark, style = ("✓", "green") if result.usable else ("✗", "red")
+    mark, style = ("✓", "green") if result.usable else (
+        ("?", "yellow") if result.outcome is Outcome.KEY_UNVERIFIED else ("✗", "red"))
     out.append(f"\n{mark} ", style=style)
     app_fix = has_app_fix(result, key_origin)
     out.append(shown(headline(result, with_fix=not app_fix)), style=style)
@@ -131,6 +135,8 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
     if result.server_message:
         out.append("\nserver said: ", style="dim")
         out.append(shown(result.server_message))
+    if result.key_verified is not None:  # where the key sent came from, and what proved it (never the key)
+        out.append("\n" + shown(key_line(result)), style="dim")
     if key_problem and not result.usable:
         out.append("\nkey: " + shown(key_problem), style="yellow")
     return out

@@ -413,11 +413,6 @@ def _key_optional_where_obvious(entry: Entry) -> None:
         values["key_required"] = False
 
 
-def _azure_needs_api_version(entry: Entry) -> None:
-    if entry.values.get("kind", entry.base.kind) == "azure" and not entry.values.get("api_version"):
-        entry.problem(("api_version",), "Azure needs an api_version", 'add api_version = "2024-10-21"')
-
-
 def _preset_facts(entry: Entry) -> None:
     if entry.preset is not None:
         entry.set(preset=entry.preset.id, local=entry.preset.local, key_check_path=entry.preset.key_check_path,
@@ -425,6 +420,6 @@ def _preset_facts(entry: Entry) -> None:
 
 
 RULES: tuple[Callable[[Entry], None], ...] = (
-    _needs_base_url, _key_optional_where_obvious, _azure_needs_api_version, _preset_facts,
+    _needs_base_url, _key_optional_where_obvious, _preset_facts,  # Azure without api_version: its v1 API
 )
 """Rules that look at several fields, applied after every field checker."""

@@ -13,8 +13,10 @@ The modules, one job each:
 * ``classifier`` — one answer (status, headers, body) → ``Diagnosis``; pure;
 * ``fingerprints`` — which software answered;
 * ``transport`` — the one capped, deadlined request, its retries, and what a transport failure means;
+* ``endpoints`` — the URLs asked per API kind (Azure's two shapes come from ``llmswitch.azure``);
 * ``fixes`` — other base URLs, a redirect looked at once, the key check where ``/models`` is public;
-* ``deep`` — the 1-token streamed chat check;
+* ``verify`` — whether a listing proved the key: KEY_UNVERIFIED, ANY_KEY, ``verified_by``;
+* ``deep`` — the 1-token streamed chat check (and, on a public list, the same chat with a wrong key);
 * ``run`` — ``probe``, ``probe_all``, ``probe_sync`` and the result;
 * ``render`` — the CLI's table and JSON.
 
@@ -27,8 +29,10 @@ Rules the package keeps:
 * The key is only ever sent to the configured origin (scheme, host, port).
   Redirects are never followed automatically; a same-origin one is looked at
   once to diagnose it, a cross-origin one is reported and not requested.
-* Auth is verified, not assumed: where ``/models`` is public, ``key_check_path``
-  is asked too; a target without a key is KEYLESS or AUTH_MISSING, never OK.
+* Auth is verified, not assumed: "ok" means the key was proven — by ``key_check_path``,
+  by ``/models`` refusing the same request without it (or with a wrong key), or by
+  ``--deep``; otherwise KEY_UNVERIFIED or ANY_KEY. A target without a key is KEYLESS or
+  AUTH_MISSING, never OK.
 * Every string taken from a response passes through ``terminal_safe`` and has
   the key scrubbed from it; answers are read with an 8 MiB cap.
 * Each target has one time budget (``timeout``) for everything: retries of

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from llmswitch import keyfix, urls
 from llmswitch.redact import MIN_SECRET_LENGTH, redact_secrets, scrub, terminal_safe
 
+from .endpoints import models_url
 from .fingerprints import fingerprint
 from .outcome import Diagnosis, Outcome, ProbeTarget
 
@@ -30,7 +31,8 @@ MESSAGE_LIMIT = 200
 """Characters of a server's message kept in a result."""
 
 _MISSING_RE = re.compile(
-    r"missing (?:the )?(?:authentication|authorization|auth|api[ _-]?key|bearer|credentials?|token|key)"
+    r"missing (?:the )?(?:subscription )?(?:authentication|authorization|auth|api[ _-]?key|bearer|credentials?"
+    r"|token|key)"
     r"|didn'?t provide|did not provide|must provide (?:an? )?(?:api[ _-]?)?key|not provided"
     r"|no (?:api[ _-]?key|auth(?:entication|orization)?(?: header)?|credentials?|token|key)\b"
     r"|(?:api[ _-]?key|authorization|bearer token|credentials?)(?: header)? (?:is )?(?:required|missing)"
@@ -46,6 +48,9 @@ _QUOTA_RE = re.compile(r"insufficient[_ ]quota|exceeded your current quota|insuf
                        r"|credit balance|payment required|out of credits|billing")
 _NOT_FOUND_RE = re.compile(r"\bnot found\b|unexpected endpoint|no route|unknown (?:url|endpoint|path|route)"
                            r"|cannot get|404 page|no such (?:path|endpoint)|invalid url")
+_API_VERSION_RE = re.compile(r"api[ -]?version")
+AZURE_GA_VERSION = "2024-10-21"
+"""A generally available dated Azure OpenAI ``api-version``, named in fixes."""
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
 NO_JSON: Any = object()
@@ -110,11 +115,14 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
                     "wait a moment before using it; the key itself is accepted")
     if status in (404, 405, 410) or (400 <= status < 500 and message and _NOT_FOUND_RE.search(message.lower())):
         return make(Outcome.NOT_FOUND, f"not found at {path_of(target)}" if status != 405
-                    else f"{path_of(target)} does not answer GET (HTTP 405)",
-                    "check base_url; OpenAI-compatible servers usually end in /v1")
+                    else f"{path_of(target)} does not answer GET (HTTP 405)", not_found_fix(target))
     if status == 408:
         return make(Outcome.TIMEOUT, "the server timed out the request (HTTP 408)",
                     "try again; if it persists the server is overloaded")
+    if target.api_kind == "azure" and 400 <= status < 500 and _API_VERSION_RE.search(_haystack(message, text)):
+        return make(Outcome.NOT_FOUND, f"Azure refuses api_version {terminal_safe(target.api_version or '', 40)}",
+                    f"set api_version to one this resource supports (e.g. \"{AZURE_GA_VERSION}\") for {provider} "
+                    f"in config.toml, or remove it to use Azure's v1 API")
     if 400 <= status < 500:
         return make(Outcome.AMBIGUOUS, f"HTTP {status}: the answer names neither the key nor the path",
                     ambiguous_fix(target))
@@ -136,7 +144,7 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
             return Diagnosis(Outcome.AUTH_MISSING, f"{keyfix.no_key_phrase(target.key_origin)} (the server lists "
                              f"{count} without one)", keyfix.missing_fix(target.key_origin, provider), models, message,
                              server)
-        if target.model and target.model not in models:
+        if target.model and target.model not in models and target.api_kind != "azure":  # Azure: deep check
             close = difflib.get_close_matches(target.model, models, n=1)
             hint = f" (closest: {close[0]})" if close else ""
             return Diagnosis(Outcome.MODEL_MISSING, f"model {terminal_safe(target.model, 80)} not among {count}",
@@ -156,7 +164,7 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
             return _auth_diagnosis(status, auth, target.key is not None, target, make)
         if _NOT_FOUND_RE.search(message.lower()):
             return make(Outcome.NOT_FOUND, f"not found at {path_of(target)} (HTTP {status} with an error)",
-                        "check base_url; OpenAI-compatible servers usually end in /v1")
+                        not_found_fix(target))
         return make(Outcome.AMBIGUOUS, f"HTTP {status} with an error that names neither key nor path",
                     ambiguous_fix(target))
     if "html" in content_type or stripped.startswith(("<!doctype html", "<html")) or "<body" in stripped:
@@ -218,8 +226,10 @@ def out_of_quota(body: bytes) -> bool:
 
 
 def ambiguous_fix(target: ProbeTarget) -> str:
+    if target.key is None:  # nothing to check about a key that was not sent (the probe offers adding one)
+        return "read the server's message and check base_url"
     return (f"read the server's message; check both base_url and the key "
-            f"(run: llmswitch key set {target.provider})")
+            f"({keyfix.replace_key(target.key_origin, target.provider, alternatives=False)})")
 
 
 def parse_json(text: str) -> Any:
@@ -305,9 +315,19 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 def path_of(target: ProbeTarget) -> str:
     try:
-        return terminal_safe(urlsplit(urls.join(target.base_url, "/models")).path, 200)
+        return terminal_safe(urlsplit(models_url(target)).path, 200)
     except ValueError:
         return "/models"
+
+
+def not_found_fix(target: ProbeTarget) -> str:
+    """Where to look when nothing is at the model list's path."""
+    if target.api_kind == "azure":
+        shape = ("the dated API with api_version " + terminal_safe(target.api_version, 40) if target.api_version
+                 else "Azure's v1 API, as no api_version is set")
+        return (f"check base_url is the resource endpoint (https://NAME.openai.azure.com; asked: {shape}); "
+                f"for the dated API set api_version = \"{AZURE_GA_VERSION}\" in config.toml")
+    return "check base_url; OpenAI-compatible servers usually end in /v1"
 
 
 def refused_url(target: ProbeTarget) -> Diagnosis | None:

@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 
-from llmswitch import urls
 from llmswitch.redact import terminal_safe
 
 from .classifier import MAX_BODY, MESSAGE_LIMIT, classify, message_of, parse_json
+from .endpoints import chat_url
 from .outcome import AUTH, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import Exchange, diagnose_error, request, request_headers
+from .verify import DEEP, WRONG_KEY, any_key, count_of, unverified
 
 __all__ = ["deep_check", "with_deep_check"]
 
@@ -31,21 +32,57 @@ async def with_deep_check(result: ProbeResult, target: ProbeTarget, client: http
         return replace(result, summary=f"{result.summary} · chat check skipped (no model selected)",
                        deep=DeepCheck(ok=False, message="chat check skipped: no model selected"))
     deep, failure = await deep_check(target, client)
-    summary = result.summary
+    tail = ""
     if deep.ok and deep.ttft_ms is not None:
-        summary += f" · first token {deep.ttft_ms:.0f} ms"
+        tail += f" · first token {deep.ttft_ms:.0f} ms"
     if deep.ok and deep.message:
-        summary += f" · {deep.message}"
+        tail += f" · {deep.message}"
+    if deep.ok and result.outcome is Outcome.KEY_UNVERIFIED:
+        return await _settle(replace(result, deep=deep), target, client, tail)
     if deep.ok:
-        return replace(result, summary=summary, deep=deep)
+        return replace(result, summary=result.summary + tail, deep=deep)
     if failure is not None and failure.outcome in AUTH:
         return replace(result, outcome=failure.outcome, usable=False, summary=f"chat: {failure.summary}",
                        fix=failure.fix, status_code=deep.status_code, server_message=failure.server_message,
-                       deep=deep)
+                       deep=deep, key_verified=False if target.key is not None else None, verified_by=None)
+    if target.api_kind == "azure" and deep.status_code == 404 and failure is not None:
+        return _no_deployment(result, target, deep, failure)
     fix = failure.fix if failure is not None and failure.fix else "check the model name and the server's logs"
     return replace(result, outcome=Outcome.CHAT_FAILED, usable=False, summary=f"models listed, but {deep.message}",
                    fix=fix, status_code=deep.status_code if deep.status_code is not None else result.status_code,
                    server_message=failure.server_message if failure else result.server_message, deep=deep)
+
+
+async def _settle(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient, tail: str) -> ProbeResult:
+    """The chat worked on a public list: does the key matter? Ask the same chat with a wrong key.
+
+    Refused → the real key is verified (OK, ``verified_by = "deep check"``); accepted →
+    the server takes any key (ANY_KEY); anything else proves nothing (still KEY_UNVERIFIED).
+    """
+    wrong, failure = await deep_check(replace(target, key=WRONG_KEY), client)
+    listed = Diagnosis(result.outcome, result.summary, result.fix, result.models, result.server_message,
+                       result.server)
+    if wrong.ok:
+        because = "a chat with a wrong key succeeds too"
+        made = any_key(listed, target, because)
+        return replace(result, outcome=made.outcome, usable=True, summary=made.summary + tail, fix=made.fix,
+                       key_verified=False, verified_by=because)
+    if failure is not None and failure.outcome in AUTH:
+        return replace(result, outcome=Outcome.OK, usable=True, fix=None, key_verified=True,
+                       verified_by=DEEP, summary=f"{count_of(result.models)} · key verified by a 1-token chat{tail}")
+    answered = f"HTTP {wrong.status_code}" if wrong.status_code is not None else "an error"
+    made = unverified(listed, target, f"chat works, but a chat with a wrong key got {answered}, so it proves nothing")
+    return replace(result, summary=made.summary + tail, fix=f"look at the server's logs, then {made.fix}")
+
+
+def _no_deployment(result: ProbeResult, target: ProbeTarget, deep: DeepCheck, failure: Diagnosis) -> ProbeResult:
+    """Azure: the chat to the deployment found nothing — the model list names base models, not deployments."""
+    name = terminal_safe(target.model or "", 80)
+    return replace(result, outcome=Outcome.MODEL_MISSING, usable=False, status_code=deep.status_code,
+                   summary=f"no deployment named {name} (Azure lists base models, not deployments)",
+                   fix=f"deploy a model named {name} in the Azure resource, or select one of its deployment "
+                       f"names: llmswitch use {target.provider}/DEPLOYMENT",
+                   server_message=failure.server_message, deep=deep)
 
 
 async def deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[DeepCheck, Diagnosis | None]:
@@ -56,7 +93,7 @@ async def deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[De
     deadline = loop.time() + max(target.timeout, 0.0)
     headers = {**request_headers(target), "accept": "text/event-stream"}
     anthropic = target.api_kind == "anthropic"
-    url = urls.join(target.base_url, "/messages" if anthropic else "/chat/completions")
+    url = chat_url(target)
     payload: dict[str, Any] = {"model": target.model, "messages": [{"role": "user", "content": "Say OK."}],
                                "max_tokens": 1, "stream": True}
 

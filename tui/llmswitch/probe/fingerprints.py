@@ -94,6 +94,7 @@ def note_impostor(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
     preset = catalog.local_preset(target.preset)
     expected = preset.server if preset else None
     if (expected and diagnosis.server and diagnosis.server != expected and urls.is_local(target.base_url)
-            and diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS, Outcome.MODEL_MISSING)):
+            and diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.KEY_UNVERIFIED,
+                                      Outcome.MODEL_MISSING)):
         return replace(diagnosis, summary=f"{diagnosis.summary} · answered by {diagnosis.server}, not {expected}")
     return diagnosis

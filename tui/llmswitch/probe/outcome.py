@@ -123,6 +123,8 @@ class ProbeTarget:
     """Preset id (``"ollama"``, ``"lm_studio"``, ...): which server should answer, and its start hint."""
     api_kind: str = "openai"
     """``"openai"`` (Bearer), ``"azure"`` (``api-key`` header) or ``"anthropic"`` (``x-api-key``)."""
+    api_version: str | None = None
+    """Azure only: the dated ``api-version``; None asks Azure's v1 API (see ``llmswitch.azure``)."""
     start_hint: str | None = None
     """How to start the server when nothing listens (``catalog.Preset.start_hint``; ``{model}`` is filled in).
     When None, the probe looks the preset's hint up itself."""

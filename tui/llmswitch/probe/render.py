@@ -10,7 +10,7 @@ from typing import Any
 
 from .outcome import ProbeResult
 
-__all__ = ["render_json", "render_table"]
+__all__ = ["key_line", "render_json", "render_table"]
 
 
 def render_table(results: Iterable[ProbeResult], *, verbose: bool = False) -> str:
@@ -32,6 +32,8 @@ def render_table(results: Iterable[ProbeResult], *, verbose: bool = False) -> st
             lines.append(f"{indent}try: base_url = {result.suggested_base_url}")
         if verbose:
             lines.append(f"{indent}{result.request_line()}")
+            if result.key_verified is not None:
+                lines.append(f"{indent}{key_line(result)}")
             if result.server_message:
                 lines.append(f'{indent}server said: "{result.server_message}"')
     return "\n".join(line.rstrip() for line in lines)
@@ -48,9 +50,17 @@ def render_json(results: Iterable[ProbeResult]) -> list[dict[str, Any]]:
             "latency_ms": round(r.latency_ms, 1) if r.latency_ms is not None else None,
             "models": list(r.models), "server_message": r.server_message, "server": r.server,
             "suggested_base_url": r.suggested_base_url,
+            "key_source": r.key_source, "key_verified": r.key_verified, "verified_by": r.verified_by,
             "deep": None if r.deep is None else {
                 "ok": r.deep.ok, "ttft_ms": round(r.deep.ttft_ms, 1) if r.deep.ttft_ms is not None else None,
                 "reported_model": r.deep.reported_model, "message": r.deep.message,
                 "status_code": r.deep.status_code},
         })
     return out
+
+
+def key_line(result: ProbeResult) -> str:
+    """``key: env OPENROUTER_API_KEY, verified (key check /key)`` — where the key came from, never the key."""
+    source = result.key_source or "sent"
+    state = "verified" if result.key_verified else "not verified"
+    return f"key: {source}, {state}" + (f" ({result.verified_by})" if result.verified_by else "")

@@ -19,12 +19,17 @@ from llmswitch.redact import redact_header, scrub, terminal_safe
 
 from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_own
 from .deep import with_deep_check
+from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
 from .outcome import NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import diagnose, new_client, request_headers, request_retrying
+from .verify import verify_listing
 
 __all__ = ["cancelled_result", "probe", "probe_all", "probe_sync"]
+
+DEEP_CHECKED = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.KEY_UNVERIFIED})
+"""Outcomes after which ``deep=True`` sends the chat check (KEY_UNVERIFIED: to settle the key)."""
 
 
 async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *, deep: bool = False) -> ProbeResult:
@@ -34,7 +39,7 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
             return await probe(target, own, deep=deep)
     try:
         result = await _probe(target, client)
-        if deep and result.outcome in (Outcome.OK, Outcome.KEYLESS):
+        if deep and result.outcome in DEEP_CHECKED:
             result = await with_deep_check(result, target, client)
     except asyncio.CancelledError:
         raise
@@ -52,36 +57,58 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(target.timeout, 0.0)
     headers = request_headers(target)
-    url = urls.join(target.base_url, "/models")
+    url = models_url(target)
     exchange = await request_retrying(client, "GET", url, headers, deadline, target)
     diagnosis = diagnose(exchange, target)
     suggested: str | None = None
     status = exchange.status  # of the answer that decided; the key check's when it decided
+    verified: bool | None = None if target.key is None else False
+    how: str | None = None
 
     if diagnosis.outcome is Outcome.REDIRECTED and exchange.status is not None:
         diagnosis, suggested = await follow_redirect_once(client, exchange, headers, deadline, target, diagnosis)
-    elif diagnosis.outcome is Outcome.NOT_FOUND or (
-            diagnosis.outcome is Outcome.NOT_OPENAI and exchange.error is None and len(exchange.body) <= MAX_BODY):
+    elif target.api_kind != "azure" and (diagnosis.outcome is Outcome.NOT_FOUND or (
+            diagnosis.outcome is Outcome.NOT_OPENAI and exchange.error is None and len(exchange.body) <= MAX_BODY)):
         diagnosis, suggested = await try_other_base_urls(client, headers, deadline, target, diagnosis)
-    elif diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING) and target.key is not None and (
-            target.key_check_path or diagnosis.server in PUBLIC_MODELS_KEY_CHECK):
-        check = target if target.key_check_path else replace(
-            target, key_check_path=PUBLIC_MODELS_KEY_CHECK[diagnosis.server or ""])
-        diagnosis, checked_status = await check_key(client, headers, deadline, check, diagnosis)
-        status = checked_status if checked_status is not None else status
+    elif diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING) and target.key is not None:
+        path = target.key_check_path or PUBLIC_MODELS_KEY_CHECK.get(diagnosis.server or "")
+        if path:  # a known key-check endpoint answers for the key
+            diagnosis, checked_status = await check_key(client, headers, deadline,
+                                                        replace(target, key_check_path=path), diagnosis)
+            status = checked_status if checked_status is not None else status
+            if diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING):
+                verified, how = True, f"key check {path if path.startswith('/') else '/' + path}"
+        else:  # the same request without the key tells whether the list proves anything
+            verdict = await verify_listing(client, deadline, target, diagnosis)
+            diagnosis, verified, how = verdict.diagnosis, verdict.verified, verdict.how
 
-    if target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
+    if target.key is None and diagnosis.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):
+        diagnosis = _no_key_sent(diagnosis, target)  # the server's trouble first, the missing key beside it
+    elif target.key is None and target.key_required and diagnosis.outcome in NOT_THERE:
         # storing a key cannot help while nothing answers: say what is wrong first, the key second
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} (and {no_key_phrase(target.key_origin)})")
     elif target.key is None and target.key_required and diagnosis.outcome is not Outcome.AUTH_MISSING:
         diagnosis = replace(diagnosis, outcome=Outcome.AUTH_MISSING,
                             summary=f"{no_key_phrase(target.key_origin)} ({diagnosis.summary})",
                             fix=missing_fix(target.key_origin, target.provider))
-    if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS) and exchange.latency_ms is not None:
+    if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY) and exchange.latency_ms is not None:
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} · {exchange.latency_ms:.0f} ms")
     diagnosis = note_impostor(diagnosis, target)
     return _result(target, diagnosis, url=url, headers=headers, status=status,
-                   latency=exchange.latency_ms, suggested=suggested)
+                   latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
+
+
+def add_key_fix(target: ProbeTarget) -> str:
+    """How to give this provider a key (the one place the probe's "add a key" words are made)."""
+    return missing_fix(target.key_origin, target.provider)
+
+
+def _no_key_sent(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
+    """A 5xx or an ambiguous answer to a request that carried no key: say both, act on both."""
+    stored = f" ({no_key_phrase(target.key_origin)})" if target.key_required else ""
+    fix = diagnosis.fix or "read the server's message"
+    return replace(diagnosis, summary=f"{diagnosis.summary}; no key was sent{stored}",
+                   fix=f"{fix}; if the server wants a key, add one: {add_key_fix(target)}")
 
 
 async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concurrency: int = 32,
@@ -133,17 +160,21 @@ def probe_sync(targets: Iterable[ProbeTarget], *, deep: bool = False) -> list[Pr
 def cancelled_result(target: ProbeTarget) -> ProbeResult:
     """A CANCELLED result for a target whose probe was abandoned (e.g. superseded in the app)."""
     return _sanitise(_result(target, Diagnosis(Outcome.CANCELLED, "probe cancelled", None),
-                             url=urls.safe(urls.join(target.base_url, "/models"))), target.key)
+                             url=urls.safe(models_url(target))), target.key)
 
 
 def _result(target: ProbeTarget, diagnosis: Diagnosis, *, url: str, headers: Mapping[str, str] | None = None,
-            status: int | None = None, latency: float | None = None, suggested: str | None = None) -> ProbeResult:
+            status: int | None = None, latency: float | None = None, suggested: str | None = None,
+            verified: bool | None = None, how: str | None = None) -> ProbeResult:
     shown = {k: redact_header(k, v) for k, v in (headers or {}).items() if k.lower() != "user-agent"}
+    sent = target.key is not None
+    origin = target.key_origin.label() if sent and target.key_origin is not None else None
     return ProbeResult(
         provider=terminal_safe(target.provider), outcome=diagnosis.outcome,
         usable=diagnosis.outcome in USABLE, summary=diagnosis.summary, fix=diagnosis.fix, url=urls.safe(url),
         request_headers=shown, status_code=status, latency_ms=latency, models=diagnosis.models,
-        server_message=diagnosis.server_message, server=diagnosis.server, suggested_base_url=suggested)
+        server_message=diagnosis.server_message, server=diagnosis.server, suggested_base_url=suggested,
+        key_source=origin, key_verified=(bool(verified) if sent else None), verified_by=how if sent else None)
 
 
 def _sanitise(result: ProbeResult, key: str | None) -> ProbeResult:
@@ -165,6 +196,7 @@ def _sanitise(result: ProbeResult, key: str | None) -> ProbeResult:
     return replace(
         result, provider=own(result.provider) or "", summary=own(result.summary) or "", fix=own(result.fix),
         url=own(result.url) or "", server_message=theirs(result.server_message, MESSAGE_LIMIT),
+        key_source=own(result.key_source), verified_by=own(result.verified_by),
         server=own(result.server), suggested_base_url=own(result.suggested_base_url),
         request_headers={own(k) or "": own(v) or "" for k, v in result.request_headers.items()},
         models=tuple(theirs(m) or "" for m in result.models), deep=deep)

@@ -51,7 +51,7 @@ def for_provider(provider: ProviderConfig, model: str | None = None, timeout: fl
         provider=provider.id, base_url=provider.base_url or "", key=key, key_required=provider.key_required,
         headers=headers, timeout=timeout or provider.timeout, model=model,
         key_check_path=provider.key_check_path, preset=provider.preset, api_kind=provider.kind,
-        start_hint=provider.start_hint, key_origin=origin,
+        start_hint=provider.start_hint, key_origin=origin, api_version=provider.api_version,
     )
     return target, problem
 
@@ -69,4 +69,5 @@ def for_selection(sel: ActiveSelection, key: str | None, origin: KeyOrigin | Non
     return ProbeTarget(provider=sel.provider, base_url=sel.base_url,
                        key=key or ("(sent)" if sel.key_required else None), key_required=sel.key_required,
                        headers=dict(sel.headers), model=sel.model, preset=preset.id if preset else None,
-                       api_kind=sel.api_kind, start_hint=preset.start_hint if preset else None, key_origin=origin)
+                       api_kind=sel.api_kind, start_hint=preset.start_hint if preset else None, key_origin=origin,
+                       api_version=sel.api_version)

@@ -75,7 +75,7 @@ def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[P
         async for result in probe_all(targets, deep=deep):
             results[result.provider] = result
             if progress:
-                mark = "✓" if result.usable else "✗"
+                mark = "✓" if result.usable else "?" if result.outcome == "key_unverified" else "✗"
                 sys.stderr.write(f"  [{len(results)}/{len(targets)}] {mark} {result.provider}: {result.summary}\n")
                 sys.stderr.flush()
         return [results[t.provider] for t in targets]
@@ -126,8 +126,8 @@ def cmd_doctor(args: Namespace) -> int:
         made = probe_targets(config, [], args.timeout)
         results = run_probes([t for _, t, _ in made], False, progress=False)
         remember(results, [p for p, _, _ in made])
-        for result in results:
-            level = doctor.OK if result.usable else doctor.ERROR
+        for result in results:  # a key nobody could verify is a warning: probe --deep settles it
+            level = doctor.OK if result.usable else doctor.WARN if result.outcome == "key_unverified" else doctor.ERROR
             findings.append(doctor.Finding(level, "probe", result.sentence(with_fix=False), result.fix))
     failed = any(f.level == doctor.ERROR for f in findings)
     if args.json:
