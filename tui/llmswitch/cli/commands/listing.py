@@ -43,6 +43,7 @@ def cmd_list(args: Namespace) -> int:
         from ...models import LISTED, list_line, provider_rows
 
         provider = config.provider(args.provider)
+        _refresh_gateway(provider)
         model_rows = provider_rows(provider)
         probed = any(m.listing == LISTED for m in model_rows)
         if args.json:
@@ -84,3 +85,12 @@ def cmd_list(args: Namespace) -> int:
         mark = "●" if row["active"] else " "
         out(f"{mark} {row['id']:<20} {row['base_url'] or '-':<45} {models:<11} {row['catalog_models']:>4} in catalog")
     return Exit.OK
+
+
+def _refresh_gateway(provider: Any) -> None:
+    """A gateway's own word on its models, refetched when the copy is old; a failure is a warning."""
+    from ... import gateway
+    from ..output import warn
+
+    for problem in gateway.refresh_stale([provider]):
+        warn(f"gateway metadata not updated: {problem}")

@@ -1,0 +1,37 @@
+"""Gateway metadata and budgets against the real LiteLLM proxy (no database, master key only).
+
+Opt-in: ``pytest -m integration`` (see tests/integration/conftest.py). The proxy's mock
+models carry ``model_info`` (scripts/integration-server.sh): ``fake-gpt`` (chat, 128k,
+$2.5/$10 per M) and ``fake-gpt-embed`` (embedding).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def team(real_server, config_dir, monkeypatch):
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[providers.team]\npreset = "litellm"\nbase_url = "{real_server.url}/v1"\n')
+    monkeypatch.setenv("LLMSWITCH_KEY_TEAM", real_server.key)
+    return real_server
+
+
+def test_list_shows_the_proxys_context_and_prices_for_its_aliases(team, run_cli):
+    assert run_cli("probe", "team").returncode == 0
+    done = run_cli("list", "team", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {m["id"]: m for m in json.loads(done.stdout)["models"]}
+    chat = rows[team.model]
+    assert (chat["context"], chat["max_output"], chat["input_price"], chat["output_price"]) == (128000, 16384, 2.5, 10.0)
+    assert chat["metadata"] == "gateway" and chat["mode"] == "chat" and chat["upstream"] == f"openai/{team.model}"
+    assert chat["tools"] is True
+    assert rows[f"{team.model}-embed"]["mode"] == "embedding"
+    assert team.key not in done.stdout + done.stderr
+    text = run_cli("list", "team")
+    assert "ctx   128k" in text.stdout and "$2.5" in text.stdout and "[gateway → openai/fake-gpt]" in text.stdout
