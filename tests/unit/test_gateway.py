@@ -230,3 +230,17 @@ def test_non_gateways_are_never_fetched(config_dir):
     assert gateway.kind_of(config.provider("box")) is None and not gateway.stale(config.provider("box"))
     with pytest.raises(gateway.GatewayUnavailable):
         gateway.refresh(config.provider("box"))
+
+
+def test_the_repl_lists_a_gateways_aliases_with_context_and_prices(config_dir, upstream, monkeypatch):
+    from llmswitch import gateway, state
+    from llmswitch.repl import ModelSwitcher
+    from llmswitch.switch import switch
+
+    _, provider = _litellm(config_dir, upstream, monkeypatch)
+    state.remember_models("gw", provider.base_url, ["team-large", "team-embed"], "LiteLLM proxy")
+    gateway.refresh(provider)
+    switch("gw/team-large")
+    text = ModelSwitcher(interactive=False).handle("/models team").text
+    assert "gw/team-large" in text and "ctx  128k  $2.5/$10 per M  [gateway → openai/gpt-4o]" in text
+    assert "[gateway → openai/text-embedding-3-small, embedding]" in text

@@ -49,7 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "COMPACT", "CONTAINS", "EXACT", "LISTED", "NOT_LISTED", "POPULAR", "PREFIX", "SORTS", "SPREAD", "UNKNOWN", "WORD",
     "WORDS", "Filter", "Keys", "ModelRow", "Query", "Token", "close_refs", "fmt_price", "fmt_prices", "fmt_tokens",
-    "fmt_usd", "for_role", "gateway_note", "list_line", "make_row", "merge", "owners", "provider_rows", "search", "sort_rows",
+    "fmt_usd", "for_role", "gateway_note", "list_line", "make_row", "merge", "owners", "provider_rows", "search",
+    "sort_rows", "summary",
 ]
 
 SORTS = ("name", "context", "price")
@@ -307,6 +308,16 @@ def list_line(row: ModelRow) -> str:
     line = (f"{mark} {row.provider}/{row.model:<50} ctx {fmt_tokens(row.context, '-'):>6}  "
             f"in {fmt_usd(row.input_price):>7}  out {fmt_usd(row.output_price):>7}")
     return line + (f"  {gateway_note(row)}" if row.gateway is not None else "")
+
+
+def summary(row: ModelRow) -> str:
+    """``ctx 128k · $2.5/$10 per M · from the gateway``: what the palette says beside a ref ("" when nothing is known)."""
+    parts = [f"ctx {fmt_tokens(row.context)}"] if row.context else []
+    prices = fmt_prices(row.input_price, row.output_price)
+    parts += [prices] if prices else []
+    if row.gateway is not None:
+        parts.append("from the gateway" + (f" ({row.mode})" if row.mode and row.mode != "chat" else ""))
+    return " · ".join(parts)
 
 
 def gateway_note(row: ModelRow) -> str:

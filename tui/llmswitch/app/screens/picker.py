@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
-from ...models import SORTS, Filter, ModelRow, make_row, provider_rows, sort_rows
+from ...models import SORTS, Filter, ModelRow, for_role, make_row, provider_rows, sort_rows
 from ..edits import change_settings
 from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
 from ..widgets.guarded import GuardedInput
@@ -255,6 +255,8 @@ class PickerScreen(Screen[None]):
             rows = self.rows_for(self.view)
             model_list.empty_text = "no models: the server listed none and the catalog has none"
         model_list.show_provider = self.view in (ALL, CATALOG)
+        if self.view != CATALOG:
+            rows = for_role(rows, self.role)  # a gateway's embedding models only for the embedding role
         self.filter = Filter(sort_rows(rows, self.sort))
         self.apply_filter(keep=model_list.highlighted.ref if model_list.highlighted else None)
 
@@ -308,6 +310,7 @@ class PickerScreen(Screen[None]):
                     provider = self.providers.get(result.provider)
                     if provider is not None:
                         await asyncio.to_thread(state.remember, result, provider.base_url)
+                        await asyncio.to_thread(self._gateway_metadata, provider)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
@@ -316,6 +319,14 @@ class PickerScreen(Screen[None]):
             if generation == self.probe_generation:
                 self.probing.clear()
             await client.aclose()
+
+    def _gateway_metadata(self, provider: ProviderConfig) -> None:
+        """A gateway's own word on its models (and budget), refetched when old. Blocking: run in a thread."""
+        from ... import gateway
+
+        for problem in gateway.refresh_stale([provider]):
+            self.app.call_from_thread(self.notify, self.app.shown(problem), title="gateway metadata",
+                                      severity="warning", markup=False)
 
     # -- events
     @on(Input.Changed, "#filter")
@@ -418,6 +429,7 @@ class PickerScreen(Screen[None]):
         self._update_bar()
         for pid in self.providers:
             self._refresh_provider(pid)
+        self.rebuild_rows()
         self.notify(f"Enter now sets the {self.role} model", title="role", timeout=2)
 
     def action_cycle_sort(self) -> None:
