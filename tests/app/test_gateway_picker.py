@@ -52,3 +52,46 @@ async def test_the_palette_says_context_and_price_from_the_gateway(upstream, iso
         await pilot.press("ctrl+p")
         await pilot.press(*"team-large")
         assert await wait_for(pilot, lambda: "ctx 128k · $2.5/$10 per M · from the gateway" in screen_text(app))
+
+
+PRICED = (
+    litellm_model_info("cheap", "openai/gpt-4o-mini", input_cost_per_token=1.5e-07, output_cost_per_token=6e-07),
+    litellm_model_info("dear", "openai/gpt-4o", input_cost_per_token=2.5e-06, output_cost_per_token=1e-05),
+)
+
+
+async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstream, isolated, make_app):
+    from llmswitch import keys, selection
+    from llmswitch.app.screens.confirm import ConfirmScreen
+    from llmswitch.switch import switch
+
+    server = litellm_gateway_like(upstream(), entries=PRICED)
+    scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
+    keys.store("team", FAKE_KEY)
+    switch("team/cheap", check_key=False)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        await pilot.press(*"team/dear", "enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "17× team/cheap" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert selection.read("default").ref == "team/cheap"
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        assert await wait_for(pilot, lambda: selection.read("default").ref == "team/dear")
+
+
+async def test_the_details_panel_shows_the_budget_and_its_age(upstream, isolated, make_app):
+    from llmswitch import keys
+
+    server = litellm_gateway_like(upstream(), entries=PRICED, key_info={"spend": 40.0, "max_budget": 100.0})
+    scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
+    keys.store("team", FAKE_KEY)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await wait_for(pilot, lambda: server.requests_to("/key/info"))
+        await pilot.press(*"team/cheap")
+        assert await wait_for(pilot, lambda: "budget: $60.00 of $100.00 left · just now" in screen_text(app))

@@ -35,3 +35,21 @@ def test_list_shows_the_proxys_context_and_prices_for_its_aliases(team, run_cli)
     assert team.key not in done.stdout + done.stderr
     text = run_cli("list", "team")
     assert "ctx   128k" in text.stdout and "$2.5" in text.stdout and "[gateway → openai/fake-gpt]" in text.stdout
+
+
+def test_doctor_says_the_real_proxy_keeps_no_budgets_without_a_database(team, run_cli):
+    assert run_cli("probe", "team").returncode == 0
+    doctor = json.loads(run_cli("doctor", "--json").stdout)
+    budget = [f for f in doctor["findings"] if f["area"] == "budget"]
+    assert budget and "budget unknown: the proxy keeps no budgets" in budget[0]["cause"], doctor
+    assert team.key not in json.dumps(doctor)
+    gateway = [f for f in doctor["findings"] if f["area"] == "gateway"]
+    assert gateway and "2 models described by the gateway" in gateway[0]["cause"]
+
+
+def test_use_states_the_gateways_price_on_a_first_switch(team, run_cli):
+    assert run_cli("probe", "team").returncode == 0
+    assert run_cli("list", "team").returncode == 0
+    done = run_cli("use", f"team/{team.model}")
+    assert done.returncode == 0
+    assert f"team/{team.model} costs $2.5/$10 per M (a paid model)" in done.stderr

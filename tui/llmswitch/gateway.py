@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LITELLM", "MAX_AGE", "NOT_CHAT_MODES", "OPENROUTER", "GatewayInfo", "GatewayModel", "GatewayUnavailable",
-    "cached", "fetch_json", "fmt_age", "kind_of", "parse_litellm", "parse_openrouter", "refresh", "stale",
+    "cached", "failure", "fetch_json", "fmt_age", "kind_of", "parse_litellm", "parse_openrouter", "probed", "refresh",
+    "refresh_stale", "stale",
 ]
 
 LITELLM = "litellm"
@@ -237,13 +238,18 @@ def cached(provider: ProviderConfig) -> GatewayInfo | None:
     return GatewayInfo(provider.id, provider.base_url, str(document.get("kind")), fetched, models)
 
 
+def probed(provider: ProviderConfig) -> bool:
+    """True when a probe listed models at this provider's URL (only then is a gateway asked anything)."""
+    return state.known_models(provider.id, provider.base_url) is not None
+
+
 def stale(provider: ProviderConfig, max_age: float = MAX_AGE) -> bool:
     """True when the provider is a gateway whose copy is missing or older than ``max_age`` seconds.
 
     Only a gateway a probe has listed at this URL is ever due: nothing is fetched from a
     server llmswitch has not talked to (a preset nobody probed stays offline).
     """
-    if kind_of(provider) is None or state.known_models(provider.id, provider.base_url) is None:
+    if kind_of(provider) is None or not probed(provider):
         return False
     info = cached(provider)
     return info is None or info.age() > max_age
@@ -304,7 +310,8 @@ def fetch_json(provider: ProviderConfig, url: str, *, timeout: float | None = No
         return status, None if not snippet else {"_text": snippet}
 
 
-def _failed(provider: ProviderConfig, url: str, status: int, data: Any) -> GatewayUnavailable:
+def failure(provider: ProviderConfig, url: str, status: int, data: Any) -> GatewayUnavailable:
+    """An answer that is not what was asked for, as one sentence (the server's own message, if any)."""
     from .redact import terminal_safe
 
     message = ""
@@ -329,7 +336,7 @@ def refresh(provider: ProviderConfig, *, timeout: float | None = None) -> Gatewa
     status, data = fetch_json(provider, url, timeout=timeout, public=kind == OPENROUTER)
     models = (parse_litellm if kind == LITELLM else parse_openrouter)(data) if status == 200 else {}
     if status != 200 or not models and not _items(data) and not (isinstance(data, dict) and "data" in data):
-        raise _failed(provider, url, status, data)
+        raise failure(provider, url, status, data)
     info = GatewayInfo(provider.id, provider.base_url, kind, datetime.now(UTC).replace(microsecond=0), models)
     _save(info)
     return info

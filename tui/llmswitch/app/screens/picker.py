@@ -322,9 +322,11 @@ class PickerScreen(Screen[None]):
 
     def _gateway_metadata(self, provider: ProviderConfig) -> None:
         """A gateway's own word on its models (and budget), refetched when old. Blocking: run in a thread."""
-        from ... import gateway
+        from ... import budget, gateway
 
-        for problem in gateway.refresh_stale([provider]):
+        problems = gateway.refresh_stale([provider])
+        problems += [p for p in (budget.refresh_stale(provider),) if p]
+        for problem in problems:
             self.app.call_from_thread(self.notify, self.app.shown(problem), title="gateway metadata",
                                       severity="warning", markup=False)
 
@@ -404,6 +406,11 @@ class PickerScreen(Screen[None]):
             text.append("\n")
         text.append_text(diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
                                         self.app.shown, probing=provider.id in self.probing))
+        from ...budget import cached as kept_budget
+
+        kept = kept_budget(provider)
+        if kept is not None:
+            text.append("\nbudget: " + self.app.shown(kept.line()), style="dim" if kept.unavailable else "")
         details.update(text)
 
     # -- actions
@@ -474,21 +481,30 @@ class PickerScreen(Screen[None]):
         self.request_switch(make_row(provider, model))
 
     def request_switch(self, row: ModelRow) -> None:
-        """Switch to ``row``; a failing provider asks first and says why."""
+        """Switch to ``row``; a failing provider, a much dearer model or a spent budget asks first and says why."""
+        from ...budget import Verdict, assess
         from .confirm import ConfirmScreen
 
+        active = self.active.get(self.role)
+        verdict = assess(self.config, row.ref, active.ref if active else None) if self.config else Verdict()
         result = self.results.get(row.provider)
-        if result is not None and not result.usable:
+        failing = result is not None and not result.usable
+        if failing or verdict.ask:
             question = Text()
-            question.append(f"{row.provider} is failing:\n", style="bold")
-            question.append(self.app.shown(headline(result)))
-            question.append(f"\n\nUse {self.app.shown(row.ref)} anyway?")
+            if failing and result is not None:
+                question.append(f"{row.provider} is failing:\n", style="bold")
+                question.append(self.app.shown(headline(result)) + "\n\n")
+            for reason in verdict.ask:
+                question.append(self.app.shown(reason) + "\n\n", style="bold" if not failing else "")
+            question.append(f"Use {self.app.shown(row.ref)} anyway?")
             self.app.push_screen(ConfirmScreen(question, yes="Use anyway", no="Cancel"),
                                  lambda ok: self._do_switch(row) if ok else None)
             return
-        self._do_switch(row)
+        self._do_switch(row, verdict.note)
 
-    def _do_switch(self, row: ModelRow) -> None:
+    def _do_switch(self, row: ModelRow, note: str | None = None) -> None:
+        if note:
+            self.notify(self.app.shown(note), title="a paid model", markup=False, timeout=6)
         if self.pick_mode:
             self.app.exit(row.ref)
             return

@@ -22,6 +22,8 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("ref", nargs="?", metavar="PROVIDER/MODEL")
         parser.add_argument("--role", default="default", help="role to set: default, small, embedding, …")
         parser.add_argument("--unset", action="store_true", help="clear the role instead")
+        parser.add_argument("--yes", "-y", action="store_true",
+                            help="no warning for a much dearer model or a nearly spent budget")
         parser.set_defaults(func=cmd_use)
 
 
@@ -74,7 +76,9 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
     else:
         selections = [selection.read(role)]
     if as_json:
-        data = [s.as_dict() for s in selections]
+        from ...budgetcache import read as kept_budget
+
+        data = [{**s.as_dict(), "budget": kept_budget(s.provider, s.base_url)} for s in selections]
         emit_json(data if every else data[0])
         return 0
     if field:
@@ -140,8 +144,11 @@ def cmd_use(args: Namespace) -> int:
                              "check the model id (llmswitch refuses " + selection.SHELL_UNSAFE_TEXT + " in model ids)",
                              exit_code=Exit.USAGE)
     config = load_config()
+    from ...budget import assess, current_ref, warning_lines
+
+    verdict = assess(config, args.ref.strip(), current_ref(args.role))
     result = switch(args.ref, args.role, config)
     out(f"{args.role} → {result.selection.ref}  ({result.selection.base_url})")
-    for note in result.warnings:
+    for note in [*result.warnings, *warning_lines(verdict, yes=args.yes)]:
         warn(note)
     return Exit.OK
