@@ -112,6 +112,10 @@ def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSel
         found.append(Finding(WARN, "selection", "no model selected", "run: llmswitch use PROVIDER/MODEL"))
     for sel in roles.values():
         found += _selection_findings(sel, config)
+    if config is not None:
+        from . import team
+
+        found += [Finding(WARN if trouble else OK, "team", cause, fix) for trouble, cause, fix in team.findings(config)]
     return found, config, roles
 
 

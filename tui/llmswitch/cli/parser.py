@@ -28,6 +28,7 @@ COMMANDS = (
     ("probe", "probe", "check each provider's /models and key, concurrently"),
     ("doctor", "probe", "check files, keyring, environment and every provider; say how to fix each problem"),
     ("chat", "chat", "chat with the active model in a line REPL (/model switches)"),
+    ("team", "team", "use a shared providers file: team add URL|PATH, update, rm, show"),
     ("setup", "chat", "open the first-run setup wizard"),
 )
 DESCRIPTION = ("One place to configure LLM providers; every other tool reads the choice. "

@@ -127,6 +127,8 @@ class ProviderConfig:
     start_hint: str | None = None
     header_sources: tuple[HeaderSource, ...] = ()
     """Headers whose secret value comes from an env var or the keyring (see :class:`HeaderSource`)."""
+    origin: str | None = None
+    """None for config.toml (or a preset); the team file's source (URL or path) for a shared provider."""
 
     def key_source_text(self) -> str:
         """The ``key_source`` value as written in config.toml."""

@@ -178,6 +178,8 @@ class PickerScreen(Screen[None]):
         head.append(shown(pid), style="bold")
         if not provider.configured:
             head.append(" (preset)", style="dim")
+        elif provider.origin:
+            head.append(" (team)", style="dim")
         status = status_text(self.results.get(pid), pid in self.probing, self.frame, shown,
                              has_url=bool(provider.base_url))
         head.append("\n  ")
