@@ -95,3 +95,20 @@ async def test_the_details_panel_shows_the_budget_and_its_age(upstream, isolated
         assert await wait_for(pilot, lambda: server.requests_to("/key/info"))
         await pilot.press(*"team/cheap")
         assert await wait_for(pilot, lambda: "budget: $60.00 of $100.00 left · just now" in screen_text(app))
+
+
+async def test_the_picker_marks_providers_from_the_team_file(upstream, isolated, make_app, tmp_path):
+    from llmswitch import team
+    from llmswitch.config import load_file
+    from llmswitch.team import Fetched
+
+    server = litellm_gateway_like(upstream(), entries=PRICED)
+    scenes.write_config('[providers.mine]\nbase_url = "https://mine.example/v1"\nkey_source = "none"\n')
+    body = f'[providers.corp]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n'.encode()
+    team.check(body, "team.toml", load_file())
+    team.record(body, str(tmp_path / "team.toml"), Fetched(body), (), ())
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "corp (team)" in text and "mine (team)" not in text

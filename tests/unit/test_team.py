@@ -190,3 +190,69 @@ def test_a_team_file_over_plain_http_is_refused(config_dir, run_cli):
     _user(config_dir)
     done = run_cli("team", "add", "http://127.0.0.1:9/team.toml")
     assert done.returncode != 0 and "is not https" in done.stderr
+
+
+# --- https, verified against a throw-away CA ---------------------------------------------------------
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A FakeUpstream serving https on 127.0.0.1 with a certificate from a throw-away CA (trustme)."""
+    import ssl
+
+    import trustme
+
+    from upstreams import FakeUpstream
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    server = FakeUpstream()
+    server._httpd.socket = context.wrap_socket(server._httpd.socket, server_side=True)
+    server.start()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield server, str(ca_file)
+    server.stop()
+
+
+def _serve_with_etag(server, body: str, etag: str = '"v1"'):
+    from upstreams import Reply
+
+    def handler(request):
+        if request.headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"etag": etag})
+        return Reply.text(body, content_type="application/toml", headers={"etag": etag,
+                                                                        "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT"})
+
+    server.get("/team.toml", handler)
+
+
+def test_https_is_verified_and_an_unknown_ca_is_refused(tls_server, config_dir, run_cli):
+    server, _ = tls_server
+    _user(config_dir)
+    _serve_with_etag(server, GOOD)
+    url = f"https://127.0.0.1:{server.port}/team.toml"
+    done = run_cli("team", "add", url)
+    assert done.returncode != 0 and "certificate is not trusted" in done.stderr
+    assert not server.requests_to("/team.toml"), "nothing was read over an unverified connection"
+
+
+def test_https_fetch_then_update_asks_with_the_etag_and_a_304_keeps_the_copy(tls_server, config_dir, run_cli):
+    from llmswitch.config import load
+
+    server, ca_file = tls_server
+    _user(config_dir)
+    _serve_with_etag(server, GOOD)
+    url = f"https://127.0.0.1:{server.port}/team.toml"
+    env = {"SSL_CERT_FILE": ca_file}
+    done = run_cli("team", "add", url, env=env)
+    assert done.returncode == 0, done.stderr
+    assert load().providers["corp-gw"].origin == url
+    again = run_cli("team", "update", env=env)
+    assert again.returncode == 0 and "unchanged (304 Not Modified)" in again.stdout
+    sent = server.requests_to("/team.toml")[-1].headers
+    assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Tue, 01 Dec 2026 10:00:00 GMT"
+    assert "corp-gw" in load().providers
+    shown = json.loads(run_cli("team", "show", "--json").stdout)
+    assert shown["source"] == url and shown["intact"] and shown["age_seconds"] < 60
