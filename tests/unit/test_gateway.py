@@ -244,3 +244,17 @@ def test_the_repl_lists_a_gateways_aliases_with_context_and_prices(config_dir, u
     text = ModelSwitcher(interactive=False).handle("/models team").text
     assert "gw/team-large" in text and "ctx  128k  $2.5/$10 per M  [gateway → openai/gpt-4o]" in text
     assert "[gateway → openai/text-embedding-3-small, embedding]" in text
+
+
+def test_use_warns_when_an_embedding_model_becomes_a_chat_default(config_dir, upstream, monkeypatch, run_cli):
+    from llmswitch import gateway, state
+
+    _, provider = _litellm(config_dir, upstream, monkeypatch)
+    state.remember_models("gw", provider.base_url, ["team-large", "team-embed"], "LiteLLM proxy")
+    gateway.refresh(provider)
+    done = run_cli("use", "gw/team-embed")
+    assert done.returncode == 0
+    assert ("the gateway says gw/team-embed is an embedding model, not a chat model — for embeddings run: "
+            "llmswitch use --role embedding gw/team-embed") in done.stderr
+    assert "embedding model" not in run_cli("use", "--role", "embedding", "gw/team-embed").stderr
+    assert "is not an embedding model (mode chat)" in run_cli("use", "--role", "embedding", "gw/team-large").stderr

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LITELLM", "MAX_AGE", "NOT_CHAT_MODES", "OPENROUTER", "GatewayInfo", "GatewayModel", "GatewayUnavailable",
-    "cached", "failure", "fetch_json", "fmt_age", "kind_of", "parse_litellm", "parse_openrouter", "probed", "refresh",
+    "cached", "failure", "fetch_json", "fmt_age", "kind_of", "mode_warning", "parse_litellm", "parse_openrouter", "probed", "refresh",
     "refresh_stale", "stale",
 ]
 
@@ -253,6 +253,24 @@ def stale(provider: ProviderConfig, max_age: float = MAX_AGE) -> bool:
         return False
     info = cached(provider)
     return info is None or info.age() > max_age
+
+
+def mode_warning(provider: ProviderConfig, model: str, role: str) -> str | None:
+    """A sentence when the gateway says ``model`` is for another role (an embedding model as a chat default)."""
+    info = cached(provider) if kind_of(provider) else None
+    said = info.models.get(model) if info is not None else None
+    mode = said.mode if said is not None else None
+    if mode is None:
+        return None
+    ref = f"{provider.id}/{model}"
+    if role == "embedding" and mode != "embedding":
+        return f"the gateway says {ref} is not an embedding model (mode {mode})"
+    if role != "embedding" and mode == "embedding":
+        return (f"the gateway says {ref} is an embedding model, not a chat model — "
+                f"for embeddings run: llmswitch use --role embedding {ref}")
+    if role != "embedding" and mode in NOT_CHAT_MODES:
+        return f"the gateway says {ref} is not a chat model (mode {mode})"
+    return None
 
 
 def fmt_age(seconds: float) -> str:

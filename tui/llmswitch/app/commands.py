@@ -30,14 +30,15 @@ class SwitchModelCommands(Provider):
 
     def _summaries(self) -> dict[str, str]:
         """``ref`` → context and prices of the models a gateway described (marked as from the gateway)."""
+        from ..gateway import kind_of
         from ..models import summary
         from .screens.picker import PickerScreen
 
         picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
         if picker is None:
             return {}
-        return {row.ref: summary(row) for pid in picker.providers for row in picker.rows_for(pid)
-                if row.gateway is not None}
+        gateways = [pid for pid, provider in picker.providers.items() if kind_of(provider)]
+        return {row.ref: summary(row) for pid in gateways for row in picker.rows_for(pid) if row.gateway is not None}
 
     def _command(self, ref: str) -> Callable[[], None]:
         app = cast("LLMSwitchApp", self.app)
