@@ -69,27 +69,28 @@ def _key_text(provider: ProviderConfig) -> str:
 
 def _accept(found: TeamCheck, args: Namespace, before: Record | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Which env vars and plain-http providers the user accepts, one question each (flags answer ahead)."""
-    env: list[str] = []
-    for var, pids in sorted(found.env.items()):
-        if var in args.accept_env or before is not None and var in before.accepted_env:
-            env.append(var)
+    env = _choose({var: f"{', '.join(pids)} would read a key from ${var} in your environment"
+                   for var, pids in found.env.items()}, args.accept_env, before.accepted_env if before else (),
+                  "let the team's providers read ${}?", "${} is not read", "--accept-env")
+    http = _choose({pid: f"{pid} uses plain http to another machine ({url}): a key would travel unencrypted"
+                    for pid, url in found.plain_http.items()}, args.accept_http,
+                   before.accepted_http if before else (), "use {} anyway?", "{} is left out", "--accept-http")
+    return env, http
+
+
+def _choose(items: dict[str, str], flagged: list[str], accepted: tuple[str, ...], question: str, refused: str,
+            flag: str) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for name, said in sorted(items.items()):
+        if name in flagged or name in accepted:
+            chosen.append(name)
             continue
-        out(f"  ! {', '.join(pids)} would read a key from ${var} in your environment")
-        if _ask(f"    let the team's providers read ${var}?"):
-            env.append(var)
+        out(f"  ! {said}")
+        if _ask("    " + question.format(name)):
+            chosen.append(name)
         else:
-            out(f"    not accepted: ${var} is not read (accept later: llmswitch team update --accept-env {var})")
-    http: list[str] = []
-    for pid, url in sorted(found.plain_http.items()):
-        if pid in args.accept_http or before is not None and pid in before.accepted_http:
-            http.append(pid)
-            continue
-        out(f"  ! {pid} uses plain http to another machine ({url}): a key would travel unencrypted")
-        if _ask(f"    use {pid} anyway?"):
-            http.append(pid)
-        else:
-            out(f"    not accepted: {pid} is left out (accept later: llmswitch team update --accept-http {pid})")
-    return tuple(env), tuple(http)
+            out(f"    not accepted: {refused.format(name)} (accept later: llmswitch team update {flag} {name})")
+    return tuple(chosen)
 
 
 def _source(text: str) -> str:
