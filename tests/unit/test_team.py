@@ -256,3 +256,32 @@ def test_https_fetch_then_update_asks_with_the_etag_and_a_304_keeps_the_copy(tls
     assert "corp-gw" in load().providers
     shown = json.loads(run_cli("team", "show", "--json").stdout)
     assert shown["source"] == url and shown["intact"] and shown["age_seconds"] < 60
+
+
+def test_at_a_terminal_each_env_var_and_plain_http_url_is_asked_and_no_is_the_default(tmp_path, config_dir):
+    import os
+
+    import pexpect
+
+    from llmswitch.config import load
+    from runcli import cli_command
+
+    _user(config_dir)
+    body = ('[providers.corp-a]\nbase_url = "https://a.example/v1"\nkey_source = "env:CORP_A_KEY"\n'
+            '[providers.corp-b]\nbase_url = "https://b.example/v1"\nkey_source = "env:CORP_B_KEY"\n'
+            '[providers.lan]\nbase_url = "http://10.1.2.3:4000/v1"\n')
+    argv = cli_command()
+    child = pexpect.spawn(argv[0], [*argv[1:], "team", "add", str(_team_file(tmp_path, body))], env=dict(os.environ),
+                          encoding="utf-8", timeout=30)
+    child.expect(r"read \$CORP_A_KEY\? \[y/N\] ")
+    child.sendline("y")
+    child.expect(r"read \$CORP_B_KEY\? \[y/N\] ")
+    child.sendline("")
+    child.expect(r"use lan anyway\? \[y/N\] ")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    config = load()
+    assert config.providers["corp-a"].key_env == ("CORP_A_KEY",) and config.providers["corp-b"].key_env == ()
+    assert "lan" not in config.providers
