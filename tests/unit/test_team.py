@@ -262,9 +262,9 @@ def test_at_a_terminal_each_env_var_and_plain_http_url_is_asked_and_no_is_the_de
     import os
 
     import pexpect
+    from runcli import cli_command
 
     from llmswitch.config import load
-    from runcli import cli_command
 
     _user(config_dir)
     body = ('[providers.corp-a]\nbase_url = "https://a.example/v1"\nkey_source = "env:CORP_A_KEY"\n'
