@@ -35,6 +35,7 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
         await pilot.pause(0.1)
         assert models.highlighted is not None and models.highlighted.model == "team-large"
         assert "from the gateway → openai/gpt-4o" in screen_text(app)
+        assert "gateway metadata: 2 models, fetched just now" in screen_text(app)
         await pilot.press("ctrl+t", "ctrl+t")
         assert app.picker.role == "embedding"
         assert [r.model for r in app.picker.filter.rows] == ["team-embed"]

@@ -406,14 +406,25 @@ class PickerScreen(Screen[None]):
         if row is not None:  # first: the full id of the highlighted model (the list may cut it)
             text.append_text(model_text(row, self.app.shown))
             text.append("\n")
+        text.append_text(self._gateway_text(provider, row))
         text.append_text(diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
                                         self.app.shown, probing=provider.id in self.probing))
-        from ...budget import cached as kept_budget
+        details.update(text)
 
+    def _gateway_text(self, provider: ProviderConfig, row: ModelRow | None) -> Text:
+        """The budget the gateway reported and how old its model metadata is (before a switch, so first)."""
+        from ...budget import cached as kept_budget
+        from ...gateway import cached as described
+        from ...gateway import fmt_age
+
+        text = Text()
         kept = kept_budget(provider)
         if kept is not None:
-            text.append("\nbudget: " + self.app.shown(kept.line()), style="dim" if kept.unavailable else "")
-        details.update(text)
+            text.append("budget: " + self.app.shown(kept.line()) + "\n", style="dim" if kept.unavailable else "")
+        told = described(provider) if row is not None and row.gateway is not None else None
+        if told is not None:
+            text.append(f"gateway metadata: {len(told.models)} models, fetched {fmt_age(told.age())}\n", style="dim")
+        return text
 
     # -- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
