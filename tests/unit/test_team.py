@@ -284,4 +284,5 @@ def test_at_a_terminal_each_env_var_and_plain_http_url_is_asked_and_no_is_the_de
     assert child.exitstatus == 0, child.before
     config = load()
     assert config.providers["corp-a"].key_env == ("CORP_A_KEY",) and config.providers["corp-b"].key_env == ()
+    assert config.providers["corp-b"].key_source == "keyring", "declined: its key is yours to set (key set corp-b)"
     assert "lan" not in config.providers

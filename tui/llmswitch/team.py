@@ -262,13 +262,16 @@ def _provider_rules(report: Any, pid: str, body: dict[str, Any], mine: Config | 
 # --- the layer under config.toml --------------------------------------------------------------------
 
 def usable(found: TeamCheck, rec: Record, mine: Config) -> dict[str, ProviderConfig]:
-    """The team providers as used: yours win, unaccepted env vars are not read, unaccepted plain http is left out."""
+    """The team providers as used: yours win, unaccepted env vars are not read (an ``env:VAR`` source whose
+    variable you declined reads your keyring entry instead), unaccepted plain http is left out."""
     made: dict[str, ProviderConfig] = {}
     for pid, provider in found.providers.items():
         if pid in mine.providers or pid in found.plain_http and pid not in rec.accepted_http:
             continue
         key_env = tuple(v for v in provider.key_env if v in rec.accepted_env)
-        made[pid] = replace(provider, key_env=key_env, origin=rec.source)
+        # env:VAR declined: the key is yours to give, in your keyring (llmswitch key set ID says so)
+        source = "keyring" if provider.key_source == "env" and not key_env else provider.key_source
+        made[pid] = replace(provider, key_env=key_env, key_source=source, origin=rec.source)
     return made
 
 
