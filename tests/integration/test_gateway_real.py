@@ -53,3 +53,19 @@ def test_use_states_the_gateways_price_on_a_first_switch(team, run_cli):
     done = run_cli("use", f"team/{team.model}")
     assert done.returncode == 0
     assert f"team/{team.model} costs $2.5/$10 per M (a paid model)" in done.stderr
+
+
+def test_a_team_file_naming_the_proxy_gives_each_user_the_aliases_with_their_own_key(real_server, config_dir,
+                                                                                     tmp_path, run_cli):
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text("")
+    shared = tmp_path / "team.toml"
+    shared.write_text(f'[providers.corp]\npreset = "litellm"\nbase_url = "{real_server.url}/v1"\n'
+                      'key_source = "env:CORP_LLM_KEY"\n')
+    assert run_cli("team", "add", str(shared), "--accept-env", "CORP_LLM_KEY").returncode == 0
+    env = {"CORP_LLM_KEY": real_server.key, "LITELLM_MASTER_KEY": "sk-test-not-accepted-0004"}
+    assert run_cli("probe", "corp", env=env).returncode == 0
+    rows = {m["id"]: m for m in json.loads(run_cli("list", "corp", "--json", env=env).stdout)["models"]}
+    assert rows[real_server.model]["context"] == 128000 and rows[real_server.model]["metadata"] == "gateway"
+    listed = run_cli("list", env=env).stdout
+    assert "(team)" in listed and f"(team) from {shared}" in listed
