@@ -52,11 +52,25 @@ model_list:
       model: openai/$MODEL
       api_key: not-used-mock-response
       mock_response: "OK"
+    model_info:
+      max_input_tokens: 128000
+      max_output_tokens: 16384
+      input_cost_per_token: 0.0000025
+      output_cost_per_token: 0.00001
+      supports_function_calling: true
+      mode: chat
   - model_name: $MODEL2
     litellm_params:
       model: openai/$MODEL2
       api_key: not-used-mock-response
       mock_response: "OK 2"
+  - model_name: $MODEL-embed
+    litellm_params:
+      model: openai/text-embedding-3-small
+      api_key: not-used-mock-response
+    model_info:
+      mode: embedding
+      input_cost_per_token: 0.00000002
 general_settings:
   master_key: $KEY
 litellm_settings:

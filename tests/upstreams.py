@@ -585,6 +585,73 @@ def azure_like(server: FakeUpstream, key: str = FAKE_KEY, deployments: Mapping[s
         return listing if path == "/openai/models" else chat_for(request, parts[3])
 
     server.get("*", handler).post("*", handler)
+def litellm_model_info(alias: str, upstream: str, **model_info: Any) -> dict[str, Any]:
+    """One entry of a LiteLLM proxy's ``/model/info`` ``data`` list, shaped as 1.106 answers it.
+
+    ``model_info`` keys are LiteLLM's (``max_input_tokens``, ``input_cost_per_token``, ``mode``,
+    ``supports_vision``…); every other cost and limit field is present and null, as on the real proxy.
+    ``litellm_params`` carries the deployment's ``api_key``, which the proxy shows to a master key.
+    """
+    info: dict[str, Any] = {"id": f"{alias}-deployment-id", "db_model": False, "key": upstream,
+                            "max_tokens": None, "max_input_tokens": None, "max_output_tokens": None,
+                            "input_cost_per_token": None, "output_cost_per_token": None,
+                            "litellm_provider": upstream.partition("/")[0], "mode": None,
+                            "supports_vision": None, "supports_function_calling": None, "supports_reasoning": None,
+                            "supported_openai_params": ["temperature", "tools"]}
+    info.update(model_info)
+    return {"model_name": alias, "litellm_params": {"model": upstream, "api_key": "sk-test-upstream-deployment-key",
+                                                    "use_in_pass_through": False},
+            "model_info": info}
+
+
+def litellm_gateway_like(server: FakeUpstream, master_key: str = FAKE_KEY,
+                         entries: Sequence[dict[str, Any]] = (), key_info: dict[str, Any] | None = None) -> FakeUpstream:
+    """:func:`litellm_like` plus ``/model/info`` (also under ``/v1``) and ``/key/info``.
+
+    ``entries`` are :func:`litellm_model_info` dicts. Without ``key_info`` the proxy has no
+    database: ``/key/info`` answers 500 "Internal Server Error" in plain text, as LiteLLM 1.106.2
+    does (it fails importing prisma); with it, ``{"key": …, "info": key_info}`` as its
+    ``info_key_fn`` returns.
+    """
+    litellm_like(server, master_key, [e["model_name"] for e in entries])
+    headers = {"x-litellm-version": "1.106.2"}
+    missing = Reply.json({"error": {"message": "Authentication Error, No api key passed in.", "type": "auth_error",
+                                    "param": "None", "code": "401"}}, 401, headers)
+    info = bearer(master_key, Reply.json({"data": list(entries)}, headers=headers), missing=missing,
+                  invalid=Reply.json({"error": {"message": "No connected db.", "type": "no_db_connection",
+                                                "param": None, "code": "400"}}, 400, headers))
+    server.get("/model/info", info).get("/v1/model/info", info)
+    key_reply = (Reply.text("Internal Server Error", 500) if key_info is None
+                 else Reply.json({"key": "hashed-token-0001", "info": key_info}, headers=headers))
+    server.get("/key/info", bearer(master_key, key_reply, missing=missing))
+    return server
+
+
+def openrouter_full_like(server: FakeUpstream, key: str = FAKE_KEY, models: Sequence[dict[str, Any]] = (),
+                         key_data: dict[str, Any] | None = None) -> FakeUpstream:
+    """:func:`openrouter_like` with ``/models`` entries as OpenRouter documents them and a ``/key`` body.
+
+    ``models`` items: ``id``, ``context_length``, ``prompt``/``completion`` (USD per token, sent as
+    strings), ``parameters`` (``supported_parameters``), ``inputs`` (``input_modalities``).
+    ``key_data`` is ``GET /api/v1/key``'s ``data`` (``limit``, ``limit_remaining``, ``usage``, …).
+    """
+    openrouter_like(server, key, [m["id"] for m in models])
+    data = {"data": [{"id": m["id"], "canonical_slug": m["id"], "name": m.get("name", m["id"]), "created": 1700000000,
+                      "context_length": m.get("context_length"),
+                      "architecture": {"modality": "text->text", "input_modalities": m.get("inputs", ["text"]),
+                                       "output_modalities": ["text"], "tokenizer": "Other"},
+                      "pricing": {"prompt": m.get("prompt", "0"), "completion": m.get("completion", "0"),
+                                  "request": "0", "image": "0"},
+                      "top_provider": {"context_length": m.get("context_length"),
+                                       "max_completion_tokens": m.get("max_completion_tokens"), "is_moderated": False},
+                      "supported_parameters": m.get("parameters", ["max_tokens", "temperature"])} for m in models]}
+    server.get("/api/v1/models", Reply.json(data))
+    body = {"label": "sk-or-v1-abc…", "limit": None, "limit_remaining": None, "limit_reset": None, "usage": 0,
+            "usage_daily": 0, "usage_weekly": 0, "usage_monthly": 0, "is_free_tier": False, **(key_data or {})}
+    server.get("/api/v1/key", bearer(
+        key, Reply.json({"data": body}),
+        missing=Reply.json({"error": {"message": "No auth credentials found", "code": 401}}, 401),
+        invalid=Reply.json({"error": {"message": "User not found.", "code": 401}}, 401)))
     return server
 
 

@@ -144,7 +144,9 @@ def test_provider_rows_of_a_hosted_preset_is_its_catalog(config_dir):
 def test_as_dict_is_the_cli_list_row():
     row = merge("p", ["gpt-4o"], CATALOG, favorites=["gpt-4o"])[0]
     assert row.as_dict() == {"id": "gpt-4o", "live": True, "favorite": True, "context": 128000,
-                             "max_output": 16384, "input_price": 2.5, "output_price": 10.0}
+                             "max_output": 16384, "input_price": 2.5, "output_price": 10.0, "tools": True,
+                             "vision": False, "reasoning": False, "mode": None, "upstream": None,
+                             "metadata": "catalog"}
 
 
 def test_owners_finds_your_providers_models_before_the_catalogs(config_dir):

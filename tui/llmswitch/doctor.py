@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .selection import ActiveSelection
 
 __all__ = ["ERROR", "OK", "WARN", "Finding", "config_findings", "connection_findings", "environment_findings",
-           "file_findings", "keyring_findings"]
+           "file_findings", "gateway_findings", "keyring_findings"]
 
 OK, WARN, ERROR = "ok", "warning", "error"
 
@@ -115,6 +115,10 @@ def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSel
     from .scopes import findings  # the shell and project scopes in force (issue 13)
 
     found += [Finding(level, "scopes", cause, fix) for level, cause, fix in findings()]
+    if config is not None:
+        from . import team
+
+        found += [Finding(WARN if trouble else OK, "team", cause, fix) for trouble, cause, fix in team.findings(config)]
     return found, config, roles
 
 
@@ -146,6 +150,30 @@ def _selection_findings(sel: ActiveSelection, config: Config | None) -> list[Fin
         found.append(Finding(WARN, "selection", f"role {sel.role}'s key source in active.toml differs from "
                                                 f"config.toml's ({configured.key_source_text()}) for {sel.provider}",
                              redo))
+    return found
+
+
+def gateway_findings(config: Config) -> list[Finding]:
+    """What each probed gateway says about its models and the key's budget, and how old that is (fetches stale copies)."""
+    from . import budget, gateway
+
+    found: list[Finding] = []
+    for provider in config.providers.values():
+        if gateway.kind_of(provider) is None or not gateway.probed(provider):
+            continue
+        problems = gateway.refresh_stale([provider])
+        problems += [p for p in (budget.refresh_stale(provider),) if p]
+        found += [Finding(WARN, "gateway", problem) for problem in problems]
+        info = gateway.cached(provider)
+        if info is not None:
+            found.append(Finding(OK, "gateway", f"{provider.id}: {len(info.models)} models described by the gateway "
+                                                f"({gateway.fmt_age(info.age())})"))
+        kept = budget.cached(provider)
+        if kept is None:
+            continue
+        low = kept.share_left is not None and kept.share_left < config.budget_warn_share
+        found.append(Finding(WARN if low else OK, "budget", f"{provider.id}: {kept.line()}",
+                             kept.fix or ("switches to paid models here will ask first" if low else None)))
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import paths
 
@@ -24,12 +24,13 @@ def _models_path(provider_id: str) -> Path:
     return paths.cache_dir() / "models" / f"{provider_id}.json"
 
 
-def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[str, ...]) -> None:
-    """Keep a provider's live model list (from a probe)."""
+def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[str, ...],
+                    server: str | None = None) -> None:
+    """Keep a provider's live model list (from a probe) and the software its fingerprint named."""
     from .files import atomic_write
 
     document = {"provider": provider_id, "base_url": base_url, "models": list(models),
-                "fetched": datetime.now(UTC).replace(microsecond=0).isoformat()}
+                "fetched": datetime.now(UTC).replace(microsecond=0).isoformat(), "server": server}
     atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
 
 
@@ -44,12 +45,11 @@ def remember(result: ProbeResult, base_url: str | None) -> bool:
 
     if not base_url or not result.models or result.outcome not in LISTED:
         return False
-    remember_models(result.provider, base_url, result.models)
+    remember_models(result.provider, base_url, result.models, result.server)
     return True
 
 
-def known_models(provider_id: str, base_url: str | None = None) -> list[str] | None:
-    """The last live model list, or None (never probed, or probed at another URL)."""
+def _models_document(provider_id: str, base_url: str | None) -> dict[str, Any] | None:
     try:
         document = json.loads(_models_path(provider_id).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -58,7 +58,20 @@ def known_models(provider_id: str, base_url: str | None = None) -> list[str] | N
         return None
     if base_url is not None and document.get("base_url") != base_url:
         return None
-    return [m for m in document["models"] if isinstance(m, str)]
+    return document
+
+
+def known_models(provider_id: str, base_url: str | None = None) -> list[str] | None:
+    """The last live model list, or None (never probed, or probed at another URL)."""
+    document = _models_document(provider_id, base_url)
+    return None if document is None else [m for m in document["models"] if isinstance(m, str)]
+
+
+def known_server(provider_id: str, base_url: str | None = None) -> str | None:
+    """The software the last listing probe's fingerprint named (``LiteLLM proxy``), or None."""
+    document = _models_document(provider_id, base_url)
+    server = None if document is None else document.get("server")
+    return server if isinstance(server, str) else None
 
 
 def _recent_path() -> Path:

@@ -134,7 +134,9 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
     live, catalog_ids = known_model_ids(provider)
     if unknown_model is None or not (live or catalog_ids or provider.favorites):
         state.add_recent(sel.ref)  # a likely typo (did-you-mean) does not become a "recent" model
-    warnings = [w for w in (unknown_model,) if w]
+    from .gateway import mode_warning
+
+    warnings = [w for w in (unknown_model, mode_warning(provider, model, role)) if w]
     http = plain_http_warning(provider)
     if http and provider.key_required:
         warnings.append(http)

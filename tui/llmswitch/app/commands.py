@@ -28,6 +28,18 @@ class SwitchModelCommands(Provider):
             refs.extend(picker.known_refs())
         return list(dict.fromkeys(refs))
 
+    def _summaries(self) -> dict[str, str]:
+        """``ref`` → context and prices of the models a gateway described (marked as from the gateway)."""
+        from ..gateway import kind_of
+        from ..models import summary
+        from .screens.picker import PickerScreen
+
+        picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
+        if picker is None:
+            return {}
+        gateways = [pid for pid, provider in picker.providers.items() if kind_of(provider)]
+        return {row.ref: summary(row) for pid in gateways for row in picker.rows_for(pid) if row.gateway is not None}
+
     def _command(self, ref: str) -> Callable[[], None]:
         app = cast("LLMSwitchApp", self.app)
         return partial(app.switch_from_palette, ref)
@@ -40,6 +52,7 @@ class SwitchModelCommands(Provider):
         matcher = self.matcher(query)
         terms = Query(" ".join(search_terms(query)))
         recent = set(state.recent())
+        summaries = self._summaries()
         hits = 0
         for ref in self._refs():
             text = f"switch model: {terminal_safe(ref)}"
@@ -48,7 +61,8 @@ class SwitchModelCommands(Provider):
                 if ref in recent:  # recent models first among equals
                     score += 0.02
                 hits += 1
-                yield Hit(score, matcher.highlight(text), self._command(ref), text=text)
+                yield Hit(score, matcher.highlight(text), self._command(ref), text=text,
+                          help=terminal_safe(summaries.get(ref, "")) or None)
                 if hits >= 200:
                     return
 

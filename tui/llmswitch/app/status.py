@@ -156,9 +156,12 @@ def model_text(row: ModelRow, shown: Shown) -> Text:
     flags = [name for name, on in (("tools", row.tools), ("vision", row.vision), ("reasoning", row.reasoning)) if on]
     if flags:
         facts.append(", ".join(flags))
+    if row.gateway is not None:
+        facts.append("from the gateway" + (f" → {shown(row.upstream)}" if row.upstream else "")
+                     + (f" ({shown(row.mode)})" if row.mode and row.mode != "chat" else ""))
     if row.listing == NOT_LISTED:
         facts.append("not listed by the server")
-    elif row.listing == LISTED and not row.in_catalog:
+    elif row.listing == LISTED and not row.in_catalog and row.gateway is None:
         facts.append("listed by the server; not in the catalog")
     out.append("  " + " · ".join(facts), style="dim")
     return out

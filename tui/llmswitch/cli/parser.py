@@ -31,6 +31,7 @@ COMMANDS = (
     ("trust", "scoping", "trust this project's .llmswitch.toml (after reading it), or --forget it"),
     ("prompt", "prompt", "a short segment for your shell prompt: the model in use here, and its scope"),
     ("chat", "chat", "chat with the active model in a line REPL (/model switches)"),
+    ("team", "team", "use a shared providers file: team add URL|PATH, update, rm, show"),
     ("setup", "chat", "open the first-run setup wizard"),
     ("connect", "connect", "point another tool (aider, llm, codex …) at the active model, verified"),
     ("disconnect", "connect", "take llmswitch's settings out of a connected tool's files"),

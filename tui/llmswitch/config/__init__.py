@@ -34,13 +34,29 @@ from .model import (
     unknown_provider,
     unknown_provider_message,
 )
-from .validate import is_loopback, load, normalize_base_url, parse
+from .validate import is_loopback, normalize_base_url, parse
+from .validate import load as load_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def load(path: Path | None = None) -> Config:
+    """The providers file (:func:`.validate.load`); the user's own one also gets the team's shared
+    providers below it (:func:`llmswitch.team.layer`). Edits read the file alone (``load_file``)."""
+    config = load_file(path)
+    if path is not None:
+        return config
+    from ..team import layer
+
+    return layer(config)
 
 __all__ = [
     "DEFAULT_TIMEOUT", "FIELD_CHECKS", "HEADER", "HEADER_SOURCE_FIELDS", "PLACEHOLDER_MODELS", "PREFERENCE_FIELDS",
     "PROVIDER_FIELDS", "PROVIDER_ID", "RULES", "SECRET_FIELD_NAMES", "TOP_LEVEL", "Config", "ConfigError",
     "HeaderSource", "Problem", "ProviderConfig", "UnknownProvider", "add_provider", "change_settings",
     "check_env_name", "check_model_id", "did_you_mean", "id_for_commands", "is_loopback", "load",
-    "model_id_problem", "normalize_base_url", "parse", "plain_http", "plain_http_warning", "provider_from_preset",
+    "load_file", "model_id_problem", "normalize_base_url", "parse", "plain_http", "plain_http_warning", "provider_from_preset",
     "remove_provider", "render_provider", "unknown_provider", "unknown_provider_message", "written_settings",
 ]

@@ -36,7 +36,9 @@ PROVIDER_FIELDS = {
     "timeout": "probe/request timeout in seconds",
     "api_version": "Azure OpenAI api-version",
 }
-PREFERENCE_FIELDS = {"probe_timeout": "default probe timeout in seconds", "recent_limit": "how many recent models to remember"}
+PREFERENCE_FIELDS = {"probe_timeout": "default probe timeout in seconds", "recent_limit": "how many recent models to remember",
+                     "confirm_costly": "ask before switching to a much dearer model or on a nearly spent budget",
+                     "budget_warn_share": "share of a budget (0 to 1) below which a switch asks first"}
 TOP_LEVEL = {"version", "preferences", "providers"}
 SECRET_FIELD_NAMES = {"api_key", "apikey", "key", "token", "secret", "password", "api_token", "access_token"}
 HEADER_SOURCE_FIELDS = {"env": "the environment variable holding the value",
@@ -125,6 +127,8 @@ class ProviderConfig:
     start_hint: str | None = None
     header_sources: tuple[HeaderSource, ...] = ()
     """Headers whose secret value comes from an env var or the keyring (see :class:`HeaderSource`)."""
+    origin: str | None = None
+    """None for config.toml (or a preset); the team file's source (URL or path) for a shared provider."""
 
     def key_source_text(self) -> str:
         """The ``key_source`` value as written in config.toml."""
@@ -145,6 +149,10 @@ class Config:
     probe_timeout: float = DEFAULT_TIMEOUT
     recent_limit: int = 20
     warnings: tuple[errors.Problem, ...] = ()
+    confirm_costly: bool = True
+    """False: a switch never asks about prices or budgets (``--yes`` does that once)."""
+    budget_warn_share: float = 0.1
+    """Below this share of a gateway's budget left, a switch to a paid model asks first."""
 
     def provider(self, provider_id: str) -> ProviderConfig:
         """A configured provider, else one implied by a preset; raises UnknownProvider."""

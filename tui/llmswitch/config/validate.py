@@ -113,8 +113,22 @@ def _config(report: Report, data: dict[str, Any]) -> Config:
         made = _provider(report, pid, body, probe_timeout)
         if made is not None:
             providers[pid] = made
+    confirm, share = _switch_preferences(report, data.get("preferences", {}))
     return Config(report.path, True, providers, probe_timeout, recent_limit,
-                  tuple(p for p in report.problems if p.severity == "warning"))
+                  tuple(p for p in report.problems if p.severity == "warning"), confirm, share)
+
+
+def _switch_preferences(report: Report, prefs: Any) -> tuple[bool, float]:
+    """``confirm_costly`` and ``budget_warn_share`` (see :mod:`llmswitch.budget`)."""
+    prefs = prefs if isinstance(prefs, dict) else {}
+    confirm, share = prefs.get("confirm_costly", True), prefs.get("budget_warn_share", 0.1)
+    if not isinstance(confirm, bool):
+        report.add(("preferences", "confirm_costly"), f"must be true or false (got {shown(confirm)})")
+        confirm = True
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        report.add(("preferences", "budget_warn_share"), f"must be a number from 0 to 1 (got {shown(share)})")
+        share = 0.1
+    return confirm, float(share)
 
 
 def _preferences(report: Report, prefs: Any) -> tuple[float, int]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import LlmswitchError
-from ..models import ModelRow, fmt_prices, fmt_tokens
+from ..models import ModelRow, fmt_prices, fmt_tokens, gateway_note
 from ..selection import ActiveSelection
 
 __all__ = ["LIST_LIMIT", "Reply", "numbered"]
@@ -45,7 +45,9 @@ def numbered(title: str, rows: Sequence[ModelRow], footer: str, current: str | N
     for n, row in enumerate(shown, start=1):
         mark = "*" if row.ref == current else " "
         extra = f"ctx {fmt_tokens(row.context, '-'):>5}  {fmt_prices(row.input_price, row.output_price)}" \
-            if row.in_catalog else ""
+            if row.in_catalog or row.gateway is not None else ""
+        if row.gateway is not None:
+            extra += "  " + gateway_note(row)
         lines.append(f"{mark}{n:>3}  {row.ref:<{width}}  {extra}".rstrip())
     if len(rows) > len(shown):
         lines.append(f"      … {len(rows) - len(shown)} more — narrow it: /models QUERY")

@@ -285,6 +285,9 @@ class ModelSwitcher:
             warnings += verdict.warnings
             if hint and verdict.warnings:
                 warnings.append(hint)
+        from ..budget import assess, warning_lines
+
+        warnings += warning_lines(assess(config, ref, before))
         if c.save:
             return self._save(ref, role, config, warnings)
         if c.project:

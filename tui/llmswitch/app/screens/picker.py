@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
-from ...models import SORTS, Filter, ModelRow, make_row, provider_rows, sort_rows
+from ...models import SORTS, Filter, ModelRow, for_role, make_row, provider_rows, sort_rows
 from ..edits import change_settings
 from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
 from ..widgets.guarded import GuardedInput
@@ -180,6 +180,8 @@ class PickerScreen(Screen[None]):
         head.append(shown(pid), style="bold")
         if not provider.configured:
             head.append(" (preset)", style="dim")
+        elif provider.origin:
+            head.append(" (team)", style="dim")
         status = status_text(self.results.get(pid), pid in self.probing, self.frame, shown,
                              has_url=bool(provider.base_url))
         head.append("\n  ")
@@ -262,6 +264,8 @@ class PickerScreen(Screen[None]):
             rows = self.rows_for(self.view)
             model_list.empty_text = "no models: the server listed none and the catalog has none"
         model_list.show_provider = self.view in (ALL, CATALOG)
+        if self.view != CATALOG:
+            rows = for_role(rows, self.role)  # a gateway's embedding models only for the embedding role
         self.filter = Filter(sort_rows(rows, self.sort))
         self.apply_filter(keep=model_list.highlighted.ref if model_list.highlighted else None)
 
@@ -316,6 +320,7 @@ class PickerScreen(Screen[None]):
                     provider = self.providers.get(result.provider)
                     if provider is not None:
                         await asyncio.to_thread(state.remember, result, provider.base_url)
+                        await asyncio.to_thread(self._gateway_metadata, provider)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
@@ -324,6 +329,16 @@ class PickerScreen(Screen[None]):
             if generation == self.probe_generation:
                 self.probing.clear()
             await client.aclose()
+
+    def _gateway_metadata(self, provider: ProviderConfig) -> None:
+        """A gateway's own word on its models (and budget), refetched when old. Blocking: run in a thread."""
+        from ... import budget, gateway
+
+        problems = gateway.refresh_stale([provider])
+        problems += [p for p in (budget.refresh_stale(provider),) if p]
+        for problem in problems:
+            self.app.call_from_thread(self.notify, self.app.shown(problem), title="gateway metadata",
+                                      severity="warning", markup=False)
 
     # -- events
     @on(Input.Changed, "#filter")
@@ -399,10 +414,26 @@ class PickerScreen(Screen[None]):
         if row is not None:  # first: the full id of the highlighted model (the list may cut it)
             text.append_text(model_text(row, self.app.shown))
             text.append("\n")
+        text.append_text(self._gateway_text(provider, row))
         text.append_text(diagnosis_text(provider, self.results.get(provider.id), self.key_problems.get(provider.id),
                                         self.app.shown, probing=provider.id in self.probing,
                                         key_origin=self.key_origins.get(provider.id)))
         details.update(text)
+
+    def _gateway_text(self, provider: ProviderConfig, row: ModelRow | None) -> Text:
+        """The budget the gateway reported and how old its model metadata is (before a switch, so first)."""
+        from ...budget import cached as kept_budget
+        from ...gateway import cached as described
+        from ...gateway import fmt_age
+
+        text = Text()
+        kept = kept_budget(provider)
+        if kept is not None:
+            text.append("budget: " + self.app.shown(kept.line()) + "\n", style="dim" if kept.unavailable else "")
+        told = described(provider) if row is not None and row.gateway is not None else None
+        if told is not None:
+            text.append(f"gateway metadata: {len(told.models)} models, fetched {fmt_age(told.age())}\n", style="dim")
+        return text
 
     # -- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -427,6 +458,7 @@ class PickerScreen(Screen[None]):
         self._update_bar()
         for pid in self.providers:
             self._refresh_provider(pid)
+        self.rebuild_rows()
         self.notify(f"Enter now sets the {self.role} model", title="role", timeout=2)
 
     def action_cycle_sort(self) -> None:
@@ -471,21 +503,30 @@ class PickerScreen(Screen[None]):
         self.request_switch(make_row(provider, model))
 
     def request_switch(self, row: ModelRow) -> None:
-        """Switch to ``row``; a failing provider asks first and says why."""
+        """Switch to ``row``; a failing provider, a much dearer model or a spent budget asks first and says why."""
+        from ...budget import Verdict, assess
         from .confirm import ConfirmScreen
 
+        active = self.active.get(self.role)
+        verdict = assess(self.config, row.ref, active.ref if active else None) if self.config else Verdict()
         result = self.results.get(row.provider)
-        if result is not None and not result.usable:
+        failing = result is not None and not result.usable
+        if failing or verdict.ask:
             question = Text()
-            question.append(f"{row.provider} is failing:\n", style="bold")
-            question.append(self.app.shown(headline(result)))
-            question.append(f"\n\nUse {self.app.shown(row.ref)} anyway?")
+            if failing and result is not None:
+                question.append(f"{row.provider} is failing:\n", style="bold")
+                question.append(self.app.shown(headline(result)) + "\n\n")
+            for reason in verdict.ask:
+                question.append(self.app.shown(reason) + "\n\n", style="bold" if not failing else "")
+            question.append(f"Use {self.app.shown(row.ref)} anyway?")
             self.app.push_screen(ConfirmScreen(question, yes="Use anyway", no="Cancel"),
                                  lambda ok: self._do_switch(row) if ok else None)
             return
-        self._do_switch(row)
+        self._do_switch(row, verdict.note)
 
-    def _do_switch(self, row: ModelRow) -> None:
+    def _do_switch(self, row: ModelRow, note: str | None = None) -> None:
+        if note:
+            self.notify(self.app.shown(note), title="a paid model", markup=False, timeout=6)
         if self.pick_mode:
             self.app.exit(row.ref)
             return

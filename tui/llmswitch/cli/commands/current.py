@@ -26,6 +26,8 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("--unset", action="store_true", help="clear the role instead")
         parser.add_argument("--project", action="store_true",
                             help="write .llmswitch.toml here (this directory tree only) and trust it")
+        parser.add_argument("--yes", "-y", action="store_true",
+                            help="no warning for a much dearer model or a nearly spent budget")
         parser.set_defaults(func=cmd_use)
 
 
@@ -78,7 +80,11 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
         resolved = [looked.resolve(role)]
     selections = [r.selection for r in resolved]
     if as_json:
-        data = [{**r.selection.as_dict(), **r.as_dict()} for r in resolved]
+        from ...budgetcache import read as kept_budget
+
+        data = [{**r.selection.as_dict(), **r.as_dict(), "budget": kept_budget(r.selection.provider,
+                                                                               r.selection.base_url)}
+                for r in resolved]
         emit_json(data if every else data[0])
         return 0
     if field:
@@ -148,9 +154,12 @@ def cmd_use(args: Namespace) -> int:
                              "check the model id (llmswitch refuses " + selection.SHELL_UNSAFE_TEXT + " in model ids)",
                              exit_code=Exit.USAGE)
     config = load_config()
+    from ...budget import assess, current_ref, warning_lines
+
+    verdict = assess(config, args.ref.strip(), current_ref(args.role))
     result = switch(args.ref, args.role, config)
     out(f"{args.role} → {result.selection.ref}  ({result.selection.base_url})")
-    for note in result.warnings:
+    for note in [*result.warnings, *warning_lines(verdict, yes=args.yes)]:
         warn(note)
     return Exit.OK
 

@@ -43,6 +43,7 @@ def cmd_list(args: Namespace) -> int:
         from ...models import LISTED, list_line, provider_rows
 
         provider = config.provider(args.provider)
+        _refresh_gateway(provider)
         model_rows = provider_rows(provider)
         probed = any(m.listing == LISTED for m in model_rows)
         if args.json:
@@ -66,7 +67,7 @@ def cmd_list(args: Namespace) -> int:
     for provider in config.providers.values():
         rows.append({**provider_dict(provider), "probed_models": state.known_models(provider.id, provider.base_url),
                      "catalog_models": len(catalog.catalog_models(provider.preset or provider.id)),
-                     "active": provider.id in active})
+                     "active": provider.id in active, "team": provider.origin})
     for pid in active:
         if pid not in config.providers:
             provider = config.provider(pid)
@@ -82,5 +83,25 @@ def cmd_list(args: Namespace) -> int:
         probed = row["probed_models"]
         models = f"{len(probed)} live" if probed is not None else "not probed"
         mark = "●" if row["active"] else " "
-        out(f"{mark} {row['id']:<20} {row['base_url'] or '-':<45} {models:<11} {row['catalog_models']:>4} in catalog")
+        out(f"{mark} {row['id']:<20} {row['base_url'] or '-':<45} {models:<11} {row['catalog_models']:>4} in catalog"
+            + ("  (team)" if row.get("team") else ""))
+    _team_note(rows)
     return Exit.OK
+
+
+def _team_note(rows: list[dict[str, Any]]) -> None:
+    """Where the providers marked (team) come from and how old the copy is."""
+    from ... import gateway, team
+
+    rec = team.load_record() if any(row.get("team") for row in rows) else None
+    if rec is not None:
+        out(f"(team) from {rec.source}, copy fetched {gateway.fmt_age(rec.age())} — llmswitch team update")
+
+
+def _refresh_gateway(provider: Any) -> None:
+    """A gateway's own word on its models, refetched when the copy is old; a failure is a warning."""
+    from ... import gateway
+    from ..output import warn
+
+    for problem in gateway.refresh_stale([provider]):
+        warn(f"gateway metadata not updated: {problem}")

@@ -129,6 +129,7 @@ def cmd_doctor(args: Namespace) -> int:
         for result in results:  # a key nobody could verify is a warning: probe --deep settles it
             level = doctor.OK if result.usable else doctor.WARN if result.outcome == "key_unverified" else doctor.ERROR
             findings.append(doctor.Finding(level, "probe", result.sentence(with_fix=False), result.fix))
+        findings += doctor.gateway_findings(config)
     failed = any(f.level == doctor.ERROR for f in findings)
     if args.json:
         emit_json({"ok": not failed, "findings": [f.as_dict() for f in findings]})

@@ -1,0 +1,335 @@
+"""A shared providers file: one list of providers for a team, below each user's own ``config.toml``.
+
+The file is in ``config.toml``'s own format and goes through the same validation
+(:func:`llmswitch.config.parse`), plus the rules a file written by somebody else needs
+(:func:`check`): it can never carry secrets, run anything or redirect your own keys —
+
+* a key, a ``command:`` key source, a credential-like header or a header read from your
+  environment or keyring is refused, with the line;
+* an id that is a preset or one of your providers is refused (a team ``openai`` pointing
+  elsewhere would receive your ``OPENAI_API_KEY``);
+* the env vars a provider would read a key from (``env:VAR``, or those its preset implies) and
+  a plain ``http://`` base URL to another host are *pending*: used only once you accept them.
+
+:func:`fetch` reads it from https (verified; ``SSL_CERT_FILE`` is honoured) or a local path,
+with ``If-None-Match``/``If-Modified-Since`` on update. :func:`record` keeps the copy and what
+was accepted in the state dir (``team/``, with its sha256); :func:`layer` lays the copy under
+the user's providers on every load, after checking the hash: a copy changed behind
+``team update``'s back is not used, and the config says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import catalog, paths, urls
+from .errors import LlmswitchError, Problem
+from .redact import is_secret_header, terminal_safe
+
+if TYPE_CHECKING:
+    from .config import Config, ProviderConfig
+
+__all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "fetch", "forget", "layer",
+           "findings", "load_record", "record"]
+
+MAX_BYTES = 1024 * 1024
+"""A providers file is a few kilobytes; more is refused unread."""
+
+
+class TeamRefused(LlmswitchError):
+    """The team file cannot be used; ``problems`` say why, each with its line."""
+
+    def __init__(self, problems: Sequence[Problem], where: str) -> None:
+        super().__init__(f"the team file {where} is refused", "ask whoever maintains it to fix these lines",
+                         problems=tuple(problems))
+
+    def sentence(self, *, with_fix: bool = True) -> str:
+        return self.cause + ":" + "".join(f"\n  {p}" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class TeamCheck:
+    """A team file that passed: its providers, and what each needs accepted before it is used."""
+
+    providers: dict[str, ProviderConfig]
+    env: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Env var → the team providers that would read a key from it."""
+    plain_http: dict[str, str] = field(default_factory=dict)
+    """Provider id → its ``http://`` base URL to a host other than this machine."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What ``team add`` kept: where from, the copy's hash, when, and what you accepted."""
+
+    source: str
+    sha256: str
+    fetched: str
+    etag: str | None = None
+    last_modified: str | None = None
+    accepted_env: tuple[str, ...] = ()
+    accepted_http: tuple[str, ...] = ()
+
+    def age(self) -> float:
+        return max(0.0, (datetime.now(UTC) - datetime.fromisoformat(self.fetched)).total_seconds())
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetch's answer: the bytes (None when the server said 304 Not Modified) and its validators."""
+
+    data: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+# --- where the copy lives ---------------------------------------------------------------------------
+
+def _dir() -> Path:
+    return paths.state_dir() / "team"
+
+
+def _record_path() -> Path:
+    return _dir() / "record.json"
+
+
+def copy_path() -> Path:
+    """The kept copy of the team file (exactly the bytes whose sha256 the record holds)."""
+    return _dir() / "providers.toml"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_record() -> Record | None:
+    """The record ``team add`` wrote, or None (no team file)."""
+    try:
+        document = json.loads(_record_path().read_text(encoding="utf-8"))
+        return Record(str(document["source"]), str(document["sha256"]), str(document["fetched"]),
+                      document.get("etag"), document.get("last_modified"),
+                      tuple(str(v) for v in document.get("accepted_env", ())),
+                      tuple(str(v) for v in document.get("accepted_http", ())))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return Record("(unreadable record)", "", datetime.now(UTC).isoformat())
+
+
+def record(data: bytes, source: str, fetched: Fetched, accepted_env: tuple[str, ...],
+           accepted_http: tuple[str, ...]) -> Record:
+    """Keep ``data`` as the team copy, with its hash and what was accepted."""
+    from .files import atomic_write
+
+    made = Record(source, digest(data), datetime.now(UTC).replace(microsecond=0).isoformat(), fetched.etag,
+                  fetched.last_modified, tuple(sorted(accepted_env)), tuple(sorted(accepted_http)))
+    atomic_write(copy_path(), data)
+    document = {**made.__dict__, "accepted_env": list(made.accepted_env), "accepted_http": list(made.accepted_http)}
+    atomic_write(_record_path(), json.dumps(document, indent=1).encode())
+    return made
+
+
+def forget() -> bool:
+    """Remove the record and the copy; False when there was none."""
+    found = False
+    for path in (_record_path(), copy_path()):
+        try:
+            path.unlink()
+            found = True
+        except FileNotFoundError:
+            pass
+    return found
+
+
+# --- fetching ---------------------------------------------------------------------------------------
+
+def _refused(cause: str, fix: str) -> LlmswitchError:
+    return LlmswitchError(cause, fix, subject="team")
+
+
+def fetch(source: str, previous: Record | None = None, *, timeout: float = 15.0) -> Fetched:
+    """The team file's bytes from https (certificate verified) or a local path; conditional when ``previous``."""
+    if "://" not in source:
+        path = Path(source).expanduser()
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                raise _refused(f"{terminal_safe(source, 200)} is over {MAX_BYTES // 1024} KiB", "check the path")
+            return Fetched(path.read_bytes())
+        except OSError as exc:
+            raise _refused(f"cannot read {terminal_safe(source, 200)} ({exc.strerror})", "check the path") from None
+    if not source.startswith("https://"):
+        raise _refused(f"{urls.safe(source)} is not https", "fetch the team file over https (or give a local path)")
+    return _fetch_https(source, previous, timeout)
+
+
+def _fetch_https(url: str, previous: Record | None, timeout: float) -> Fetched:
+    import httpx
+
+    from .http import sdk_client
+
+    headers = {"accept": "application/toml, text/plain, */*"}
+    if previous is not None and previous.source == url:
+        if previous.etag:
+            headers["if-none-match"] = previous.etag
+        if previous.last_modified:
+            headers["if-modified-since"] = previous.last_modified
+    where = urls.safe(url)
+    client = sdk_client(url, provider="team")
+    assert isinstance(client, httpx.Client)
+    try:
+        with client, client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code == 304:
+                return Fetched(None, previous.etag if previous else None, previous.last_modified if previous else None)
+            body = bytearray()
+            for piece in response.iter_bytes():
+                body += piece
+                if len(body) > MAX_BYTES:
+                    raise _refused(f"{where} sent over {MAX_BYTES // 1024} KiB", "check the URL names a providers file")
+            if response.status_code != 200:
+                raise _refused(f"{where} answered HTTP {response.status_code}", "check the URL")
+            return Fetched(bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
+    except httpx.HTTPError as exc:
+        if isinstance(exc, LlmswitchError):
+            raise
+        reason = "its certificate is not trusted" if "CERTIFICATE" in str(exc).upper() else type(exc).__name__
+        raise _refused(f"could not fetch {where} ({reason})", "check the URL and your network "
+                       "(llmswitch verifies certificates; SSL_CERT_FILE names an extra CA bundle)") from None
+
+
+# --- the rules --------------------------------------------------------------------------------------
+
+def check(data: bytes, where: str, mine: Config | None = None) -> TeamCheck:
+    """Validate a team file as ``config.toml`` is validated, then by the team rules. Raises on any refusal.
+
+    ``mine`` is the user's own config: its ids may not appear in the team file.
+    Raises :class:`llmswitch.errors.ConfigError` (the shared rules) or :class:`TeamRefused`.
+    """
+    from .config import parse
+    from .config.fields import Report
+    from .tomlpos import key_lines
+
+    parsed = parse(data, Path(where))  # the same rules, with the team file's name and lines
+    text = data.decode("utf-8")
+    raw = tomllib.loads(text)
+    report = Report(Path(where), key_lines(text))
+    for name in raw:
+        if name not in ("version", "providers"):
+            report.add((name,), f"a team file may set only providers, not [{terminal_safe(name, 40)}]",
+                       "remove it from the team file (preferences are each user's own)")
+    for pid, body in (raw.get("providers") or {}).items():
+        _provider_rules(report, pid, body if isinstance(body, dict) else {}, mine)
+    if report.problems:
+        raise TeamRefused(report.problems, where)
+    env: dict[str, tuple[str, ...]] = {}
+    plain: dict[str, str] = {}
+    for pid, provider in parsed.providers.items():
+        for var in provider.key_env:
+            env[var] = (*env.get(var, ()), pid)
+        if provider.base_url and provider.base_url.startswith("http://") and not urls.is_loopback(provider.base_url):
+            plain[pid] = provider.base_url
+    return TeamCheck(parsed.providers, env, plain)
+
+
+def _provider_rules(report: Any, pid: str, body: dict[str, Any], mine: Config | None) -> None:
+    key = ("providers", pid)
+    if catalog.preset(pid) is not None:
+        report.add(key, f"{pid} is a preset id: a team entry with it would receive your own {pid} key",
+                   f"rename it in the team file, e.g. [providers.team-{pid}]")
+    elif mine is not None and pid in mine.providers:
+        report.add(key, f"{pid} is one of your own providers (config.toml)",
+                   "rename it in the team file, or remove yours first: llmswitch providers rm " + pid)
+    source = body.get("key_source")
+    if isinstance(source, str) and source.startswith("command:"):
+        report.add((*key, "key_source"), "a team file may not run commands (command: key source)",
+                   f'use key_source = "keyring" (each user runs: llmswitch key set {pid})')
+    headers = body.get("headers")
+    for name, value in (headers.items() if isinstance(headers, dict) else ()):
+        if is_secret_header(name):
+            report.add((*key, "headers", name), f"credential-like header {terminal_safe(name, 40)} in a team file",
+                       "remove it: credentials stay with each user (keyring or env var)")
+        elif isinstance(value, dict):
+            report.add((*key, "headers", name), "a team file may not read header values from your environment "
+                       "or keyring", "remove it, or each user adds that header in their own config.toml")
+
+
+# --- the layer under config.toml --------------------------------------------------------------------
+
+def usable(found: TeamCheck, rec: Record, mine: Config) -> dict[str, ProviderConfig]:
+    """The team providers as used: yours win, unaccepted env vars are not read (an ``env:VAR`` source whose
+    variable you declined reads your keyring entry instead), unaccepted plain http is left out."""
+    made: dict[str, ProviderConfig] = {}
+    for pid, provider in found.providers.items():
+        if pid in mine.providers or pid in found.plain_http and pid not in rec.accepted_http:
+            continue
+        key_env = tuple(v for v in provider.key_env if v in rec.accepted_env)
+        # env:VAR declined: the key is yours to give, in your keyring (llmswitch key set ID says so)
+        source = "keyring" if provider.key_source == "env" and not key_env else provider.key_source
+        made[pid] = replace(provider, key_env=key_env, key_source=source, origin=rec.source)
+    return made
+
+
+def layer(mine: Config) -> Config:
+    """``mine`` with the team's providers below it; a missing, tampered or refused copy adds a warning instead."""
+    rec = load_record()
+    if rec is None:
+        return mine
+    try:
+        data = copy_path().read_bytes()
+    except OSError as exc:
+        return _warned(mine, f"the team copy cannot be read ({exc.strerror})", "run: llmswitch team update")
+    if digest(data) != rec.sha256:
+        return _warned(mine, f"the team copy {copy_path()} changed since it was fetched (sha256 differs); "
+                             "it is not used", "run: llmswitch team update (it shows what changed)")
+    try:
+        found = check(data, _where(rec))
+    except LlmswitchError as exc:
+        return _warned(mine, f"the team file is no longer valid ({exc.problems[0] if exc.problems else exc.cause})",
+                       "run: llmswitch team update")
+    return replace(mine, providers={**mine.providers, **usable(found, rec, mine)})
+
+
+def findings(mine: Config) -> list[tuple[bool, str, str | None]]:
+    """(trouble?, cause, fix) for ``doctor``: where the team file comes from, how old, what it adds or is kept from."""
+    from .gateway import fmt_age
+
+    rec = load_record()
+    if rec is None:
+        return []
+    try:
+        data = copy_path().read_bytes()
+    except OSError:
+        data = b""
+    if digest(data) != rec.sha256:
+        return [(True, f"team file {rec.source}: the kept copy changed since it was fetched; its providers are not "
+                       "used", "run: llmswitch team update")]
+    try:
+        found = check(data, _where(rec))
+    except LlmswitchError as exc:
+        return [(True, f"team file {rec.source}: {exc.cause}", "run: llmswitch team update")]
+    used = [pid for pid, p in mine.providers.items() if p.origin == rec.source]
+    made: list[tuple[bool, str, str | None]] = [(False, f"team file {rec.source} (fetched {fmt_age(rec.age())}): "
+                    f"{', '.join(used) or 'no providers'}", None)]
+    made += [(True, f"your own {pid} in config.toml hides the team's {pid}", None)
+             for pid in found.providers if pid in mine.providers and mine.providers[pid].origin is None]
+    made += [(True, f"team providers {', '.join(pids)} do not read ${var} (not accepted)",
+              f"llmswitch team update --accept-env {var}") for var, pids in found.env.items()
+             if var not in rec.accepted_env]
+    made += [(True, f"team provider {pid} is left out: plain http to {urls.host_of(url)}",
+              f"llmswitch team update --accept-http {pid}") for pid, url in found.plain_http.items()
+             if pid not in rec.accepted_http]
+    return made
+
+
+def _where(rec: Record) -> str:
+    return f"team:{terminal_safe(rec.source, 200)}"
+
+
+def _warned(mine: Config, cause: str, fix: str) -> Config:
+    return replace(mine, warnings=(*mine.warnings, Problem(cause, fix, severity="warning")))
