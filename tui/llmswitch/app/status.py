@@ -59,7 +59,7 @@ def has_app_fix(result: ProbeResult | None, key_origin: KeyOrigin | None = None)
     return result is not None and (bool(result.suggested_base_url) or key_refused(result) and can_store(key_origin))
 
 
-def key_line(provider: ProviderConfig, key_origin: KeyOrigin | None) -> str:
+def origin_line(provider: ProviderConfig, key_origin: KeyOrigin | None) -> str:
     """Where the key really came from (``env LLMSWITCH_KEY_GROQ``), or the configured source when not resolved."""
     from ..keyorigin import ABSENT
 
@@ -86,7 +86,7 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
     out.append(shown(provider.name), style="bold")
     out.append(f" ({shown(provider.id)})  ", style="dim")
     out.append(shown(provider.base_url or "no base_url"))
-    out.append(f"  key: {shown(key_line(provider, key_origin))}", style="dim")
+    out.append(f"  key: {shown(origin_line(provider, key_origin))}", style="dim")
     if not provider.configured:
         out.append("  (preset, not in config.toml)", style="dim")
     if probing:
