@@ -585,6 +585,9 @@ def azure_like(server: FakeUpstream, key: str = FAKE_KEY, deployments: Mapping[s
         return listing if path == "/openai/models" else chat_for(request, parts[3])
 
     server.get("*", handler).post("*", handler)
+    return server
+
+
 def litellm_model_info(alias: str, upstream: str, **model_info: Any) -> dict[str, Any]:
     """One entry of a LiteLLM proxy's ``/model/info`` ``data`` list, shaped as 1.106 answers it.
 

@@ -249,7 +249,7 @@ def test_following_the_unverified_fix_settles_it(run_cli, config_dir, upstream, 
 # -- no key sent, and the server's answer does not settle it --------------------------------
 
 
-@pytest.mark.parametrize(("key_required", "stored"), [(False, ""), (True, " (none is stored)")])
+@pytest.mark.parametrize(("key_required", "stored"), [(False, ""), (True, " (no key stored)")])
 async def test_a_server_error_without_a_key_says_both(upstream, key_required, stored):
     server = upstream()
     server.get("/v1/models", Reply.json({"detail": "Internal Server Error"}, 500))
@@ -313,4 +313,4 @@ async def test_any_key_from_the_override_says_to_unset_it(upstream):
     origin = KeyOrigin(OVERRIDE, "LLMSWITCH_KEY_OLLAMA")
     result = await probe(target(server, provider="ollama", key=FAKE_KEY, key_required=False, key_origin=origin))
     assert result.outcome is Outcome.ANY_KEY and result.fix.endswith("to stop sending a key, unset LLMSWITCH_KEY_OLLAMA")
-    assert result.key_source == "override LLMSWITCH_KEY_OLLAMA"
+    assert result.key_source == "env LLMSWITCH_KEY_OLLAMA"  # KeyOrigin.label() names the variable
