@@ -16,6 +16,7 @@ import os
 
 from . import paths as _paths
 from . import selection as _selection
+from .anthropic_env import ANTHROPIC_VARS as _ANTHROPIC_VARS
 from .selection import DEFAULT_ROLE, ActiveSelection
 
 TYPE_CHECKING = False
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
-              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS")
+              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *_ANTHROPIC_VARS)
 """Every variable ``env``/``exec`` set; each is set or cleared, never inherited from another selection."""
 ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 """OpenAI's organisation/project: meaningful only for api.openai.com, cleared for every other endpoint."""
@@ -194,8 +195,12 @@ def async_client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.AsyncOpenAI:
 
 # --- the environment ----------------------------------------------------------------------------
 
-def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
-    """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out."""
+def environment(sel: ActiveSelection, key: str | None, provider: ProviderConfig | None = None) -> dict[str, str]:
+    """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out.
+
+    When the selection speaks Anthropic Messages (``provider`` tells a gateway that does), the
+    ``ANTHROPIC_*`` variables too (:mod:`llmswitch.anthropic_env`).
+    """
     env = {
         "OPENAI_BASE_URL": sel.base_url,
         "OPENAI_API_BASE": sel.base_url,
@@ -216,6 +221,11 @@ def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
         env["LLMSWITCH_HEADERS"] = json.dumps(sel.headers, separators=(",", ":"))
     if key is not None:
         env["OPENAI_API_KEY"] = key
+    from . import anthropic_env
+
+    root = anthropic_env.messages_root(sel, provider)
+    if root is not None:
+        env.update(anthropic_env.variables(sel, key, root, anthropic_env.small_role(sel)))
     return env
 
 
@@ -231,9 +241,10 @@ def cleared(sel: ActiveSelection, setting: Mapping[str, str]) -> list[str]:
     return drop
 
 
-def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[str, str] | None = None,
+                      provider: ProviderConfig | None = None) -> dict[str, str]:
     """The whole environment ``exec`` hands the command: ``environ`` with every owned variable set or cleared."""
-    setting = environment(sel, key)
+    setting = environment(sel, key, provider)
     env = dict(os.environ if environ is None else environ)
     for name in cleared(sel, setting):
         env.pop(name, None)
