@@ -7,7 +7,7 @@
 #   scripts/integration-server.sh start [PORT]       # install if needed, start, wait until healthy
 #   scripts/integration-server.sh stop               # stop the server started by `start`
 #
-# `start` prints shell-style lines the tests read: URL=..., KEY=..., MODEL=..., PID=...
+# `start` prints shell-style lines the tests read: URL=..., KEY=..., MODEL=..., MODEL2=..., PID=...
 # Environment:
 #   LLMSWITCH_IT_VENV    where the venv lives (default: ~/.cache/llmswitch-integration/venv)
 #   LLMSWITCH_IT_DIR     run directory for config, log and pid file (default: /tmp/llmswitch-it-$UID)
@@ -19,6 +19,7 @@ RUN_DIR="${LLMSWITCH_IT_DIR:-/tmp/llmswitch-it-$(id -u)}"
 SPEC="${LLMSWITCH_IT_SPEC:-litellm[proxy]==1.106.2}"
 KEY="sk-test-integration-master-key"
 MODEL="fake-gpt"
+MODEL2="fake-gpt-2"
 PYTHON="${PYTHON:-python3}"
 
 log() { printf '%s\n' "$*" >&2; }
@@ -51,6 +52,11 @@ model_list:
       model: openai/$MODEL
       api_key: not-used-mock-response
       mock_response: "OK"
+  - model_name: $MODEL2
+    litellm_params:
+      model: openai/$MODEL2
+      api_key: not-used-mock-response
+      mock_response: "OK 2"
 general_settings:
   master_key: $KEY
 litellm_settings:
@@ -73,7 +79,7 @@ YAML
 import sys, urllib.request
 urllib.request.urlopen(sys.argv[1], timeout=1).read()
 PY
-            printf 'URL=%s\nKEY=%s\nMODEL=%s\nPID=%s\n' "$url" "$KEY" "$MODEL" "$pid"
+            printf 'URL=%s\nKEY=%s\nMODEL=%s\nMODEL2=%s\nPID=%s\n' "$url" "$KEY" "$MODEL" "$MODEL2" "$pid"
             return 0
         fi
         sleep 0.5

@@ -13,8 +13,12 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from harness import Recorder
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "integration-server.sh"
 
@@ -26,6 +30,8 @@ class RealServer:
     key: str
     """The proxy's master key (a fake string; the models are mocks)."""
     model: str
+    model2: str = "fake-gpt-2"
+    """A second mock model, for tests that switch."""
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +51,43 @@ def real_server() -> Iterator[RealServer]:
         pytest.skip(reason)
     values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     try:
-        yield RealServer(values["URL"], values["KEY"], values["MODEL"])
+        yield RealServer(values["URL"], values["KEY"], values["MODEL"], values.get("MODEL2", "fake-gpt-2"))
     finally:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
+
+
+# --- connected tools (tests/integration/harness.py) ---------------------------------------------
+
+@pytest.fixture
+def recorder(real_server) -> Iterator[Recorder]:
+    """A recording pass-through in front of the real server (one per test: ``seen`` starts empty)."""
+    from harness import Recorder
+
+    server = Recorder(real_server.url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def through_recorder(recorder, real_server, run_cli, tmp_path, monkeypatch):
+    """llmswitch configured with provider ``it`` at the recorder (key in the test keyring), ``it/MODEL`` active.
+
+    Returns ``(home, use)``: ``home`` is the throw-away HOME the tools run with (set in
+    os.environ for the test, so ``llmswitch connect`` writes there); ``use(model)`` runs ``llmswitch use``.
+    """
+    home = tmp_path / "tool-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    done = run_cli("providers", "add", "it", "--base-url", recorder.url + "/v1", "--name", "integration")
+    assert done.returncode == 0, done.stderr
+    done = run_cli("key", "set", "it", input=real_server.key)
+    assert done.returncode == 0, done.stderr
+
+    def use(model: str) -> None:
+        done = run_cli("use", f"it/{model}")
+        assert done.returncode == 0, done.stderr
+
+    use(real_server.model)
+    return home, use

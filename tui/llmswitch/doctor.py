@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from .config import Config
     from .selection import ActiveSelection
 
-__all__ = ["ERROR", "OK", "WARN", "Finding", "config_findings", "environment_findings", "file_findings",
-           "keyring_findings"]
+__all__ = ["ERROR", "OK", "WARN", "Finding", "config_findings", "connection_findings", "environment_findings",
+           "file_findings", "keyring_findings"]
 
 OK, WARN, ERROR = "ok", "warning", "error"
 
@@ -216,4 +216,22 @@ def _stale_findings(sel: ActiveSelection, env: Mapping[str, str]) -> list[Findin
             found.append(Finding(WARN, "environment", f"{name} is set in this shell, which tools that read it apply "
                                                       f"to {sel.provider} too (left from another provider?)",
                                  f"unset {name}"))
+    return found
+
+
+def connection_findings(config: Config | None = None, *, check: bool = True) -> list[Finding]:
+    """Connected tools (``llmswitch connect``): drift in their files or key references, and the live route check."""
+    from .connect import engine
+
+    found = []
+    for report in engine.status(check=check, config=config):
+        for drift in report.drift:
+            found.append(Finding(WARN, "connections", f"{report.tool}: {drift}",
+                                 f"run: llmswitch connect {report.tool} (or llmswitch disconnect {report.tool})"))
+        for verdict in report.verdicts:
+            if not verdict.ok:
+                found.append(Finding(ERROR, "connections", f"{report.tool}: {verdict.cause}", verdict.fix or None))
+        if report.matches:
+            found.append(Finding(OK, "connections", f"{report.tool} points at the selection"
+                                 + (" (verified)" if report.verdicts else "")))
     return found

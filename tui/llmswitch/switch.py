@@ -138,6 +138,7 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
     http = plain_http_warning(provider)
     if http and provider.key_required:
         warnings.append(http)
+    warnings.extend(_follow(config))
     if check_key:
         from .keys import KeyProblem, resolve_for
 
@@ -146,3 +147,13 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
         except KeyProblem as exc:
             warnings.append(str(exc))
     return SwitchResult(sel, tuple(warnings))
+
+
+def _follow(config: Config) -> list[str]:
+    """Connected tools (``llmswitch connect``) follow the new selection now; a failure is a warning, never a lost switch."""
+    try:
+        from .connect.engine import follow
+
+        return follow(config)
+    except Exception as exc:  # noqa: BLE001 - the selection is written; nothing here may undo it
+        return [f"connected tools were not updated ({type(exc).__name__}: {exc}) — run: llmswitch connections"]

@@ -29,6 +29,9 @@ COMMANDS = (
     ("doctor", "probe", "check files, keyring, environment and every provider; say how to fix each problem"),
     ("chat", "chat", "chat with the active model in a line REPL (/model switches)"),
     ("setup", "chat", "open the first-run setup wizard"),
+    ("connect", "connect", "point another tool (aider, llm, codex …) at the active model, verified"),
+    ("disconnect", "connect", "take llmswitch's settings out of a connected tool's files"),
+    ("connections", "connect", "list connected tools, what each points at, and drift"),
 )
 DESCRIPTION = ("One place to configure LLM providers; every other tool reads the choice. "
                "Run without arguments to open the picker.")

@@ -121,6 +121,7 @@ def cmd_doctor(args: Namespace) -> int:
     config_findings: Any = doctor.config_findings  # untyped in doctor.py: (findings, Config | None, roles)
     config_found, config, roles = config_findings()
     findings += config_found + doctor.keyring_findings() + doctor.environment_findings(roles)
+    findings += doctor.connection_findings(config, check=not args.no_probe)  # connected tools' drift (connect)
     if config is not None and (config.providers or roles) and not args.no_probe:
         made = probe_targets(config, [], args.timeout)
         results = run_probes([t for _, t, _ in made], False, progress=False)

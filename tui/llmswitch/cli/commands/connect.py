@@ -1,0 +1,105 @@
+"""``connect TOOL [--role R …] [--check]``, ``disconnect TOOL``, ``connections``: other tools follow the choice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...errors import Exit
+from ..output import emit_json, out, warn
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+    from ...connect.engine import Report
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    from ... import connect
+
+    if name in ("connect", "disconnect"):
+        parser.add_argument("tool", choices=connect.names(), metavar="TOOL", help=", ".join(connect.names()))
+    if name == "connect":
+        parser.add_argument("--role", action="append", default=[], metavar="TOOLROLE[=ROLE]",
+                            help="map one of the tool's roles (weak, editor, review …) to an llmswitch role")
+        parser.add_argument("--check", action="store_true",
+                            help="do not write: re-read the tool's files and probe what it will use")
+    if name == "connections":
+        parser.add_argument("--check", action="store_true", help="also probe the exact URL and model of each")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func={"connect": cmd_connect, "disconnect": cmd_disconnect,
+                              "connections": cmd_connections}[name])
+
+
+def _pointing_lines(report: Report) -> list[str]:
+    lines = []
+    for role, have in report.pointing.items():
+        llm_role = report.roles.get(role, "?")
+        lines.append(f"  {role:<8} {have.model} at {have.base_url}  (llmswitch role {llm_role})")
+    return lines
+
+
+def _render(report: Report, heading: str, *, wrote: bool = False) -> None:
+    out(heading)
+    for path in report.files.values():
+        out(f"  {'wrote' if wrote else 'file':<8} {path}")
+    out("\n".join(_pointing_lines(report)) or "  (the tool's files point at nothing of ours)")
+    if report.key is not None:
+        out(f"  key      {report.key.describe()}")
+    if report.launch:
+        out(f"  run it   {report.launch}")
+    for verdict in report.verdicts:
+        out(f"  verified POST {verdict.url} model {verdict.model}: " + (f"HTTP {verdict.status}" if verdict.ok
+                                                                        else verdict.sentence()))
+    for note in report.notes:
+        out(f"  note     {note}")
+    for drift in report.drift:
+        warn(f"{report.tool}: {drift}")
+
+
+def cmd_connect(args: Namespace) -> int:
+    from ...connect import engine
+
+    if args.check:
+        reports = engine.status(check=True, only=args.tool)
+        if not reports:
+            from ...errors import LlmswitchError
+
+            raise LlmswitchError(f"{args.tool} is not connected", f"run: llmswitch connect {args.tool}",
+                                 exit_code=Exit.NOT_FOUND)
+        return _show(reports, as_json=args.json)
+    report = engine.connect(args.tool, args.role)
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        _render(report, f"connected {args.tool}", wrote=True)
+    return Exit.OK
+
+
+def cmd_disconnect(args: Namespace) -> int:
+    from ...connect import engine
+
+    report = engine.disconnect(args.tool)
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        out(f"disconnected {args.tool}: llmswitch's parts removed from " + ", ".join(map(str, report.files.values())))
+        for note in report.notes:
+            out(f"  note     {note}")
+    return Exit.OK
+
+
+def cmd_connections(args: Namespace) -> int:
+    from ...connect import engine
+
+    return _show(engine.status(check=args.check), as_json=args.json)
+
+
+def _show(reports: list[Report], *, as_json: bool) -> int:
+    if as_json:
+        emit_json([r.as_dict() for r in reports])
+    elif not reports:
+        out("no tools connected — run: llmswitch connect TOOL")
+    for report in reports if not as_json else ():
+        state = "matches the selection" if report.matches else "DRIFT"
+        _render(report, f"{report.tool}: {state}")
+    return Exit.OK if all(r.matches for r in reports) else Exit.CHECK

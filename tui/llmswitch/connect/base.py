@@ -1,0 +1,157 @@
+"""The contract every tool module fulfils (see the package docstring), and the types it speaks in."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..config import ProviderConfig
+    from ..selection import ActiveSelection
+
+
+class Protocol(Enum):
+    """The wire API a tool speaks; ``path`` is what it appends to the base URL."""
+
+    CHAT = ("chat completions", "/chat/completions")
+    RESPONSES = ("the Responses API", "/responses")
+    MESSAGES = ("Anthropic Messages", "/messages")
+
+    def __init__(self, label: str, path: str) -> None:
+        self.label = label
+        self.path = path
+
+
+class KeyRef(Enum):
+    """How a tool's file refers to the key (the key itself never lands there)."""
+
+    ENV = "an environment-variable reference"
+    HELPER = "a credential-helper command (llmswitch key get PROVIDER)"
+    LAUNCHER = "llmswitch exec as the launcher (it sets the key in the tool's environment)"
+    NONE = "no key (the provider needs none)"
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """What a tool's file will say about the key."""
+
+    kind: KeyRef
+    name: str | None = None
+    """The env var (ENV, LAUNCHER: the variable the launcher sets) or the command (HELPER)."""
+
+    def describe(self) -> str:
+        if self.kind is KeyRef.ENV:
+            return f"${self.name} (env-var reference)"
+        if self.kind is KeyRef.HELPER:
+            return f"`{self.name}` (credential helper)"
+        if self.kind is KeyRef.LAUNCHER:
+            return f"${self.name}, set by `llmswitch exec` (launcher)"
+        return "none needed"
+
+    def launch(self, command: str) -> str:
+        """How to start the tool so that its key reference resolves."""
+        return f"llmswitch exec -- {command}" if self.kind is KeyRef.LAUNCHER else command
+
+
+@dataclass(frozen=True)
+class Target:
+    """One tool role pointed at one llmswitch role's selection."""
+
+    tool_role: str
+    role: str
+    selection: ActiveSelection
+    provider: ProviderConfig
+
+    @property
+    def url(self) -> str:
+        return self.selection.base_url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Pointing:
+    """What a tool's file says one of its roles uses, read back with the tool's own rules."""
+
+    base_url: str
+    model: str
+    key: str = ""
+    """The key reference the file holds (an env var name, a command), never a key."""
+
+
+@dataclass
+class Plan:
+    """A write: the new text per file label (None removes a file llmswitch created)."""
+
+    texts: dict[str, str | None]
+    memory: dict[str, Any] = field(default_factory=dict)
+    """Tool-specific facts to keep in the registry (e.g. a JSON member's previous value)."""
+
+
+class Tool:
+    """One tool: where it writes, how it refers to the key, how roles map, its protocol, how it reads back.
+
+    A module defines one subclass and ``TOOL = ThatClass()``. Every method is pure:
+    texts in, texts out; the engine (:mod:`.engine`) reads and writes the files
+    atomically, keeps the backup and the registry, probes, and reports.
+    """
+
+    name: ClassVar[str]
+    """The CLI name: ``llmswitch connect NAME``."""
+    title: ClassVar[str]
+    package: ClassVar[str]
+    """Where the tool comes from, e.g. ``pypi:aider-chat`` or ``npm:@openai/codex``."""
+    protocol: ClassVar[Protocol]
+    roles: ClassVar[dict[str, str]] = {"main": "the model the tool uses"}
+    """Tool role → what it is in the tool's own words; ``main`` always exists."""
+    default_roles: ClassVar[dict[str, str]] = {"main": "default"}
+    """Tool role → llmswitch role when ``--role`` is not given."""
+    command: ClassVar[str]
+    """The tool's executable (``aider``, ``codex``); with a LAUNCHER key it runs as ``llmswitch exec -- COMMAND``."""
+
+    def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
+        """Label → path of each file the tool reads (its own env var overrides, e.g. CODEX_HOME)."""
+        raise NotImplementedError
+
+    def key_plan(self, target: Target) -> KeyPlan:
+        """How the file will refer to the key for ``target`` (the main role's provider decides)."""
+        raise NotImplementedError
+
+    def problem(self, target: Target) -> tuple[str, str] | None:
+        """(cause, fix) when this tool cannot use ``target`` at all (checked before any probe or write)."""
+        return None
+
+    def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
+               memory: Mapping[str, Any]) -> Plan:
+        """The new text of each file: ``texts`` (current content, None = absent) with our parts (re)written."""
+        raise NotImplementedError
+
+    def remove(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, str | None]:
+        """``texts`` with our parts removed (None: the file should not exist)."""
+        raise NotImplementedError
+
+    def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
+        """Tool role → what the files say, parsed with the tool's own format rules; raises ValueError when unreadable."""
+        raise NotImplementedError
+
+
+def home(environ: Mapping[str, str] | None = None) -> Path:
+    """``$HOME`` as the tools see it (they use ``Path.home()`` / ``os.homedir()``)."""
+    environ = os.environ if environ is None else environ
+    value = environ.get("HOME")
+    return Path(value) if value else Path.home()
+
+
+def key_env_for(target: Target, launcher_var: str) -> KeyPlan:
+    """The usual choice: the provider's own env var when that is its key source, none for ``key_source = "none"``,
+    else ``llmswitch exec`` as the launcher, which sets ``launcher_var`` (keyring and command keys stay out of files).
+    """
+    provider = target.provider
+    if provider.key_source == "none":
+        return KeyPlan(KeyRef.NONE)
+    if provider.key_source == "env" and provider.key_env:
+        return KeyPlan(KeyRef.ENV, provider.key_env[0])
+    return KeyPlan(KeyRef.LAUNCHER, launcher_var)
