@@ -52,6 +52,9 @@ TOOLS: dict[str, str] = {
     "aider": "aider",
     "llm": "llm",
     "codex": "codex",
+    "opencode": "opencode",
+    "claude": "claude_code",
+    "continue": "continue_cli",
 }
 """CLI name → module in this package (each defines ``TOOL``)."""
 
