@@ -78,7 +78,7 @@ class ContinueCli(Tool):
 
     def _entries(self, targets: Mapping[str, Target], key: KeyPlan, indent: str) -> str:
         out: list[str] = []
-        for role, target in targets.items():
+        for role, target in sorted(targets.items(), key=lambda item: list(ROLES).index(item[0])):  # main first
             fields = [("name", NAMES[role]), ("provider", "openai"), ("model", target.selection.model),
                       ("apiBase", target.url)]
             if key.kind is not KeyRef.NONE and key.name:
