@@ -101,7 +101,7 @@ class ClaudeCode(Tool):
             raise ValueError(f"settings.json is not valid JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(data, dict):
             raise ValueError("settings.json is not a JSON object")
-        env = data.get("env") if isinstance(data.get("env"), dict) else {}
+        env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
         base = str(env.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
         if not base or not env.get("ANTHROPIC_MODEL"):
             return {}
