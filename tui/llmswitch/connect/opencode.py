@@ -13,7 +13,8 @@ OpenAI-compatible endpoint is a ``provider`` entry::
 ``{env:VAR}`` is opencode's own substitution (read when opencode starts), so the key never
 lands in the file: the provider's own env var when that is its key source, else
 ``OPENAI_API_KEY``, which ``llmswitch exec -- opencode`` sets. Roles: ``main`` → ``model``,
-``small`` → ``small_model`` (titles and summaries), on the same endpoint. Protocol: chat
+``small`` → ``small_model`` (titles and summaries), on the same endpoint; unmapped, ``small_model``
+is the main model, so opencode never sends a title request to another provider. Protocol: chat
 completions (``@ai-sdk/openai-compatible`` POSTs ``baseURL/chat/completions``).
 
 llmswitch owns the members ``provider.llmswitch``, ``model`` and ``small_model``; what they
@@ -76,7 +77,8 @@ class Opencode(Tool):
         values: dict[tuple[str, ...], Any] = {
             ("provider", PROVIDER_ID): {"npm": NPM, "name": f"llmswitch: {main.selection.provider}",
                                         "options": options, "models": models}}
-        for role, target in targets.items():
+        small = targets.get("small", main)  # unmapped: the main model, so titles never go to another provider
+        for role, target in (("main", main), ("small", small)):
             values[MEMBERS[role]] = f"{PROVIDER_ID}/{target.selection.model}"
         text, kept = jsonmembers.apply(texts["config"], values, memory)
         return Plan({"config": text}, kept)
