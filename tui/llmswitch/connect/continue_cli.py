@@ -89,15 +89,11 @@ class ContinueCli(Tool):
         return "".join(out)
 
     def remove(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, str | None]:
-        text = texts["config"]
-        return {"config": None if text is None else textedit.strip(text, self.name)}
+        return {"config": textedit.strip(texts["config"], self.name) if texts["config"] is not None else None}
 
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
         """What ``cn`` will use: the first model entry holding each role's first Continue role."""
-        text = texts["config"]
-        if text is None:
-            return {}
-        data = textedit.load_yaml(text)
+        data = textedit.load_yaml(texts["config"]) if texts["config"] is not None else None
         if data is None:
             return {}
         if not isinstance(data, dict) or not isinstance(data.get("models") or [], list):
