@@ -124,3 +124,24 @@ def test_claude_code_is_refused_for_a_server_without_messages(through_recorder, 
     assert done.returncode == 1
     assert "needs Anthropic Messages" in done.stderr and "nothing was written" in done.stderr
     assert not (home / ".claude" / "settings.json").exists()
+
+
+def test_exec_hands_claude_code_the_anthropic_environment(recorder, real_server, run_cli, tmp_path, monkeypatch):
+    """No settings.json at all: ``llmswitch exec -- claude`` alone points it at a LiteLLM gateway's Messages route."""
+    claude = npm_tool("@anthropic-ai/claude-code", "claude")
+    home = tmp_path / "tool-home"
+    monkeypatch.setenv("HOME", str(home))
+    assert run_cli("providers", "add", "gw", "--preset", "litellm", "--base-url", recorder.url + "/v1").returncode == 0
+    assert run_cli("key", "set", "gw", input=real_server.key).returncode == 0
+    assert run_cli("use", f"gw/{real_server.model}").returncode == 0
+
+    def ask():
+        argv = [*cli_command(), "exec", "--", str(claude), "-p", "Say OK."]
+        return run_tool(argv, quiet_env(home), cwd=work_dir(tmp_path), timeout=120)
+
+    seen = requests_of(recorder, ask, "claude through exec")
+    assert {s.path.partition("?")[0] for s in seen} <= {"/v1/messages", "/v1/messages/count_tokens"}
+    assert {s.model for s in seen} == {real_server.model}
+    assert {(s.auth_header, s.auth) for s in seen} == {("authorization", f"Bearer {real_server.key}")}  # AUTH_TOKEN
+    assert not (home / ".claude" / "settings.json").exists() or "ANTHROPIC" not in (
+        home / ".claude" / "settings.json").read_text()

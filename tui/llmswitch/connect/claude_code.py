@@ -15,7 +15,8 @@ and ``Authorization: Bearer``. llmswitch owns these members:
 
 What those members held before is kept in the registry and put back by ``disconnect``.
 An ``ANTHROPIC_API_KEY``/``ANTHROPIC_AUTH_TOKEN`` in the shell that starts Claude Code
-wins over ``apiKeyHelper`` (Claude Code's own precedence): ``connections`` says so.
+wins over ``apiKeyHelper`` (Claude Code's own precedence): unset them, or start it as
+``llmswitch exec -- claude``, which sets them from the selection (:mod:`llmswitch.anthropic_env`).
 
 The protocol check: kind ``anthropic``, or a gateway documented to serve Messages
 (LiteLLM, OpenRouter), or one whose ``/messages`` answers the live probe.
