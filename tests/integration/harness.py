@@ -50,9 +50,10 @@ INSTALL_TIMEOUT = 900
 RUN_TIMEOUT = 120
 
 
-def version(package: str) -> str:
+def version(package: str, pinned: str | None = None) -> str:
+    """The version to install: ``LLMSWITCH_IT_<PACKAGE>_VERSION``, else ``pinned``, else :data:`VERSIONS`."""
     var = "LLMSWITCH_IT_" + re.sub(r"[^A-Z0-9]+", "_", package.upper()).strip("_") + "_VERSION"
-    return os.environ.get(var) or VERSIONS[package]
+    return os.environ.get(var) or pinned or VERSIONS[package]
 
 
 def _slug(package: str, pinned: str) -> str:
@@ -66,9 +67,9 @@ def _unavailable(what: str, detail: str, command: str) -> None:
     pytest.skip(reason)
 
 
-def pip_tool(dist: str, executable: str) -> Path:
+def pip_tool(dist: str, executable: str, pinned: str | None = None) -> Path:
     """``executable`` from PyPI ``dist`` (at :func:`version`), installed once into its own venv."""
-    pinned = version(dist)
+    pinned = version(dist, pinned)
     root = TOOLS_DIR / _slug(dist, pinned)
     exe = root / "venv" / "bin" / executable
     stamp = root / ".llmswitch-installed"
@@ -92,9 +93,9 @@ def pip_tool(dist: str, executable: str) -> Path:
     return exe
 
 
-def npm_tool(package: str, executable: str) -> Path:
+def npm_tool(package: str, executable: str, pinned: str | None = None) -> Path:
     """``executable`` from npm ``package`` (at :func:`version`), installed once with ``npm install --prefix``."""
-    pinned = version(package)
+    pinned = version(package, pinned)
     root = TOOLS_DIR / _slug(package, pinned)
     prefix = root / "npm"
     exe = prefix / "node_modules" / ".bin" / executable

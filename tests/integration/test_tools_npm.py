@@ -64,7 +64,7 @@ def test_opencode_uses_the_selection_and_follows_use(through_recorder, recorder,
 def test_claude_code_uses_the_selection_and_follows_use(through_recorder, recorder, real_server, run_cli, tmp_path):
     claude = npm_tool("@anthropic-ai/claude-code", "claude")
     home, use = through_recorder
-    done = run_cli("connect", "claude")
+    done = run_cli("connect", "claude-code")
     assert done.returncode == 0, done.stderr
     assert "/v1/messages" in done.stdout and "llmswitch exec" not in done.stdout
     settings = (home / ".claude" / "settings.json").read_text()
@@ -82,14 +82,14 @@ def test_claude_code_uses_the_selection_and_follows_use(through_recorder, record
     use(real_server.model2)
     seen = requests_of(recorder, ask, "claude after the switch")
     assert {s.model for s in seen} == {real_server.model2}
-    assert "claude: matches the selection" in run_cli("connections").stdout
+    assert "claude-code: matches the selection" in run_cli("connections").stdout
 
 
 def test_continue_cli_uses_the_selection_and_follows_use(through_recorder, recorder, real_server, run_cli,
                                                          tmp_path):
     cn = npm_tool("@continuedev/cli", "cn")
     home, use = through_recorder
-    done = run_cli("connect", "continue")
+    done = run_cli("connect", "continue-cli")
     assert done.returncode == 0, done.stderr
     assert "llmswitch exec -- cn" in done.stdout
     assert real_server.key not in (home / ".continue" / "config.yaml").read_text()
@@ -106,7 +106,7 @@ def test_continue_cli_uses_the_selection_and_follows_use(through_recorder, recor
     use(real_server.model2)
     seen = requests_of(recorder, ask, "cn after the switch")
     assert {s.model for s in seen} == {real_server.model2}
-    assert "continue: matches the selection" in run_cli("connections").stdout
+    assert "continue-cli: matches the selection" in run_cli("connections").stdout
 
 
 def test_claude_code_is_refused_for_a_server_without_messages(through_recorder, run_cli, upstream):
@@ -120,7 +120,7 @@ def test_claude_code_is_refused_for_a_server_without_messages(through_recorder, 
     assert run_cli("providers", "add", "chatonly", "--base-url", chat_only.url + "/v1", "--key-source",
                    "none").returncode == 0
     assert run_cli("use", "chatonly/m1").returncode == 0
-    done = run_cli("connect", "claude")
+    done = run_cli("connect", "claude-code")
     assert done.returncode == 1
     assert "needs Anthropic Messages" in done.stderr and "nothing was written" in done.stderr
     assert not (home / ".claude" / "settings.json").exists()

@@ -7,6 +7,7 @@ import shlex
 import subprocess
 
 import pytest
+
 from upstreams import FAKE_KEY, Reply, openai_like
 
 MESSAGE_OK = Reply.json({"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
@@ -44,7 +45,7 @@ def test_connect_sets_env_and_the_key_helper_and_disconnect_restores(gateway, ru
     path = settings(home)
     path.parent.mkdir()
     path.write_text(ORIGINAL)
-    done = run_cli("connect", "claude")
+    done = run_cli("connect", "claude-code")
     assert done.returncode == 0, done.stderr
     text = path.read_text()
     assert FAKE_KEY not in text
@@ -60,13 +61,13 @@ def test_connect_sets_env_and_the_key_helper_and_disconnect_restores(gateway, ru
     posted = gateway.requests_to("/v1/messages")
     assert posted and posted[-1].json()["model"] == "claude-sonnet-4-5"
     assert posted[-1].headers["x-api-key"] == FAKE_KEY
-    assert run_cli("disconnect", "claude").returncode == 0
+    assert run_cli("disconnect", "claude-code").returncode == 0
     assert path.read_text() == ORIGINAL
 
 
 def test_the_small_role_is_the_haiku_model_and_use_follows(gateway, run_cli, home):
     assert run_cli("use", "--role", "small", "gw/claude-haiku-4-5").returncode == 0
-    assert run_cli("connect", "claude", "--role", "small").returncode == 0
+    assert run_cli("connect", "claude-code", "--role", "small").returncode == 0
     env = json.loads(settings(home).read_text())["env"]
     assert (env["ANTHROPIC_MODEL"], env["ANTHROPIC_DEFAULT_HAIKU_MODEL"]) == ("claude-sonnet-4-5", "claude-haiku-4-5")
     assert run_cli("use", "gw/claude-opus-4-1").returncode == 0
@@ -74,7 +75,7 @@ def test_the_small_role_is_the_haiku_model_and_use_follows(gateway, run_cli, hom
     assert env["ANTHROPIC_MODEL"] == "claude-opus-4-1"
     done = run_cli("connections", "--json")
     assert json.loads(done.stdout)[0]["matches"] is True
-    assert run_cli("disconnect", "claude").returncode == 0
+    assert run_cli("disconnect", "claude-code").returncode == 0
     assert not settings(home).exists()
 
 
@@ -83,7 +84,7 @@ def test_a_provider_without_messages_is_refused_naming_one_that_has_it(upstream,
     assert run_cli("providers", "add", "plain", "--base-url", server.url + "/v1").returncode == 0
     assert run_cli("key", "set", "plain", input=FAKE_KEY).returncode == 0
     assert run_cli("use", "plain/gpt-4o").returncode == 0
-    done = run_cli("connect", "claude")
+    done = run_cli("connect", "claude-code")
     assert done.returncode == 1
     assert "Claude Code needs Anthropic Messages and plain does not serve Anthropic Messages" in done.stderr
     assert "nothing was written" in done.stderr and "anthropic" in done.stderr
@@ -92,6 +93,6 @@ def test_a_provider_without_messages_is_refused_naming_one_that_has_it(upstream,
 
 def test_claude_config_dir_is_honoured(gateway, run_cli, home, tmp_path):
     other = tmp_path / "claude-elsewhere"
-    done = run_cli("connect", "claude", env={"CLAUDE_CONFIG_DIR": str(other)})
+    done = run_cli("connect", "claude-code", env={"CLAUDE_CONFIG_DIR": str(other)})
     assert done.returncode == 0, done.stderr
     assert (other / "settings.json").exists() and not settings(home).exists()

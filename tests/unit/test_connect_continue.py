@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from upstreams import FAKE_KEY, openai_like
 
 ORIGINAL = ("name: My Config\nversion: 1.0.0\nschema: v1\n# my models\nmodels:\n  - name: Mine\n    provider: ollama\n"
@@ -36,7 +37,7 @@ def test_connect_puts_its_entry_first_keeps_the_rest_and_disconnect_restores(pro
     path = config(home)
     path.parent.mkdir()
     path.write_text(ORIGINAL)
-    done = run_cli("connect", "continue")
+    done = run_cli("connect", "continue-cli")
     assert done.returncode == 0, done.stderr
     text = path.read_text()
     assert FAKE_KEY not in text and "# my models" in text
@@ -46,14 +47,14 @@ def test_connect_puts_its_entry_first_keeps_the_rest_and_disconnect_restores(pro
                      "apiKey": "${{ secrets.OPENAI_API_KEY }}", "roles": ["chat", "edit", "apply", "summarize"]}
     assert mine["name"] == "Mine" and data["context"] == [{"provider": "code"}]
     assert "llmswitch exec -- cn" in done.stdout
-    assert run_cli("disconnect", "continue").returncode == 0
+    assert run_cli("disconnect", "continue-cli").returncode == 0
     assert path.read_text() == ORIGINAL
 
 
 def test_roles_map_to_autocomplete_and_embed_and_use_follows(provider, run_cli, home):
     assert run_cli("use", "--role", "small", "up/gpt-4o-mini").returncode == 0
     assert run_cli("use", "--role", "embedding", "up/text-embedding-3-small").returncode == 0
-    done = run_cli("connect", "continue", "--role", "autocomplete=small", "--role", "embed=embedding")
+    done = run_cli("connect", "continue-cli", "--role", "autocomplete=small", "--role", "embed=embedding")
     assert done.returncode == 0, done.stderr
     models = yaml.safe_load(config(home).read_text())["models"]
     assert [(m["name"], m["model"], m["roles"]) for m in models] == [
@@ -62,14 +63,14 @@ def test_roles_map_to_autocomplete_and_embed_and_use_follows(provider, run_cli, 
         ("llmswitch embed", "text-embedding-3-small", ["embed"])]
     assert run_cli("use", "up/gpt-4.1").returncode == 0
     assert yaml.safe_load(config(home).read_text())["models"][0]["model"] == "gpt-4.1"
-    assert "continue: matches the selection" in run_cli("connections").stdout
+    assert "continue-cli: matches the selection" in run_cli("connections").stdout
 
 
 def test_a_new_file_gets_the_schema_header(provider, run_cli, home):
-    assert run_cli("connect", "continue").returncode == 0
+    assert run_cli("connect", "continue-cli").returncode == 0
     data = yaml.safe_load(config(home).read_text())
     assert (data["schema"], data["models"][0]["name"]) == ("v1", "llmswitch")
-    assert run_cli("disconnect", "continue").returncode == 0
+    assert run_cli("disconnect", "continue-cli").returncode == 0
     assert not config(home).exists()
 
 
@@ -79,5 +80,5 @@ def test_an_env_key_source_is_the_secret_name(upstream, run_cli, home, monkeypat
     assert run_cli("providers", "add", "up", "--base-url", server.url + "/v1", "--key-source",
                    "env:UP_KEY").returncode == 0
     assert run_cli("use", "up/gpt-4o").returncode == 0
-    assert run_cli("connect", "continue").returncode == 0
+    assert run_cli("connect", "continue-cli").returncode == 0
     assert yaml.safe_load(config(home).read_text())["models"][0]["apiKey"] == "${{ secrets.UP_KEY }}"

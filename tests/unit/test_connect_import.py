@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmswitch.connect import importing
+from llmswitch import importing
 
 PLAIN = "sk-test-plaintext-import-0042"
 OTHER = "sk-test-other-import-0077"
@@ -46,7 +46,7 @@ def test_every_tool_is_found_with_its_key_reference(home, tmp_path):
     write(tmp_path / ".env", f"OPENAI_API_KEY={PLAIN}\nOPENAI_BASE_URL=https://api.together.xyz/v1\n"
                              f"OPENAI_MODEL=meta-llama/Llama-3-8b\n")
     found = {f.source: f for f in importing.discover()}
-    assert set(found) == {"aider", "opencode", "codex", "claude", "continue", "env"}
+    assert set(found) == {"aider", "opencode", "codex", "claude-code", "continue-cli", "env"}
     aider = found["aider"]
     assert (aider.provider, aider.base_url, aider.models) == ("local", "http://127.0.0.1:8123/v1", ("llama3",))
     assert (aider.key.kind, aider.key.line, aider.key.file) == ("plaintext", 3, home / ".aider.conf.yml")
@@ -55,9 +55,9 @@ def test_every_tool_is_found_with_its_key_reference(home, tmp_path):
     assert found["opencode"].base_url is None  # the preset's own URL
     assert (found["codex"].provider, found["codex"].models, found["codex"].key.name) == (
         "openrouter", ("gpt-5",), "OPENROUTER_API_KEY")
-    assert (found["claude"].provider, found["claude"].key.kind, found["claude"].kind) == (
+    assert (found["claude-code"].provider, found["claude-code"].key.kind, found["claude-code"].kind) == (
         "anthropic", "command", "anthropic")
-    assert (found["continue"].provider, found["continue"].key.kind) == ("openai", "env")
+    assert (found["continue-cli"].provider, found["continue-cli"].key.kind) == ("openai", "env")
     assert (found["env"].provider, found["env"].models) == ("togetherai", ("meta-llama/Llama-3-8b",))
 
 
@@ -106,7 +106,7 @@ def test_key_references_become_the_key_source(home, run_cli, config_dir):
     write(home / ".codex" / "config.toml", '[model_providers.box]\nbase_url = "http://127.0.0.1:9000/v1"\n'
                                            'env_key = "BOX_TOKEN"\n')
     write(home / ".claude" / "settings.json", json.dumps({"apiKeyHelper": "pass show anthropic"}))
-    done = run_cli("import", "codex", "claude", "--add", "--json")
+    done = run_cli("import", "codex", "claude-code", "--add", "--json")
     assert done.returncode == 0, done.stderr
     text = (config_dir / "config.toml").read_text()
     assert 'key_source = "env:BOX_TOKEN"' in text and 'key_source = "command:pass show anthropic"' in text

@@ -150,7 +150,7 @@ def test_a_failed_follow_is_a_warning_and_the_switch_stands(provider, run_cli, h
     done = run_cli("use", "up/gpt-4o-mini")
     assert done.returncode == 0, done.stderr
     assert "aider was not updated" in done.stderr and "llmswitch connect aider" in done.stderr
-    assert run_cli("current").stdout.strip().endswith("up/gpt-4o-mini") or "gpt-4o-mini" in run_cli("current").stdout
+    assert run_cli("current", "--field", "model").stdout.strip() == "gpt-4o-mini"
 
 
 def test_doctor_reports_a_connected_tools_drift(provider, run_cli, home):
@@ -177,3 +177,47 @@ def test_chat_probe_uses_the_exact_model(provider, run_cli, home):
     assert run_cli("connect", "aider").returncode == 0
     asked = provider.requests_to("/v1/chat/completions")
     assert asked and asked[-1].json()["model"] == "gpt-4o"
+
+
+def test_provider_headers_go_where_the_tool_can_send_them_and_are_refused_elsewhere(upstream, run_cli, home):
+    server = openai_like(upstream())
+    server.post("/v1/responses", RESPONSES_OK)
+    server.post("/v1/chat/completions", chat_completions(key=FAKE_KEY))
+    assert run_cli("providers", "add", "hdr", "--base-url", server.url + "/v1", "--header",
+                   "X-Team: blue").returncode == 0
+    assert run_cli("key", "set", "hdr", input=FAKE_KEY).returncode == 0
+    assert run_cli("use", "hdr/gpt-4o").returncode == 0
+    assert run_cli("connect", "codex").returncode == 0
+    import tomllib
+
+    provider = tomllib.loads((home / ".codex" / "config.toml").read_text())["model_providers"]["llmswitch"]
+    assert provider["http_headers"] == {"X-Team": "blue"}
+    assert run_cli("connect", "llm").returncode == 0
+    assert '    "X-Team": "blue"' in (home / ".config" / "io.datasette.llm" / "extra-openai-models.yaml").read_text()
+    done = run_cli("connect", "aider")
+    assert done.returncode == 1
+    assert "hdr needs the headers X-Team, which aider's config file cannot send" in done.stderr
+    assert not (home / ".aider.conf.yml").exists()
+
+
+def test_an_anthropic_provider_is_refused_by_chat_tools(run_cli, home):
+    assert run_cli("providers", "add", "ant", "--base-url", "http://127.0.0.1:9/v1", "--kind",
+                   "anthropic").returncode == 0
+    assert run_cli("use", "ant/claude-x").returncode == 0
+    done = run_cli("connect", "llm")
+    assert done.returncode == 1
+    assert "llm's config file reaches openai endpoints and ant is of kind anthropic" in done.stderr
+
+
+def test_connect_check_probes_again_and_reports_a_route_that_went_away(provider, run_cli, home):
+    assert run_cli("connect", "codex").returncode == 0
+    done = run_cli("connect", "codex", "--check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "codex: matches the selection" in done.stdout and "HTTP 200" in done.stdout
+    provider.post("/v1/responses", Reply.json({"detail": "Not Found"}, 404))
+    done = run_cli("connect", "codex", "--check", "--json")
+    assert done.returncode == 1
+    [report] = json.loads(done.stdout)
+    assert report["matches"] is False
+    assert "does not serve the Responses API" in report["verified"][0]["problem"]
+    assert run_cli("connect", "aider", "--check").returncode == 3  # not connected

@@ -152,6 +152,10 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
 def _follow(config: Config) -> list[str]:
     """Connected tools (``llmswitch connect``) follow the new selection now; a failure is a warning, never a lost switch."""
     try:
+        from .connect import registry
+
+        if not registry.connected():
+            return []
         from .connect.engine import follow
 
         return follow(config)

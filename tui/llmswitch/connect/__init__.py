@@ -1,7 +1,8 @@
 """``llmswitch connect TOOL``: other tools follow the choice, written in their own files and verified.
 
 The contract — a tool is one small module here (``aider.py``, ``codex.py`` …) defining a
-:class:`~.base.Tool` subclass and ``TOOL = ThatClass()``; add its name to :data:`TOOLS`.
+:class:`~.base.Tool` subclass and ``TOOL = ThatClass()`` whose ``name`` is the module's name
+(``_`` → ``-``); :data:`TOOLS` finds it, nothing else is edited to add a tool.
 It answers five questions, all pure functions of texts (no I/O):
 
 1. **Where it writes** — :meth:`Tool.files`: label → path of the tool's documented
@@ -18,11 +19,12 @@ It answers five questions, all pure functions of texts (no I/O):
 4. **Which protocol it needs** — :attr:`Tool.protocol` (:class:`~.base.Protocol`: chat
    completions, the Responses API, Anthropic Messages). :meth:`Tool.problem` may refuse a
    target outright; then the engine checks :data:`.verify.KNOWN_SERVES` and POSTs the exact
-   route and model (:func:`.verify.probe`) *before* writing: a route the server does not
+   route and model (:func:`.verify.probe`, with :meth:`Tool.probe_model`) *before* writing: a route the server does not
    serve is refused in one sentence naming what is missing and which provider would work.
 5. **How it is verified** — :meth:`Tool.read_back` parses the files with the tool's own
    format rules (``tomllib`` for TOML, PyYAML's ``safe_load`` for YAML, ``json``) into
-   tool role → :class:`~.base.Pointing` (base URL, model, key reference); the engine
+   tool role → :class:`~.base.Pointing` (base URL, model as :meth:`Tool.model_name` spells it,
+   key reference); the engine
    compares that with the selection before and after writing, and ``--check``/``doctor``
    repeat it with the live probe.
 
@@ -48,15 +50,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Tool
 
-TOOLS: dict[str, str] = {
-    "aider": "aider",
-    "llm": "llm",
-    "codex": "codex",
-    "opencode": "opencode",
-    "claude": "claude_code",
-    "continue": "continue_cli",
-}
-"""CLI name → module in this package (each defines ``TOOL``)."""
+INFRASTRUCTURE = frozenset({"base", "engine", "registry", "textedit", "verify"})
+"""Modules of this package that are not tools; every other module is one (its name, ``_`` → ``-``, is the CLI name)."""
+
+
+def _discover() -> dict[str, str]:
+    import pkgutil
+
+    return {info.name.replace("_", "-"): info.name for info in pkgutil.iter_modules(__path__)
+            if info.name not in INFRASTRUCTURE and not info.name.startswith("_")}
+
+
+TOOLS: dict[str, str] = _discover()
+"""CLI name → module in this package (each defines ``TOOL``); a new tool is a new module, nothing else to edit."""
 
 
 def names() -> list[str]:

@@ -48,12 +48,6 @@ class Aider(Tool):
     def model_name(self, target: Target) -> str:
         return PREFIX + target.selection.model
 
-    def problem(self, target: Target) -> tuple[str, str] | None:
-        if target.selection.api_kind != "openai":
-            return (f"llmswitch connects aider to OpenAI-compatible endpoints; {target.provider.id} is "
-                    f"{target.selection.api_kind}", "pick an OpenAI-compatible provider for this role")
-        return None
-
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
         main = targets["main"]

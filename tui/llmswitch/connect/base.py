@@ -109,6 +109,11 @@ class Tool:
     """Tool role → what it is in the tool's own words; ``main`` always exists."""
     default_roles: ClassVar[dict[str, str]] = {"main": "default"}
     """Tool role → llmswitch role when ``--role`` is not given."""
+    kinds: ClassVar[tuple[str, ...]] = ("openai",)
+    """Provider API kinds (``ProviderConfig.kind``) the tool's file can point at."""
+    headers: ClassVar[str] = "none"
+    """Which of a provider's extra headers the file can carry: ``none``, ``literal`` (the non-secret ones),
+    ``env`` (those too, and secret ones read from an env var without a prefix)."""
     command: ClassVar[str]
     """The tool's executable (``aider``, ``codex``); with a LAUNCHER key it runs as ``llmswitch exec -- COMMAND``."""
 
@@ -121,8 +126,25 @@ class Tool:
         raise NotImplementedError
 
     def problem(self, target: Target) -> tuple[str, str] | None:
-        """(cause, fix) when this tool cannot use ``target`` at all (checked before any probe or write)."""
-        return None
+        """(cause, fix) when this tool cannot use ``target`` at all (checked before any probe or write).
+
+        The default refuses an API kind outside :attr:`kinds` and headers the file cannot carry;
+        a module adds its own rules by extending it.
+        """
+        kind = target.selection.api_kind
+        if kind not in self.kinds:
+            return (f"{self.title}'s config file reaches {' or '.join(self.kinds)} endpoints and "
+                    f"{target.provider.id} is of kind {kind}",
+                    f"select a provider of kind {self.kinds[0]} for llmswitch role {target.role}")
+        return header_problem(self, target)
+
+    def model_name(self, target: Target) -> str:
+        """The model as the tool's file names it (aider: ``openai/MODEL``); read_back returns this form."""
+        return target.selection.model
+
+    def probe_model(self, target: Target) -> str:
+        """The model the tool puts in its request body (what the probe sends)."""
+        return target.selection.model
 
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
@@ -155,3 +177,17 @@ def key_env_for(target: Target, launcher_var: str) -> KeyPlan:
     if provider.key_source == "env" and provider.key_env:
         return KeyPlan(KeyRef.ENV, provider.key_env[0])
     return KeyPlan(KeyRef.LAUNCHER, launcher_var)
+
+
+def header_problem(tool: Tool, target: Target) -> tuple[str, str] | None:
+    """Headers the provider needs that the tool's file cannot carry (a probe with them would prove nothing)."""
+    provider = target.provider
+    fix = f"use {tool.title} with a provider that needs no extra headers, or run it through a gateway that adds them"
+    if provider.headers and tool.headers == "none":
+        return f"{provider.id} needs the headers {', '.join(sorted(provider.headers))}, which {tool.title}'s " \
+               f"config file cannot send", fix
+    for source in provider.header_sources:
+        if tool.headers != "env" or not source.env or source.prefix:
+            return f"{provider.id} needs the secret header {source.name} ({source.source_text()}), which " \
+                   f"{tool.title} could only get by writing the secret into its file", fix
+    return None

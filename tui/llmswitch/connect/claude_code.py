@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from . import jsonmembers
+from . import _jsonmembers as jsonmembers
 from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home
 from .opencode import same_endpoint
 
@@ -49,11 +49,12 @@ def helper_command(provider: str) -> str:
 
 
 class ClaudeCode(Tool):
-    name = "claude"
+    name = "claude-code"
     title = "Claude Code"
     package = "npm:@anthropic-ai/claude-code"
     command = "claude"
     protocol = Protocol.MESSAGES
+    kinds = ("anthropic", "openai")  # kind openai: a gateway that also serves /v1/messages (the probe decides)
     roles = {"main": "ANTHROPIC_MODEL", "small": "ANTHROPIC_DEFAULT_HAIKU_MODEL (background work, titles)"}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
@@ -67,6 +68,9 @@ class ClaudeCode(Tool):
         return KeyPlan(KeyRef.HELPER, helper_command(target.provider.id))
 
     def problem(self, target: Target) -> tuple[str, str] | None:
+        refused = super().problem(target)
+        if refused is not None:
+            return refused
         if not target.url.endswith(SUFFIX):
             return (f"Claude Code appends /v1/messages to its base URL, and {target.provider.id}'s base_url "
                     f"{target.url} does not end in /v1", f"set a base_url ending in /v1 for {target.provider.id} "

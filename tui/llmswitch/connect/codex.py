@@ -37,6 +37,8 @@ class Codex(Tool):
     package = "npm:@openai/codex"
     command = "codex"
     protocol = Protocol.RESPONSES
+    kinds = ("openai", "azure")
+    headers = "env"
     roles = {"main": "model", "review": "review_model (the /review command)"}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
@@ -49,12 +51,6 @@ class Codex(Tool):
 
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")
-
-    def problem(self, target: Target) -> tuple[str, str] | None:
-        if target.selection.api_kind == "anthropic":
-            return (f"{target.provider.id} speaks Anthropic Messages; Codex needs the Responses API",
-                    "pick a provider that serves /responses (openai, a LiteLLM proxy, openrouter)")
-        return None
 
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
@@ -80,6 +76,11 @@ class Codex(Tool):
                  'wire_api = "responses"']
         if key.kind is not KeyRef.NONE and key.name:
             table.append(f"env_key = {textedit.toml_string(key.name)}")
+        if main.provider.headers:
+            table.append(f"http_headers = {_inline(main.provider.headers)}")
+        secret = {s.name: s.env for s in main.provider.header_sources if s.env}
+        if secret:
+            table.append(f"env_http_headers = {_inline(secret)}")
         text = textedit.add_block(base, self.name, "\n".join(top) + "\n", at="top",
                                   before=textedit.toml_table_header)
         text = textedit.add_block(text, self.name + "/provider", "\n".join(table) + "\n")
@@ -110,6 +111,12 @@ class Codex(Tool):
         if "review_model" in data:
             found["review"] = Pointing(base_url, str(data["review_model"]), env_key)
         return found
+
+
+def _inline(table: Mapping[str, str]) -> str:
+    """A TOML inline table of strings."""
+    return "{ " + ", ".join(f"{textedit.toml_string(k)} = {textedit.toml_string(v)}"
+                            for k, v in sorted(table.items())) + " }"
 
 
 TOOL = Codex()

@@ -38,7 +38,7 @@ NEW_FILE = "name: Local Config\nversion: 1.0.0\nschema: v1\n"
 
 
 class ContinueCli(Tool):
-    name = "continue"
+    name = "continue-cli"
     title = "Continue CLI"
     package = "npm:@continuedev/cli"
     command = "cn"
@@ -55,11 +55,6 @@ class ContinueCli(Tool):
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")
 
-    def problem(self, target: Target) -> tuple[str, str] | None:
-        if target.selection.api_kind != "openai":
-            return (f"llmswitch connects Continue through its openai provider; {target.provider.id} is "
-                    f"{target.selection.api_kind}", "pick an OpenAI-compatible provider for this role")
-        return None
 
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
@@ -82,7 +77,7 @@ class ContinueCli(Tool):
             fields = [("name", NAMES[role]), ("provider", "openai"), ("model", target.selection.model),
                       ("apiBase", target.url)]
             if key.kind is not KeyRef.NONE and key.name:
-                fields.append(("apiKey", "${{ secrets.%s }}" % key.name))
+                fields.append(("apiKey", f"${{{{ secrets.{key.name} }}}}"))
             out.append(f"{indent}- {fields[0][0]}: {textedit.yaml_string(fields[0][1])}\n")
             out += [f"{indent}  {name}: {textedit.yaml_string(value)}\n" for name, value in fields[1:]]
             out.append(f"{indent}  roles: [{', '.join(ROLES[role])}]\n")

@@ -113,7 +113,7 @@ def check_protocol(tool: Tool, targets: dict[str, Target], config: Config) -> li
         served = verify.known(target.provider)
         if served is not None and tool.protocol not in served:
             raise _missing(tool, target, config, f"{target.provider.id} does not serve {tool.protocol.label}")
-        verdict = verify.probe(target, tool.protocol, getattr(tool, "probe_model", lambda t: None)(target))
+        verdict = verify.probe(target, tool.protocol, tool.probe_model(target))
         if verdict.route_missing:
             raise _missing(tool, target, config, verdict.cause)
         if not verdict.ok:
@@ -133,8 +133,7 @@ def _missing(tool: Tool, target: Target, config: Config, why: str) -> LlmswitchE
 
 
 def expected(tool: Tool, targets: dict[str, Target], key: KeyPlan) -> dict[str, Pointing]:
-    shown = getattr(tool, "model_name", lambda t: t.selection.model)
-    return {r: Pointing(t.url, shown(t), key.name or "") for r, t in targets.items()}
+    return {r: Pointing(t.url, tool.model_name(t), key.name or "") for r, t in targets.items()}
 
 
 def _apply(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], *, first: bool) -> tuple[
@@ -170,6 +169,10 @@ def _apply(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], *, fir
         recorded[label] = {"path": str(path), "existed": was, "sha256": registry.digest(new)}
     entry["memory"] = plan.memory
     entry["key"] = {"kind": key.kind.name, "name": key.name}
+    pointing = tool.read_back({label: read_text(path) for label, path in files.items()})  # what is on disk now
+    if any(pointing.get(r) != want[r] for r in want):
+        raise LlmswitchError(f"{tool.name}: its files changed while llmswitch wrote them (they now say "
+                             f"{pointing.get('main')})", f"run: llmswitch connect {tool.name}", exit_code=Exit.CHECK)
     return files, key, pointing
 
 
@@ -306,8 +309,7 @@ def status(*, check: bool = False, config: Config | None = None, only: str | Non
         if problem:
             report.drift.append(problem)
         if check:
-            report.verdicts = [verify.probe(t, tool.protocol, getattr(tool, "probe_model", lambda t: None)(t))
-                               for t in targets.values()]
+            report.verdicts = [verify.probe(t, tool.protocol, tool.probe_model(t)) for t in targets.values()]
         reports.append(report)
     return reports
 

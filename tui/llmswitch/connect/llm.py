@@ -41,6 +41,7 @@ class Llm(Tool):
     package = "pypi:llm"
     command = "llm"
     protocol = Protocol.CHAT
+    headers = "literal"
     roles = {"main": "the default model (default_model.txt), also `llm -m llmswitch`"}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
@@ -60,12 +61,6 @@ class Llm(Tool):
             return KeyPlan(KeyRef.NONE)
         return KeyPlan(KeyRef.LAUNCHER, "OPENAI_API_KEY")
 
-    def problem(self, target: Target) -> tuple[str, str] | None:
-        if target.selection.api_kind != "openai":
-            return (f"llm's extra-openai-models.yaml needs an OpenAI-compatible endpoint; {target.provider.id} is "
-                    f"{target.selection.api_kind}", "pick an OpenAI-compatible provider (or an llm plugin for it)")
-        return None
-
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
         main = targets["main"]
@@ -75,6 +70,10 @@ class Llm(Tool):
                  f"  api_base: {textedit.yaml_string(main.url)}"]
         if key.kind is not KeyRef.NONE:
             entry.append(f"  api_key_name: {textedit.yaml_string('llmswitch-' + main.selection.provider)}")
+        if main.provider.headers:
+            entry.append("  headers:")
+            entry += [f"    {textedit.yaml_string(k)}: {textedit.yaml_string(v)}"
+                      for k, v in sorted(main.provider.headers.items())]
         kept = dict(memory)
         if "default_before" not in kept:
             current = texts["default"]

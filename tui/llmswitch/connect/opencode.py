@@ -27,7 +27,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import jsonmembers
+from . import _jsonmembers as jsonmembers
 from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home, key_env_for
 
 if TYPE_CHECKING:
@@ -60,11 +60,6 @@ class Opencode(Tool):
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")
 
-    def problem(self, target: Target) -> tuple[str, str] | None:
-        if target.selection.api_kind != "openai":
-            return (f"llmswitch connects opencode through {NPM}, an OpenAI-compatible route; {target.provider.id} "
-                    f"is {target.selection.api_kind}", "pick an OpenAI-compatible provider for this role")
-        return None
 
     def render(self, texts: Mapping[str, str | None], targets: Mapping[str, Target], key: KeyPlan,
                memory: Mapping[str, Any]) -> Plan:
@@ -72,7 +67,7 @@ class Opencode(Tool):
         same_endpoint(self.name, targets)
         options: dict[str, Any] = {"baseURL": main.url}
         if key.kind is not KeyRef.NONE and key.name:
-            options["apiKey"] = "{env:%s}" % key.name
+            options["apiKey"] = f"{{env:{key.name}}}"
         models = {t.selection.model: {"name": t.selection.model} for t in targets.values()}
         values: dict[tuple[str, ...], Any] = {
             ("provider", PROVIDER_ID): {"npm": NPM, "name": f"llmswitch: {main.selection.provider}",

@@ -16,13 +16,13 @@ follows never overwrite it. ``disconnect`` removes it when the restore was exact
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 VERSION = 1
 
@@ -35,7 +35,14 @@ def backup_path(tool: str, label: str) -> Path:
     return paths.state_dir() / "connect-backups" / tool / label
 
 
+def connected() -> bool:
+    """Whether any tool is connected: one stat, so ``switch`` pays nothing more when none is."""
+    return registry_path().exists()
+
+
 def digest(text: str | None) -> str | None:
+    import hashlib
+
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -50,13 +57,19 @@ def load() -> dict[str, dict[str, Any]]:
 
 
 def save(tools: dict[str, dict[str, Any]]) -> None:
+    """Write the registry; with nothing connected it goes away (so :func:`connected` is one stat)."""
     from ..files import atomic_write
 
+    if not tools:
+        registry_path().unlink(missing_ok=True)
+        return
     atomic_write(registry_path(), json.dumps({"version": VERSION, "tools": tools}, indent=1,
                                              sort_keys=True).encode())
 
 
 def now() -> str:
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 

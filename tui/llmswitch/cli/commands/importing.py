@@ -17,11 +17,11 @@ from ..output import emit_json, out
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...connect.importing import Found
+    from ...importing import Found
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
-    from ...connect.importing import SOURCES
+    from ...importing import SOURCES
 
     parser.add_argument("source", nargs="*", metavar="SOURCE",
                         help=f"where to look (default: all): {', '.join(SOURCES)}")
@@ -49,7 +49,7 @@ def _move(found: Found, args: Namespace) -> bool:
 
 
 def cmd_import(args: Namespace) -> int:
-    from ...connect import importing
+    from ... import importing
 
     sources = tuple(args.source) or importing.SOURCES
     unknown = [s for s in sources if s not in importing.SOURCES]

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import jsonmembers, textedit
+from .connect import _jsonmembers as jsonmembers
+from .connect import textedit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-SOURCES = ("aider", "llm", "opencode", "codex", "claude", "continue", "env")
+SOURCES = ("aider", "llm", "opencode", "codex", "claude-code", "continue-cli", "env")
 OURS = ("llmswitch", "llmswitch autocomplete", "llmswitch embed")
 _KEY_VAR = re.compile(r"^([A-Z][A-Z0-9_]*)_API_KEY$")
 
@@ -112,7 +113,7 @@ def _plain(text: str, file: Path, secret: object) -> FoundKey | None:
 
 def _guess(base_url: str | None, key_var: str | None = None) -> tuple[str, str | None, str]:
     """(provider id, base URL or None for a preset's own, kind) for a URL and/or key variable."""
-    from .. import catalog
+    from . import catalog
 
     presets = catalog.presets()
     if base_url:
@@ -227,7 +228,7 @@ def _claude(environ: Mapping[str, str]) -> Iterator[Found]:
     if key is None and not base:
         return
     models = tuple(str(env[v]) for v in ("ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL") if env.get(v))
-    yield Found("claude", path, pid, url, "anthropic" if pid == "anthropic" or url is None else "openai", models, key)
+    yield Found("claude-code", path, pid, url, "anthropic" if pid == "anthropic" or url is None else "openai", models, key)
 
 
 def _continue(environ: Mapping[str, str]) -> Iterator[Found]:
@@ -242,7 +243,7 @@ def _continue(environ: Mapping[str, str]) -> Iterator[Found]:
         api_key = str(entry.get("apiKey") or "")
         ref = re.match(r"^\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$", api_key)
         key = FoundKey("env", path, ref.group(1)) if ref else _plain(text, path, api_key)
-        yield Found("continue", path, pid, url, kind, (str(entry.get("model")),) if entry.get("model") else (), key)
+        yield Found("continue-cli", path, pid, url, kind, (str(entry.get("model")),) if entry.get("model") else (), key)
 
 
 def _env_files(environ: Mapping[str, str], cwd: Path) -> Iterator[Found]:
@@ -273,7 +274,7 @@ def _dotenv(text: str) -> Iterator[tuple[str, str]]:
 
 
 READERS: dict[str, Callable[[Mapping[str, str]], Iterator[Found]]] = {
-    "aider": _aider, "llm": _llm, "opencode": _opencode, "codex": _codex, "claude": _claude, "continue": _continue}
+    "aider": _aider, "llm": _llm, "opencode": _opencode, "codex": _codex, "claude-code": _claude, "continue-cli": _continue}
 
 
 def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | None = None,
@@ -307,8 +308,8 @@ def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
     the key is referred to differently from the preset's own variables. ``move_key`` stores a
     plaintext key in the keyring; the file that still holds the plaintext copy is always named.
     """
-    from .. import catalog, keys
-    from ..config import edit, load
+    from . import catalog, keys
+    from .config import edit, load
 
     config = load()
     notes: list[str] = []
