@@ -35,6 +35,7 @@ def apply(text: str | None, values: Mapping[tuple[str, ...], Any], memory: Mappi
     """
     members = dict(memory.get("members", {}))
     created = list(memory.get("created", []))
+    new_file = bool(memory.get("new_file")) if members else text is None or not text.strip()
     gone = {k: v for k, v in members.items() if tuple(k.split("/")) not in values}
     text = restore(text, {"members": gone, "created": created})
     current = text if text is not None and text.strip() else "{\n}\n"
@@ -45,7 +46,7 @@ def apply(text: str | None, values: Mapping[tuple[str, ...], Any], memory: Mappi
             created += [_key(path[:n]) for n in range(1, len(path))
                         if _get(current, path[:n]) is ABSENT and _key(path[:n]) not in created]
         current = textedit.json_set(current, path, value)
-    return current, {"members": kept, "created": created}
+    return current, {"members": kept, "created": created, "new_file": new_file}
 
 
 def restore(text: str | None, memory: Mapping[str, Any]) -> str | None:
@@ -59,6 +60,8 @@ def restore(text: str | None, memory: Mapping[str, Any]) -> str | None:
     for key in sorted(memory.get("created", []), key=lambda k: -k.count("/")):
         if _get(text, tuple(key.split("/"))) == {}:
             text = textedit.json_remove(text, tuple(key.split("/")))
+    if memory.get("new_file") and text.strip() in ("{}", "{\n}"):
+        return None  # llmswitch created the file and nothing else is in it
     return text
 
 

@@ -60,7 +60,9 @@ class ContinueCli(Tool):
                memory: Mapping[str, Any]) -> Plan:
         same_endpoint(self.name, targets)
         base = self.remove(texts, memory)["config"]
-        base = NEW_FILE if base is None or not base.strip() else base
+        if base is None or not base.strip():  # a new file: all of it is ours, header included
+            return Plan({"config": textedit.add_block(base or "", self.name,
+                                                      NEW_FILE + "models:\n" + self._entries(targets, key, ""))})
         lines = base.splitlines(keepends=True)
         at = next((i for i, line in enumerate(lines) if _MODELS.match(line.rstrip("\r\n"))), None)
         if at is None:  # no models list yet: ours is the list
