@@ -100,3 +100,20 @@ def test_environment_api_needs_the_provider_only_for_gateways():
     env = llmswitch.environment(llmswitch.active(), None)
     assert env["ANTHROPIC_BASE_URL"] == "https://api.anthropic.com" and "ANTHROPIC_API_KEY" not in env
     assert set(env) - {"LLMSWITCH_HEADERS", "OPENAI_API_TYPE", "OPENAI_API_VERSION"} <= set(api.OWNED_VARS)
+
+
+def test_openrouter_is_a_messages_gateway_at_its_api_root(run_cli):
+    run_cli("key", "set", "openrouter", input=GATEWAY_FAKE)
+    assert run_cli("use", "openrouter/anthropic/claude-sonnet-4.5").returncode == 0
+    got = exec_env(run_cli)
+    assert got["ANTHROPIC_BASE_URL"] == "https://openrouter.ai/api"  # OpenRouter's documented Claude Code root
+    assert got["ANTHROPIC_AUTH_TOKEN"] == GATEWAY_FAKE and got["ANTHROPIC_API_KEY"] is None
+    assert got["ANTHROPIC_MODEL"] == "anthropic/claude-sonnet-4.5"
+
+
+def test_a_plain_openai_compatible_provider_gets_no_anthropic_variables(run_cli):
+    run_cli("key", "set", "groq", input=GATEWAY_FAKE)
+    run_cli("use", "groq/llama-3.1-8b-instant")
+    got = exec_env(run_cli)
+    assert all(got[name] is None for name in NAMES if name.startswith("ANTHROPIC"))
+    assert got["OPENAI_API_KEY"] == GATEWAY_FAKE

@@ -2,7 +2,7 @@
 
 A selection speaks Anthropic Messages when its provider's kind is ``anthropic`` (the
 Messages API at ``BASE_URL/messages``) or when it is a gateway known to serve
-``/v1/messages`` beside the OpenAI routes (the LiteLLM proxy). Then ``exec`` also sets:
+``/v1/messages`` beside the OpenAI routes (the LiteLLM proxy, OpenRouter). Then ``exec`` also sets:
 
 * ``ANTHROPIC_BASE_URL``: the endpoint root without ``/v1`` (Claude Code and the Anthropic
   SDKs append ``/v1/messages`` themselves);
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
                   "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
 """Every variable this module may set (all owned: set or cleared by ``env``/``exec``)."""
-MESSAGES_GATEWAYS = ("litellm",)
-"""Presets of gateways that serve Anthropic Messages at ``ROOT/v1/messages`` for any of their models."""
+MESSAGES_GATEWAYS = ("litellm", "openrouter")
+"""Presets of gateways documented to serve Anthropic Messages at ``ROOT/v1/messages`` (with a Bearer token)."""
 SMALL_ROLE = "small"
 
 
