@@ -117,3 +117,13 @@ def test_a_plain_openai_compatible_provider_gets_no_anthropic_variables(run_cli)
     got = exec_env(run_cli)
     assert all(got[name] is None for name in NAMES if name.startswith("ANTHROPIC"))
     assert got["OPENAI_API_KEY"] == GATEWAY_FAKE
+
+
+def test_every_variable_set_is_one_api_owns():
+    from llmswitch import anthropic_env
+    from llmswitch.selection import ActiveSelection
+
+    sel = ActiveSelection("default", "anthropic", "m", "https://api.anthropic.com/v1", api_kind="anthropic")
+    small = ActiveSelection("small", "anthropic", "s", "https://api.anthropic.com/v1", api_kind="anthropic")
+    setting = anthropic_env.variables(sel, "k", "https://api.anthropic.com", small)
+    assert set(setting) | {"ANTHROPIC_AUTH_TOKEN"} == set(api.ANTHROPIC_VARS) <= set(api.OWNED_VARS)

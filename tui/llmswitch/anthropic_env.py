@@ -15,7 +15,7 @@ Messages API at ``BASE_URL/messages``) or when it is a gateway known to serve
   on the same endpoint, otherwise the role's own model, so no request asks the endpoint for
   a model it may not serve.
 
-Every one of these is in :data:`llmswitch.api.OWNED_VARS`: set for such a selection, cleared
+Every one of these is in :data:`llmswitch.api.ANTHROPIC_VARS`, part of :data:`~llmswitch.api.OWNED_VARS`: set for such a selection, cleared
 for any other, so a gateway token from an earlier ``eval "$(llmswitch env)"`` never travels
 to api.anthropic.com.
 """
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from .config import ProviderConfig
     from .selection import ActiveSelection
 
-ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
-                  "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
-"""Every variable this module may set (all owned: set or cleared by ``env``/``exec``)."""
 MESSAGES_GATEWAYS = ("litellm", "openrouter")
 """Presets of gateways documented to serve Anthropic Messages at ``ROOT/v1/messages`` (with a Bearer token)."""
 SMALL_ROLE = "small"

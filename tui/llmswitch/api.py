@@ -16,7 +16,6 @@ import os
 
 from . import paths as _paths
 from . import selection as _selection
-from .anthropic_env import ANTHROPIC_VARS as _ANTHROPIC_VARS
 from .selection import DEFAULT_ROLE, ActiveSelection
 
 TYPE_CHECKING = False
@@ -31,9 +30,12 @@ if TYPE_CHECKING:
     from .errors import LlmswitchError
     from .keys import Resolution
 
+ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
+                  "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
+"""What :mod:`llmswitch.anthropic_env` may set for a selection that speaks Anthropic Messages (imported only then)."""
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
-              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *_ANTHROPIC_VARS)
+              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *ANTHROPIC_VARS)
 """Every variable ``env``/``exec`` set; each is set or cleared, never inherited from another selection."""
 ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 """OpenAI's organisation/project: meaningful only for api.openai.com, cleared for every other endpoint."""
