@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-import harness
 import pytest
 from harness import npm_tool, quiet_env, requests_of, run_tool
 from runcli import cli_command
@@ -23,10 +22,8 @@ NPM_VERSIONS = {"opencode-ai": "1.18.33", "@anthropic-ai/claude-code": "2.1.332"
 """What this file installs (the README's rows cite these); ``LLMSWITCH_IT_<PACKAGE>_VERSION`` overrides."""
 
 
-@pytest.fixture(autouse=True)
-def versions(monkeypatch):
-    for package, pinned in NPM_VERSIONS.items():
-        monkeypatch.setitem(harness.VERSIONS, package, pinned)
+def tool(package: str, executable: str):
+    return npm_tool(package, executable, NPM_VERSIONS[package])
 
 
 def work_dir(tmp_path):
@@ -37,7 +34,7 @@ def work_dir(tmp_path):
 
 def test_opencode_uses_the_selection_and_follows_use(through_recorder, recorder, real_server, run_cli, tmp_path,
                                                      monkeypatch):
-    opencode = npm_tool("opencode-ai", "opencode")
+    opencode = tool("opencode-ai", "opencode")
     home, use = through_recorder
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # where quiet_env points opencode
     done = run_cli("connect", "opencode")
@@ -62,7 +59,7 @@ def test_opencode_uses_the_selection_and_follows_use(through_recorder, recorder,
 
 
 def test_claude_code_uses_the_selection_and_follows_use(through_recorder, recorder, real_server, run_cli, tmp_path):
-    claude = npm_tool("@anthropic-ai/claude-code", "claude")
+    claude = tool("@anthropic-ai/claude-code", "claude")
     home, use = through_recorder
     done = run_cli("connect", "claude-code")
     assert done.returncode == 0, done.stderr
@@ -87,7 +84,7 @@ def test_claude_code_uses_the_selection_and_follows_use(through_recorder, record
 
 def test_continue_cli_uses_the_selection_and_follows_use(through_recorder, recorder, real_server, run_cli,
                                                          tmp_path):
-    cn = npm_tool("@continuedev/cli", "cn")
+    cn = tool("@continuedev/cli", "cn")
     home, use = through_recorder
     done = run_cli("connect", "continue-cli")
     assert done.returncode == 0, done.stderr
@@ -128,7 +125,7 @@ def test_claude_code_is_refused_for_a_server_without_messages(through_recorder, 
 
 def test_exec_hands_claude_code_the_anthropic_environment(recorder, real_server, run_cli, tmp_path, monkeypatch):
     """No settings.json at all: ``llmswitch exec -- claude`` alone points it at a LiteLLM gateway's Messages route."""
-    claude = npm_tool("@anthropic-ai/claude-code", "claude")
+    claude = tool("@anthropic-ai/claude-code", "claude")
     home = tmp_path / "tool-home"
     monkeypatch.setenv("HOME", str(home))
     assert run_cli("providers", "add", "gw", "--preset", "litellm", "--base-url", recorder.url + "/v1").returncode == 0
