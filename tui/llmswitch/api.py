@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from .keys import Resolution
     from .scopes import Resolved
 
+ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
+                  "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
+"""What :mod:`llmswitch.anthropic_env` may set for a selection that speaks Anthropic Messages (imported only then)."""
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
-              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS")
+              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *ANTHROPIC_VARS)
 """Every variable ``env``/``exec`` set; each is set or cleared, never inherited from another selection."""
 ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 """OpenAI's organisation/project: meaningful only for api.openai.com, cleared for every other endpoint."""
@@ -213,8 +216,12 @@ def async_client(role: str = DEFAULT_ROLE, **kwargs: Any) -> openai.AsyncOpenAI:
 
 # --- the environment ----------------------------------------------------------------------------
 
-def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
-    """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out."""
+def environment(sel: ActiveSelection, key: str | None, provider: ProviderConfig | None = None) -> dict[str, str]:
+    """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out.
+
+    When the selection speaks Anthropic Messages (``provider`` tells a gateway that does), the
+    ``ANTHROPIC_*`` variables too (:mod:`llmswitch.anthropic_env`).
+    """
     from . import azure as _azure
 
     base = sel.base_url
@@ -239,6 +246,11 @@ def environment(sel: ActiveSelection, key: str | None) -> dict[str, str]:
         env["LLMSWITCH_HEADERS"] = json.dumps(sel.headers, separators=(",", ":"))
     if key is not None:
         env["OPENAI_API_KEY"] = key
+    from . import anthropic_env
+
+    root = anthropic_env.messages_root(sel, provider)
+    if root is not None:
+        env.update(anthropic_env.variables(sel, key, root, anthropic_env.small_role(sel)))
     return env
 
 
@@ -254,9 +266,10 @@ def cleared(sel: ActiveSelection, setting: Mapping[str, str]) -> list[str]:
     return drop
 
 
-def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(sel: ActiveSelection, key: str | None, environ: Mapping[str, str] | None = None,
+                      provider: ProviderConfig | None = None) -> dict[str, str]:
     """The whole environment ``exec`` hands the command: ``environ`` with every owned variable set or cleared."""
-    setting = environment(sel, key)
+    setting = environment(sel, key, provider)
     env = dict(os.environ if environ is None else environ)
     for name in cleared(sel, setting):
         env.pop(name, None)

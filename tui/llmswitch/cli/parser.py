@@ -36,6 +36,7 @@ COMMANDS = (
     ("connect", "connect", "point another tool (aider, llm, codex …) at the active model, verified"),
     ("disconnect", "connect", "take llmswitch's settings out of a connected tool's files"),
     ("connections", "connect", "list connected tools, what each points at, and drift"),
+    ("import", "importing", "find providers, models and keys other tools are set up with, and adopt them"),
 )
 DESCRIPTION = ("One place to configure LLM providers; every other tool reads the choice. "
                "Run without arguments to open the picker.")

@@ -100,7 +100,7 @@ def in_scope(role: str) -> ActiveSelection:
 def cmd_env(args: Namespace) -> int:
     import shlex
 
-    from ... import api
+    from ... import anthropic_env, api
     from ...keys import KEYLESS_PLACEHOLDER
 
     sel = in_scope(args.role)
@@ -108,7 +108,7 @@ def cmd_env(args: Namespace) -> int:
     login_shell = os.path.basename(os.environ.get("SHELL", ""))
     shell = args.shell or (login_shell if login_shell in ("bash", "zsh", "fish") else "bash")
     key = api.resolve_key(sel, config).require()
-    setting = api.environment(sel, None)
+    setting = api.environment(sel, None, api.provider_for(sel, config))
     lines = [assign(shell, name, value) for name, value in setting.items()]
     if key is None:
         lines.append(assign(shell, "OPENAI_API_KEY", KEYLESS_PLACEHOLDER))
@@ -121,7 +121,11 @@ def cmd_env(args: Namespace) -> int:
         getter = " ".join(shlex.quote(part) for part in [*executable(), "key", "get", sel.provider])
         substitution = {"fish": f"({getter})", "powershell": f"({getter})"}.get(shell, f'"$({getter})"')
         lines.append(assign(shell, "OPENAI_API_KEY", substitution, raw=True))
-    stale = [name for name in api.OWNED_VARS if name not in setting and name != "OPENAI_API_KEY"]
+    key_vars = ["OPENAI_API_KEY"]
+    if "ANTHROPIC_BASE_URL" in setting:  # the same line for the variable Anthropic tools read (the name comes first)
+        key_vars.append(anthropic_env.key_variable(sel))
+        lines.append(lines[-1].replace("OPENAI_API_KEY", key_vars[1], 1))
+    stale = [name for name in api.OWNED_VARS if name not in setting and name not in key_vars]
     out("\n".join(unset(shell, stale) + lines))
     return Exit.OK
 
@@ -135,7 +139,7 @@ def cmd_exec(args: Namespace) -> int:
     sel = in_scope(args.role)
     config = load_config()
     key = api.api_key(sel, config)
-    env = api.child_environment(sel, key)
+    env = api.child_environment(sel, key, provider=api.provider_for(sel, config))
     sys.stdout.flush()
     if sys.platform == "win32":  # pragma: no cover
         import subprocess

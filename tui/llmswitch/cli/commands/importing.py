@@ -1,0 +1,82 @@
+"""``import [SOURCE …] [--add] [--move-keys] [--json]``: adopt what other tools are already set up with.
+
+Without ``--add`` it only lists what it found (provider, URL, models, how the key is held:
+a plaintext key is named by file and line, never shown). ``--add`` configures each find;
+a plaintext key moves into the keyring with ``--move-keys`` or after a yes at the prompt
+(a terminal only), and the file still holding the plaintext copy is named.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from ...errors import Exit
+from ..output import emit_json, out
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+    from ...importing import Found
+
+
+def configure(name: str, parser: ArgumentParser) -> None:
+    from ...importing import SOURCES
+
+    parser.add_argument("source", nargs="*", metavar="SOURCE",
+                        help=f"where to look (default: all): {', '.join(SOURCES)}")
+    parser.add_argument("--add", action="store_true", help="configure what was found as llmswitch providers")
+    parser.add_argument("--move-keys", action="store_true",
+                        help="with --add: move plaintext keys found into the keyring (the files are not edited)")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=cmd_import)
+
+
+def _line(found: Found) -> str:
+    where = found.base_url or "preset URL"
+    models = ", ".join(found.models) or "no model named"
+    key = found.key.describe() if found.key is not None else "no key"
+    return f"  {found.source:<9} {found.provider:<14} {where}  models: {models}  key: {key}  ({found.file})"
+
+
+def _move(found: Found, args: Namespace) -> bool:
+    if args.move_keys:
+        return True
+    if found.key is None or found.key.kind != "plaintext" or not sys.stdin.isatty():
+        return False
+    answer = input(f"move the plaintext key for {found.provider} from {found.key.file} into the keyring? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_import(args: Namespace) -> int:
+    from ... import importing
+
+    sources = tuple(args.source) or importing.SOURCES
+    unknown = [s for s in sources if s not in importing.SOURCES]
+    if unknown:
+        from ...errors import LlmswitchError
+
+        raise LlmswitchError(f"llmswitch cannot import from {unknown[0]!r}", f"pick from: {', '.join(importing.SOURCES)}",
+                             exit_code=Exit.USAGE)
+    found = importing.discover(sources)
+    if not args.add:
+        if args.json:
+            emit_json([f.as_dict() for f in found])
+        elif found:
+            out("found (add them with: llmswitch import --add; plaintext keys move only with --move-keys):")
+            out("\n".join(_line(f) for f in found))
+        else:
+            out(f"nothing found in: {', '.join(sources)}")
+        return Exit.OK
+    results = []
+    for item in found:
+        pid, notes = importing.adopt(item, move_key=_move(item, args))
+        results.append({**item.as_dict(), "provider": pid, "notes": notes})
+        if not args.json:
+            out(f"{item.source} ({item.file}): {pid}")
+            out("\n".join(f"  {note}" for note in notes))
+    if args.json:
+        emit_json(results)
+    elif not found:
+        out(f"nothing found in: {', '.join(sources)}")
+    return Exit.OK

@@ -1,0 +1,108 @@
+"""JSON members a tool module owns, set and removed in place, with the user's previous values remembered.
+
+opencode and Claude Code keep their settings in one JSON(C) object; llmswitch owns a few
+members by path (``("model",)``, ``("env", "ANTHROPIC_BASE_URL")``). :func:`apply` sets them
+with :func:`.textedit.json_set` (everything else, comments included, stays as it was) and
+returns the memory — what each member held before the first connect, or ``ABSENT`` —
+that :func:`restore` puts back on ``disconnect``. :func:`loads_jsonc` reads the text the way
+JSONC readers do (comments and trailing commas allowed) for the read-back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import textedit
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+ABSENT = {"llmswitch": "absent"}
+"""Memory marker: the member did not exist before llmswitch set it."""
+
+
+def _key(path: tuple[str, ...]) -> str:
+    return "/".join(path)
+
+
+def apply(text: str | None, values: Mapping[tuple[str, ...], Any], memory: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``text`` with each member of ``values`` set; members owned before but not now are put back.
+
+    ``memory`` is what an earlier connect remembered; the result keeps it and adds, for each
+    member set for the first time, its previous value (or ``ABSENT``) and the parent objects
+    llmswitch had to create.
+    """
+    members = dict(memory.get("members", {}))
+    created = list(memory.get("created", []))
+    new_file = bool(memory.get("new_file")) if members else text is None or not text.strip()
+    gone = {k: v for k, v in members.items() if tuple(k.split("/")) not in values}
+    text = restore(text, {"members": gone, "created": created})
+    current = text if text is not None and text.strip() else "{\n}\n"
+    kept = {k: v for k, v in members.items() if k not in gone}
+    for path, value in values.items():
+        if _key(path) not in kept:
+            kept[_key(path)] = _get(current, path)
+            created += [_key(path[:n]) for n in range(1, len(path))
+                        if _get(current, path[:n]) is ABSENT and _key(path[:n]) not in created]
+        current = textedit.json_set(current, path, value)
+    return current, {"members": kept, "created": created, "new_file": new_file}
+
+
+def restore(text: str | None, memory: Mapping[str, Any]) -> str | None:
+    """``text`` with every remembered member put back (removed when it was absent); objects llmswitch created go
+    when they are empty again."""
+    if text is None:
+        return None
+    for key, value in memory.get("members", {}).items():
+        path = tuple(key.split("/"))
+        text = textedit.json_remove(text, path) if value == ABSENT else textedit.json_set(text, path, value)
+    for key in sorted(memory.get("created", []), key=lambda k: -k.count("/")):
+        if _get(text, tuple(key.split("/"))) == {}:
+            text = textedit.json_remove(text, tuple(key.split("/")))
+    if memory.get("new_file") and text.strip() in ("{}", "{\n}"):
+        return None  # llmswitch created the file and nothing else is in it
+    return text
+
+
+def _get(text: str, path: tuple[str, ...]) -> Any:
+    try:
+        return textedit.json_get(text, path)
+    except KeyError:
+        return ABSENT
+
+
+def loads_jsonc(text: str) -> Any:
+    """Parse JSON with ``//`` and ``/* */`` comments and trailing commas (JSONC); raises ValueError."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise ValueError("an unclosed /* comment")
+            i = end + 2
+        elif c in "]}":
+            while out and out[-1].isspace():
+                out.pop()
+            if out and out[-1] == ",":
+                out.pop()
+            out.append(c)
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    try:
+        return json.loads("".join(out))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
