@@ -48,6 +48,14 @@ def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[Pro
     return {p.id: for_provider(p) for p in providers if p.base_url}, new_client()
 
 
+def fresh(provider: ProviderConfig) -> ProviderConfig:
+    """``provider`` as config.toml and the last probes describe it now (a probe may have learned it wants a key)."""
+    try:
+        return load().provider(provider.id)
+    except (ConfigError, UnknownProvider):
+        return provider
+
+
 class PickerScreen(Screen[None]):
     """Pick the active model for a role."""
 
@@ -569,7 +577,7 @@ class PickerScreen(Screen[None]):
         provider = self.highlighted_provider()
         if provider is None:
             return
-        self.app.push_screen(ProviderScreen(provider, result=self.results.get(provider.id)), self._after_edit)
+        self.app.push_screen(ProviderScreen(fresh(provider), result=self.results.get(provider.id)), self._after_edit)
 
     def action_add_provider(self) -> None:
         from .provider import PresetChooser, ProviderScreen
@@ -595,7 +603,7 @@ class PickerScreen(Screen[None]):
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
         elif key_refused(result):
-            self.app.push_screen(ProviderScreen(provider, result=result, for_key=True), self._after_edit)
+            self.app.push_screen(ProviderScreen(fresh(provider), result=result, for_key=True), self._after_edit)
 
     @work(thread=True, group="fix", exit_on_error=False)
     def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:

@@ -291,8 +291,12 @@ class ProviderScreen(Screen[bool]):
         else:
             try:
                 stored = keys.stored(self.provider.id) is not None
-                text = Text("a key is stored in the keyring (type a new one to replace it)" if stored
-                            else "no key stored yet", style="dim")
+                if stored:
+                    text = Text("a key is stored in the keyring (type a new one to replace it)", style="dim")
+                elif self.provider.key_required:
+                    text = Text("no key stored yet, and the server wants one: paste it above", style="yellow")
+                else:
+                    text = Text("no key stored yet (optional: the server has not asked for one)", style="dim")
             except keys.KeyProblem as exc:
                 text = Text(self.app.shown(str(exc)), style="yellow")
         self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
