@@ -41,6 +41,15 @@ FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-time
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
+NO_KEYRING_SOURCES = (("keyring (unavailable here)", "keyring"), *KEY_SOURCES[1:])
+"""The choices while the keyring cannot be used: it stays offered (for when it works), not recommended."""
+
+
+def env_default(provider: ProviderConfig, pid: str = "") -> str:
+    """The variable a key is read from when none is named: the preset's, else ``ID_API_KEY``."""
+    if provider.key_env:
+        return provider.key_env[0]
+    return f"{(pid or provider.id or 'provider').upper().replace('-', '_').replace('.', '_')}_API_KEY"
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -180,6 +189,10 @@ class ProviderScreen(Screen[bool]):
         """Opened to enter a key (the probe's key fix): the masked API key field has the focus."""
         self.changed = False
         self.key_problem: str | None = None
+        self.keyring_problem: str | None = None
+        """Why the keyring cannot be used here (checked as the editor opens), or None."""
+        self._auto_env: str | None = None
+        """The env var name the editor filled in itself (it follows the id until the person edits it)."""
 
     def compose(self) -> ComposeResult:
         p = self.provider
@@ -198,7 +211,7 @@ class ProviderScreen(Screen[bool]):
             yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
                                                       id="f-key-source", compact=True))
             arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
-            env_hint = p.key_env[0] if p.key_env else f"{(p.id or 'provider').upper().replace('-', '_')}_API_KEY"
+            env_hint = env_default(p)
             yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=f"{env_hint}, or: pass show "
                                                                f"{p.id or 'name'}", id="f-key-arg", compact=True))
             yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
@@ -224,6 +237,7 @@ class ProviderScreen(Screen[bool]):
         if self.for_key and self.provider.key_source != "keyring":
             self.query_one("#f-key-source", Select).value = "keyring"  # the form only: ctrl+s writes it
         self._sync_key_fields()
+        self.check_keyring()
         if self.result is not None:
             self._show_result(self.result, None)
         else:
@@ -279,6 +293,42 @@ class ProviderScreen(Screen[bool]):
     @on(Select.Changed, "#f-key-source")
     def _source_changed(self) -> None:
         self._sync_key_fields()
+        if self.keyring_problem is not None:  # what the keyring choice means here, in one line
+            self.check_key_state()
+
+    @work(thread=True, group="keyring", exit_on_error=False)
+    def check_keyring(self) -> None:
+        """Whether the keyring can be used (picking a backend blocks): a new provider defaults to what works."""
+        try:
+            keys.backend()
+        except keys.KeyProblem as exc:
+            self.app.call_from_thread(self._keyring_unusable, exc.cause)
+
+    def _keyring_unusable(self, problem: str) -> None:
+        """``problem`` is the cause alone (``no OS keyring is available (…)``). No keyring: a new provider reads its key from an env var instead, and the form says why in one line."""
+        self.keyring_problem = problem
+        source = self.query_one("#f-key-source", Select)
+        source.set_options(NO_KEYRING_SOURCES)
+        source.value = self.provider.key_source
+        if self.new and self.provider.key_source == "keyring" and not self.for_key:
+            arg = self.query_one("#f-key-arg", GuardedInput)
+            source.value = "env"
+            if not arg.value:
+                self._auto_env = arg.value = env_default(self.provider, self.query_one("#f-id", GuardedInput).text)
+            self._sync_key_fields()
+        if source.value != "keyring":
+            self.query_one("#key-state", Static).update(self._keyring_line())
+
+    @on(Input.Changed, "#f-id")
+    def _id_changed(self, event: Input.Changed) -> None:
+        """The env var the editor chose follows the id being typed (``MY_BOX_API_KEY``) until edited by hand."""
+        arg = self.query_one("#f-key-arg", GuardedInput)
+        if self._auto_env is not None and arg.value == self._auto_env and not self.provider.key_env:
+            self._auto_env = arg.value = env_default(self.provider, event.value.strip())
+
+    def _keyring_line(self) -> Text:
+        return Text(f"{self.app.shown(self.keyring_problem or 'no keyring')}: the key is read from the env var "
+                    "above; pick keyring once it works", style="yellow")
 
     @work(thread=True, group="key-state", exit_on_error=False)
     def check_key_state(self) -> None:
@@ -286,6 +336,8 @@ class ProviderScreen(Screen[bool]):
         if self.for_key and self.provider.key_source != "keyring":
             text = Text(f"key source set to keyring (was {self.app.shown(self.provider.key_source_text())}): paste the "
                         "key above, then ctrl+s", style="yellow")
+        elif self.keyring_problem is not None and self.query_one("#f-key-source", Select).value != "keyring":
+            text = self._keyring_line()
         elif self.provider.key_source != "keyring" or not self.provider.id:
             text = Text("")
         else:
