@@ -82,3 +82,74 @@ async def test_with_a_working_keyring_the_editor_still_recommends_it(isolated, m
         assert editor.keyring_problem is None
         assert editor.query_one("#f-key-source", Select).value == "keyring"
         assert "keyring (recommended)" in screen_text(app)
+
+
+def toasts(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def wizard_detected(pilot):
+    from llmswitch.app.screens.setup import SetupWizard
+
+    app = pilot.app
+    assert await wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
+    wizard = app.screen
+    assert await wait_for(pilot, lambda: not wizard.detecting)
+    await pilot.pause(0.05)
+    return wizard
+
+
+async def test_wizard_adds_a_server_by_its_url_named_from_what_answered(upstream, isolated, make_app):
+    import tomllib
+
+    from textual.widgets import SelectionList
+
+    from llmswitch import paths
+    from upstreams import FAKE_KEY, litellm_like, vllm_like
+
+    box = vllm_like(upstream())
+    proxy = litellm_like(upstream())
+    app = make_app(setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await wizard_detected(pilot)
+        await pilot.press("ctrl+n")
+        assert wizard.step == "choose"
+        add = wizard.query_one("#choose-add", Input)
+        add.focus()
+        await pilot.press(*"openai-compat", "enter")
+        assert await wait_for(pilot, lambda: any("type the server's URL or port here" in m for m in toasts(app)))
+        add.value = ""
+        await pilot.press(*box.url, "enter")  # no /v1: the probe finds it
+        assert await wait_for(pilot, lambda: "vllm" in wizard.custom)
+        await pilot.press(*str(proxy.port), "enter")  # a port alone: this machine
+        assert await wait_for(pilot, lambda: "litellm" in wizard.custom)
+        choose = wizard.query_one("#choose-list", SelectionList)
+        assert await wait_for(pilot, lambda: set(choose.selected) == {"vllm", "litellm"})
+        assert "wants a key" in screen_text(app)
+        await pilot.press("ctrl+n")
+        assert wizard.step == "keys"
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "litellm key" in text and "vllm key" not in text  # a key only where the server wants one
+        wizard.query_one("#key-litellm", Input).value = FAKE_KEY
+        await pilot.press("ctrl+n")
+        assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+        assert all(r.usable for r in wizard.results.values()), wizard.results
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")  # Finish with the highlighted model
+        assert await wait_for(pilot, lambda: wizard.step == "done")
+    written = tomllib.loads(paths.config_file().read_text())["providers"]
+    assert written["vllm"]["base_url"] == f"{box.url}/v1"
+    assert written["litellm"]["base_url"] == proxy.url  # LiteLLM answers /models at its root too: no fix needed
+
+
+async def test_detection_looks_where_ollama_host_says(upstream, isolated, make_app, monkeypatch):
+    from upstreams import ollama_like
+
+    server = ollama_like(upstream())
+    monkeypatch.setenv("OLLAMA_HOST", f"0.0.0.0:{server.port}")
+    app = make_app(stable=False, setup=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        wizard = await wizard_detected(pilot)
+        assert "ollama" in wizard.local_found
+        assert f"Ollama at http://127.0.0.1:{server.port}/v1" in screen_text(app)

@@ -68,3 +68,19 @@ def test_what_a_person_types_becomes_a_url():
     assert as_url(":11434") == "http://127.0.0.1:11434"
     assert as_url("localhost:1234/v1/") == "http://localhost:1234/v1"
     assert as_url("api.example.com/v1") == "https://api.example.com/v1"
+
+
+def test_local_detection_follows_the_servers_own_variables(monkeypatch):
+    from llmswitch.onboarding import local_targets, own_var_url
+
+    assert own_var_url("ollama", {"OLLAMA_HOST": "0.0.0.0:11500"}) == "http://127.0.0.1:11500/v1"
+    assert own_var_url("ollama", {"OLLAMA_HOST": "0.0.0.0"}) == "http://127.0.0.1:11434/v1"
+    assert own_var_url("ollama", {"OLLAMA_HOST": "https://box:9/"}) == "https://box:9/v1"
+    assert own_var_url("llamacpp", {"LLAMA_ARG_PORT": "8081"}) == "http://127.0.0.1:8081/v1"
+    assert own_var_url("ollama", {"OLLAMA_HOST": "box:port"}) is None
+    urls = {t.provider: t.base_url for t in local_targets({"OLLAMA_HOST": "127.0.0.1:11500"})}
+    assert urls["ollama"] == "http://127.0.0.1:11500/v1"
+    monkeypatch.setenv("OLLAMA_BASE_URL", "http://127.0.0.1:12000/v1")  # the preset's own variable wins
+    urls = {t.provider: t.base_url for t in local_targets({"OLLAMA_HOST": "127.0.0.1:11500",
+                                                           "OLLAMA_BASE_URL": "http://127.0.0.1:12000/v1"})}
+    assert urls["ollama"] == "http://127.0.0.1:12000/v1"
