@@ -153,3 +153,96 @@ async def test_detection_looks_where_ollama_host_says(upstream, isolated, make_a
         wizard = await wizard_detected(pilot)
         assert "ollama" in wizard.local_found
         assert f"Ollama at http://127.0.0.1:{server.port}/v1" in screen_text(app)
+
+
+# --- the picker at 80 columns and after a refusal ------------------------------------------------
+
+async def test_enter_on_a_provider_moves_to_its_models_not_a_switch(mixed_scene, make_app):
+    from llmswitch import selection
+    from llmswitch.app.widgets.model_list import ModelList
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await scenes.settled(pilot)
+        before = selection.read().ref
+        providers = app.picker.query_one("#providers")
+        providers.focus()
+        await scenes.choose_provider(pilot, "openrouter")  # failing: a switch would ask first
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.focused, ModelList)
+        assert app.picker.view == "openrouter"
+        assert app.screen is app.picker  # no "is failing — use anyway?" dialog
+        assert selection.read().ref == before
+
+
+async def test_after_a_401_the_empty_model_list_says_the_server_refused(upstream, isolated, make_app):
+    from llmswitch.app.widgets.model_list import ModelList
+
+    server = openai_like(upstream())
+    scenes.write_config(f'[providers.box]\nbase_url = "{server.url}/v1"\n')
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await scenes.settled(pilot)
+        await scenes.choose_provider(pilot, "box")
+        text = app.picker.query_one(ModelList).empty_text
+        assert "refused" in text and "listed none" not in text
+        assert "refused to list them" in screen_text(app)
+
+
+async def test_the_header_drops_sort_before_it_cuts_anything(mixed_scene, make_app):
+    from llmswitch.switch import switch
+
+    switch("lab/Qwen/Qwen2.5-0.5B-Instruct", "default", check_key=False)
+    app = make_app()
+    async with app.run_test(size=(72, 24)) as pilot:
+        await scenes.settled(pilot)
+        bar = str(app.picker.query_one("#picker-bar", Static).content)
+        assert "lab/Qwen/Qwen2.5-0.5B-Instruct" in bar
+        assert "sort" not in bar  # not "sort:" cut mid-word
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await scenes.settled(pilot)
+        assert "sort: name" in str(app.picker.query_one("#picker-bar", Static).content)
+
+
+async def test_the_last_column_keeps_a_gap_before_the_border(mixed_scene, make_app):
+    from llmswitch.app.widgets.model_list import ModelList
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await scenes.settled(pilot)
+        await scenes.choose_provider(pilot, "ollama")  # 2 models: no scrollbar
+        model_list = app.picker.query_one(ModelList)
+        assert not model_list.show_vertical_scrollbar
+        line = model_list.render_line(0).text
+        assert line.rstrip() != line and line.rstrip().endswith(("TV·", "TVR", "T·R", "···", "T··")), repr(line)
+
+
+async def test_the_providers_pane_is_wider_on_a_wide_terminal(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await scenes.settled(pilot)
+        assert app.picker.query_one("#providers-pane").size.width >= 36
+        assert "✗ key rejected (checked at /key)" in screen_text(app)
+
+
+async def test_toasts_leave_the_bottom_border_alone(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await scenes.settled(pilot)
+        app.notify("a toast with a few words in it", title="Hello")
+        assert await wait_for(pilot, lambda: "a toast with a few words" in screen_text(app))
+        lines = screen_text(app).splitlines()
+        bottom = next(line for line in reversed(lines) if line.startswith("╰"))
+        assert bottom.endswith("╯") and set(bottom[1:-1]) == {"─"}, bottom
+
+
+async def test_the_add_provider_placeholder_fits_at_80_columns(isolated, make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.2)
+        search = app.screen.query_one("#preset-search", Input)
+        assert len(search.placeholder) <= search.size.width, (search.placeholder, search.size.width)

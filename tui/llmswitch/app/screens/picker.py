@@ -22,7 +22,7 @@ from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ...models import SORTS, Filter, ModelRow, make_row, provider_rows, sort_rows
 from ..edits import change_settings
-from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
+from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, no_models_text, status_text
 from ..widgets.guarded import GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
@@ -217,8 +217,15 @@ class PickerScreen(Screen[None]):
         bar.append(self.role, style="bold")
         bar.append("  active: ", style="dim")
         bar.append(self.app.shown(active.ref) if active else "none", style="bold" if active else "dim")
-        bar.append(f"  sort: {self.sort}", style="dim")
+        sort = f"  sort: {self.sort}"
+        width = self.size.width or 80
+        if bar.cell_len + len(sort) <= width:  # the models' header shows the sort too: the first to go
+            bar.append(sort, style="dim")
+        bar.truncate(width, overflow="ellipsis")
         self.query_one("#picker-bar", Static).update(bar)
+
+    def on_resize(self) -> None:
+        self._update_bar()
 
     @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
     def load_catalog(self) -> None:
@@ -261,7 +268,7 @@ class PickerScreen(Screen[None]):
                                      else "no models known yet — probing…")
         else:
             rows = self.rows_for(self.view)
-            model_list.empty_text = "no models: the server listed none and the catalog has none"
+            model_list.empty_text = no_models_text(self.results.get(self.view))
         model_list.show_provider = self.view in (ALL, CATALOG)
         self.filter = Filter(sort_rows(rows, self.sort))
         self.apply_filter(keep=model_list.highlighted.ref if model_list.highlighted else None)
@@ -313,13 +320,13 @@ class PickerScreen(Screen[None]):
                         return  # a newer sweep owns the screen now
                     self.results[result.provider] = result
                     self.probing.discard(result.provider)
-                    provider = self.providers.get(result.provider)
-                    if provider is not None:
-                        await asyncio.to_thread(state.remember, result, provider.base_url)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
                     self._update_details()
+                    provider = self.providers.get(result.provider)
+                    if provider is not None:  # after the screen shows it: the write is not on its way
+                        await asyncio.to_thread(state.remember, result, provider.base_url)
         finally:
             if generation == self.probe_generation:
                 self.probing.clear()
@@ -459,6 +466,9 @@ class PickerScreen(Screen[None]):
         self.query_one(ModelList).action_page_down()
 
     def action_switch(self) -> None:
+        if self.focused is self.query_one("#providers", OptionList):  # Enter on a provider: to its models
+            self.query_one(ModelList).focus()
+            return
         row = self.query_one(ModelList).highlighted
         if row is None:
             self.notify("No model is highlighted — type to filter, or pick a provider", severity="warning")

@@ -86,8 +86,8 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield GuardedInput(placeholder="search presets: openrouter, groq, ollama… (Enter picks; Enter alone: "
-                               "custom URL)", id="preset-search", compact=True)
+            yield GuardedInput(placeholder="search presets (openrouter, groq, ollama…); Enter alone: custom URL",
+                               id="preset-search", compact=True)
             yield OptionList(id="preset-list")
         yield Footer()
 
