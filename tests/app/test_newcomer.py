@@ -246,3 +246,91 @@ async def test_the_add_provider_placeholder_fits_at_80_columns(isolated, make_ap
         await pilot.pause(0.2)
         search = app.screen.query_one("#preset-search", Input)
         assert len(search.placeholder) <= search.size.width, (search.placeholder, search.size.width)
+
+
+# --- polish ------------------------------------------------------------------------------------
+
+def test_the_palette_lists_each_command_once_with_a_help_of_its_own(mixed_scene, make_app):
+    app = make_app()
+
+    async def run() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await scenes.settled(pilot)
+            commands = list(app.get_system_commands(app.picker))
+            titles = [c.title for c in commands]
+            assert "Keys" not in titles and "Help: key bindings" in titles
+            assert len(titles) == len(set(titles))
+            assert all(c.help != c.title for c in commands), [(c.title, c.help) for c in commands if c.help == c.title]
+
+    import asyncio
+
+    asyncio.run(run())
+
+
+async def test_an_unknown_keymap_id_is_reported(isolated, make_app, monkeypatch):
+    monkeypatch.setenv("LLMSWITCH_KEYMAP", "picker.rol=ctrl+y;picker.reprobe=f6")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        said = " ".join(toasts(app))
+        assert "'picker.rol'" in said and "did you mean picker.role" in said
+        assert "picker.reprobe" not in said
+
+
+async def test_the_failing_provider_dialog_names_the_provider_once(mixed_scene, make_app):
+    from llmswitch.app.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await scenes.settled(pilot)
+        await scenes.choose_provider(pilot, "openrouter")
+        app.picker.query_one("#filter", Input).focus()
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = app.screen.question.plain
+        assert "openrouter: " not in question, question  # named once, at the top
+        assert question.startswith("openrouter is failing:\nkey rejected")
+
+
+async def test_slash_in_the_focused_filter_starts_no_query(mixed_scene, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await scenes.settled(pilot)
+        filter_input = app.picker.query_one("#filter", Input)
+        filter_input.focus()
+        await pilot.press("slash")
+        await pilot.pause(0.05)
+        assert filter_input.value == ""
+        await pilot.press(*"openai/gpt")
+        assert filter_input.value == "openai/gpt"  # a slash inside a ref is text
+
+
+async def test_the_add_editor_has_no_remove_and_escape_asks_before_discarding(isolated, make_app):
+    from textual.widgets import Button
+
+    from llmswitch.app.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_custom_editor(pilot)
+        assert not editor.query_one("#remove", Button).display
+        assert "Remove" not in screen_text(app).split("╯")[-1].split("^s")[0]  # not among the buttons
+        await pilot.press("escape")  # nothing typed: leaves at once
+        assert await wait_for(pilot, lambda: app.screen is app.picker)
+        editor = await open_custom_editor(pilot)
+        await pilot.press(*"my-box")
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Discard your changes to my-box?" in screen_text(app)
+        await pilot.press("escape")  # keep editing
+        assert await wait_for(pilot, lambda: app.screen is editor)
+        assert editor.query_one("#f-id", Input).value == "my-box"
+
+
+async def test_a_field_the_key_source_does_not_use_says_so(isolated, make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_custom_editor(pilot)
+        arg = editor.query_one("#f-key-arg", Input)
+        assert arg.disabled and arg.placeholder == "not used: key source is keyring"
+        assert arg.parent.has_class("-unused")

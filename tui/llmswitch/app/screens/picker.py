@@ -79,7 +79,8 @@ class PickerScreen(Screen[None]):
         Binding("ctrl+n", "add_provider", "Add provider", show=False, id="picker.add",
                 tooltip="Add a provider from a preset or a custom URL"),
         Binding("slash", "focus_filter", "Filter", show=False, id="picker.filter", tooltip="Focus the filter"),
-        Binding("escape", "escape", "Clear filter / cancel", show=False, id="picker.escape"),
+        Binding("escape", "escape", "Clear filter / cancel", show=False, id="picker.escape",
+                tooltip="Empty the filter (in pick mode: leave without choosing)"),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
@@ -334,7 +335,10 @@ class PickerScreen(Screen[None]):
 
     # -- events
     @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value == "/":  # "/" focuses the filter; pressed in it, it starts no model id
+            event.input.value = ""
+            return
         self.query_one(ModelList).touched = False  # a new query starts at its best match
         self.apply_filter()
 
@@ -487,7 +491,7 @@ class PickerScreen(Screen[None]):
         if result is not None and not result.usable:
             question = Text()
             question.append(f"{row.provider} is failing:\n", style="bold")
-            question.append(self.app.shown(headline(result)))
+            question.append(self.app.shown(headline(result).removeprefix(f"{result.provider}: ")))  # named above
             question.append(f"\n\nUse {self.app.shown(row.ref)} anyway?")
             self.app.push_screen(ConfirmScreen(question, yes="Use anyway", no="Cancel"),
                                  lambda ok: self._do_switch(row) if ok else None)

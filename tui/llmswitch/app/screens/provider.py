@@ -41,6 +41,7 @@ FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-time
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
+KEY_HINT = "paste the key (hidden; stored in the keyring)"
 NO_KEYRING_SOURCES = (("keyring (unavailable here)", "keyring"), *KEY_SOURCES[1:])
 """The choices while the keyring cannot be used: it stays offered (for when it works), not recommended."""
 
@@ -189,6 +190,9 @@ class ProviderScreen(Screen[bool]):
         """Opened to enter a key (the probe's key fix): the masked API key field has the focus."""
         self.changed = False
         self.key_problem: str | None = None
+        self.saved_form: tuple[object, ...] = ()
+        """The form as opened or last saved (see :meth:`form_state`)."""
+        self._arg_hint = ""
         self.keyring_problem: str | None = None
         """Why the keyring cannot be used here (checked as the editor opens), or None."""
         self._auto_env: str | None = None
@@ -212,15 +216,17 @@ class ProviderScreen(Screen[bool]):
                                                       id="f-key-source", compact=True))
             arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
             env_hint = env_default(p)
-            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=f"{env_hint}, or: pass show "
-                                                               f"{p.id or 'name'}", id="f-key-arg", compact=True))
-            yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
-                                                  password=True, id="f-key", compact=True))
+            self._arg_hint = f"{env_hint}, or: pass show {p.id or 'name'}"
+            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=self._arg_hint, id="f-key-arg",
+                                                               compact=True))
+            yield from self._row("API key", Input(placeholder=KEY_HINT, password=True, id="f-key", compact=True))
             yield Static(id="key-state", markup=False)
         yield Static(id="provider-status", markup=False)
         with Horizontal(id="provider-buttons"):
             yield Button("Save & probe", id="save", variant="primary", compact=True)
-            yield Button("Remove…", id="remove", variant="error", compact=True, disabled=self.new)
+            remove = Button("Remove…", id="remove", variant="error", compact=True)
+            remove.display = not self.new  # nothing to remove while adding
+            yield remove
             yield Button("Back", id="close", compact=True)
         yield Footer()
 
@@ -250,6 +256,7 @@ class ProviderScreen(Screen[bool]):
         else:
             first = "#f-key" if self.provider.key_required else "#f-base-url"
         self.set_focus(self.query_one(first))  # at once: keys typed (or pasted) as the editor opens go to this field
+        self.saved_form = self.form_state()
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
@@ -287,8 +294,21 @@ class ProviderScreen(Screen[bool]):
 
     def _sync_key_fields(self) -> None:
         source = self.query_one("#f-key-source", Select).value
-        self.query_one("#f-key-arg", Input).disabled = source not in ("env", "command")
-        self.query_one("#f-key", Input).disabled = source != "keyring"
+        arg, key = self.query_one("#f-key-arg", Input), self.query_one("#f-key", Input)
+        arg.disabled = source not in ("env", "command")
+        key.disabled = source != "keyring"
+        # a disabled field says it is unused (and Tab skips it), so counting Tabs never lands a key elsewhere
+        arg.placeholder = (self._arg_hint if not arg.disabled else f"not used: key source is {source}")
+        key.placeholder = (KEY_HINT if not key.disabled else "not used: the key is not kept in the keyring")
+        for field in (arg, key):
+            if field.parent is not None:
+                field.parent.set_class(field.disabled, "-unused")
+
+    def form_state(self) -> tuple[object, ...]:
+        """What the form holds now (compared on Escape: edits are never dropped without asking)."""
+        values: list[object] = [w.value for w in self.query(Input)]
+        values += [w.value for w in self.query(Select)]
+        return tuple(values)
 
     @on(Select.Changed, "#f-key-source")
     def _source_changed(self) -> None:
@@ -318,6 +338,7 @@ class ProviderScreen(Screen[bool]):
             self._sync_key_fields()
         if source.value != "keyring":
             self.query_one("#key-state", Static).update(self._keyring_line())
+        self.saved_form = self.form_state()  # the editor's own default, not an edit
 
     @on(Input.Changed, "#f-id")
     def _id_changed(self, event: Input.Changed) -> None:
@@ -442,8 +463,9 @@ class ProviderScreen(Screen[bool]):
         self.new = False
         self.changed = True
         self.query_one("#f-id", Input).disabled = True
-        self.query_one("#remove", Button).disabled = False
+        self.query_one("#remove", Button).display = True
         self.query_one("#provider-form").border_title = f"Edit provider {provider.id}"
+        self.saved_form = self.form_state()
         self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
         self.action_probe()
 
@@ -512,7 +534,20 @@ class ProviderScreen(Screen[bool]):
         call(self.dismiss, True)
 
     def action_close(self) -> None:
-        self.dismiss(self.changed)
+        """Back to the picker; with edits not saved, ask first."""
+        from .confirm import ConfirmScreen
+
+        if self.form_state() == self.saved_form:
+            self.dismiss(self.changed)
+            return
+        name = self.query_one("#f-id", GuardedInput).text.strip() or "the new provider"
+        question = Text.assemble(("Discard your changes to ", ""), (name, "bold"), ("?", ""))
+
+        def answered(answer: bool | tuple[bool, bool] | None) -> None:
+            if answer:
+                self.dismiss(self.changed)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Discard", no="Keep editing"), answered)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
