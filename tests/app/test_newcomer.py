@@ -334,3 +334,39 @@ async def test_a_field_the_key_source_does_not_use_says_so(isolated, make_app):
         arg = editor.query_one("#f-key-arg", Input)
         assert arg.disabled and arg.placeholder == "not used: key source is keyring"
         assert arg.parent.has_class("-unused")
+
+
+async def test_wizard_done_page_offers_only_close_and_wrapped_lines_keep_their_indent(upstream, monkeypatch,
+                                                                                      isolated, make_app):
+    from llmswitch.app.screens.setup import SetupWizard
+
+    scenes.local_servers(upstream, monkeypatch.setenv)
+    app = make_app(setup=True)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await scenes.wizard_at(pilot, "detect")
+        lines = screen_text(app).splitlines()
+        at = next(i for i, line in enumerate(lines) if "$OPENROUTER_API_KEY" in line)
+        assert lines[at + 1].lstrip("│").startswith("  "), lines[at:at + 2]  # under the text, not at column 0
+        await scenes.wizard_at(pilot, "model")
+        await pilot.press("ctrl+n")
+        wizard = app.screen
+        assert isinstance(wizard, SetupWizard)
+        assert await wait_for(pilot, lambda: wizard.step == "done")
+        footer = screen_text(app).splitlines()
+        footer_line = next(line for line in reversed(footer) if "f1" in line)
+        assert "Next" not in footer_line and "Cancel" not in footer_line and "Back" not in footer_line, footer_line
+        assert "Close" in footer_line
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: app.screen is app.picker)
+
+
+def test_a_hosted_preset_out_of_reach_says_network_first():
+    from llmswitch.app.screens.setup import hosted_advice
+    from llmswitch.probe.outcome import Outcome, ProbeResult
+
+    result = ProbeResult("openrouter", Outcome.DNS_FAILURE, False, "host not found: openrouter.ai",
+                         "check the host name in base_url (and your network or DNS)", "https://openrouter.ai/api/v1/models",
+                         {}, None, None, (), None, None, None)
+    advice = hosted_advice("openrouter", result)
+    assert advice is not None and "network connection" in advice and "base_url" not in advice
+    assert hosted_advice("ollama", result) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -47,6 +48,28 @@ URL_NEEDED = ("{pid} needs a URL: type the server's URL or port here instead (e.
 KEY_PLACEHOLDER = "paste the key (hidden; stored in the keyring at Finish)"
 
 
+def hanging(indent: str, body: Text, width: int) -> Text:
+    """``body`` wrapped to ``width`` with every line after the first under its first character, not at column 0."""
+    out = Text()
+    for line in body.wrap(Console(width=max(20, width - len(indent)), legacy_windows=False), max(20, width - len(indent))):
+        out.append(indent)
+        out.append_text(line)
+        out.append("\n")
+    return out
+
+
+def hosted_advice(pid: str, result: ProbeResult) -> str | None:
+    """For a hosted preset that could not be reached, the network comes first (its URL is the preset's own)."""
+    from ...probe.outcome import Outcome
+
+    preset = catalog.preset(pid)
+    if preset is None or preset.local or result.outcome not in (Outcome.DNS_FAILURE, Outcome.CONNECTION_REFUSED,
+                                                                 Outcome.TIMEOUT, Outcome.CONNECTION_ERROR):
+        return None
+    return (f"{pid}: {result.summary} — check this machine's network connection (and any proxy); "
+            f"the URL is {preset.name}'s own")
+
+
 def _looks_like_url(text: str) -> bool:
     """A port, ``host:port`` or a URL (what the add field takes besides a preset id)."""
     return text.isdigit() or "://" in text or ":" in text or "/" in text or text.startswith("localhost")
@@ -63,6 +86,8 @@ class SetupWizard(Screen[bool]):
         Binding("ctrl+t", "toggle_role", "Default/small", id="setup.role",
                 tooltip="On the model step: whether Enter sets the default or the small model"),
         Binding("escape", "cancel", "Cancel", id="setup.cancel", tooltip="Leave the wizard; nothing is written"),
+        Binding("ctrl+n,escape", "close", "Close", id="setup.close", tooltip="On the last page: back to the picker",
+                priority=True),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
     ]
@@ -156,13 +181,16 @@ class SetupWizard(Screen[bool]):
         self.set_focus(target or self.query_one("#next", Button))  # now, not later: the next key goes there
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return self.step == "done"
+        if self.step == "done":  # only Close is left: the footer offers no step keys
+            return action not in ("back", "toggle_role", "cancel", "next")
         if action == "back":
-            return self.step not in ("detect", "done") or None
+            return self.step != "detect" or None
         if action == "toggle_role":
             return self.step == "model"  # hidden elsewhere
-        if action == "cancel":
-            return self.step != "done" or None
         return True
+
 
     async def action_next(self) -> None:
         step = self.step
@@ -212,6 +240,9 @@ class SetupWizard(Screen[bool]):
         self.step = STEPS[index - 1]
         self._show_step()
 
+    def action_close(self) -> None:
+        self.dismiss(True)
+
     def action_cancel(self) -> None:
         if self.step == "done":
             self.dismiss(True)
@@ -236,8 +267,9 @@ class SetupWizard(Screen[bool]):
         text.append("API keys in the environment\n", style="bold")
         if self.env_found:
             for pid, var in sorted(self.env_found.items()):
-                text.append(f"  ✓ ${var}", style="green")
-                text.append(f"  → {pid} (the key stays in the env var; llmswitch only records its name)\n")
+                line = Text.assemble((f"✓ ${var}", "green"),
+                                     f"  → {pid} (the key stays in the env var; llmswitch only records its name)")
+                text.append_text(hanging("  ", line, self._text_width()))
         else:
             text.append("  none of the known variables (OPENAI_API_KEY, OPENROUTER_API_KEY, …) is set\n", style="dim")
         text.append("\nLocal servers\n", style="bold")
@@ -450,6 +482,10 @@ class SetupWizard(Screen[bool]):
             self._show_probe(probing=True)
         self._show_probe(probing=False)
 
+    def _text_width(self) -> int:
+        """Columns a step's text has (its panel's inside)."""
+        return max(40, self.size.width - 4)
+
     def _show_probe(self, probing: bool) -> None:
         shown = self.app.shown
         text = Text()
@@ -459,7 +495,8 @@ class SetupWizard(Screen[bool]):
             text.append_text(status_text(result, probing and result is None, shown=shown))
             text.append("\n")
             if result is not None and not result.usable:
-                text.append("    " + shown(headline(result)) + "\n", style="dim")
+                line = hosted_advice(choice.pid, result) or headline(result)
+                text.append_text(hanging("    ", Text(shown(line), style="dim"), self._text_width()))
         if not probing:
             usable = sum(1 for r in self.results.values() if r.usable)
             text.append(f"\n{usable} of {len(self.choices)} working. ", style="bold")
