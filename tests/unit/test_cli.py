@@ -121,7 +121,7 @@ def test_key_set_refuses_unknown_provider_and_empty_input(run_cli):
 
 
 def test_key_set_refuses_a_plaintext_keyring(run_cli, tmp_path):
-    env = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {"PYTHON_KEYRING_BACKEND": "testkeyring.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
     done = run_cli("key", "set", "groq", input=FAKE, env=env)
     assert done.returncode == 4 and "plain file" in done.stderr and 'env:VAR' in done.stderr
     assert not (tmp_path / "data").exists() or FAKE not in "".join(
