@@ -90,7 +90,7 @@ def _probe_with_key(provider: ProviderConfig) -> ProbeResult:
     import asyncio
 
     from ... import state
-    from ...probe import probe
+    from ...probe.run import probe
     from ...probe.targets import for_provider
 
     target, _ = for_provider(provider)
