@@ -2,6 +2,7 @@
 
     python scripts/screenshots.py            # all
     python scripts/screenshots.py picker     # names containing "picker"
+    python scripts/screenshots.py --captions # the README's image lines
 
 Everything is local and throw-away: fake upstream servers on 127.0.0.1
 (ephemeral ports, hidden on screen), config/cache/state dirs and a test
@@ -27,6 +28,34 @@ LEAKY = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENROUTER_API_KEY", "GROQ_API_KE
          "OLLAMA_BASE_URL", "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL")
 
 
+CONVENTIONAL_PORTS = {"ollama": 11434, "lab": 8000, "vllm": 8000, "litellm": 4000, "lm_studio": 1234, "llamacpp": 8080,
+                      "openai": 4010, "openrouter": 4020}
+"""What each scene's server is shown listening on (the real ports are ephemeral): a picture reads like a machine."""
+URL_VARS = {"VLLM_BASE_URL": "vllm", "LMSTUDIO_BASE_URL": "lm_studio", "LLAMACPP_BASE_URL": "llamacpp",
+            "OLLAMA_BASE_URL": "ollama", "LITELLM_PROXY_URL": "litellm"}
+
+CAPTIONS = {
+    "picker": "The picker with providers in mixed states",
+    "picker-80x24": "The picker in an 80×24 terminal",
+    "picker-filter": "Filtering models, sorted by context",
+    "picker-diagnosis": "Diagnosis of a rejected key",
+    "picker-diagnosis-v1": "Diagnosis of a base URL missing /v1, with the fix ctrl+g applies",
+    "picker-failing-confirm": "Switching to a failing provider asks first",
+    "picker-whole-catalog": "Searching the whole catalog",
+    "provider-editor": "The provider editor",
+    "provider-editor-no-keyring": "The provider editor without a keyring: the key is read from an env var",
+    "help": "Every key binding (F1)",
+    "wizard-1-detect": "Setup wizard: detection",
+    "wizard-2-choose": "Setup wizard: choose providers (a preset id, a URL or a port adds one)",
+    "wizard-3-keys": "Setup wizard: keys",
+    "wizard-3-keys-no-keyring": "Setup wizard without a keyring (a headless first run): keys from env vars",
+    "wizard-4-probe": "Setup wizard: probe",
+    "wizard-5-model": "Setup wizard: default model",
+    "wizard-6-done": "Setup wizard: done",
+}
+"""The README's caption of each screenshot (``--captions`` prints the Markdown)."""
+
+
 class Sandbox:
     """Fresh dirs, a test keyring and fake servers for one screenshot."""
 
@@ -34,6 +63,20 @@ class Sandbox:
         self.home = root / name
         self.servers = []
         self.saved = dict(os.environ)
+        self.ports: dict[int, int] = {}
+        """Real port → the port shown (:data:`CONVENTIONAL_PORTS`)."""
+
+    def show_as(self, names: dict[str, object]) -> None:
+        """Show each named server (a FakeUpstream, or a URL) on its conventional port."""
+        from urllib.parse import urlsplit
+
+        for name, server in names.items():
+            port = server.port if hasattr(server, "port") else urlsplit(str(server)).port
+            if port and name in CONVENTIONAL_PORTS:
+                self.ports.setdefault(port, CONVENTIONAL_PORTS[name])
+
+    def show_env_urls(self) -> None:
+        self.show_as({name: os.environ[var] for var, name in URL_VARS.items() if os.environ.get(var)})
 
     def __enter__(self) -> Sandbox:
         from testkeyring import FileKeyring
@@ -78,12 +121,26 @@ def _shots() -> list[Shot]:
     from upstreams import FAKE_KEY
 
     def mixed(box: Sandbox) -> dict:
-        scenes.mixed(box.make)
+        scene = scenes.mixed(box.make)
+        box.show_as({**scene.servers, "vllm": scene.refused_url})
         return {}
 
     def wizard(box: Sandbox) -> dict:
-        scenes.local_servers(box.make, box.setenv)
+        box.show_as(scenes.local_servers(box.make, box.setenv))
+        box.show_env_urls()
         return {"setup": True}
+
+    def no_keyring(setup: Callable[[Sandbox], dict]) -> Callable[[Sandbox], dict]:
+        """The scene on a headless first run: no Secret Service, so the keyring cannot be used."""
+        def made(box: Sandbox) -> dict:
+            from keyring.backends.fail import Keyring as FailKeyring
+
+            import keyring
+
+            options = setup(box)
+            keyring.set_keyring(FailKeyring())
+            return options
+        return made
 
     def empty(box: Sandbox) -> dict:
         return {}
@@ -98,7 +155,11 @@ def _shots() -> list[Shot]:
 
     async def diagnosis(pilot) -> None:
         await scenes.settled(pilot)
-        await scenes.choose_provider(pilot, "lab")
+        await scenes.choose_provider(pilot, "openrouter")  # a rejected key, as the caption says
+
+    async def diagnosis_v1(pilot) -> None:
+        await scenes.settled(pilot)
+        await scenes.choose_provider(pilot, "lab")  # base_url without /v1: the fix is offered
 
     async def failing(pilot) -> None:
         await scenes.settled(pilot)
@@ -112,6 +173,17 @@ def _shots() -> list[Shot]:
         await pilot.press(*"openrouter", "enter")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ProviderScreen))
         await pilot.press(*FAKE_KEY)
+        await pilot.pause(0.2)
+
+    async def editor_no_keyring(pilot) -> None:
+        await pilot.press("ctrl+n")
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, PresetChooser))
+        await pilot.press("enter")  # a custom URL
+        assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ProviderScreen))
+        editor = pilot.app.screen
+        assert await scenes.wait_for(pilot, lambda: editor.keyring_problem is not None)
+        await pilot.press(*"gpu-box")
+        editor.query_one("#f-base-url").value = "http://127.0.0.1:8000/v1"
         await pilot.pause(0.2)
 
     async def whole_catalog(pilot) -> None:
@@ -139,22 +211,52 @@ def _shots() -> list[Shot]:
         ("picker-80x24", (80, 24), mixed, picker),
         ("picker-filter", size, mixed, filtered),
         ("picker-diagnosis", size, mixed, diagnosis),
+        ("picker-diagnosis-v1", size, mixed, diagnosis_v1),
         ("picker-failing-confirm", size, mixed, failing),
         ("picker-whole-catalog", size, mixed, whole_catalog),
         ("provider-editor", size, empty, editor),
+        ("provider-editor-no-keyring", size, no_keyring(empty), editor_no_keyring),
         ("help", size, empty, help_screen),
     ]
     shots += [(f"wizard-{i}-{name}", size, wizard, step(name))
               for i, name in enumerate(("detect", "choose", "keys", "probe", "model", "done"), start=1)]
+    shots.insert(shots.index(next(s for s in shots if s[0] == "wizard-3-keys")) + 1,
+                 ("wizard-3-keys-no-keyring", size, no_keyring(wizard), step("keys")))
     return shots
 
 
-async def _take(name: str, size: tuple[int, int], setup, run_before, root: Path) -> Path:
-    from app import scenes
+def screenshot_app(ports: dict[int, int], **options):
+    """The stable app, with plausible numbers where the tests show placeholders (``N ms``, ``127.0.0.1:PORT``)."""
+    import re
 
+    from app import scenes
+    from llmswitch.app.app import LLMSwitchApp
+
+    def pretty(text: str) -> str:
+        config_dir = os.environ.get("LLMSWITCH_CONFIG_DIR")
+        if config_dir:
+            text = text.replace(config_dir, "~/.config/llmswitch")
+        text = re.sub(r"(127\.0\.0\.1|localhost):(\d+)",
+                      lambda m: f"{m.group(1)}:{ports.get(int(m.group(2)), 9000)}", text)
+        return re.sub(r"\d+(?:\.\d+)? ms\b", "12 ms", text)
+
+    class ScreenshotApp(scenes.stable_app_class()):
+        def shown(self, text: object, limit: int | None = None) -> str:
+            return pretty(LLMSwitchApp.shown(self, text, limit))
+
+        def shown_lines(self, text: str) -> str:
+            return pretty(LLMSwitchApp.shown_lines(self, text))
+
+    from llmswitch.config import load
+
+    options.setdefault("config", load())
+    return ScreenshotApp(**options)
+
+
+async def _take(name: str, size: tuple[int, int], setup, run_before, root: Path) -> Path:
     with Sandbox(root, name) as box:
         options = setup(box)
-        app = scenes.stable_app(**options)
+        app = screenshot_app(box.ports, **options)
         async with app.run_test(size=size) as pilot:
             if run_before is not None:
                 await run_before(pilot)
@@ -164,6 +266,10 @@ async def _take(name: str, size: tuple[int, int], setup, run_before, root: Path)
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["--captions"]:  # the README's lines, in the order the shots are taken
+        for name, *_ in _shots():
+            print(f"![{CAPTIONS[name]}](screenshots/{name}.svg)")
+        return 0
     OUT.mkdir(exist_ok=True)
     wanted = argv[1:]
     with tempfile.TemporaryDirectory(prefix="llmswitch-shots-") as tmp:

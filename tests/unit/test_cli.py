@@ -121,7 +121,7 @@ def test_key_set_refuses_unknown_provider_and_empty_input(run_cli):
 
 
 def test_key_set_refuses_a_plaintext_keyring(run_cli, tmp_path):
-    env = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {"PYTHON_KEYRING_BACKEND": "testkeyring.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "data")}
     done = run_cli("key", "set", "groq", input=FAKE, env=env)
     assert done.returncode == 4 and "plain file" in done.stderr
     assert "export GROQ_API_KEY=<the key>" in done.stderr and 'key_source = "env:GROQ_API_KEY"' in done.stderr

@@ -101,7 +101,7 @@ def test_doctor_reports_unsafe_files_and_bad_config(run_cli, config_dir):
 def test_an_unusable_keyring_is_named_when_a_server_wants_a_key(run_cli, config_dir, upstream, tmp_path):
     box = openai_like(upstream())
     configure(config_dir, f'[providers.box]\nbase_url = "{box.url}/v1"\n')  # loopback: key optional by default
-    env = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "d")}
+    env = {"PYTHON_KEYRING_BACKEND": "testkeyring.PlaintextKeyring", "XDG_DATA_HOME": str(tmp_path / "d")}
     done = run_cli("probe", env=env)
     assert done.returncode == 1 and "auth_missing" in done.stdout
     assert "box: the only keyring available" in done.stderr and "plain file" in done.stderr

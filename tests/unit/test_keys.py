@@ -9,8 +9,7 @@ import keyring.backends.null
 import pytest
 from keyring.backends.chainer import ChainerBackend
 from keyring.errors import InitError, KeyringLocked
-from keyrings.alt.file import PlaintextKeyring
-from testkeyring import MemoryKeyring
+from testkeyring import MemoryKeyring, PlaintextKeyring
 
 import keyring
 from llmswitch import keys

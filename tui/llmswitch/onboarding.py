@@ -24,12 +24,13 @@ from .errors import LlmswitchError
 from .probe.outcome import AUTH, NOT_THERE
 
 if TYPE_CHECKING:
+    from .addurl import Examined
     from .config import ProviderConfig
     from .probe.outcome import ProbeResult, ProbeTarget
 
 __all__ = [
-    "DETECT_TIMEOUT", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for", "detect_local",
-    "env_keys", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
+    "DETECT_TIMEOUT", "HOST_VARS", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for",
+    "choice_for_url", "detect_local", "env_keys", "own_var_url", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
 ]
 
 LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
@@ -54,17 +55,52 @@ def env_keys(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return found
 
 
-def local_targets() -> list[ProbeTarget]:
-    """One keyless, short probe per local server at its usual (or env-overridden) URL."""
+HOST_VARS = {"ollama": ("OLLAMA_HOST", 11434), "llamacpp": ("LLAMA_ARG_PORT", 8080)}
+"""The servers' own variables for where they listen (``OLLAMA_HOST=0.0.0.0:11500``, ``LLAMA_ARG_PORT=8081``),
+with the port each implies when the variable names only a host."""
+
+
+def own_var_url(pid: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The base URL a local server's own variable points at (``OLLAMA_HOST=0.0.0.0:11500`` →
+    ``http://127.0.0.1:11500/v1``), or None when it is unset or unreadable."""
+    env = os.environ if environ is None else environ
+    name, default_port = HOST_VARS.get(pid, ("", 0))
+    value = env.get(name, "").strip() if name else ""
+    if not value:
+        return None
+    scheme, _, rest = value.rpartition("://")
+    authority = rest.partition("/")[0]
+    if authority.isdigit():  # LLAMA_ARG_PORT=8081
+        host, port = "", authority
+    elif authority.startswith("["):  # [::1]:11434
+        host, _, port = authority[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
+    if port and not port.isdigit():
+        return None
+    if host in ("", "0.0.0.0", "::"):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme or 'http'}://{host}:{port or default_port}/v1"
+
+
+def local_targets(environ: Mapping[str, str] | None = None) -> list[ProbeTarget]:
+    """One keyless, short probe per local server at its usual URL: the preset's variable (``OLLAMA_BASE_URL``)
+    first, then the server's own (``OLLAMA_HOST``), then the default port."""
     from .config import provider_from_preset
     from .probe.targets import for_provider
 
+    env = os.environ if environ is None else environ
     targets = []
     for pid in LOCAL_IDS:
         preset = catalog.preset(pid)
         if preset is None:
             continue
         provider = provider_from_preset(preset)
+        own = own_var_url(pid, env)
+        if own and not (preset.url_env and env.get(preset.url_env)):
+            provider = replace(provider, base_url=own)
         if provider.base_url:
             target, _ = for_provider(provider, timeout=DETECT_TIMEOUT, resolve_key=False)
             targets.append(target)
@@ -124,23 +160,35 @@ class Choice:
     local: bool = False
     base_url: str | None = None
     """Written only when it differs from the preset's default (found through an env override)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """More of the provider's table (``preset``, ``name``) for a server added by its URL."""
 
     def settings(self) -> dict[str, Any]:
         """The provider's table for ``config.toml``."""
-        settings: dict[str, Any] = {"base_url": self.base_url} if self.base_url else {}
+        settings: dict[str, Any] = {**self.extra, **({"base_url": self.base_url} if self.base_url else {})}
         if self.env_var:
             settings["key_source"] = f"env:{self.env_var}"
         return settings
 
 
-def choice_for(pid: str, env_var: str | None = None) -> Choice:
-    """A choice for a preset, keeping a base URL that an env override moved."""
+def choice_for(pid: str, env_var: str | None = None, base_url: str | None = None) -> Choice:
+    """A choice for a preset, keeping a base URL that an env override (or detection, ``base_url``) moved."""
     preset = catalog.preset(pid)
     if preset is None:
         raise ValueError(f"no preset called {pid!r}")
-    resolved = preset.resolved_base_url()
+    resolved = base_url or preset.resolved_base_url()
     return Choice(pid, env_var=env_var, local=preset.local,
                   base_url=resolved if resolved != preset.base_url else None)
+
+
+def choice_for_url(found: Examined, env_var: str | None = None) -> Choice:
+    """A choice for a server added by its URL (``llmswitch.addurl.examine``)."""
+    from . import urls
+    from .addurl import settings_for
+
+    settings = settings_for(found)
+    base_url = str(settings.pop("base_url"))
+    return Choice(found.pid, env_var=env_var, local=urls.is_local(base_url), base_url=base_url, extra=settings)
 
 
 def providers_for(choices: Sequence[Choice]) -> dict[str, ProviderConfig]:

@@ -2,12 +2,15 @@
 
 * the last model list each provider answered with (cache dir), so ``use``
   can warn about typos and REPL completion works offline;
+* the last probe of each provider (state dir): its outcome and when, and whether the
+  server was seen to want a key (:func:`needs_key`, read when config.toml is loaded);
 * recently used models (state dir), shown first in pickers.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,26 +27,35 @@ def _models_path(provider_id: str) -> Path:
     return paths.cache_dir() / "models" / f"{provider_id}.json"
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def remember_models(provider_id: str, base_url: str, models: list[str] | tuple[str, ...],
                     server: str | None = None) -> None:
     """Keep a provider's live model list (from a probe) and the software its fingerprint named."""
     from .files import atomic_write
 
     document = {"provider": provider_id, "base_url": base_url, "models": list(models),
-                "fetched": datetime.now(UTC).replace(microsecond=0).isoformat(), "server": server}
+                "fetched": _now().isoformat(), "server": server}
     atomic_write(_models_path(provider_id), json.dumps(document, indent=1).encode())
 
 
 def remember(result: ProbeResult, base_url: str | None) -> bool:
-    """Keep what a probe learned about a provider: its live model list, when the answer was a real list.
+    """Keep what a probe learned about a provider: its outcome, whether it wants a key, its model list.
 
-    The one place that decides which probe results are worth remembering (``probe.LISTED``
-    with at least one model), so the CLI, the picker, the editor, the wizard and the REPL agree.
-    Returns True when something was written.
+    The one place that decides which probe results are worth remembering, so the CLI, the
+    picker, the editor, the wizard and the REPL agree: every finished probe's outcome (for
+    ``llmswitch list``); the key requirement when the answer tells (:func:`needs_key`); the
+    live model list when the answer was a real list (``probe.LISTED``, at least one model).
+    Returns True when a model list was written.
     """
-    from .probe.outcome import LISTED
+    from .probe.outcome import LISTED, Outcome
 
-    if not base_url or not result.models or result.outcome not in LISTED:
+    if not base_url or result.outcome is Outcome.CANCELLED:
+        return False
+    _remember_probe(result, base_url)
+    if not result.models or result.outcome not in LISTED:
         return False
     remember_models(result.provider, base_url, result.models, result.server)
     return True
@@ -73,6 +85,125 @@ def known_server(provider_id: str, base_url: str | None = None) -> str | None:
     server = None if document is None else document.get("server")
     return server if isinstance(server, str) else None
 
+
+# --- the last probe, and what it taught about the key ---------------------------------------------
+
+@dataclass(frozen=True)
+class LastProbe:
+    """The last finished probe of a provider at its base URL."""
+
+    outcome: str
+    """An :class:`llmswitch.probe.outcome.Outcome` value (``"dns_failure"``)."""
+    summary: str
+    """The probe's short summary (``host not found``), terminal-safe and free of keys."""
+    usable: bool
+    when: datetime
+
+    def age(self, now: datetime | None = None) -> str:
+        """``just now``, ``3 min ago``, ``2 h ago``, ``5 days ago``."""
+        seconds = max(0, int(((now or _now()) - self.when).total_seconds()))
+        if seconds < 60:
+            return "just now"
+        for size, unit in ((86400, " days"), (3600, " h"), (60, " min")):
+            if seconds >= size:
+                count = seconds // size
+                return f"{count}{unit if count != 1 or unit != ' days' else ' day'} ago"
+        return "just now"  # pragma: no cover - the loop always returns
+
+
+def _probe_path(provider_id: str) -> Path:
+    return paths.state_dir() / "probes" / f"{provider_id}.json"
+
+
+def _probe_document(provider_id: str, base_url: str | None) -> dict[str, object] | None:
+    try:
+        document = json.loads(_probe_path(provider_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or (base_url is not None and document.get("base_url") != base_url):
+        return None
+    return document
+
+
+def _wants_key(result: ProbeResult) -> bool | None:
+    """What an answer says about the key: True (the server wants one), False (it needs none), None (it does not say)."""
+    from .probe.outcome import Outcome
+
+    if result.outcome is Outcome.AUTH_MISSING and result.models:
+        return False  # "no key stored (the server lists N models without one)": it answered without a key
+    if result.outcome in (Outcome.AUTH_MISSING, Outcome.AUTH_REJECTED, Outcome.NO_CREDIT):
+        return True
+    if result.outcome in (Outcome.KEYLESS, Outcome.ANY_KEY):
+        return False
+    return None
+
+
+def _remember_probe(result: ProbeResult, base_url: str) -> None:
+    from .files import atomic_write, locked
+
+    path = _probe_path(result.provider)
+    with locked(path):
+        before = _probe_document(result.provider, base_url) or {}
+        learned = _wants_key(result)
+        wants = before.get("needs_key") if learned is None else learned
+        document = {"provider": result.provider, "base_url": base_url, "outcome": result.outcome.value,
+                    "summary": result.summary, "usable": result.usable, "probed": _now().isoformat(),
+                    "needs_key": wants if isinstance(wants, bool) else None}
+        atomic_write(path, json.dumps(document, indent=1).encode())
+    if learned is not None and learned != before.get("needs_key"):
+        _refresh_selections(result.provider, base_url)
+
+
+def last_probe(provider_id: str, base_url: str | None = None) -> LastProbe | None:
+    """The last finished probe of ``provider_id`` (at ``base_url`` when given), or None."""
+    document = _probe_document(provider_id, base_url)
+    if document is None:
+        return None
+    outcome, summary, when = document.get("outcome"), document.get("summary"), document.get("probed")
+    if not (isinstance(outcome, str) and isinstance(summary, str) and isinstance(when, str)):
+        return None
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    from .redact import terminal_safe
+
+    return LastProbe(outcome, terminal_safe(summary, 120), document.get("usable") is True, moment)
+
+
+def needs_key(provider_id: str, base_url: str | None) -> bool:
+    """True when the last probe that could tell saw this server (at this URL) ask for a key.
+
+    Read where a provider is built (``config.toml`` loaded, a preset made a provider), so every
+    screen that looks at ``key_required`` sees it; a ``key_required`` written in config.toml wins.
+    """
+    if not base_url:
+        return False
+    document = _probe_document(provider_id, base_url)
+    return bool(document and document.get("needs_key") is True)
+
+
+def _refresh_selections(provider_id: str, base_url: str) -> None:
+    """Rewrite the roles that use this provider, so active.toml's ``key_required`` says what was learned."""
+    from . import selection
+    from .errors import LlmswitchError
+
+    try:
+        roles = [s for s in selection.read_all().values() if s.provider == provider_id and s.base_url == base_url]
+        if not roles:
+            return
+        from .config import load
+        from .switch import selection_for
+
+        provider = load().provider(provider_id)
+        for sel in roles:
+            if sel.key_required != provider.key_required:
+                selection.write(selection_for(provider, sel.model, sel.role))
+    except (LlmswitchError, OSError):
+        return  # the next `llmswitch use` writes it; a probe never fails for this
+
+
+# --- recently used ----------------------------------------------------------------------------------
 
 def _recent_path() -> Path:
     return paths.state_dir() / "recent.json"

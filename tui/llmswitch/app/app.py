@@ -92,8 +92,21 @@ class LLMSwitchApp(App[str | None]):
         keymap = parse_keymap(os.environ.get("LLMSWITCH_KEYMAP", ""))
         if keymap:
             self.set_keymap(keymap)
+            self._report_unknown_ids(keymap)
         if self.start_setup and self.pick_role is None:
             self.action_setup()
+
+    def _report_unknown_ids(self, keymap: dict[str, str]) -> None:
+        """An id in LLMSWITCH_KEYMAP that no binding has is said, with the closest ids (F1 lists them all)."""
+        import difflib
+
+        known = sorted({b.id for _, bindings in self.binding_sections()[0] for b in bindings if b.id})
+        for binding_id in keymap:
+            if binding_id not in known:
+                close = difflib.get_close_matches(binding_id, known, n=2, cutoff=0.5)
+                hint = f"did you mean {' or '.join(close)}? " if close else ""
+                self.notify(f"LLMSWITCH_KEYMAP: no binding has the id {terminal_safe(binding_id, 40)!r} — {hint}"
+                            "F1 lists the ids", title="Keymap", severity="warning", markup=False, timeout=10)
 
     # -- actions
     def action_help(self) -> None:
@@ -145,7 +158,9 @@ class LLMSwitchApp(App[str | None]):
 
     # -- command palette: every action of the current screen, plus the app's own
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # Textual's keys panel: "Help: key bindings" below is ours (F1)
+                yield command
         yield SystemCommand("Help: key bindings", "List every key binding (F1)", self.action_help)
         if self.pick_role is None:
             yield SystemCommand("Setup wizard", "Detect providers, enter keys, pick a default model", self.action_setup)
@@ -158,7 +173,7 @@ class LLMSwitchApp(App[str | None]):
             if hasattr(screen, "check_action") and screen.check_action(binding.action, ()) is False:
                 continue
             seen.add(binding.action)
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+            yield SystemCommand(binding.description, binding.tooltip or f"key: {binding.key.split(',')[0]}",
                                 partial(self._run_screen_action, screen, binding.action))
 
     def _run_screen_action(self, screen: Screen[Any], action: str) -> None:

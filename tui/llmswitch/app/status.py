@@ -43,6 +43,17 @@ def status_text(result: ProbeResult | None, probing: bool = False, frame: int = 
     return Text("✗ " + shown(result.summary), style="red")
 
 
+def no_models_text(result: ProbeResult | None) -> str:
+    """What an empty model list of one provider means: not asked yet, refused, failed, or truly none."""
+    if result is None:
+        return "no models known yet — ctrl+r probes"
+    if key_refused(result):
+        return "no models: the server refused to list them without a valid key — ctrl+g enters one"
+    if not result.usable and not result.models:
+        return f"no models: the probe failed ({result.summary})"
+    return "no models: the server listed none and the catalog has none"
+
+
 def key_refused(result: ProbeResult | None) -> bool:
     """The server is there and says no to the key (or its account): the fix is a key (``probe.outcome.AUTH``)."""
     return result is not None and result.outcome in AUTH

@@ -24,6 +24,7 @@ COMMANDS = (
     ("exec", "env", "run a command with the active model's environment"),
     ("key", "key", "store, print, remove or locate a provider's API key"),
     ("providers", "providers", "add, remove or show configured providers"),
+    ("add", "add", "add a server by its URL: probe it, name it from what answered, ask for a key if it wants one"),
     ("config", "config_files", "check the providers file, or show where files live"),
     ("probe", "probe", "check each provider's /models and key, concurrently"),
     ("doctor", "probe", "check files, keyring, environment and every provider; say how to fix each problem"),

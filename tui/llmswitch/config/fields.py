@@ -404,11 +404,19 @@ def _needs_base_url(entry: Entry) -> None:
 
 
 def _key_optional_where_obvious(entry: Entry) -> None:
-    """A loopback custom server needs no key unless told; ``key_source = "none"`` never does."""
+    """A loopback custom server needs no key unless told or seen asking for one (:func:`llmswitch.state.needs_key`);
+    ``key_source = "none"`` never does."""
+    from .. import state
+
     values = entry.values
-    if "key_required" not in entry.body and "base_url" in values and entry.preset is None \
-            and urls.is_loopback(values["base_url"]):
-        values["key_required"] = False
+    if "key_required" not in entry.body:
+        if "base_url" in values and entry.preset is None and urls.is_loopback(values["base_url"]):
+            values["key_required"] = False
+        elif entry.preset is not None:
+            values["key_required"] = entry.preset.key_required  # what a probe taught is per provider id: see below
+        if not values.get("key_required", entry.base.key_required) \
+                and state.needs_key(entry.pid, values.get("base_url", entry.base.base_url)):
+            values["key_required"] = True
     if values.get("key_source", entry.base.key_source) == "none":
         values["key_required"] = False
 

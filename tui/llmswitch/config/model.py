@@ -199,14 +199,17 @@ def unknown_provider_message(provider_id: str, config: Config) -> str:
 
 
 def provider_from_preset(preset: Preset, overrides: dict[str, Any] | None = None) -> ProviderConfig:
-    """The provider a preset implies, before any config.toml settings."""
+    """The provider a preset implies, before any config.toml settings (and a key, when a probe saw one wanted)."""
+    from .. import state
+
+    base_url = preset.resolved_base_url()
     return ProviderConfig(
         id=preset.id,
         name=preset.name,
-        base_url=preset.resolved_base_url(),
+        base_url=base_url,
         kind=preset.kind,
         key_env=preset.key_env,
-        key_required=preset.key_required,
+        key_required=preset.key_required or state.needs_key(preset.id, base_url),
         preset=preset.id,
         configured=False,
         local=preset.local,

@@ -190,7 +190,8 @@ def diagnose_error(error: BaseException, target: ProbeTarget, url: str) -> Diagn
     lowered = text.lower()
     if any(isinstance(e, TimeoutError | httpx.TimeoutException) for e in chain):
         return Diagnosis(Outcome.TIMEOUT, f"no answer from {where} within {target.timeout:g} s",
-                         "check the server is up and not overloaded, or raise its timeout")
+                         f"check the server is up and not overloaded, or raise its timeout (timeout = "
+                         f"{max(30, target.timeout * 3):g} under [providers.{target.provider}] in config.toml)")
     if any(isinstance(e, socket.gaierror) for e in chain) or any(
             w in lowered for w in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
                                    "temporary failure in name resolution", "no address associated")):

@@ -22,7 +22,7 @@ from ... import catalog, selection, state
 from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ...models import SORTS, Filter, ModelRow, for_role, make_row, provider_rows, sort_rows
 from ..edits import change_settings
-from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, status_text
+from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, no_models_text, status_text
 from ..widgets.guarded import GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
@@ -49,6 +49,14 @@ def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[Pro
     return {p.id: for_provider(p) for p in providers if p.base_url}, new_client()
 
 
+def fresh(provider: ProviderConfig) -> ProviderConfig:
+    """``provider`` as config.toml and the last probes describe it now (a probe may have learned it wants a key)."""
+    try:
+        return load().provider(provider.id)
+    except (ConfigError, UnknownProvider):
+        return provider
+
+
 class PickerScreen(Screen[None]):
     """Pick the active model for a role."""
 
@@ -72,7 +80,8 @@ class PickerScreen(Screen[None]):
         Binding("ctrl+n", "add_provider", "Add provider", show=False, id="picker.add",
                 tooltip="Add a provider from a preset or a custom URL"),
         Binding("slash", "focus_filter", "Filter", show=False, id="picker.filter", tooltip="Focus the filter"),
-        Binding("escape", "escape", "Clear filter / cancel", show=False, id="picker.escape"),
+        Binding("escape", "escape", "Clear filter / cancel", show=False, id="picker.escape",
+                tooltip="Empty the filter (in pick mode: leave without choosing)"),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
@@ -218,8 +227,15 @@ class PickerScreen(Screen[None]):
         bar.append("  active: ", style="dim")
         bar.append(self.app.shown(active.ref) if active else "none", style="bold" if active else "dim")
         bar.append(self.app.shown(bar_text(resolved)), style="yellow")
-        bar.append(f"  sort: {self.sort}", style="dim")
+        sort = f"  sort: {self.sort}"
+        width = self.size.width or 80
+        if bar.cell_len + len(sort) <= width:  # the models' header shows the sort too: the first to go
+            bar.append(sort, style="dim")
+        bar.truncate(width, overflow="ellipsis")
         self.query_one("#picker-bar", Static).update(bar)
+
+    def on_resize(self) -> None:
+        self._update_bar()
 
     @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
     def load_catalog(self) -> None:
@@ -262,7 +278,7 @@ class PickerScreen(Screen[None]):
                                      else "no models known yet — probing…")
         else:
             rows = self.rows_for(self.view)
-            model_list.empty_text = "no models: the server listed none and the catalog has none"
+            model_list.empty_text = no_models_text(self.results.get(self.view))
         model_list.show_provider = self.view in (ALL, CATALOG)
         if self.view != CATALOG:
             rows = for_role(rows, self.role)  # a gateway's embedding models only for the embedding role
@@ -317,14 +333,17 @@ class PickerScreen(Screen[None]):
                         return  # a newer sweep owns the screen now
                     self.results[result.provider] = result
                     self.probing.discard(result.provider)
-                    provider = self.providers.get(result.provider)
-                    if provider is not None:
-                        await asyncio.to_thread(state.remember, result, provider.base_url)
-                        await asyncio.to_thread(self._gateway_metadata, provider)
                     self._refresh_provider(result.provider)
                     if self.view in (ALL, result.provider):
                         self.rebuild_rows()
                     self._update_details()
+                    provider = self.providers.get(result.provider)
+                    if provider is not None:  # after the screen shows it: the write is not on its way
+                        await asyncio.to_thread(state.remember, result, provider.base_url)
+                        # then the gateway's own metadata (it needs the fingerprint just remembered)
+                        await asyncio.to_thread(self._gateway_metadata, provider)
+                        if generation == self.probe_generation and self.view in (ALL, result.provider):
+                            self.rebuild_rows()
         finally:
             if generation == self.probe_generation:
                 self.probing.clear()
@@ -342,7 +361,10 @@ class PickerScreen(Screen[None]):
 
     # -- events
     @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value == "/":  # "/" focuses the filter; pressed in it, it starts no model id
+            event.input.value = ""
+            return
         self.query_one(ModelList).touched = False  # a new query starts at its best match
         self.apply_filter()
 
@@ -492,6 +514,9 @@ class PickerScreen(Screen[None]):
         self.query_one(ModelList).action_page_down()
 
     def action_switch(self) -> None:
+        if self.focused is self.query_one("#providers", OptionList):  # Enter on a provider: to its models
+            self.query_one(ModelList).focus()
+            return
         row = self.query_one(ModelList).highlighted
         if row is None:
             self.notify("No model is highlighted — type to filter, or pick a provider", severity="warning")
@@ -515,7 +540,7 @@ class PickerScreen(Screen[None]):
             question = Text()
             if failing and result is not None:
                 question.append(f"{row.provider} is failing:\n", style="bold")
-                question.append(self.app.shown(headline(result)) + "\n\n")
+                question.append(self.app.shown(headline(result).removeprefix(f"{result.provider}: ")) + "\n\n")
             for reason in verdict.ask:
                 question.append(self.app.shown(reason) + "\n\n", style="bold" if not failing else "")
             question.append(f"Use {self.app.shown(row.ref)} anyway?")
@@ -647,7 +672,7 @@ class PickerScreen(Screen[None]):
         provider = self.highlighted_provider()
         if provider is None:
             return
-        self.app.push_screen(ProviderScreen(provider, result=self.results.get(provider.id)), self._after_edit)
+        self.app.push_screen(ProviderScreen(fresh(provider), result=self.results.get(provider.id)), self._after_edit)
 
     def action_add_provider(self) -> None:
         from .provider import PresetChooser, ProviderScreen
@@ -673,7 +698,7 @@ class PickerScreen(Screen[None]):
         if result.suggested_base_url:
             self.apply_base_url(provider, result.suggested_base_url)
         elif key_refused(result) and has_app_fix(result, self.key_origins.get(provider.id)):
-            self.app.push_screen(ProviderScreen(provider, result=result, for_key=True), self._after_edit)
+            self.app.push_screen(ProviderScreen(fresh(provider), result=result, for_key=True), self._after_edit)
 
     @work(thread=True, group="fix", exit_on_error=False)
     def apply_base_url(self, provider: ProviderConfig, base_url: str) -> None:

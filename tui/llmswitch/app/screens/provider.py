@@ -41,6 +41,16 @@ FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-time
 
 KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
                ("command output", "command"), ("none (keyless server)", "none"))
+KEY_HINT = "paste the key (hidden; stored in the keyring)"
+NO_KEYRING_SOURCES = (("keyring (unavailable here)", "keyring"), *KEY_SOURCES[1:])
+"""The choices while the keyring cannot be used: it stays offered (for when it works), not recommended."""
+
+
+def env_default(provider: ProviderConfig, pid: str = "") -> str:
+    """The variable a key is read from when none is named: the preset's, else ``ID_API_KEY``."""
+    if provider.key_env:
+        return provider.key_env[0]
+    return f"{(pid or provider.id or 'provider').upper().replace('-', '_').replace('.', '_')}_API_KEY"
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -77,8 +87,8 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield GuardedInput(placeholder="search presets: openrouter, groq, ollama… (Enter picks; Enter alone: "
-                               "custom URL)", id="preset-search", compact=True)
+            yield GuardedInput(placeholder="search presets (openrouter, groq, ollama…); Enter alone: custom URL",
+                               id="preset-search", compact=True)
             yield OptionList(id="preset-list")
         yield Footer()
 
@@ -180,6 +190,13 @@ class ProviderScreen(Screen[bool]):
         """Opened to enter a key (the probe's key fix): the masked API key field has the focus."""
         self.changed = False
         self.key_problem: str | None = None
+        self.saved_form: tuple[object, ...] = ()
+        """The form as opened or last saved (see :meth:`form_state`)."""
+        self._arg_hint = ""
+        self.keyring_problem: str | None = None
+        """Why the keyring cannot be used here (checked as the editor opens), or None."""
+        self._auto_env: str | None = None
+        """The env var name the editor filled in itself (it follows the id until the person edits it)."""
 
     def compose(self) -> ComposeResult:
         p = self.provider
@@ -198,16 +215,18 @@ class ProviderScreen(Screen[bool]):
             yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
                                                       id="f-key-source", compact=True))
             arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
-            env_hint = p.key_env[0] if p.key_env else f"{(p.id or 'provider').upper().replace('-', '_')}_API_KEY"
-            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=f"{env_hint}, or: pass show "
-                                                               f"{p.id or 'name'}", id="f-key-arg", compact=True))
-            yield from self._row("API key", Input(placeholder="paste the key (hidden; stored in the keyring)",
-                                                  password=True, id="f-key", compact=True))
+            env_hint = env_default(p)
+            self._arg_hint = f"{env_hint}, or: pass show {p.id or 'name'}"
+            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=self._arg_hint, id="f-key-arg",
+                                                               compact=True))
+            yield from self._row("API key", Input(placeholder=KEY_HINT, password=True, id="f-key", compact=True))
             yield Static(id="key-state", markup=False)
         yield Static(id="provider-status", markup=False)
         with Horizontal(id="provider-buttons"):
             yield Button("Save & probe", id="save", variant="primary", compact=True)
-            yield Button("Remove…", id="remove", variant="error", compact=True, disabled=self.new)
+            remove = Button("Remove…", id="remove", variant="error", compact=True)
+            remove.display = not self.new  # nothing to remove while adding
+            yield remove
             yield Button("Back", id="close", compact=True)
         yield Footer()
 
@@ -224,6 +243,7 @@ class ProviderScreen(Screen[bool]):
         if self.for_key and self.provider.key_source != "keyring":
             self.query_one("#f-key-source", Select).value = "keyring"  # the form only: ctrl+s writes it
         self._sync_key_fields()
+        self.check_keyring()
         if self.result is not None:
             self._show_result(self.result, None)
         else:
@@ -236,6 +256,7 @@ class ProviderScreen(Screen[bool]):
         else:
             first = "#f-key" if self.provider.key_required else "#f-base-url"
         self.set_focus(self.query_one(first))  # at once: keys typed (or pasted) as the editor opens go to this field
+        self.saved_form = self.form_state()
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
@@ -273,12 +294,62 @@ class ProviderScreen(Screen[bool]):
 
     def _sync_key_fields(self) -> None:
         source = self.query_one("#f-key-source", Select).value
-        self.query_one("#f-key-arg", Input).disabled = source not in ("env", "command")
-        self.query_one("#f-key", Input).disabled = source != "keyring"
+        arg, key = self.query_one("#f-key-arg", Input), self.query_one("#f-key", Input)
+        arg.disabled = source not in ("env", "command")
+        key.disabled = source != "keyring"
+        # a disabled field says it is unused (and Tab skips it), so counting Tabs never lands a key elsewhere
+        arg.placeholder = (self._arg_hint if not arg.disabled else f"not used: key source is {source}")
+        key.placeholder = (KEY_HINT if not key.disabled else "not used: the key is not kept in the keyring")
+        for field in (arg, key):
+            if field.parent is not None:
+                field.parent.set_class(field.disabled, "-unused")
+
+    def form_state(self) -> tuple[object, ...]:
+        """What the form holds now (compared on Escape: edits are never dropped without asking)."""
+        values: list[object] = [w.value for w in self.query(Input)]
+        values += [w.value for w in self.query(Select)]
+        return tuple(values)
 
     @on(Select.Changed, "#f-key-source")
     def _source_changed(self) -> None:
         self._sync_key_fields()
+        if self.keyring_problem is not None:  # what the keyring choice means here, in one line
+            self.check_key_state()
+
+    @work(thread=True, group="keyring", exit_on_error=False)
+    def check_keyring(self) -> None:
+        """Whether the keyring can be used (picking a backend blocks): a new provider defaults to what works."""
+        try:
+            keys.backend()
+        except keys.KeyProblem as exc:
+            self.app.call_from_thread(self._keyring_unusable, exc.cause)
+
+    def _keyring_unusable(self, problem: str) -> None:
+        """``problem`` is the cause alone (``no OS keyring is available (…)``). No keyring: a new provider reads its key from an env var instead, and the form says why in one line."""
+        self.keyring_problem = problem
+        source = self.query_one("#f-key-source", Select)
+        source.set_options(NO_KEYRING_SOURCES)
+        source.value = self.provider.key_source
+        if self.new and self.provider.key_source == "keyring" and not self.for_key:
+            arg = self.query_one("#f-key-arg", GuardedInput)
+            source.value = "env"
+            if not arg.value:
+                self._auto_env = arg.value = env_default(self.provider, self.query_one("#f-id", GuardedInput).text)
+            self._sync_key_fields()
+        if source.value != "keyring":
+            self.query_one("#key-state", Static).update(self._keyring_line())
+        self.saved_form = self.form_state()  # the editor's own default, not an edit
+
+    @on(Input.Changed, "#f-id")
+    def _id_changed(self, event: Input.Changed) -> None:
+        """The env var the editor chose follows the id being typed (``MY_BOX_API_KEY``) until edited by hand."""
+        arg = self.query_one("#f-key-arg", GuardedInput)
+        if self._auto_env is not None and arg.value == self._auto_env and not self.provider.key_env:
+            self._auto_env = arg.value = env_default(self.provider, event.value.strip())
+
+    def _keyring_line(self) -> Text:
+        return Text(f"{self.app.shown(self.keyring_problem or 'no keyring')}: the key is read from the env var "
+                    "above; pick keyring once it works", style="yellow")
 
     @work(thread=True, group="key-state", exit_on_error=False)
     def check_key_state(self) -> None:
@@ -286,13 +357,19 @@ class ProviderScreen(Screen[bool]):
         if self.for_key and self.provider.key_source != "keyring":
             text = Text(f"key source set to keyring (was {self.app.shown(self.provider.key_source_text())}): paste the "
                         "key above, then ctrl+s", style="yellow")
+        elif self.keyring_problem is not None and self.query_one("#f-key-source", Select).value != "keyring":
+            text = self._keyring_line()
         elif self.provider.key_source != "keyring" or not self.provider.id:
             text = Text("")
         else:
             try:
                 stored = keys.stored(self.provider.id) is not None
-                text = Text("a key is stored in the keyring (type a new one to replace it)" if stored
-                            else "no key stored yet", style="dim")
+                if stored:
+                    text = Text("a key is stored in the keyring (type a new one to replace it)", style="dim")
+                elif self.provider.key_required:
+                    text = Text("no key stored yet, and the server wants one: paste it above", style="yellow")
+                else:
+                    text = Text("no key stored yet (optional: the server has not asked for one)", style="dim")
             except keys.KeyProblem as exc:
                 text = Text(self.app.shown(str(exc)), style="yellow")
         self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
@@ -386,8 +463,9 @@ class ProviderScreen(Screen[bool]):
         self.new = False
         self.changed = True
         self.query_one("#f-id", Input).disabled = True
-        self.query_one("#remove", Button).disabled = False
+        self.query_one("#remove", Button).display = True
         self.query_one("#provider-form").border_title = f"Edit provider {provider.id}"
+        self.saved_form = self.form_state()
         self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
         self.action_probe()
 
@@ -456,7 +534,20 @@ class ProviderScreen(Screen[bool]):
         call(self.dismiss, True)
 
     def action_close(self) -> None:
-        self.dismiss(self.changed)
+        """Back to the picker; with edits not saved, ask first."""
+        from .confirm import ConfirmScreen
+
+        if self.form_state() == self.saved_form:
+            self.dismiss(self.changed)
+            return
+        name = self.query_one("#f-id", GuardedInput).text.strip() or "the new provider"
+        question = Text.assemble(("Discard your changes to ", ""), (name, "bold"), ("?", ""))
+
+        def answered(answer: bool | tuple[bool, bool] | None) -> None:
+            if answer:
+                self.dismiss(self.changed)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Discard", no="Keep editing"), answered)
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

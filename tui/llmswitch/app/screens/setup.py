@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,6 +31,7 @@ from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
+    from ...addurl import Examined
     from ...probe.outcome import ProbeResult
     from ..app import LLMSwitchApp
 
@@ -38,8 +40,39 @@ STEP_TITLES = {"detect": "1/6 · What is here", "choose": "2/6 · Choose provide
                "probe": "4/6 · Probe", "model": "5/6 · Default model", "done": "6/6 · Done"}
 CHOOSE_HINT = "Tick the providers to set up (space toggles). Add any other preset by id below."
 NOTHING_FOUND = ("Nothing was detected. Type a preset id below and press Enter to add it — e.g. openrouter, groq, "
-                 "openai, or a local server: ollama, vllm, lm_studio (→ completes a name).")
+                 "openai, or a local server: ollama, vllm, lm_studio (→ completes a name) — or a server's URL or "
+                 "port (8081, http://gpu-box:8000).")
+ADD_PLACEHOLDER = "a preset id (openrouter, groq…) or a server's URL or port (8081); Enter adds"
+URL_NEEDED = ("{pid} needs a URL: type the server's URL or port here instead (e.g. http://127.0.0.1:8000 or 8000); "
+              "it is probed and named from what answers")
 KEY_PLACEHOLDER = "paste the key (hidden; stored in the keyring at Finish)"
+
+
+def hanging(indent: str, body: Text, width: int) -> Text:
+    """``body`` wrapped to ``width`` with every line after the first under its first character, not at column 0."""
+    out = Text()
+    for line in body.wrap(Console(width=max(20, width - len(indent)), legacy_windows=False), max(20, width - len(indent))):
+        out.append(indent)
+        out.append_text(line)
+        out.append("\n")
+    return out
+
+
+def hosted_advice(pid: str, result: ProbeResult) -> str | None:
+    """For a hosted preset that could not be reached, the network comes first (its URL is the preset's own)."""
+    from ...probe.outcome import Outcome
+
+    preset = catalog.preset(pid)
+    if preset is None or preset.local or result.outcome not in (Outcome.DNS_FAILURE, Outcome.CONNECTION_REFUSED,
+                                                                 Outcome.TIMEOUT, Outcome.CONNECTION_ERROR):
+        return None
+    return (f"{pid}: {result.summary} — check this machine's network connection (and any proxy); "
+            f"the URL is {preset.name}'s own")
+
+
+def _looks_like_url(text: str) -> bool:
+    """A port, ``host:port`` or a URL (what the add field takes besides a preset id)."""
+    return text.isdigit() or "://" in text or ":" in text or "/" in text or text.startswith("localhost")
 
 
 class SetupWizard(Screen[bool]):
@@ -53,6 +86,8 @@ class SetupWizard(Screen[bool]):
         Binding("ctrl+t", "toggle_role", "Default/small", id="setup.role",
                 tooltip="On the model step: whether Enter sets the default or the small model"),
         Binding("escape", "cancel", "Cancel", id="setup.cancel", tooltip="Leave the wizard; nothing is written"),
+        Binding("ctrl+n,escape", "close", "Close", id="setup.close", tooltip="On the last page: back to the picker",
+                priority=True),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
     ]
@@ -65,6 +100,10 @@ class SetupWizard(Screen[bool]):
         self.env_found: dict[str, str] = {}
         self.local_found: dict[str, ProbeResult] = {}
         self.local_missing: tuple[str, ...] = ()
+        self.local_urls: dict[str, str] = {}
+        """Where each local server was looked for (its own variable, such as OLLAMA_HOST, may move it)."""
+        self.custom: dict[str, Examined] = {}
+        """Servers added by their URL or port, by the id they will have."""
         self.extra: list[str] = []
         self.picked: list[str] = []
         self.choices: list[onboarding.Choice] = []
@@ -85,8 +124,7 @@ class SetupWizard(Screen[bool]):
             with Vertical(id="choose"):
                 yield Static(CHOOSE_HINT, markup=False, classes="hint", id="choose-hint")
                 yield SelectionList[str](id="choose-list")
-                yield GuardedInput(placeholder="add a preset by id, e.g. openrouter, groq, openai (Enter adds)",
-                            id="choose-add", compact=True,
+                yield GuardedInput(placeholder=ADD_PLACEHOLDER, id="choose-add", compact=True,
                             suggester=SuggestFromList(catalog.preset_ids(), case_sensitive=False))
             with VerticalScroll(id="keys"):
                 yield Static(id="keys-intro", markup=False, classes="hint")
@@ -143,13 +181,16 @@ class SetupWizard(Screen[bool]):
         self.set_focus(target or self.query_one("#next", Button))  # now, not later: the next key goes there
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return self.step == "done"
+        if self.step == "done":  # only Close is left: the footer offers no step keys
+            return action not in ("back", "toggle_role", "cancel", "next")
         if action == "back":
-            return self.step not in ("detect", "done") or None
+            return self.step != "detect" or None
         if action == "toggle_role":
             return self.step == "model"  # hidden elsewhere
-        if action == "cancel":
-            return self.step != "done" or None
         return True
+
 
     async def action_next(self) -> None:
         step = self.step
@@ -199,6 +240,9 @@ class SetupWizard(Screen[bool]):
         self.step = STEPS[index - 1]
         self._show_step()
 
+    def action_close(self) -> None:
+        self.dismiss(True)
+
     def action_cancel(self) -> None:
         if self.step == "done":
             self.dismiss(True)
@@ -210,7 +254,9 @@ class SetupWizard(Screen[bool]):
     @work(exclusive=True, group="wizard-detect", exit_on_error=False)
     async def detect(self) -> None:
         self.env_found = onboarding.env_keys()
-        local = await onboarding.detect_local()
+        targets = await asyncio.to_thread(onboarding.local_targets)
+        self.local_urls = {t.provider: t.base_url for t in targets}
+        local = await onboarding.detect_local(targets)
         self.local_found, self.local_missing = local.found, local.missing
         self.detecting = False
         self._show_detected()
@@ -221,23 +267,26 @@ class SetupWizard(Screen[bool]):
         text.append("API keys in the environment\n", style="bold")
         if self.env_found:
             for pid, var in sorted(self.env_found.items()):
-                text.append(f"  ✓ ${var}", style="green")
-                text.append(f"  → {pid} (the key stays in the env var; llmswitch only records its name)\n")
+                line = Text.assemble((f"✓ ${var}", "green"),
+                                     f"  → {pid} (the key stays in the env var; llmswitch only records its name)")
+                text.append_text(hanging("  ", line, self._text_width()))
         else:
             text.append("  none of the known variables (OPENAI_API_KEY, OPENROUTER_API_KEY, …) is set\n", style="dim")
         text.append("\nLocal servers\n", style="bold")
         presets = catalog.presets()
         for pid in onboarding.LOCAL_IDS:
             preset = presets[pid]
+            url = self.local_urls.get(pid) or preset.resolved_base_url() or ""
             if pid in self.local_found:
                 result = self.local_found[pid]
                 text.append(f"  ✓ {preset.name}", style="green")
-                text.append(f" at {shown(preset.resolved_base_url())} — ")
+                text.append(f" at {shown(url)} — ")
                 text.append_text(status_text(result, shown=shown))
                 text.append("\n")
             else:
-                text.append(f"  · {preset.name}: nothing at {shown(preset.resolved_base_url())}\n", style="dim")
-        text.append("\nNext lets you choose which to set up, and add any other provider.", style="dim")
+                text.append(f"  · {preset.name}: nothing at {shown(url)}\n", style="dim")
+        text.append("\nNext lets you choose which to set up, and add any other provider — or a server on another "
+                    "port: type its port or URL there.", style="dim")
         self.query_one("#detect-text", Static).update(text)
 
     # -- step 2: choose and keys
@@ -250,10 +299,15 @@ class SetupWizard(Screen[bool]):
         local = [pid for pid in onboarding.LOCAL_IDS if pid in self.local_found]
         ids = list(dict.fromkeys([*sorted(self.env_found), *local, *self.extra]))
         for pid in ids:
-            preset = presets[pid]
-            why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
-                   "server answering" if pid in self.local_found else "added by you")
-            selections.add_option(Selection(Text(f"{preset.name} ({pid}) — {why}"), pid,
+            if pid in self.custom:
+                found = self.custom[pid]
+                name = found.name
+                why = f"at {self.app.shown(found.base_url)}" + (", wants a key" if found.wants_key else "")
+            else:
+                name = presets[pid].name
+                why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
+                       "server answering" if pid in self.local_found else "added by you")
+            selections.add_option(Selection(Text(f"{name} ({pid}) — {why}"), pid,
                                             initial_state=first or pid in previous or pid in self.extra))
         selections.display = bool(ids)
         self.query_one("#choose-hint", Static).update(CHOOSE_HINT if ids else Text(NOTHING_FOUND, style="bold"))
@@ -266,6 +320,10 @@ class SetupWizard(Screen[bool]):
             return
         name = event.value.strip().lower()
         preset = catalog.preset(name)
+        if preset is None and _looks_like_url(name):
+            event.input.value = ""
+            self.add_url(event.value.strip())
+            return
         if preset is None:
             import difflib
 
@@ -274,13 +332,40 @@ class SetupWizard(Screen[bool]):
             self.notify(f"no preset called {shown_value(name)}{hint}", severity="warning", markup=False)
             return
         if preset.base_url is None and not preset.resolved_base_url():
-            self.notify(f"{preset.id} needs a URL: add it later with ctrl+n in the picker", severity="warning",
-                        markup=False)
+            self.notify(URL_NEEDED.format(pid=preset.id), severity="warning", markup=False, timeout=8)
             return
         if preset.id not in self.extra:
             self.extra.append(preset.id)
         self._fill_choices()
         event.input.value = ""
+
+    @work(group="wizard-url", exit_on_error=False)
+    async def add_url(self, text: str) -> None:
+        """Probe a server named by its URL or port; add it under the name of what answered."""
+        from ...addurl import examine
+        from ...config import ConfigError, load
+        from ...errors import LlmswitchError
+        from ...probe.outcome import FOUND
+
+        try:
+            taken = set(load().providers)
+        except ConfigError:
+            taken = set()
+        self.notify(f"probing {self.app.shown(text)}…", timeout=2, markup=False)
+        try:
+            found = await examine(text, taken | set(self.extra) | set(self.env_found) | set(self.local_found))
+        except LlmswitchError as exc:
+            self.notify(self.app.shown(exc.sentence()), severity="warning", markup=False)
+            return
+        if found.result.outcome not in FOUND:
+            self.notify(self.app.shown(f"{found.given}: {found.result.summary}"), title="Not added",
+                        severity="warning", markup=False, timeout=8)
+            return
+        self.custom[found.pid] = found
+        self.extra.append(found.pid)
+        self._fill_choices()
+        fixed = f" (base URL {self.app.shown(found.base_url)})" if found.fixed else ""
+        self.notify(f"added {found.name} as {found.pid}{fixed}", markup=False)
 
     async def _build_keys_form(self, picked: list[str]) -> None:
         self.picked = picked
@@ -293,7 +378,7 @@ class SetupWizard(Screen[bool]):
                                                  (f" (key_source = \"env:{self.env_found[pid]}\")", "dim")),
                                    markup=False))
             elif not self._asks_for_key(pid):
-                rows.append(Static(Text.assemble((f"{pid}: ", "bold"), ("no key needed (local server)", "dim")),
+                rows.append(Static(Text.assemble((f"{pid}: ", "bold"), ("no key needed (the server answered without one)", "dim")),
                                    markup=False))
             else:
                 rows.append(Horizontal(
@@ -317,10 +402,12 @@ class SetupWizard(Screen[bool]):
 
     @staticmethod
     def _env_default(pid: str) -> str:
-        preset = catalog.presets()[pid]
-        return preset.key_env[0] if preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
+        preset = catalog.preset(pid)
+        return preset.key_env[0] if preset and preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
 
     def _asks_for_key(self, pid: str) -> bool:
+        if pid in self.custom:
+            return self.custom[pid].wants_key
         return onboarding.wants_key(pid, self.local_found.get(pid))
 
     @work(thread=True, group="wizard-keyring", exit_on_error=False)
@@ -364,7 +451,8 @@ class SetupWizard(Screen[bool]):
     def _collect_keys(self) -> list[onboarding.Choice]:
         choices = []
         for pid in self.picked:
-            choice = onboarding.choice_for(pid, self.env_found.get(pid))
+            choice = (onboarding.choice_for_url(self.custom[pid]) if pid in self.custom
+                      else onboarding.choice_for(pid, self.env_found.get(pid), self.local_urls.get(pid)))
             if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
@@ -394,6 +482,10 @@ class SetupWizard(Screen[bool]):
             self._show_probe(probing=True)
         self._show_probe(probing=False)
 
+    def _text_width(self) -> int:
+        """Columns a step's text has (its panel's inside)."""
+        return max(40, self.size.width - 4)
+
     def _show_probe(self, probing: bool) -> None:
         shown = self.app.shown
         text = Text()
@@ -403,7 +495,8 @@ class SetupWizard(Screen[bool]):
             text.append_text(status_text(result, probing and result is None, shown=shown))
             text.append("\n")
             if result is not None and not result.usable:
-                text.append("    " + shown(headline(result)) + "\n", style="dim")
+                line = hosted_advice(choice.pid, result) or headline(result)
+                text.append_text(hanging("    ", Text(shown(line), style="dim"), self._text_width()))
         if not probing:
             usable = sum(1 for r in self.results.values() if r.usable)
             text.append(f"\n{usable} of {len(self.choices)} working. ", style="bold")

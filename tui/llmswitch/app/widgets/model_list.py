@@ -232,7 +232,7 @@ class ModelList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = self.rows[index]
         styles = self._styles()
-        shown, model_width = columns_for(width)
+        shown, model_width = columns_for(min(width, self.size.width - 1))  # a gap (or the scrollbar) before the border
         mark = ("●" if row.ref == self.active_ref else "★" if row.favorite else "↺" if row.recent is not None
                 else "?" if row.listing == NOT_LISTED else " ")
         label = terminal_safe(row.ref if self.show_provider else row.model)  # ids come from servers

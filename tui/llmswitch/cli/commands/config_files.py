@@ -24,23 +24,52 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 
 def selection_problems(config: Config | None) -> list[Problem]:
-    """active.toml's problems: unreadable or untrusted, and roles whose provider or key reference config.toml no longer has."""
+    """active.toml's problems: unreadable or untrusted, model ids no API takes (with their line), and roles whose
+    provider or key reference config.toml no longer has."""
     from ... import api, paths
     from ...errors import LlmswitchError, Problem
     from ...selection import read_all
 
     active = str(paths.active_file())
+    found = model_problems(active)
     try:
         roles = read_all()
-    except LlmswitchError as exc:
-        return [Problem(exc.sentence(with_fix=False), exc.fix, file=active)]
-    found = []
+    except LlmswitchError as exc:  # its subject is the file: said once, by the Problem
+        return found or [Problem(exc.cause, exc.fix, file=active)]
     if config is not None:
         for sel in roles.values():
             try:
                 api.provider_for(sel, config)
             except LlmswitchError as exc:
                 found.append(Problem(exc.cause, exc.fix, file=active, key=f"roles.{sel.role}"))
+    return found
+
+
+def model_problems(active: str) -> list[Problem]:
+    """Each role's ``model`` that is empty, a placeholder (``"default"``) or unsendable, with its line in active.toml."""
+    import tomllib
+
+    from ...config import PROVIDER_ID, model_id_problem
+    from ...errors import Problem
+    from ...tomlpos import key_lines
+
+    try:
+        with open(active, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        roles = tomllib.loads(text).get("roles", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []  # read_all says why the file cannot be read
+    lines = key_lines(text)
+    found = []
+    for role, table in roles.items() if isinstance(roles, dict) else ():
+        model = table.get("model") if isinstance(table, dict) else None
+        why = model_id_problem(model) if model is not None else None
+        if why is not None:
+            provider = table.get("provider")
+            pid = provider if isinstance(provider, str) and PROVIDER_ID.match(provider) else "PROVIDER"
+            found.append(Problem(why[0], f"run: llmswitch use --role {role} {pid}/MODEL (llmswitch list {pid} shows "
+                                 "the models)", file=active, line=lines.get(("roles", role, "model")),
+                                 key=f"roles.{role}.model"))
     return found
 
 

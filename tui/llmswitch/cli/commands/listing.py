@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
+    from ...config import ProviderConfig
+
 
 def configure(name: str, parser: ArgumentParser) -> None:
     parser.add_argument("provider", nargs="?", help="list this provider's models")
@@ -25,7 +27,7 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 
 def cmd_list(args: Namespace) -> int:
-    from ... import catalog, state
+    from ... import catalog
 
     rows: list[dict[str, Any]]
     if args.presets:
@@ -36,7 +38,8 @@ def cmd_list(args: Namespace) -> int:
             return Exit.OK
         for row in rows:
             where = "local " if row["local"] else "hosted"
-            out(f"{row['id']:<28} {where} {row['models']:>4} models  {row['base_url'] or '(needs --base-url)'}")
+            noun = "model " if row["models"] == 1 else "models"
+            out(f"{row['id']:<28} {where} {row['models']:>4} {noun}  {row['base_url'] or '(needs --base-url)'}")
         return Exit.OK
     config = load_config()
     if args.provider:
@@ -60,19 +63,14 @@ def cmd_list(args: Namespace) -> int:
     from ...selection import read_all
 
     try:
-        active = {sel.provider: sel for sel in read_all().values()}
+        selections = list(read_all().values())
     except SelectionError:
-        active = {}
-    rows = []
-    for provider in config.providers.values():
-        rows.append({**provider_dict(provider), "probed_models": state.known_models(provider.id, provider.base_url),
-                     "catalog_models": len(catalog.catalog_models(provider.preset or provider.id)),
-                     "active": provider.id in active, "team": provider.origin})
-    for pid in active:
-        if pid not in config.providers:
-            provider = config.provider(pid)
-            rows.append({**provider_dict(provider), "probed_models": state.known_models(pid, provider.base_url),
-                         "catalog_models": len(catalog.catalog_models(pid)), "active": True})
+        selections = []
+    roles: dict[str, list[str]] = {}
+    for sel in selections:
+        roles.setdefault(sel.provider, []).append(sel.role)
+    shown = [*config.providers.values(), *(config.provider(pid) for pid in roles if pid not in config.providers)]
+    rows = [_row(provider, roles.get(provider.id, [])) for provider in shown]
     if args.json:
         emit_json(rows)
         return Exit.OK
@@ -80,11 +78,9 @@ def cmd_list(args: Namespace) -> int:
         out("no providers configured — add one: llmswitch providers add openrouter  (presets: llmswitch list --presets)")
         return Exit.OK
     for row in rows:
-        probed = row["probed_models"]
-        models = f"{len(probed)} live" if probed is not None else "not probed"
-        mark = "●" if row["active"] else " "
-        out(f"{mark} {row['id']:<20} {row['base_url'] or '-':<45} {models:<11} {row['catalog_models']:>4} in catalog"
-            + ("  (team)" if row.get("team") else ""))
+        labels = "  " + " ".join(f"[{role}]" for role in row["roles"]) if row["roles"] else ""
+        out(f"{row['id']:<20} {row['base_url'] or '-':<45} {_status(row):<34} {row['catalog_models']:>4} in catalog"
+            f"{labels}" + ("  (team)" if row.get("team") else ""))
     _team_note(rows)
     return Exit.OK
 
@@ -105,3 +101,24 @@ def _refresh_gateway(provider: Any) -> None:
 
     for problem in gateway.refresh_stale([provider]):
         warn(f"gateway metadata not updated: {problem}")
+
+
+def _row(provider: ProviderConfig, roles: list[str]) -> dict[str, Any]:
+    from ... import catalog, state
+
+    last = state.last_probe(provider.id, provider.base_url)
+    return {**provider_dict(provider), "probed_models": state.known_models(provider.id, provider.base_url),
+            "catalog_models": len(catalog.catalog_models(provider.preset or provider.id)),
+            "active": bool(roles), "roles": roles, "team": provider.origin,
+            "last_probe": None if last is None else {"outcome": last.outcome, "summary": last.summary,
+                                                     "usable": last.usable, "probed": last.when.isoformat(),
+                                                     "age": last.age()}}
+
+
+def _status(row: dict[str, Any]) -> str:
+    """``✓ 2 models · 3 min ago``, ``✗ host not found · 3 min ago``, ``5 live``, ``not probed``."""
+    last = row["last_probe"]
+    if last is not None:
+        return f"{'✓' if last['usable'] else '✗'} {last['summary']} · {last['age']}"
+    probed = row["probed_models"]
+    return f"{len(probed)} live" if probed is not None else "not probed"

@@ -90,7 +90,8 @@ def cmd_providers_add(args: Namespace) -> int:
         raise LlmswitchError("nothing was written", None, subject=f"providers add {args.id}", exit_code=Exit.USAGE,
                              problems=[as_flag_problem(p, args.id) for p in exc.problems]) from None
     provider = config.providers[args.id]
-    out(f"added {provider.id} ({provider.name}) → {provider.base_url}  [{config.path}]")
+    named = f" ({provider.name})" if provider.name != provider.id else ""
+    out(f"added {provider.id}{named} → {provider.base_url}  [{config.path}]")
     for problem in config.warnings:
         if problem.key and problem.key.startswith(f"providers.{args.id}."):
             found = as_problem(problem)
@@ -138,11 +139,15 @@ def cmd_providers_rm(args: Namespace) -> int:
 
 
 def provider_dict(provider: ProviderConfig) -> dict[str, Any]:
+    """A provider's settings as data; ``local`` is true for a local preset or any server on this machine."""
+    from ...urls import is_loopback
+
     return {
         "id": provider.id, "name": provider.name, "kind": provider.kind, "base_url": provider.base_url,
         "preset": provider.preset, "configured": provider.configured, "key_source": provider.key_source_text(),
         "key_env": list(provider.key_env), "key_required": provider.key_required, "headers": provider.headers,
-        "favorites": list(provider.favorites), "timeout": provider.timeout, "local": provider.local,
+        "favorites": list(provider.favorites), "timeout": provider.timeout,
+        "local": provider.local or bool(provider.base_url and is_loopback(provider.base_url)),
     }
 
 
@@ -161,5 +166,7 @@ def cmd_providers_show(args: Namespace) -> int:
             value = ", ".join(value) or "-"
         elif isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items()) or "-"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
         out(f"{name:<13} {value if value is not None else '-'}")
     return Exit.OK
