@@ -31,7 +31,7 @@ KEY_SET = "llmswitch key set"
 KEYRINGS = {  # PYTHON_KEYRING_BACKEND for each kind of unusable keyring, and a word of its cause
     "fail": ("keyring.backends.fail.Keyring", "no OS keyring is available"),
     "null": ("keyring.backends.null.Keyring", "disabled"),
-    "plaintext": ("keyrings.alt.file.PlaintextKeyring", "plain file"),
+    "plaintext": ("testkeyring.PlaintextKeyring", "plain file"),  # refused by its class name, like keyrings.alt's
     "locked": ("testkeyring.LockedKeyring", "locked"),
     "dismissed": ("testkeyring.DismissedKeyring", "dismissed"),
 }
