@@ -37,8 +37,11 @@ def at(origin: KeyOrigin) -> str:
 
 
 def _command(origin: KeyOrigin) -> str:
-    """`` (pass show groq)``: the command as configured, never its output ("" when unknown)."""
-    return f" ({terminal_safe(origin.name, 80)})" if origin.name else ""
+    """`` (pass show groq)``: the command as configured, never its output ("" when unknown).
+
+    Whole (up to 1,000 characters): a fix naming a command cut at ``…`` cannot be followed.
+    """
+    return f" ({terminal_safe(origin.name, 1000)})" if origin.name else ""
 
 
 def _env_var(origin: KeyOrigin) -> str:

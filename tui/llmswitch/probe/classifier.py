@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmswitch import keyfix, urls
+from llmswitch.keyorigin import KEYRING
 from llmswitch.redact import MIN_SECRET_LENGTH, redact_secrets, scrub, terminal_safe
 
 from .endpoints import models_url
@@ -198,7 +199,9 @@ def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: Probe
             "the server wants a key and none was sent"
         return make(Outcome.AUTH_MISSING, wanted, keyfix.missing_fix(origin, provider))
     if auth == "rejected" or status == 401:
-        came = keyfix.source_phrase(origin)
+        # the status cell stays short for the usual source (the keyring, shown in the diagnosis panel's
+        # key line); a key from an override, an env var or a command is news, so the summary names it
+        came = keyfix.source_phrase(origin) if origin is not None and origin.kind != KEYRING else ""
         return make(Outcome.AUTH_REJECTED, f"key rejected ({came})" if came else "key rejected",
                     keyfix.rejected_fix(origin, provider))
     return make(Outcome.AMBIGUOUS, f"HTTP {status}: key or URL?", ambiguous_fix(target))
