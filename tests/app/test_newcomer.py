@@ -315,6 +315,7 @@ async def test_the_add_editor_has_no_remove_and_escape_asks_before_discarding(is
         editor = await open_custom_editor(pilot)
         assert not editor.query_one("#remove", Button).display
         assert "Remove" not in screen_text(app).split("╯")[-1].split("^s")[0]  # not among the buttons
+        assert "Remove" not in screen_text(app).split("\n")[-2] and "f8" not in screen_text(app)  # nor the footer
         await pilot.press("escape")  # nothing typed: leaves at once
         assert await wait_for(pilot, lambda: app.screen is app.picker)
         editor = await open_custom_editor(pilot)

@@ -27,6 +27,10 @@ def test_picker_80x24(mixed, snap_compare):
     assert snap_compare(new_app(), terminal_size=(80, 24), run_before=settled)
 
 
+def test_picker_120x36(mixed, snap_compare):
+    assert snap_compare(new_app(), terminal_size=(120, 36), run_before=settled)
+
+
 def test_picker_filtered_by_context(mixed, snap_compare):
     async def run_before(pilot):
         await settled(pilot)

@@ -272,6 +272,8 @@ class ProviderScreen(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apply_fix":
             return bool(self.result is not None and self.result.suggested_base_url)
+        if action == "remove":  # nothing to remove while adding: neither the button nor the footer offers it
+            return not self.new
         return True
 
     def action_apply_fix(self) -> None:
@@ -464,6 +466,7 @@ class ProviderScreen(Screen[bool]):
         self.changed = True
         self.query_one("#f-id", Input).disabled = True
         self.query_one("#remove", Button).display = True
+        self.refresh_bindings()  # f8 Remove is offered now
         self.query_one("#provider-form").border_title = f"Edit provider {provider.id}"
         self.saved_form = self.form_state()
         self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
