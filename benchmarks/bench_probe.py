@@ -4,6 +4,11 @@ Scenario ``concurrent-20``: 20 local servers that each answer after 200 ms.
 Probing all of them is timed against probing one, in the same run,
 alternating, median of several rounds; the ratio must be ≤ 1.15.
 
+Scenario ``concurrent-20-keyed``: the same with a key sent to servers that check it
+(401 without it), so each probe also asks once without the key to verify it
+("ok" means verified) — the case a hosted provider or a gateway is, not only a
+keyless local server. Same ratio target; every result must be ``ok``.
+
 Scenario ``one-hung-of-20``: the same, but one server never answers and has a
 2 s timeout. The whole run should take about that timeout (≤ 1.25×), and the
 19 others should be reported on time (each within 1.5× of the single probe).
@@ -27,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tui")]
 
 from llmswitch.probe import ProbeTarget, probe_all  # noqa: E402
-from upstreams import FakeUpstream, Reply, models_body  # noqa: E402
+from upstreams import FakeUpstream, Reply, bearer, models_body  # noqa: E402
 
 SERVERS = 20
 DELAY = 0.2
@@ -35,15 +40,16 @@ HANG_TIMEOUT = 2.0
 ROUNDS = 5
 CONCURRENT_TARGET = 1.15
 HUNG_TARGET = 1.25
+BENCH_KEY = "sk-test-bench-key-0001"
 
 
-def _serve(n: int, hung: int | None, conn) -> None:
+def _serve(n: int, hung: int | None, conn, keyed: bool = False) -> None:
     """Child process: start the servers, send their URLs, serve until told to stop."""
     servers = []
     for i in range(n):
         server = FakeUpstream().start()
         reply = Reply(hang=True) if i == hung else Reply.json(models_body([f"model-{i}"]), delay=DELAY)
-        server.get("/v1/models", reply)
+        server.get("/v1/models", bearer(BENCH_KEY, reply) if keyed else reply)
         servers.append(server)
     conn.send([s.url for s in servers])
     conn.recv()
@@ -54,10 +60,10 @@ def _serve(n: int, hung: int | None, conn) -> None:
 class _Servers:
     """``n`` fake servers in a child process, so their threads do not share our GIL (real servers never do)."""
 
-    def __init__(self, n: int, hung: int | None = None) -> None:
+    def __init__(self, n: int, hung: int | None = None, keyed: bool = False) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(n, hung, child), daemon=True)
+        self._process = ctx.Process(target=_serve, args=(n, hung, child, keyed), daemon=True)
         self._process.start()
         self.urls: list[str] = self._conn.recv()
 
@@ -75,8 +81,8 @@ class _Servers:
         self.close()
 
 
-def _targets(urls: list[str], hung: int | None = None) -> list[ProbeTarget]:
-    return [ProbeTarget(f"server{i:02d}", url + "/v1", key_required=False,
+def _targets(urls: list[str], hung: int | None = None, keyed: bool = False) -> list[ProbeTarget]:
+    return [ProbeTarget(f"server{i:02d}", url + "/v1", key=BENCH_KEY if keyed else None, key_required=keyed,
                         timeout=HANG_TIMEOUT if i == hung else 10.0) for i, url in enumerate(urls)]
 
 
@@ -88,22 +94,27 @@ async def _timed(targets: list[ProbeTarget]) -> tuple[float, list[tuple[str, str
     return time.perf_counter() - started, finished
 
 
-def _concurrent() -> dict:
-    with _Servers(SERVERS) as servers:
-        targets = _targets(servers.urls)
+def _concurrent(keyed: bool = False) -> dict:
+    with _Servers(SERVERS, keyed=keyed) as servers:
+        targets = _targets(servers.urls, keyed=keyed)
         asyncio.run(_timed(targets))  # warm-up: imports, TLS context, first connections
-        singles, alls = [], []
+        singles, alls, outcomes = [], [], set()
         for _ in range(ROUNDS):
             singles.append(asyncio.run(_timed(targets[:1]))[0])
-            alls.append(asyncio.run(_timed(targets))[0])
+            together, finished = asyncio.run(_timed(targets))
+            alls.append(together)
+            outcomes |= {outcome for _, outcome, _ in finished}
     single, together = statistics.median(singles), statistics.median(alls)
     ratio = together / single
-    return {"name": f"probe {SERVERS} × {DELAY * 1000:.0f} ms endpoints vs one request",
+    expected = {"ok"} if keyed else {"keyless"}
+    what = "keyed endpoints (key verified)" if keyed else "endpoints"
+    return {"name": f"probe {SERVERS} × {DELAY * 1000:.0f} ms {what} vs one",
             "target": f"≤ {CONCURRENT_TARGET}×",
-            "measured": f"{ratio:.2f}×",
-            "ratio": ratio, "passed": ratio <= CONCURRENT_TARGET,
+            "measured": f"{ratio:.2f}× ({together * 1000:.0f} ms vs {single * 1000:.0f} ms)"
+                        + ("" if outcomes == expected else f", outcomes {sorted(outcomes)}"),
+            "ratio": ratio, "passed": ratio <= CONCURRENT_TARGET and outcomes == expected,
             "details": {"single_ms": round(single * 1000, 1), "all_ms": round(together * 1000, 1),
-                        "rounds": ROUNDS}}
+                        "rounds": ROUNDS, "outcomes": sorted(outcomes)}}
 
 
 def _one_hung() -> dict:
@@ -126,8 +137,8 @@ def _one_hung() -> dict:
 
 
 def run() -> list[dict]:
-    """Both scenarios; each dict has name, target, measured, ratio, passed, details."""
-    return [_concurrent(), _one_hung()]
+    """Every scenario; each dict has name, target, measured, ratio, passed, details."""
+    return [_concurrent(), _concurrent(keyed=True), _one_hung()]
 
 
 def main() -> int:
