@@ -293,3 +293,46 @@ async def test_typing_right_after_next_goes_to_the_new_step(vllm_wanting_a_key, 
         assert wizard.step == "keys"
         assert wizard.query_one("#choose-add").value == ""
         assert wizard.query_one("#key-vllm").value == FAKE_KEY
+
+
+async def test_the_wizard_offers_what_another_tool_is_set_up_with(nothing_local, upstream, make_app, monkeypatch,
+                                                                  tmp_path):
+    """aider points at a server on this machine, with a plaintext key: the wizard offers the server (its URL and
+    model), writes it at Finish under its own id, and never copies, shows or stores the plaintext key."""
+    from upstreams import llamacpp_like
+
+    server = llamacpp_like(upstream(), models=("m1.gguf",))
+    home = tmp_path / "tool-home"
+    home.mkdir()
+    plain = "sk-test-plaintext-in-aider-0001"
+    (home / ".aider.conf.yml").write_text(f"model: openai/m1.gguf\nopenai-api-base: {server.url}/v1\n"
+                                          f"openai-api-key: {plain}\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
+    app = make_app(setup=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        wizard = await detected(pilot)
+        text = screen_text(app)
+        assert "In other tools' configs" in text and "aider" in text and "m1.gguf" in text
+        assert "plaintext key" in text and "--move-keys" in text and plain not in text
+        await pilot.press("ctrl+n")
+        choose = wizard.query_one("#choose-list", SelectionList)
+        assert set(choose.selected) == {"local"}
+        assert "from aider" in screen_text(app)
+        await pilot.press("ctrl+n")  # keys: a loopback server that needs none
+        assert wizard.step == "keys"
+        await pilot.press("ctrl+n")
+        assert wizard.step == "probe"
+        assert await wait_for(pilot, lambda: len(wizard.results) == 1)
+        assert wizard.results["local"].usable
+        await pilot.press("ctrl+n")
+        await pilot.press(*"m1", "enter")
+        assert wizard.refs["default"] == "local/m1.gguf"
+        await pilot.press("ctrl+n")  # Finish
+        assert await wait_for(pilot, lambda: wizard.step == "done")
+    providers = tomllib.loads(paths.config_file().read_text())["providers"]
+    assert providers["local"]["base_url"] == server.url + "/v1" and "from aider" in providers["local"]["name"]
+    assert plain not in paths.config_file().read_text() + paths.active_file().read_text()
+    keyring_file = Path(os.environ["LLMSWITCH_TEST_KEYRING_FILE"])
+    assert not keyring_file.exists() or plain not in keyring_file.read_text()
+    assert plain in (home / ".aider.conf.yml").read_text()  # aider's file is theirs: untouched

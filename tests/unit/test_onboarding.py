@@ -146,3 +146,19 @@ def test_a_new_config_file_is_removed_again(servers, isolated):
         onboarding.finish([onboarding.choice_for("litellm")], {"default": "ghost-provider-xyz/model"})
     assert "ghost-provider-xyz" in failed.value.cause
     assert not paths.config_file().exists() and not paths.active_file().exists()
+
+
+def test_a_find_from_another_tool_keeps_its_key_reference_never_a_plaintext_key(tmp_path):
+    from llmswitch.importing import Found, FoundKey
+
+    file = tmp_path / "conf"
+    by_env = onboarding.choice_for_found(Found("opencode", file, "groq", None, key=FoundKey("env", file, "GROQ_KEY")))
+    assert (by_env.pid, by_env.env_var, by_env.settings()) == ("groq", "GROQ_KEY", {"key_source": "env:GROQ_KEY"})
+    by_command = onboarding.choice_for_found(Found("codex", file, "corp", "https://llm.corp.example/v1",
+                                                   key=FoundKey("command", file, "pass show corp")))
+    assert by_command.settings() == {"key_source": "command:pass show corp", "name": "corp (from codex)",
+                                     "base_url": "https://llm.corp.example/v1"}
+    plain = onboarding.choice_for_found(Found("aider", file, "local", "http://127.0.0.1:8080/v1",
+                                              key=FoundKey("plaintext", file, secret="sk-test-plain-0001")))
+    assert plain.key is None and plain.env_var is None and plain.local
+    assert "sk-test-plain-0001" not in repr(plain.settings())

@@ -25,12 +25,13 @@ from .probe.outcome import AUTH, NOT_THERE
 
 if TYPE_CHECKING:
     from .addurl import Examined
+    from .importing import Found
     from .config import ProviderConfig
     from .probe.outcome import ProbeResult, ProbeTarget
 
 __all__ = [
     "DETECT_TIMEOUT", "HOST_VARS", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for",
-    "choice_for_url", "detect_local", "env_keys", "own_var_url", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
+    "choice_for_found", "choice_for_url", "detect_local", "from_other_tools", "env_keys", "own_var_url", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
 ]
 
 LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
@@ -189,6 +190,40 @@ def choice_for_url(found: Examined, env_var: str | None = None) -> Choice:
     settings = settings_for(found)
     base_url = str(settings.pop("base_url"))
     return Choice(found.pid, env_var=env_var, local=urls.is_local(base_url), base_url=base_url, extra=settings)
+
+
+def from_other_tools(environ: Mapping[str, str] | None = None) -> dict[str, Found]:
+    """What other tools (aider, llm, opencode, codex, Claude Code, Continue) and ``.env`` files are set up with.
+
+    One find per provider id (the first; ``llmswitch import`` lists them all). Reading only:
+    nothing is written, and a plaintext key found there stays where it is unless the user moves it.
+    """
+    from .importing import discover
+
+    found: dict[str, Found] = {}
+    for item in discover(environ=environ):
+        found.setdefault(item.provider, item)
+    return found
+
+
+def choice_for_found(found: Found) -> Choice:
+    """A choice for what another tool is set up with: its endpoint, and its key *reference* (never a plaintext key)."""
+    env_var = found.key.name if found.key is not None and found.key.kind == "env" else None
+    extra: dict[str, Any] = {}
+    if found.key is not None and found.key.kind == "command":
+        extra["key_source"] = f"command:{found.key.name}"
+    preset = catalog.preset(found.provider)
+    if preset is not None and found.base_url is None:
+        choice = choice_for(found.provider, env_var)
+        choice.extra.update(extra)
+        return choice
+    from . import urls
+
+    base_url = found.base_url or ""
+    extra["name"] = f"{found.provider} (from {found.source})"
+    if found.kind != "openai":
+        extra["kind"] = found.kind
+    return Choice(found.provider, env_var=env_var, local=urls.is_local(base_url), base_url=base_url, extra=extra)
 
 
 def providers_for(choices: Sequence[Choice]) -> dict[str, ProviderConfig]:

@@ -32,6 +32,7 @@ from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
     from ...addurl import Examined
+    from ...importing import Found
     from ...probe.outcome import ProbeResult
     from ..app import LLMSwitchApp
 
@@ -104,6 +105,8 @@ class SetupWizard(Screen[bool]):
         """Where each local server was looked for (its own variable, such as OLLAMA_HOST, may move it)."""
         self.custom: dict[str, Examined] = {}
         """Servers added by their URL or port, by the id they will have."""
+        self.imported: dict[str, Found] = {}
+        """What other tools' configs (and .env files) are set up with, by provider id (``llmswitch import``)."""
         self.extra: list[str] = []
         self.picked: list[str] = []
         self.choices: list[onboarding.Choice] = []
@@ -254,6 +257,8 @@ class SetupWizard(Screen[bool]):
     @work(exclusive=True, group="wizard-detect", exit_on_error=False)
     async def detect(self) -> None:
         self.env_found = onboarding.env_keys()
+        self.imported = {pid: found for pid, found in (await asyncio.to_thread(onboarding.from_other_tools)).items()
+                         if pid not in self.env_found}
         targets = await asyncio.to_thread(onboarding.local_targets)
         self.local_urls = {t.provider: t.base_url for t in targets}
         local = await onboarding.detect_local(targets)
@@ -272,6 +277,17 @@ class SetupWizard(Screen[bool]):
                 text.append_text(hanging("  ", line, self._text_width()))
         else:
             text.append("  none of the known variables (OPENAI_API_KEY, OPENROUTER_API_KEY, …) is set\n", style="dim")
+        if self.imported:
+            text.append("\nIn other tools' configs\n", style="bold")
+            for pid, found in sorted(self.imported.items()):
+                where = shown(found.base_url) if found.base_url else "its usual URL"
+                models = f", model {shown(found.models[0])}" if found.models else ""
+                key = f"; key: {shown(found.key.describe())}" if found.key is not None else ""
+                line = Text.assemble((f"✓ {found.source}", "green"), f"  → {pid} at {where}{models}{key}")
+                if found.key is not None and found.key.kind == "plaintext":
+                    line.append(f" (it stays there; llmswitch import {found.source} --move-keys moves it into the "
+                                "keyring)", style="dim")
+                text.append_text(hanging("  ", line, self._text_width()))
         text.append("\nLocal servers\n", style="bold")
         presets = catalog.presets()
         for pid in onboarding.LOCAL_IDS:
@@ -297,12 +313,15 @@ class SetupWizard(Screen[bool]):
         selections.clear_options()
         presets = catalog.presets()
         local = [pid for pid in onboarding.LOCAL_IDS if pid in self.local_found]
-        ids = list(dict.fromkeys([*sorted(self.env_found), *local, *self.extra]))
+        ids = list(dict.fromkeys([*sorted(self.env_found), *local, *sorted(self.imported), *self.extra]))
         for pid in ids:
             if pid in self.custom:
                 found = self.custom[pid]
                 name = found.name
                 why = f"at {self.app.shown(found.base_url)}" + (", wants a key" if found.wants_key else "")
+            elif (other := self._imported(pid)) is not None:
+                name = presets[pid].name if pid in presets else pid
+                why = f"from {other.source} ({self.app.shown(str(other.file))})"
             else:
                 name = presets[pid].name
                 why = (f"key in ${self.env_found[pid]}" if pid in self.env_found else
@@ -373,6 +392,11 @@ class SetupWizard(Screen[bool]):
         await form.remove_children()
         rows: list[Static | Horizontal] = []
         for pid in picked:
+            found = self._imported(pid)
+            if found is not None and found.key is not None and found.key.kind in ("env", "command"):
+                rows.append(Static(Text.assemble((f"{pid}: ", "bold"), f"key from {found.key.describe()}",
+                                                 (f" (as {found.source} has it)", "dim")), markup=False))
+                continue
             if pid in self.env_found:
                 rows.append(Static(Text.assemble((f"{pid}: ", "bold"), f"key from ${self.env_found[pid]}",
                                                  (f" (key_source = \"env:{self.env_found[pid]}\")", "dim")),
@@ -405,7 +429,16 @@ class SetupWizard(Screen[bool]):
         preset = catalog.preset(pid)
         return preset.key_env[0] if preset and preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
 
+    def _imported(self, pid: str) -> Found | None:
+        """What another tool has for ``pid``, when nothing nearer (an env key, a server answering, a URL) does."""
+        if pid in self.custom or pid in self.env_found or pid in self.local_found:
+            return None
+        return self.imported.get(pid)
+
     def _asks_for_key(self, pid: str) -> bool:
+        found = self._imported(pid)
+        if found is not None and found.key is not None and found.key.kind in ("env", "command"):
+            return False
         if pid in self.custom:
             return self.custom[pid].wants_key
         return onboarding.wants_key(pid, self.local_found.get(pid))
@@ -451,8 +484,13 @@ class SetupWizard(Screen[bool]):
     def _collect_keys(self) -> list[onboarding.Choice]:
         choices = []
         for pid in self.picked:
-            choice = (onboarding.choice_for_url(self.custom[pid]) if pid in self.custom
-                      else onboarding.choice_for(pid, self.env_found.get(pid), self.local_urls.get(pid)))
+            found = self._imported(pid)
+            if pid in self.custom:
+                choice = onboarding.choice_for_url(self.custom[pid])
+            elif found is not None:
+                choice = onboarding.choice_for_found(found)  # its key reference, never a plaintext key
+            else:
+                choice = onboarding.choice_for(pid, self.env_found.get(pid), self.local_urls.get(pid))
             if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
