@@ -107,3 +107,19 @@ def test_an_unusable_keyring_is_named_when_a_server_wants_a_key(run_cli, config_
     assert "box: the only keyring available" in done.stderr and "plain file" in done.stderr
     quiet = run_cli("probe", env={**env, "LLMSWITCH_KEY_BOX": FAKE_KEY})
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_the_server_column_names_what_an_earlier_probe_recognised(run_cli, config_dir, upstream):
+    """Ollama answered once (and was recognised); now a proxy in front of it answers 502 with no tell-tale:
+    the SERVER column says what was recognised at this URL before, marked as earlier; --json keeps to this answer."""
+    from upstreams import Reply
+
+    local = ollama_like(upstream())
+    configure(config_dir, f'[providers.box]\nbase_url = "{local.url}/v1"\n')
+    first = run_cli("probe", "box")
+    assert first.returncode == 0 and "Ollama" in first.stdout
+    local.get("/v1/models", Reply.text("bad gateway", 502))
+    again = run_cli("probe", "box")
+    row = next(line for line in again.stdout.splitlines() if line.startswith("box"))
+    assert "Ollama (earlier)" in row and "server_error" in row
+    assert json.loads(run_cli("probe", "--json", "box").stdout)[0]["server"] is None

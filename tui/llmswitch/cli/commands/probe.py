@@ -96,6 +96,20 @@ def remember(results: list[ProbeResult], providers: list[ProviderConfig]) -> Non
             pass  # the cache is a convenience
 
 
+def with_known_servers(results: list[ProbeResult], providers: list[ProviderConfig]) -> list[ProbeResult]:
+    """The SERVER column: when this answer did not say which software answered, what an earlier probe of the
+    same URL recognised, marked ``(earlier)`` (``--json`` keeps ``server`` to what this probe saw)."""
+    from dataclasses import replace
+
+    from ... import state
+
+    shown = []
+    for result, provider in zip(results, providers, strict=True):
+        known = state.known_server(provider.id, provider.base_url) if result.server is None else None
+        shown.append(replace(result, server=f"{known} (earlier)") if known else result)
+    return shown
+
+
 def cmd_probe(args: Namespace) -> int:
     from ...probe import render_json, render_table
     from ...probe.outcome import AUTH
@@ -107,7 +121,7 @@ def cmd_probe(args: Namespace) -> int:
     if args.json:
         emit_json(render_json(results))
     else:
-        out(render_table(results, verbose=args.verbose))
+        out(render_table(with_known_servers(results, [p for p, _, _ in made]), verbose=args.verbose))
         for result, (_, _, problem) in zip(results, made, strict=True):
             if problem and (result.outcome in AUTH or result.fix and "key set" in result.fix):
                 warn(f"{result.provider}: {problem}")  # `key set` alone cannot help while this is so
