@@ -71,3 +71,20 @@ def test_a_team_file_naming_the_proxy_gives_each_user_the_aliases_with_their_own
     assert rows[real_server.model]["context"] == 128000 and rows[real_server.model]["metadata"] == "gateway"
     listed = run_cli("list", env=env).stdout
     assert "(team)" in listed and f"(team) from {shared}" in listed
+
+
+async def test_the_picker_shows_the_proxys_context_and_prices_for_its_aliases(team):
+    """The issue's own check: the picker, probing the real proxy, shows its aliases with the gateway's
+    context and prices (not "listed by the server; not in the catalog"), and says where they came from."""
+    from app import scenes
+
+    app = scenes.stable_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await scenes.settled(pilot)
+        await scenes.choose_provider(pilot, "team")
+        assert await scenes.wait_for(pilot, lambda: "128k" in scenes.screen_text(app), timeout=20)
+        text = scenes.screen_text(app)
+        row = next(line for line in text.splitlines() if team.model in line and "128k" in line)
+        assert "16k" in row and "2.5" in row and "10" in row, row
+        assert "from the gateway" in text and "not in the catalog" not in text
+        assert team.key not in text
