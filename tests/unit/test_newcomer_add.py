@@ -84,3 +84,22 @@ def test_local_detection_follows_the_servers_own_variables(monkeypatch):
     urls = {t.provider: t.base_url for t in local_targets({"OLLAMA_HOST": "127.0.0.1:11500",
                                                            "OLLAMA_BASE_URL": "http://127.0.0.1:12000/v1"})}
     assert urls["ollama"] == "http://127.0.0.1:12000/v1"
+
+
+def test_a_proxy_that_fails_keyless_requests_is_asked_with_a_key(upstream, run_cli):
+    """The real LiteLLM proxy 1.106.2 answers a keyless /models with a plain-text 500 and a wrong key with 400
+    "No connected db." (seen in the integration tier): add must not refuse it as "not OpenAI-compatible"
+    with a `key set` fix for a provider it never added; it asks with a wrong key, learns that a key is wanted,
+    and with --key-env the right one is verified."""
+    from upstreams import Reply, bearer, models_body
+
+    server = upstream()
+    no_db = Reply.json({"error": {"message": "No connected db.", "type": "no_db_connection", "param": None,
+                                  "code": "400"}}, 400)
+    server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["fake-gpt"])),
+                                    missing=Reply.text("Internal Server Error", 500), invalid=no_db))
+    done = run_cli("add", f"{server.url}/v1", "--key-env", "PROXY_KEY", env={"PROXY_KEY": FAKE_KEY})
+    assert done.returncode == 0, done.stderr
+    assert "added litellm" in done.stdout and "✓ 1 model" in done.stdout, done.stdout
+    assert providers()["litellm"]["key_source"] == "env:PROXY_KEY"
+    assert FAKE_KEY not in done.stdout + done.stderr

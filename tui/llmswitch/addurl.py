@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import catalog, urls
 from .errors import Exit, LlmswitchError
-from .probe.outcome import AUTH, NOT_THERE, ProbeTarget
+from .probe.outcome import AUTH, NOT_THERE, Outcome, ProbeTarget
 
 if TYPE_CHECKING:
     from .catalog import Preset
@@ -120,6 +120,8 @@ async def examine(text: str, taken: Iterable[str] = (), timeout: float = 5.0) ->
     if result.suggested_base_url:
         base_url = result.suggested_base_url
         result = await probe(replace(target, base_url=base_url))
+    if result.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):
+        result = await _with_a_key(target, base_url, result)
     preset = preset_for_server(result.server)
     pid = suggested_id(preset, base_url, taken, result.server)
     host, port = urls.host_port(base_url)
@@ -127,6 +129,21 @@ async def examine(text: str, taken: Iterable[str] = (), timeout: float = 5.0) ->
     if result.fix:  # its fix names the provider: ask again under the id it will have
         result = await probe(replace(target, provider=pid, base_url=base_url, preset=preset.id if preset else None))
     return Examined(base_url, given, pid, name, preset.id if preset else None, replace(result, provider=pid))
+
+
+async def _with_a_key(target: ProbeTarget, base_url: str, keyless: ProbeResult) -> ProbeResult:
+    """A server that fails requests without a key (the LiteLLM proxy answers them with a 500): ask once with a
+    deliberately wrong key. Refused → it wants a key, and that is what ``add`` says (and asks for); else the
+    keyless answer stands."""
+    from .probe import probe
+    from .probe.verify import WRONG_KEY
+
+    asked: ProbeResult = await probe(replace(target, base_url=base_url, key=WRONG_KEY, key_required=True))
+    if asked.outcome not in AUTH:
+        return keyless
+    code = f"HTTP {keyless.status_code}" if keyless.status_code else keyless.summary
+    return replace(asked, outcome=Outcome.AUTH_MISSING, usable=False, fix=None, key_source=None, key_verified=None,
+                   verified_by=None, summary=f"the server wants a key (without one it answers {code})")
 
 
 def settings_for(found: Examined) -> dict[str, object]:
