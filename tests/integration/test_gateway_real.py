@@ -87,4 +87,6 @@ async def test_the_picker_shows_the_proxys_context_and_prices_for_its_aliases(te
         row = next(line for line in text.splitlines() if team.model in line and "128k" in line)
         assert "16k" in row and "2.5" in row and "10" in row, row
         assert "from the gateway" in text and "not in the catalog" not in text
+        assert await scenes.wait_for(pilot, lambda: "budget unknown" in scenes.screen_text(app), timeout=20)
+        assert "budget: budget" not in scenes.screen_text(app)  # the no-database budget line names itself once
         assert team.key not in text

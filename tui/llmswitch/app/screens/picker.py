@@ -451,7 +451,8 @@ class PickerScreen(Screen[None]):
         text = Text()
         kept = kept_budget(provider)
         if kept is not None:
-            text.append("budget: " + self.app.shown(kept.line()) + "\n", style="dim" if kept.unavailable else "")
+            label = "" if kept.unavailable else "budget: "  # "budget unknown: …" names itself
+            text.append(label + self.app.shown(kept.line()) + "\n", style="dim" if kept.unavailable else "")
         told = described(provider) if row is not None and row.gateway is not None else None
         if told is not None:
             text.append(f"gateway metadata: {len(told.models)} models, fetched {fmt_age(told.age())}\n", style="dim")
