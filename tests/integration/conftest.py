@@ -91,3 +91,19 @@ def through_recorder(recorder, real_server, run_cli, tmp_path, monkeypatch):
 
     use(real_server.model)
     return home, use
+
+
+@pytest.fixture
+def chat_only_selected(through_recorder, run_cli, upstream):
+    """A server that serves only chat completions (404 on /responses and /v1/messages), made the selection;
+    yields the throw-away HOME the tools' files would go to."""
+    from upstreams import Reply, models_body
+
+    home, _ = through_recorder
+    chat_only = upstream()
+    chat_only.get("/v1/models", Reply.json(models_body(["m1"])))
+    chat_only.post("/v1/chat/completions", Reply.json({"choices": []}))
+    assert run_cli("providers", "add", "chatonly", "--base-url", chat_only.url + "/v1", "--key-source",
+                   "none").returncode == 0
+    assert run_cli("use", "chatonly/m1").returncode == 0
+    return home

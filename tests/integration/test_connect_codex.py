@@ -52,17 +52,9 @@ def test_codex_uses_the_selection_and_follows_use(through_recorder, recorder, re
     assert "codex: matches the selection" in done.stdout
 
 
-def test_codex_refuses_a_provider_without_the_responses_api(through_recorder, run_cli, upstream):
+def test_codex_refuses_a_provider_without_the_responses_api(chat_only_selected, run_cli):
     """A chat-only server (404 on /responses) is refused before anything is written."""
-    from upstreams import Reply, models_body
-
-    home, _ = through_recorder
-    chat_only = upstream()
-    chat_only.get("/v1/models", Reply.json(models_body(["m1"])))
-    chat_only.post("/v1/chat/completions", Reply.json({"choices": []}))
-    assert run_cli("providers", "add", "chatonly", "--base-url", chat_only.url + "/v1", "--key-source",
-                   "none").returncode == 0
-    assert run_cli("use", "chatonly/m1").returncode == 0
+    home = chat_only_selected
     done = run_cli("connect", "codex")
     assert done.returncode == 1
     assert "needs the Responses API" in done.stderr and "nothing was written" in done.stderr

@@ -106,17 +106,9 @@ def test_continue_cli_uses_the_selection_and_follows_use(through_recorder, recor
     assert "continue-cli: matches the selection" in run_cli("connections").stdout
 
 
-def test_claude_code_is_refused_for_a_server_without_messages(through_recorder, run_cli, upstream):
+def test_claude_code_is_refused_for_a_server_without_messages(chat_only_selected, run_cli):
     """A chat-only server (404 on /v1/messages) is refused before anything is written, naming one that serves it."""
-    from upstreams import Reply, models_body
-
-    home, _ = through_recorder
-    chat_only = upstream()
-    chat_only.get("/v1/models", Reply.json(models_body(["m1"])))
-    chat_only.post("/v1/chat/completions", Reply.json({"choices": []}))
-    assert run_cli("providers", "add", "chatonly", "--base-url", chat_only.url + "/v1", "--key-source",
-                   "none").returncode == 0
-    assert run_cli("use", "chatonly/m1").returncode == 0
+    home = chat_only_selected
     done = run_cli("connect", "claude-code")
     assert done.returncode == 1
     assert "needs Anthropic Messages" in done.stderr and "nothing was written" in done.stderr

@@ -55,6 +55,7 @@ class FileKeyring(KeyringBackend):
     def set_password(self, service, username, password):
         data = self._load()
         data[f"{service}\0{username}"] = password
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(data))
 
     def delete_password(self, service, username):
@@ -100,7 +101,7 @@ class DismissedKeyring(_Refusing):
 
         return InitError("Failed to create the collection: Prompt dismissed..")
 
-class PlaintextKeyring(KeyringBackend):
+class PlaintextKeyring(FileKeyring):
     """A stand-in for ``keyrings.alt.file.PlaintextKeyring`` (keys in a plain file under the data dir), so the
     tests of "llmswitch refuses a plaintext keyring" need no package that would change a user's keyring.
 
@@ -115,23 +116,6 @@ class PlaintextKeyring(KeyringBackend):
         root = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
         return os.path.join(root, "python_keyring", "keyring_pass.cfg")
 
-    def _load(self) -> dict[str, str]:
-        try:
-            return json.loads(Path(self.file_path).read_text())
-        except FileNotFoundError:
-            return {}
-
-    def get_password(self, service, username):
-        return self._load().get(f"{service}\0{username}")
-
-    def set_password(self, service, username, password):
-        data = self._load()
-        data[f"{service}\0{username}"] = password
-        Path(self.file_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(self.file_path).write_text(json.dumps(data))
-
-    def delete_password(self, service, username):
-        data = self._load()
-        if data.pop(f"{service}\0{username}", None) is None:
-            raise PasswordDeleteError("not found")
-        Path(self.file_path).write_text(json.dumps(data))
+    @property
+    def path(self) -> Path:
+        return Path(self.file_path)
