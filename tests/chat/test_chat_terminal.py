@@ -201,6 +201,7 @@ def test_tab_completes_model_ids_and_history_is_kept(fake, chat, isolated):
     c.expect_exact("big-coder-7b*> ")
     c.sendline("/help")
     c.expect_exact("/model --save")
+    c.expect_exact("big-coder-7b*> ")  # the prompt is back: Ctrl-D sent earlier can land before it reads input
     c.sendeof()
     c.expect(pexpect.EOF)
     c.close()
