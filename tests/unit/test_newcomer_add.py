@@ -24,7 +24,7 @@ def test_a_bare_url_gets_the_v1_fix_and_the_name_of_the_software(upstream, run_c
     assert "is not the API root" in done.stdout
     assert "2 models" in done.stdout and "llmswitch use ollama/llama3.2:latest" in done.stdout
     assert "key" not in done.stdout.replace("no key needed", "")  # it needs none: none asked for
-    assert providers() == {"ollama": {"base_url": f"{server.url}/v1"}}
+    assert providers() == {"ollama": {"base_url": f"{server.url}/v1", "key_source": "none"}}  # it answered keyless
 
 
 def test_a_port_alone_means_this_machine_and_a_taken_id_gets_a_suffix(upstream, run_cli):
@@ -33,7 +33,7 @@ def test_a_port_alone_means_this_machine_and_a_taken_id_gets_a_suffix(upstream, 
     done = run_cli("add", str(second.port))
     assert done.returncode == 0, done.stderr
     assert "added vllm-2 (vLLM)" in done.stdout
-    assert providers()["vllm-2"] == {"preset": "vllm", "base_url": f"{second.url}/v1"}
+    assert providers()["vllm-2"] == {"preset": "vllm", "base_url": f"{second.url}/v1", "key_source": "none"}
     again = run_cli("add", str(second.port))
     assert again.returncode == 2 and "already configured as vllm-2" in again.stderr
 
@@ -42,7 +42,7 @@ def test_a_server_that_wants_a_key_is_asked_for_one_and_learned_as_needing_it(up
     server = litellm_like(upstream())
     done = run_cli("add", f"{server.url}/v1")  # stdin is not a terminal: no prompt, the command to run instead
     assert done.returncode == 0, done.stderr
-    assert "the server wants a key — store it: llmswitch key set litellm" in done.stdout
+    assert "the server wants a key — run: llmswitch key set litellm" in done.stdout
     assert load().provider("litellm").key_required is True  # learned, though the preset says optional
     with_env = run_cli("add", f"{server.url}/v1", "--id", "proxy", "--key-env", "PROXY_KEY",
                        env={"PROXY_KEY": FAKE_KEY})

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .catalog import Preset
     from .probe.outcome import ProbeResult
 
-__all__ = ["Examined", "as_url", "examine", "preset_for_server"]
+__all__ = ["Examined", "as_url", "asked_with_a_key", "examine", "preset_for_server"]
 
 _BARE_PORT = re.compile(r"^:?(\d{1,5})$")
 _LOCAL_HOSTS = ("localhost", "127.", "0.0.0.0", "[::1]", "::1", "192.168.", "10.")
@@ -144,6 +144,14 @@ async def _with_a_key(target: ProbeTarget, base_url: str, keyless: ProbeResult) 
     code = f"HTTP {keyless.status_code}" if keyless.status_code else keyless.summary
     return replace(asked, outcome=Outcome.AUTH_MISSING, usable=False, fix=None, key_source=None, key_verified=None,
                    verified_by=None, summary=f"the server wants a key (without one it answers {code})")
+
+
+async def asked_with_a_key(target: ProbeTarget, keyless: ProbeResult) -> ProbeResult:
+    """``keyless`` (a probe of ``target`` without a key), or, when it failed in a way that does not say whether a
+    key is wanted (a server error, an ambiguous answer), what asking once with a wrong key says."""
+    if keyless.outcome not in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):
+        return keyless
+    return await _with_a_key(target, target.base_url, keyless)
 
 
 def settings_for(found: Examined) -> dict[str, object]:

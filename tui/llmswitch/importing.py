@@ -292,12 +292,19 @@ def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | No
 
 # --- adopting a find ---------------------------------------------------------------------------
 
-def _key_source(key: FoundKey | None) -> str:
-    if key is not None and key.kind == "env":
-        return f"env:{key.name}"
-    if key is not None and key.kind == "command":
-        return f"command:{key.name}"
-    return "keyring"
+def _key_source(key: FoundKey | None, pid: str, base_url: str | None, *, move_key: bool,
+                keyring_ok: bool) -> str:
+    """``key_source`` for a find, as :mod:`llmswitch.keydecision` decides it: the tool's reference (a variable, a
+    command) is kept; a plaintext key moved goes to the keyring; else the keyring when one works, ``env:VAR``
+    when none does, ``none`` for a server a probe saw answer without a key."""
+    from .keydecision import decide_for
+
+    chosen = None
+    if key is not None and key.kind in ("env", "command"):
+        chosen = f"{key.kind}:{key.name}"
+    elif key is not None and key.kind == "plaintext" and move_key:
+        chosen = "keyring"
+    return decide_for(pid, base_url=base_url, chosen=chosen, keyring_ok=keyring_ok).source
 
 
 def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
@@ -310,16 +317,21 @@ def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
     """
     from . import catalog, keys
     from .config import edit, load
+    from .keydecision import keyring_works
 
     config = load()
     notes: list[str] = []
     pid = found.provider
-    source = _key_source(found.key)
     existing = config.providers.get(pid)
+    keyring_ok = keyring_works()
     if found.base_url is not None:
         if existing is not None and (existing.base_url or "").rstrip("/") != found.base_url:
             pid = f"{pid}-imported"
             existing = config.providers.get(pid)
+    preset = catalog.preset(pid)
+    url = found.base_url if found.base_url is not None else preset.resolved_base_url() if preset else None
+    source = _key_source(found.key, pid, url, move_key=move_key, keyring_ok=keyring_ok)
+    if found.base_url is not None:
         if existing is None:
             settings: dict[str, Any] = {"base_url": found.base_url, "key_source": source,
                                         "name": f"{pid} (from {found.source})"}
@@ -328,14 +340,17 @@ def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
             edit.add_provider(pid, settings)
             notes.append(f"added provider {pid} ({found.base_url}, key: {source}) to {config.path}")
     elif existing is None and source != "keyring":
-        preset = catalog.preset(pid)
         if preset is None or source != f"env:{(preset.key_env or ('',))[0]}":
             edit.add_provider(pid, {"preset": pid, "key_source": source})
             notes.append(f"added provider {pid} (key: {source}) to {config.path}")
     key = found.key
     if key is not None and key.kind == "plaintext" and key.secret:
         where = f"{key.file}" + (f" (line {key.line})" if key.line else "")
-        if not move_key:
+        if source.startswith("env:") and not keyring_ok:  # no keyring here: the variable is the one way
+            var = source.removeprefix("env:")
+            notes.append(f"{where} holds a plaintext key for {pid}; no keyring works here, so it was not moved — "
+                         f"export {var}=<the key> (key_source = \"{source}\")")
+        elif not move_key:
             notes.append(f"{where} holds a plaintext key for {pid}; it was not moved (add --move-keys, or: "
                          f"llmswitch key set {pid})")
         elif keys.stored(pid) not in (None, key.secret):

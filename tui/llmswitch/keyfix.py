@@ -105,6 +105,8 @@ def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     """No key was sent and one is wanted: where to put one so that it is found."""
     if origin is None:
         return f"run: llmswitch key set {provider}"
+    if origin.kind == NONE and origin.keyring_problem:  # the keyring cannot hold one here: the variable can
+        return f'set key_source = "env:{_env_var(origin)}"{at(origin)}, then export {_env_var(origin)}={KEY}'
     if origin.kind == NONE:
         return (f'set key_source = "keyring"{at(origin)}, then run: llmswitch key set {provider} (or key_source = '
                 f'"env:{_env_var(origin)}" with the key in {_env_var(origin)})')
@@ -125,6 +127,8 @@ def no_key(origin: KeyOrigin, provider: str, tried: str, failure: str | None, *,
     ``failure`` is why a source could not be consulted (the keyring's cause); ``tried`` lists the steps.
     """
     fix = missing_fix(origin, provider)
+    if required and origin.kind == NONE:
+        return f"{no_key_phrase(origin)}, but the last probe saw {provider} ask for one", fix
     if not required:  # only reached when the keyring could not be read: no placeholder is handed out for it
         return (f"the keyring cannot be read ({failure}), so whether {provider} has a key stored is unknown and no "
                 f"placeholder is handed out", f'{fix}; if {provider} needs no key, set key_source = "none"{at(origin)}')

@@ -414,7 +414,27 @@ def resolve_for(provider: ProviderConfig) -> Resolution:
 
     found = resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
                     required=provider.key_required)  # config.toml is scanned for the place only when a fix may follow
-    return found if found.key is not None else replace(found, origin=replace(found.origin, place=place_of(provider.id)))
+    if found.key is not None:
+        return found
+    origin = replace(found.origin, place=place_of(provider.id))
+    if provider.key_source == "none" and _now_wants_key(provider):  # key_source = "none", yet it asked for one:
+        try:  # no placeholder; the fix names a place that can hold a key here
+            backend()
+        except KeyringUnavailable as exc:
+            origin = replace(origin, keyring_problem=exc.cause, keyring_remedy=exc.remedy)
+        if not origin.env:  # the variable a fix proposes: the one the key decision would (GPU_BOX_API_KEY)
+            from .keydecision import default_variable
+
+            origin = replace(origin, env=(default_variable(provider.id),))
+        return replace(found, required=True, origin=origin)
+    return replace(found, origin=origin)
+
+
+def _now_wants_key(provider: ProviderConfig) -> bool:
+    """The last probe at the provider's URL saw the server refuse a request without a key."""
+    from .state import learned_key
+
+    return learned_key(provider.id, provider.base_url) is True
 
 
 # --- secret header values -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DETECT_TIMEOUT", "HOST_VARS", "LOCAL_IDS", "Choice", "LocalServers", "SetupFailed", "Written", "choice_for",
-    "choice_for_found", "choice_for_url", "detect_local", "from_other_tools", "env_keys", "own_var_url", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
+    "choice_for_found", "choice_for_url", "decided_settings", "detect_local", "from_other_tools", "env_keys", "own_var_url", "finish", "keyring_problem", "local_targets", "probe_targets", "providers_for", "wants_key",
 ]
 
 LOCAL_IDS = ("ollama", "lm_studio", "vllm", "llamacpp", "litellm")
@@ -120,15 +120,18 @@ class LocalServers:
 
 async def detect_local(targets: Iterable[ProbeTarget] | None = None) -> LocalServers:
     """Probe the local servers' usual addresses concurrently (``local_targets()`` unless given)."""
+    from .addurl import asked_with_a_key
     from .probe import probe_all
 
     found: dict[str, ProbeResult] = {}
     missing: list[str] = []
-    async for result in probe_all(local_targets() if targets is None else targets):
+    targets = list(local_targets() if targets is None else targets)
+    by_id = {t.provider: t for t in targets}
+    async for result in probe_all(targets):
         if result.outcome in NOT_THERE:
             missing.append(result.provider)
-        else:
-            found[result.provider] = result
+        else:  # a server that fails keyless requests is asked once with a wrong key: does it want one?
+            found[result.provider] = await asked_with_a_key(by_id[result.provider], result)
     return LocalServers(found, tuple(missing))
 
 
@@ -158,6 +161,9 @@ class Choice:
     """The env var holding the key (written as ``key_source = "env:VAR"``)."""
     key: str | None = field(default=None, repr=False)
     """A typed key, stored in the keyring at Finish. Never in repr."""
+    check_key: str | None = field(default=None, repr=False)
+    """A key typed where no keyring works: sent by the wizard's probe only, never stored (``env_var`` holds it
+    for every later command). Never in repr."""
     local: bool = False
     base_url: str | None = None
     """Written only when it differs from the preset's default (found through an env override)."""
@@ -242,7 +248,7 @@ def probe_targets(choices: Sequence[Choice]) -> list[ProbeTarget]:
     """What to probe before anything is written: a typed key is sent as typed. Blocking (keyring)."""
     from .probe.targets import for_provider
 
-    typed = {c.pid: c.key for c in choices if c.key}
+    typed = {c.pid: c.key or c.check_key for c in choices if c.key or c.check_key}
     targets = []
     for pid, provider in providers_for(choices).items():
         if not provider.base_url:
@@ -264,6 +270,10 @@ class Written:
     """Providers whose key was stored in the keyring."""
     roles: list[str] = field(default_factory=list)
     """Roles written to active.toml."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """The ``key_source`` written for each provider added (``keyring``, ``env:VAR``, ``none`` …)."""
+    required: list[str] = field(default_factory=list)
+    """Providers added that are known to want a key (readers refuse to run without one)."""
 
 
 class SetupFailed(LlmswitchError):
@@ -304,13 +314,41 @@ class _Undo:
         return left
 
 
-def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
+def decided_settings(choice: Choice, results: Sequence[ProbeResult] = (),
+                     keyring_ok: bool | None = None) -> dict[str, Any]:
+    """The provider's table for ``config.toml``: the choice, with its key lines as :mod:`llmswitch.keydecision`
+    decides them from what the wizard's probes learned (``results``, newest first: the first that says whether
+    the server wants a key counts — a keyed probe that passed does not say, the keyless look before it does)
+    and whether a keyring works here."""
+    from .keydecision import decide_for
+    from .state import key_wanted
+
+    result = next((r for r in results if key_wanted(r) is not None), None)
+
+    settings = choice.settings()
+    chosen = settings.get("key_source") or ("keyring" if choice.key else None)
+    preset = catalog.preset(str(settings.get("preset") or choice.pid))
+    base_url = choice.base_url or (preset.resolved_base_url() if preset else None)
+    decision = decide_for(choice.pid, base_url=base_url, preset=preset.id if preset else None, chosen=chosen,
+                          result=result, keyring_ok=keyring_ok)
+    return {**settings, **decision.settings()}
+
+
+def finish(choices: Sequence[Choice], refs: Mapping[str, str],
+           results: Mapping[str, Sequence[ProbeResult]] | None = None) -> Written:
     """Store the typed keys, add the providers, write the selection; all or nothing. Blocking.
 
-    Raises :class:`SetupFailed` (after putting back whatever had been written).
+    Each provider's key lines are decided by :func:`decided_settings` from ``results`` (each provider's probes,
+    newest first); the newest is then remembered like any probe's. Raises :class:`SetupFailed` (after putting back whatever had
+    been written).
     """
+    from . import state
     from .config import ConfigError, add_provider, load
+    from .keydecision import keyring_works
     from .switch import SwitchError, switch
+
+    results = results or {}
+    keyring_ok = keyring_works()
 
     undo = _Undo([paths.config_file(), paths.active_file()])
     done = Written()
@@ -324,9 +362,12 @@ def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
         existing = load().providers
         for choice in choices:
             if choice.pid not in existing:
-                add_provider(choice.pid, choice.settings())
+                settings = decided_settings(choice, results.get(choice.pid, ()), keyring_ok)
+                add_provider(choice.pid, settings)
                 done.providers.append(choice.pid)
+                done.sources[choice.pid] = str(settings["key_source"])
         config = load()
+        done.required = [pid for pid in done.providers if config.provider(pid).key_required]
         for role in ROLES:
             if refs.get(role):
                 switch(refs[role], role, config)
@@ -341,6 +382,13 @@ def finish(choices: Sequence[Choice], refs: Mapping[str, str]) -> Written:
         fix = (f"{first or ''}{then} (nothing was written)" if not left
                else "these could not be put back as they were: " + "; ".join(left))
         raise SetupFailed(cause, fix.lstrip(", ")) from None
+    learned = [(c.pid, results[c.pid]) for c in choices if results.get(c.pid) and c.pid in done.providers]
+    if learned:  # what the probes learned (a key wanted, or not) is what every later probe starts from
+        config = load()
+        for pid, found in learned:
+            said = next((r for r in found if state.key_wanted(r) is not None), found[0])
+            for result in [said, *([found[0]] if found[0] is not said else [])]:  # the newest last: its outcome is the one shown
+                state.remember(result, config.provider(pid).base_url)
     return done
 
 

@@ -125,7 +125,7 @@ def _probe_document(provider_id: str, base_url: str | None) -> dict[str, object]
     return document
 
 
-def _wants_key(result: ProbeResult) -> bool | None:
+def key_wanted(result: ProbeResult) -> bool | None:
     """What an answer says about the key: True (the server wants one), False (it needs none), None (it does not say)."""
     from .probe.outcome import Outcome
 
@@ -144,7 +144,7 @@ def _remember_probe(result: ProbeResult, base_url: str) -> None:
     path = _probe_path(result.provider)
     with locked(path):
         before = _probe_document(result.provider, base_url) or {}
-        learned = _wants_key(result)
+        learned = key_wanted(result)
         wants = before.get("needs_key") if learned is None else learned
         document = {"provider": result.provider, "base_url": base_url, "outcome": result.outcome.value,
                     "summary": result.summary, "usable": result.usable, "probed": _now().isoformat(),
@@ -180,27 +180,24 @@ def needs_key(provider_id: str, base_url: str | None) -> bool:
     if not base_url:
         return False
     document = _probe_document(provider_id, base_url)
-    return bool(document and document.get("needs_key") is True)
+    return learned_key(provider_id, base_url) is True
+
+
+def learned_key(provider_id: str, base_url: str | None) -> bool | None:
+    """What the last probe that could tell learned at this URL: True (it wants a key), False (it answered
+    without one), None (never probed there, or no answer said)."""
+    if not base_url:
+        return None
+    document = _probe_document(provider_id, base_url)
+    wants = document.get("needs_key") if document else None
+    return wants if isinstance(wants, bool) else None
 
 
 def _refresh_selections(provider_id: str, base_url: str) -> None:
-    """Rewrite the roles that use this provider, so active.toml's ``key_required`` says what was learned."""
-    from . import selection
-    from .errors import LlmswitchError
+    """Rewrite the key facts of the roles that use this provider, so active.toml says what was learned."""
+    from .keydecision import refresh_selections
 
-    try:
-        roles = [s for s in selection.read_all().values() if s.provider == provider_id and s.base_url == base_url]
-        if not roles:
-            return
-        from .config import load
-        from .switch import selection_for
-
-        provider = load().provider(provider_id)
-        for sel in roles:
-            if sel.key_required != provider.key_required:
-                selection.write(selection_for(provider, sel.model, sel.role))
-    except (LlmswitchError, OSError):
-        return  # the next `llmswitch use` writes it; a probe never fails for this
+    refresh_selections((provider_id,))  # never raises: the next `llmswitch use` writes it
 
 
 # --- recently used ----------------------------------------------------------------------------------

@@ -67,24 +67,12 @@ def parse_ref(ref: str, config: Config) -> tuple[ProviderConfig, str]:
 
 
 def selection_for(provider: ProviderConfig, model: str, role: str = selection.DEFAULT_ROLE) -> ActiveSelection:
-    from .keys import SERVICE
+    """The role's selection, its key facts a copy of config.toml's (:func:`llmswitch.keydecision.key_fields`)."""
+    from .keydecision import key_fields
 
-    keyring = provider.key_source == "keyring"
-    return ActiveSelection(
-        role=role,
-        provider=provider.id,
-        model=model,
-        base_url=provider.base_url or "",
-        api_kind=provider.kind,
-        key_source=provider.key_source,
-        keyring_service=SERVICE if keyring else None,
-        keyring_username=provider.id if keyring else None,
-        key_env=provider.key_env,
-        key_command=provider.key_command,
-        key_required=provider.key_required,
-        headers=dict(provider.headers),
-        api_version=provider.api_version,
-    )
+    return ActiveSelection(role=role, provider=provider.id, model=model, base_url=provider.base_url or "",
+                           api_kind=provider.kind, headers=dict(provider.headers), api_version=provider.api_version,
+                           **key_fields(provider))
 
 
 def known_model_ids(provider: ProviderConfig) -> tuple[list[str] | None, list[str]]:
@@ -122,6 +110,8 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
         except ConfigError as exc:  # its cause is the one "providers file has problems" sentence
             raise _refused(exc) from None
     provider, model = parse_ref(ref, config)
+    if not provider.configured:
+        provider = _configure_preset(provider)
     sel = selection_for(provider, model, role)
     try:
         selection.write(sel)
@@ -149,6 +139,25 @@ def switch(ref: str, role: str = selection.DEFAULT_ROLE, config: Config | None =
         except KeyProblem as exc:
             warnings.append(str(exc))
     return SwitchResult(sel, tuple(warnings))
+
+
+def _configure_preset(provider: ProviderConfig) -> ProviderConfig:
+    """A preset with no config entry, used: when the key decision differs from the preset's own (no keyring works
+    here, or a probe saw the server answer without a key or ask for one), it is written to config.toml first."""
+    from .config import add_provider
+    from .keydecision import decide_for
+
+    decision = decide_for(provider.id, base_url=provider.base_url, preset=provider.preset)
+    settings = decision.settings()
+    if settings == {"key_source": "keyring"}:
+        return provider  # the preset's own: nothing to write
+    try:
+        return add_provider(provider.id, settings).provider(provider.id)
+    except LlmswitchError as exc:
+        raise _refused(exc) from None
+    except OSError as exc:
+        raise SwitchError(f"could not write {exc.filename or 'config.toml'} ({exc.strerror})",
+                          "check the config directory's permissions") from None
 
 
 def _follow(config: Config) -> list[str]:

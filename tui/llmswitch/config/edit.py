@@ -67,7 +67,11 @@ def add_provider(provider_id: str, settings: dict[str, Any], *, replace: bool = 
         _expect(text, new_text, provider_id, path, added=tomllib.loads(block)["providers"][provider_id])
         config = parse(new_text.encode("utf-8"), path)
         atomic_write(path, new_text.encode("utf-8"))
-        return config
+    if path == paths.config_file():  # active.toml's copy of the key facts follows (not a switch)
+        from ..keydecision import refresh_selections
+
+        refresh_selections((provider_id,), config)
+    return config
 
 
 def remove_provider(provider_id: str, path: Path | None = None) -> Config:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ..errors import Exit, LlmswitchError
 from ..keyorigin import KeyOrigin
-from ..probe.outcome import Outcome
+from ..probe.outcome import AUTH, Outcome
 from ..redact import scrub, terminal_safe
 from ..selection import ActiveSelection
 
@@ -67,8 +67,7 @@ def explain(exc: BaseException, sel: ActiveSelection, key: str | None = None,
     from ..probe import targets
 
     status = getattr(exc, "status_code", None)
-    # a refused key's fix names where it was read from: resolved again, only for the answers that are about the key
-    target = targets.for_selection(sel, key, _key_origin(sel) if status in (401, 402, 403) else None)
+    target = targets.for_selection(sel, key)
     if timeout is not None:
         target = replace(target, timeout=timeout)
     response = getattr(exc, "response", None)
@@ -87,6 +86,10 @@ def explain(exc: BaseException, sel: ActiveSelection, key: str | None = None,
     except Exception:  # noqa: BLE001 - a streamed response may be closed already
         content = b""
     d = _probe.classify(status, dict(response.headers), content, target=replace(target, model=None))
+    if d.outcome in AUTH:  # about the key (a 401, or a proxy's 400): its fix names where the key was read from,
+        origin = _key_origin(sel)  # resolved again, as the probe does (keyfix), so both say the same
+        target = targets.for_selection(sel, key, origin)
+        d = _probe.classify(status, dict(response.headers), content, target=replace(target, model=None))
     message = d.server_message
     text = (message or "").lower()
     if status in (400, 404, 422) and "model" in text and _MODEL_GONE.search(text):

@@ -436,6 +436,7 @@ class ProviderScreen(Screen[bool]):
     def save(self, pid: str, settings: dict[str, Any], key: str | None) -> None:
         """Store the key (keyring calls block) then write config.toml."""
         call = self.app.call_from_thread
+        key_given = key is not None
         if key is not None:
             try:
                 keys.store(pid, key)
@@ -445,6 +446,7 @@ class ProviderScreen(Screen[bool]):
             finally:
                 key = None
             call(self._key_stored)
+        settings = decided(pid, settings, stored=key_given, new=self.new, keyring_ok=self.keyring_problem is None)
         try:
             config = add_provider(pid, settings, replace=not self.new)
         except ConfigError as exc:
@@ -567,3 +569,25 @@ class ProviderScreen(Screen[bool]):
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self.action_save()
+
+
+def decided(pid: str, settings: dict[str, Any], *, stored: bool, new: bool, keyring_ok: bool) -> dict[str, Any]:
+    """The form's table with its key lines as :mod:`llmswitch.keydecision` decides them.
+
+    The source picked in the form is kept (for a new provider, the keyring is the form's default rather than a
+    choice, unless a key was typed); what the last probe learned at the URL sets ``key_required`` or ``none``.
+    The keyring, the form's default, stays unwritten.
+    """
+    from ...keydecision import decide_for
+
+    source = str(settings.get("key_source", "keyring"))
+    chosen = source if (not new or source != "keyring" or stored) else None
+    preset = settings.get("preset") or (pid if catalog.preset(pid) else None)
+    found = catalog.preset(str(preset)) if preset else None
+    base_url = settings.get("base_url") or (found.resolved_base_url() if found else None)
+    decision = decide_for(pid, base_url=str(base_url) if base_url else None, preset=str(preset) if preset else None,
+                          chosen=chosen, keyring_ok=keyring_ok)
+    made = {**settings, **decision.settings()}
+    if made.get("key_source") == "keyring":
+        made.pop("key_source")
+    return made

@@ -9,6 +9,7 @@ write live in :mod:`llmswitch.onboarding`; this module is the screen.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -388,6 +389,10 @@ class SetupWizard(Screen[bool]):
 
     async def _build_keys_form(self, picked: list[str]) -> None:
         self.picked = picked
+        for pid in picked:  # the variable proposed before (a restarted wizard), now set: it holds the key
+            var = self._env_default(pid)
+            if pid not in self.env_found and self._asks_for_key(pid) and os.environ.get(var, "").strip():
+                self.env_found[pid] = var
         form = self.query_one("#keys-form", Vertical)
         await form.remove_children()
         rows: list[Static | Horizontal] = []
@@ -426,8 +431,9 @@ class SetupWizard(Screen[bool]):
 
     @staticmethod
     def _env_default(pid: str) -> str:
-        preset = catalog.preset(pid)
-        return preset.key_env[0] if preset and preset.key_env else f"{pid.upper().replace('-', '_')}_API_KEY"
+        from ...keydecision import default_variable
+
+        return default_variable(pid)
 
     def _imported(self, pid: str) -> Found | None:
         """What another tool has for ``pid``, when nothing nearer (an env key, a server answering, a URL) does."""
@@ -436,6 +442,8 @@ class SetupWizard(Screen[bool]):
         return self.imported.get(pid)
 
     def _asks_for_key(self, pid: str) -> bool:
+        if pid in self.env_found:
+            return False
         found = self._imported(pid)
         if found is not None and found.key is not None and found.key.kind in ("env", "command"):
             return False
@@ -456,14 +464,14 @@ class SetupWizard(Screen[bool]):
         intro.append("The keyring cannot be used, so keys cannot be stored: ", style="bold yellow")
         intro.append(self.app.shown(problem), style="yellow")
         intro.append("\nPut each key in an environment variable and name the variable below "
-                     "(key_source = \"env:VAR\"); the key itself is never written.", style="dim")
+                     "(key_source = \"env:VAR\"); the key itself is never written. A key pasted here is only "
+                     "sent to check the server now.", style="dim")
         self.query_one("#keys-intro", Static).update(intro)
         focus_moves = False
         for key_input in self.query(".key-input").results(Input):
             focus_moves = focus_moves or key_input.has_focus
             key_input.value = ""
-            key_input.placeholder = "no keyring: name an environment variable below"
-            key_input.disabled = True
+            key_input.placeholder = "optional: paste it to check it now (not stored: no keyring)"
             pid = (key_input.id or "").removeprefix("key-")
             env_input = self.query_one(f"#env-{pid}", Input)
             if not env_input.value:
@@ -491,6 +499,8 @@ class SetupWizard(Screen[bool]):
                 choice = onboarding.choice_for_found(found)  # its key reference, never a plaintext key
             else:
                 choice = onboarding.choice_for(pid, self.env_found.get(pid), self.local_urls.get(pid))
+            if choice.env_var is None and pid in self.env_found:
+                choice.env_var = self.env_found[pid]
             if choice.env_var is None and self._asks_for_key(pid):
                 key = self.query_one(f"#key-{pid}", Input).value.strip()
                 env = self.query_one(f"#env-{pid}", Input).value.strip()
@@ -499,6 +509,10 @@ class SetupWizard(Screen[bool]):
                     if problem:
                         raise ValueError(f"{pid} env var: {problem}")  # never echoes what was typed
                     choice.env_var = env
+                    if key and self.keyring_problem is not None:
+                        choice.check_key = key  # sent by the probe only: no keyring can keep it
+                    elif key:
+                        choice.key = key
                 elif key and self.keyring_problem is None:
                     choice.key = key
                 elif self.keyring_problem:
@@ -598,8 +612,12 @@ class SetupWizard(Screen[bool]):
     # -- step 5: write and summarise
     @work(thread=True, exclusive=True, group="wizard-write", exit_on_error=False)
     def write_all(self) -> None:
+        seen: dict[str, list[ProbeResult]] = {}  # newest first: the keyed check, then the keyless look
+        for pid, result in [*self.results.items(), *self.local_found.items(),
+                            *((pid, found.result) for pid, found in self.custom.items())]:
+            seen.setdefault(pid, []).append(result)
         try:
-            written = onboarding.finish(self.choices, self.refs)
+            written = onboarding.finish(self.choices, self.refs, seen)
         except onboarding.SetupFailed as exc:
             self.app.call_from_thread(self._failed, exc)
             return
@@ -623,9 +641,14 @@ class SetupWizard(Screen[bool]):
         for pid in written.keys:
             text.append(f"  keyring: service llmswitch, user {pid}", style="green")
             text.append("  (the key itself is in your OS keyring only)\n", style="dim")
-        env_refs = [c for c in self.choices if c.env_var]
-        for choice in env_refs:
-            text.append(f"  {choice.pid}: key read from ${choice.env_var} when needed\n", style="dim")
+        for pid, source in written.sources.items():
+            var = source.removeprefix("env:")
+            if source == "none":
+                text.append(f"  {pid}: no key (the server answered without one)\n", style="dim")
+            elif source.startswith("env:"):
+                text.append(f"  {pid}: key read from ${var} when needed\n", style="dim")
+                if pid in written.required and not os.environ.get(var, "").strip():  # the one step left, in the shell that runs the tools
+                    text.append(f"    before using it, in your shell: export {var}=<the key>\n", style="bold")
         text.append("\nHow other tools use it\n", style="bold")
         text.append('  eval "$(llmswitch env)"', style="bold")
         text.append("  sets OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL in a shell\n")

@@ -48,6 +48,7 @@ def cmd_add(args: Namespace) -> int:
 
     from ... import addurl, keys, state
     from ...config import ConfigError, add_provider, check_env_name, load
+    from ...keydecision import decide_for, keyring_works
 
     if args.key_env and (problem := check_env_name(args.key_env)):
         raise LlmswitchError(f"--key-env: {problem}", "name the variable that holds the key, e.g. MY_SERVER_API_KEY",
@@ -63,15 +64,18 @@ def cmd_add(args: Namespace) -> int:
         found = replace(found, pid=args.pid or found.pid, name=args.name or found.name)
     settings = addurl.settings_for(found)
     secret = None
-    if found.wants_key and args.key_env:
-        settings["key_source"] = f"env:{args.key_env}"
-    elif found.wants_key and sys.stdin.isatty() and not args.json:
+    keyring_ok = keyring_works()
+    chosen = f"env:{args.key_env}" if found.wants_key and args.key_env else None
+    if found.wants_key and not chosen and keyring_ok and sys.stdin.isatty() and not args.json:
         import getpass
 
         secret = getpass.getpass(f"{found.name} wants an API key for {found.pid} (input hidden; Enter skips): ").strip()
     if secret:
         keys.store(found.pid, secret)  # first: a keyring that fails leaves nothing written
         secret = None
+    decision = decide_for(found.pid, base_url=found.base_url, preset=found.preset, chosen=chosen,
+                          result=found.result, keyring_ok=keyring_ok)
+    settings.update(decision.settings())  # the one decision: keyring, env:VAR where none works, or none
     try:
         config = add_provider(found.pid, settings)
     except ConfigError as exc:
@@ -81,7 +85,7 @@ def cmd_add(args: Namespace) -> int:
     result = replace(found.result, provider=found.pid)
     state.remember(result, found.base_url)  # what it said about keys is learned (llmswitch.state.needs_key)
     provider = load().provider(found.pid)  # with what the probe taught (key_required)
-    if found.wants_key and (settings.get("key_source") or keys.resolve_for(provider).key):
+    if found.wants_key:  # the fix printed is the one for the key source written (keyfix), followed in one step
         result = _probe_with_key(provider)
     return _report(found, provider, result, config.path, as_json=args.json)
 
@@ -113,9 +117,8 @@ def _report(found: Examined, provider: ProviderConfig, result: ProbeResult, path
         out(f"  {found.given} is not the API root; {found.base_url} answered, so that is the base URL")
     mark = "✓" if result.usable else "✗"
     out(f"  probe: {mark} {result.summary}")
-    if key_missing and provider.key_source == "keyring":
-        out(f"  the server wants a key — store it: llmswitch key set {provider.id} "
-            f"(or re-add with --key-env VAR)")
+    if key_missing and result.fix:
+        out(f"  the server wants a key — {result.fix}")
     elif not result.usable and result.fix:
         warn(f"{provider.id}: {result.fix}")
     if result.models:

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
+    from ...catalog import Preset
     from ...config import ProviderConfig
     from ...errors import Problem
+    from ...keydecision import KeyDecision
 
 _FLAGS = {"base_url": "--base-url", "kind": "--kind", "key_source": "--key-source", "headers": "--header",
           "favorites": "--favorite", "timeout": "--timeout", "api_version": "--api-version", "name": "--name",
@@ -84,22 +86,67 @@ def cmd_providers_add(args: Namespace) -> int:
         settings["headers"] = headers
     if args.favorite:
         settings["favorites"] = args.favorite
+    decision, result = _key_decision(args, preset, settings)
+    settings.update(decision.settings())  # the one decision (llmswitch.keydecision), written where it is read
     try:
         config = add_provider(args.id, settings, replace=args.replace)
     except ConfigError as exc:
         raise LlmswitchError("nothing was written", None, subject=f"providers add {args.id}", exit_code=Exit.USAGE,
                              problems=[as_flag_problem(p, args.id) for p in exc.problems]) from None
     provider = config.providers[args.id]
+    if result is not None and provider.base_url:
+        from ... import state
+
+        state.remember(result, provider.base_url)
     named = f" ({provider.name})" if provider.name != provider.id else ""
     out(f"added {provider.id}{named} → {provider.base_url}  [{config.path}]")
+    if args.key_source and decision.source != args.key_source:
+        out(f"key: {decision.why}, so it is read from ${decision.variable} (key_source = \"{decision.source}\")")
+    elif result is not None:
+        out(f"key: {decision.why}" + ("" if decision.source == "none" else f' (key_source = "{decision.source}")'))
     for problem in config.warnings:
         if problem.key and problem.key.startswith(f"providers.{args.id}."):
             found = as_problem(problem)
             warn(f"{args.id}: {found.cause}" + (f" — {found.fix}" if found.fix else ""))
     if provider.key_source == "keyring" and provider.key_required:
         out(f"store its key: llmswitch key set {provider.id}")
+    elif provider.key_source == "env" and provider.key_required and provider.key_env:
+        out(f"put its key in ${provider.key_env[0]}: export {provider.key_env[0]}=<the key>")
     out(f"check it:      llmswitch probe {provider.id}")
     return Exit.OK
+
+
+def _key_decision(args: Namespace, preset: Preset | None, settings: dict[str, Any]) -> tuple[KeyDecision, Any]:
+    """The key lines to write, and the keyless look at a server on this machine whose need is not known yet.
+
+    A server here that nobody has asked is asked once, briefly, without a key (and with a wrong one when its
+    answer does not say): a LiteLLM proxy with a master key is recorded as wanting one, llama.cpp as not.
+    """
+    import asyncio
+
+    from ... import state, urls
+    from ...keydecision import decide_for, keyring_works
+
+    base_url = settings.get("base_url") or (preset.resolved_base_url() if preset else None)
+    result = None
+    hosted = preset is not None and preset.key_required
+    if (not args.key_source and base_url and not hosted and urls.is_local(base_url)
+            and settings.get("kind", preset.kind if preset else "openai") == "openai"
+            and state.learned_key(args.id, base_url) is None):
+        result = asyncio.run(_keyless_look(args.id, base_url))
+    decision = decide_for(args.id, base_url=base_url, preset=preset.id if preset else None, chosen=args.key_source,
+                          result=result, keyring_ok=keyring_works())
+    return decision, result
+
+
+async def _keyless_look(provider_id: str, base_url: str) -> Any:
+    from ...addurl import asked_with_a_key
+    from ...probe import probe
+    from ...probe.outcome import NOT_THERE, ProbeTarget
+
+    target = ProbeTarget(provider=provider_id, base_url=base_url, key=None, key_required=False, timeout=3.0)
+    result = await probe(target)
+    return None if result.outcome in NOT_THERE else await asked_with_a_key(target, result)
 
 
 def as_flag_problem(problem: Any, provider_id: str) -> Problem:
