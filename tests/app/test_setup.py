@@ -129,7 +129,7 @@ async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app,
         assert await wait_for(pilot, lambda: wizard.keyring_problem is not None)
         await pilot.pause(0.05)
         assert "keyring cannot be used" in screen_text(app)
-        assert wizard.query_one("#key-litellm").disabled
+        assert "not stored" in wizard.query_one("#key-litellm").placeholder  # a key there is for the check only
         assert wizard.query_one("#env-litellm").value == "LITELLM_API_KEY"
         monkeypatch.setenv("LITELLM_API_KEY", FAKE_KEY)
         await pilot.press("ctrl+n")
@@ -141,7 +141,7 @@ async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app,
         assert await wait_for(pilot, lambda: wizard.step == "done")
         providers = tomllib.loads(paths.config_file().read_text())["providers"]
         assert providers == {"litellm": {"base_url": local_servers["litellm"].url + "/v1",
-                                         "key_source": "env:LITELLM_API_KEY"}}
+                                         "key_source": "env:LITELLM_API_KEY", "key_required": True}}
 
 
 async def test_app_opens_the_wizard_when_there_is_no_config(isolated, local_servers):
@@ -195,11 +195,11 @@ async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(not
         assert wizard.step == "keys"
         await pilot.pause(0.1)
         key_input = wizard.query_one("#key-groq")
-        assert key_input.disabled and "no keyring" in key_input.placeholder
+        assert "no keyring" in key_input.placeholder
         text = screen_text(app)
         assert "keyring cannot be used" in text and "environment variable" in text
         env_input = wizard.query_one("#env-groq")
-        assert wizard.focused is env_input  # the key field is disabled: the env var field has the focus
+        assert wizard.focused is env_input  # no keyring: the env var field (the one that counts) has the focus
         await paste(pilot, GROQ_LIKE_KEY)  # replaces the suggested name (selected on focus)
         assert env_input.password  # masked at once
         assert GROQ_LIKE_KEY not in screen_text(app)

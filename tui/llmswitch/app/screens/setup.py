@@ -178,8 +178,9 @@ class SetupWizard(Screen[bool]):
         if self.step == "choose":
             has_options = self.query_one("#choose-list", SelectionList).option_count > 0
             target = self.query_one("#choose-list" if has_options else "#choose-add")
-        elif self.step == "keys":
-            target = next((i for i in self.query("#keys-form Input") if not i.disabled), None)
+        elif self.step == "keys":  # no keyring: the variable is what counts (a key there is only for the check)
+            fields = self.query("#keys-form .env-input" if self.keyring_problem else "#keys-form Input")
+            target = next((i for i in fields if not i.disabled), None)
         elif self.step == "model":
             target = self.query_one("#model-filter")
         self.set_focus(target or self.query_one("#next", Button))  # now, not later: the next key goes there
