@@ -80,8 +80,9 @@ async def test_wizard_happy_path_writes_everything_at_the_end(local_servers, mak
         assert "llmswitch env" in text and "llmswitch exec" in text and "llmswitch.client()" in text
         assert FAKE_KEY not in text
         providers = tomllib.loads(paths.config_file().read_text())["providers"]
-        assert providers == {"ollama": {"base_url": local_servers["ollama"].url + "/v1"},
-                             "litellm": {"base_url": local_servers["litellm"].url + "/v1"}}
+        assert providers == {"ollama": {"base_url": local_servers["ollama"].url + "/v1", "key_source": "none"},
+                             "litellm": {"base_url": local_servers["litellm"].url + "/v1", "key_source": "keyring",
+                                         "key_required": True}}  # the key decision: keyless, and wanting one
         assert keys.stored("litellm") == FAKE_KEY
         assert selection.read("default").ref == "ollama/llama3.2:latest"
         assert selection.read("small").ref == "litellm/gpt-4o-mini"
