@@ -15,6 +15,7 @@ import tomllib
 import pytest
 
 from llmswitch import paths
+from llmswitch.keydecision import default_variable
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,7 @@ def test_keyed_llama_server_wants_its_key_and_the_fix_works(llamacpp_keyed, run_
     pid = added_id(done.stdout)
     table = written(pid)
     assert table.get("key_required") is True, table
-    assert table["key_source"] == ("keyring" if keyring == "keyring" else f"env:{pid.upper()}_API_KEY"), table
+    assert table["key_source"] == ("keyring" if keyring == "keyring" else f"env:{default_variable(pid)}"), table
     assert run_cli("use", f"{pid}/{llamacpp_keyed.model}", env=env).returncode == 0
     refused = run_cli("key", "get", pid, env=env)
     assert refused.returncode == 4 and refused.stdout == "", refused.stdout
