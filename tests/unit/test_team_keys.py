@@ -176,3 +176,52 @@ def test_add_says_when_the_keyring_entry_already_holds_a_key_and_where_it_would_
     assert KEY not in added.stdout + added.stderr
     assert run_cli("key", "rm", "corp-gw").returncode == 0
     assert keys.stored("corp-gw") is None
+
+
+def test_the_security_docs_cite_tests_that_exist():
+    """README's "Team files" and "Imports from a project" rules each name their test; those tests exist."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("- **Team files**"):readme.index("- **Shells.**")]
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", section))
+    files = set(re.findall(r"tests/unit/(test_[a-z0-9_]+)\.py", section))
+    assert len(cited) >= 6 and {"test_team_keys", "test_import_project_urls"} <= files
+    defined = "".join((root / "tests" / "unit" / f"{name}.py").read_text() for name in files)
+    assert {name for name in cited if f"def {name}(" not in defined} == set()
+
+
+def test_any_two_ids_that_flatten_alike_collide_and_no_others():
+    """The class, not the examples: for any id of yours and any team id, the team id is refused exactly when
+    the two share ``LLMSWITCH_KEY_<ID>`` or a keyring entry (compared without case)."""
+    from pathlib import Path
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from llmswitch import catalog, team
+    from llmswitch.config import parse
+    from llmswitch.errors import LlmswitchError
+    from llmswitch.selection import override_var
+
+    ids = st.from_regex(r"[a-z][a-z0-9]{0,3}([-._][a-z0-9]{1,3}){0,3}", fullmatch=True).filter(
+        lambda pid: catalog.preset(pid) is None and team.collision(pid, team.claimed(None)) is None)
+
+    @given(ids, ids, st.lists(st.sampled_from("-._"), min_size=3, max_size=3), st.booleans())
+    def check(mine_id: str, other: str, separators: list[str], derive: bool) -> None:
+        # half the time the team's id is yours with its separators swapped: the collisions the issue is about
+        swapped = iter(separators)
+        team_id = "".join(next(swapped) if c in "-._" else c for c in mine_id) if derive else other
+        mine = parse(f'[providers."{mine_id}"]\nbase_url = "https://mine.example/v1"\n'.encode(), Path("config.toml"))
+        body = f'[providers."{team_id}"]\nbase_url = "https://team.example/v1"\n'.encode()
+        shares = override_var(mine_id) == override_var(team_id) or mine_id.casefold() == team_id.casefold()
+        try:
+            team.check(body, "team.toml", mine)
+        except LlmswitchError:
+            assert shares, (mine_id, team_id)
+        else:
+            assert not shares, (mine_id, team_id)
+
+    check()
