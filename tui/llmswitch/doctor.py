@@ -106,12 +106,14 @@ def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSel
     except SelectionError as exc:
         found.append(Finding.of_error(ERROR, "selection", exc))
         roles = {}
-    if roles:
-        found.append(Finding(OK, "selection", "; ".join(f"{r}: {s.ref}" for r, s in roles.items())))
-    elif config is not None:
+    judged = {role: _selection_findings(sel, config) for role, sel in roles.items()}
+    usable = {role: sel for role, sel in roles.items() if not any(f.level == ERROR for f in judged[role])}
+    if usable:  # a role whose provider is gone (or whose URL is refused) is never listed as ok
+        found.append(Finding(OK, "selection", "; ".join(f"{r}: {s.ref}" for r, s in usable.items())))
+    elif not roles and config is not None:
         found.append(Finding(WARN, "selection", "no model selected", "run: llmswitch use PROVIDER/MODEL"))
-    for sel in roles.values():
-        found += _selection_findings(sel, config)
+    for findings_of_role in judged.values():
+        found += findings_of_role
     from .scopes import findings  # the shell and project scopes in force (issue 13)
 
     found += [Finding(level, "scopes", cause, fix) for level, cause, fix in findings()]
@@ -124,7 +126,8 @@ def config_findings() -> tuple[list[Finding], Config | None, dict[str, ActiveSel
 
 def _selection_findings(sel: ActiveSelection, config: Config | None) -> list[Finding]:
     """A role whose provider is gone, whose URL is refused, or that drifted from config.toml."""
-    from . import catalog, urls
+    from . import urls
+    from .config import UnknownProvider
 
     again = f"run: llmswitch use --role {sel.role} PROVIDER/MODEL"
     bad_url = urls.problem(sel.base_url, sel.provider)
@@ -134,7 +137,9 @@ def _selection_findings(sel: ActiveSelection, config: Config | None) -> list[Fin
         return []
     configured = config.providers.get(sel.provider)
     if configured is None:
-        if catalog.preset(sel.provider) is None:
+        try:
+            config.provider(sel.provider)  # a preset: nothing in config.toml to drift from
+        except UnknownProvider:
             return [Finding(ERROR, "selection", f"role {sel.role} uses provider {sel.provider}, which is neither "
                                                 f"configured nor a preset (removed?)", again)]
         return []

@@ -13,6 +13,13 @@ endpoint (a preset needs none), with ``key_source`` ``env:VAR`` / ``command:CMD`
 is how the tool referred to the key. A plaintext key is moved into the keyring only when
 asked (``move_key``); the file that still holds the plaintext copy is always named, since
 llmswitch never edits another tool's file to delete it. A key is never printed.
+
+A base URL is trusted as far as the file it was found in: the current directory's ``.env``
+(:attr:`Found.project`) is a cloned repository's choice, not yours. So a custom URL never takes a
+preset's id or an existing provider's (from any file: it gets its own id, :func:`adopt`); one
+from a project file is added only once you confirm it (``accepted_url``: an interactive yes, or
+``import --add --accept-url URL``), and reads no key at all — not your env vars, not your keyring,
+not ``LLMSWITCH_KEY_<ID>`` — until you name its key source (:data:`NO_KEY_SOURCE_YET`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
 SOURCES = ("aider", "llm", "opencode", "codex", "claude-code", "continue-cli", "env")
+NO_KEY_SOURCE_YET = "none"
+"""The ``key_source`` a provider made from a project file's URL is written with: nothing is read (not your
+environment, not your keyring) until you name its key source. (How a key source is decided and written is
+:mod:`llmswitch.keys`' business; this is only the import's "not yet".)"""
 OURS = ("llmswitch", "llmswitch autocomplete", "llmswitch embed")
 _KEY_VAR = re.compile(r"^([A-Z][A-Z0-9_]*)_API_KEY$")
 
@@ -67,12 +78,20 @@ class Found:
     kind: str = "openai"
     models: tuple[str, ...] = ()
     key: FoundKey | None = None
+    project: bool = False
+    """Found in the current directory (``./.env``), not in your own files: whoever wrote the project chose it."""
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A project file's own URL: added only once you confirm it, and it reads no key until you name one."""
+        return self.project and self.base_url is not None
 
     def as_dict(self) -> dict[str, Any]:
         key = None if self.key is None else {"kind": self.key.kind, "name": self.key.name or None,
                                              "file": str(self.key.file), "line": self.key.line}
         return {"source": self.source, "file": str(self.file), "provider": self.provider, "base_url": self.base_url,
-                "kind": self.kind, "models": list(self.models), "key": key}
+                "kind": self.kind, "models": list(self.models), "key": key, "project": self.project,
+                "needs_confirmation": self.needs_confirmation}
 
 
 # --- where each tool keeps its user-level config -----------------------------------------------
@@ -123,8 +142,11 @@ def _guess(base_url: str | None, key_var: str | None = None) -> tuple[str, str |
                 return pid, None, preset.kind
         host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0]
         parts = [p for p in host.split(".") if p not in ("api", "www", "com", "ai", "io", "dev", "net", "org")]
-        slug = re.sub(r"[^a-z0-9-]+", "-", (parts[0] if parts else host).lower()).strip("-") or "imported"
-        return ("local" if slug in ("127", "localhost") else slug), url, "anthropic" if "anthropic" in url else "openai"
+        slug = re.sub(r"[^a-z0-9-]+", "-", (parts[0] if parts else host).lower())[:40].strip("-") or "imported"
+        slug = "local" if slug in ("127", "localhost") else slug
+        # a custom URL never takes a preset's id (or alias): that would point the preset, and its key, elsewhere
+        return (slug if catalog.preset(slug) is None else f"{slug}-imported"), url, \
+            "anthropic" if "anthropic" in url else "openai"
     match = _KEY_VAR.match(key_var or "")
     name = match.group(1).lower() if match else "openai"
     pid = name if name in presets else "openai"
@@ -248,11 +270,13 @@ def _continue(environ: Mapping[str, str]) -> Iterator[Found]:
 
 def _env_files(environ: Mapping[str, str], cwd: Path) -> Iterator[Found]:
     seen: set[Path] = set()
-    for path in (cwd / ".env", _home(environ) / ".env", _home(environ) / ".continue" / ".env"):
+    home = _home(environ)
+    for path in (cwd / ".env", home / ".env", home / ".continue" / ".env"):
         text = _read(path)
         if text is None or path.resolve() in seen:
             continue
         seen.add(path.resolve())
+        project = path.parent == cwd and cwd.resolve() != home.resolve()  # ./.env outside your home directory
         values = dict(_dotenv(text))
         base = values.get("OPENAI_BASE_URL") or values.get("OPENAI_API_BASE")
         for var, secret in values.items():
@@ -260,7 +284,7 @@ def _env_files(environ: Mapping[str, str], cwd: Path) -> Iterator[Found]:
                 continue
             pid, url, kind = _guess(base if var == "OPENAI_API_KEY" else values.get(var[:-8] + "_BASE_URL"), var)
             model = values.get("OPENAI_MODEL") if var == "OPENAI_API_KEY" else values.get(var[:-8] + "_MODEL")
-            yield Found("env", path, pid, url, kind, (model,) if model else (), _plain(text, path, secret))
+            yield Found("env", path, pid, url, kind, (model,) if model else (), _plain(text, path, secret), project)
 
 
 def _dotenv(text: str) -> Iterator[tuple[str, str]]:
@@ -307,30 +331,67 @@ def _key_source(key: FoundKey | None, pid: str, base_url: str | None, *, move_ke
     return decide_for(pid, base_url=base_url, chosen=chosen, keyring_ok=keyring_ok).source
 
 
-def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
+def _default_var(pid: str) -> str:
+    from .keydecision import default_variable
+
+    return default_variable(pid)
+
+
+def _own_id(pid: str, url: str, config: Any) -> tuple[str, Any]:
+    """The id a custom URL is configured under, and the entry already there (reused as it is, never changed).
+
+    An entry with the same URL is reused; otherwise the first of ``pid``, ``pid-imported``,
+    ``pid-imported-2``… that is neither configured nor a preset, and whose key names
+    (``LLMSWITCH_KEY_<ID>``, keyring entry) belong to nothing else (:func:`llmswitch.team.claimed`).
+    """
+    from . import catalog
+    from .errors import LlmswitchError
+    from .team import claimed, collision
+
+    taken = claimed(config)
+    base = pid.removesuffix("-imported")
+    for candidate in (pid, f"{base}-imported", *(f"{base}-imported-{n}" for n in range(2, 100))):
+        existing = config.providers.get(candidate)
+        if existing is not None:
+            if (existing.base_url or "").rstrip("/") == url:
+                return candidate, existing
+            continue
+        if catalog.preset(candidate) is None and collision(candidate, taken) is None:
+            return candidate, None
+    raise LlmswitchError(f"no free provider id for {url} (tried {pid} and {base}-imported-2 … -99)",
+                         f"add it under an id of your own: llmswitch providers add ID --base-url {url}")
+
+
+def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -> tuple[str, list[str]]:
     """Configure ``found`` (returns the provider id and what happened, one sentence each); a key is never printed.
 
-    A custom endpoint becomes a provider entry (an existing entry with the same URL is reused;
-    another URL under the same id gets the id ``ID-imported``). A preset needs an entry only when
-    the key is referred to differently from the preset's own variables. ``move_key`` stores a
+    A custom endpoint becomes a provider entry under its own id (:func:`_own_id`: never a preset's,
+    never another provider's; an entry with the same URL is reused unchanged). A preset needs an entry
+    only when the key is referred to differently from the preset's own variables. ``move_key`` stores a
     plaintext key in the keyring; the file that still holds the plaintext copy is always named.
+
+    A URL from a project file (:attr:`Found.needs_confirmation`) is added only with ``accepted_url``
+    (the user confirmed that very URL), with key source :data:`NO_KEY_SOURCE_YET`, and its key is not moved.
     """
     from . import catalog, keys
     from .config import edit, load
     from .keydecision import keyring_works
 
+    pid = found.provider
+    guarded = found.needs_confirmation
+    if guarded and not accepted_url:
+        return pid, [f"not added: {found.base_url} comes from a project file ({found.file}), chosen by whoever wrote "
+                     f"that project — if you trust it: llmswitch import --add --accept-url {found.base_url}"]
     config = load()
     notes: list[str] = []
-    pid = found.provider
     existing = config.providers.get(pid)
     keyring_ok = keyring_works()
     if found.base_url is not None:
-        if existing is not None and (existing.base_url or "").rstrip("/") != found.base_url:
-            pid = f"{pid}-imported"
-            existing = config.providers.get(pid)
+        pid, existing = _own_id(pid, found.base_url, config)
     preset = catalog.preset(pid)
     url = found.base_url if found.base_url is not None else preset.resolved_base_url() if preset else None
-    source = _key_source(found.key, pid, url, move_key=move_key, keyring_ok=keyring_ok)
+    source = NO_KEY_SOURCE_YET if guarded else _key_source(found.key, pid, url, move_key=move_key,
+                                                             keyring_ok=keyring_ok)
     if found.base_url is not None:
         if existing is None:
             settings: dict[str, Any] = {"base_url": found.base_url, "key_source": source,
@@ -338,7 +399,16 @@ def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
             if found.kind != "openai":
                 settings["kind"] = found.kind
             edit.add_provider(pid, settings)
-            notes.append(f"added provider {pid} ({found.base_url}, key: {source}) to {config.path}")
+            if guarded:
+                notes.append(f"added provider {pid} ({found.base_url}, from the project file {found.file}) to "
+                             f"{config.path}; it reads no key from your environment or keyring (key_source = "
+                             f"\"{NO_KEY_SOURCE_YET}\") until you name its key source there, e.g. "
+                             + (f"key_source = \"keyring\", then: llmswitch key set {pid}" if keyring_ok else
+                                f"key_source = \"env:{_default_var(pid)}\", then: export {_default_var(pid)}=<the key>"))
+            else:
+                notes.append(f"added provider {pid} ({found.base_url}, key: {source}) to {config.path}")
+        else:
+            notes.append(f"{found.base_url} is already configured as {pid}; it was left as it is")
     elif existing is None and source != "keyring":
         if preset is None or source != f"env:{(preset.key_env or ('',))[0]}":
             edit.add_provider(pid, {"preset": pid, "key_source": source})
@@ -346,7 +416,10 @@ def adopt(found: Found, *, move_key: bool = False) -> tuple[str, list[str]]:
     key = found.key
     if key is not None and key.kind == "plaintext" and key.secret:
         where = f"{key.file}" + (f" (line {key.line})" if key.line else "")
-        if source.startswith("env:") and not keyring_ok:  # no keyring here: the variable is the one way
+        if guarded:
+            notes.append(f"{where} holds a plaintext key; it was not moved (a provider from a project file reads "
+                         f"no key until you name its key source)")
+        elif source.startswith("env:") and not keyring_ok:  # no keyring here: the variable is the one way
             var = source.removeprefix("env:")
             notes.append(f"{where} holds a plaintext key for {pid}; no keyring works here, so it was not moved — "
                          f"export {var}=<the key> (key_source = \"{source}\")")

@@ -324,10 +324,14 @@ class _Search:
 
 
 def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] = (), command: str | None = None,
-            required: bool = True, environ: Mapping[str, str] | None = None) -> Resolution:
-    """Find the key for a provider following the documented order, and record its :class:`KeyOrigin`."""
+            required: bool = True, environ: Mapping[str, str] | None = None,
+            read_override: bool = True) -> Resolution:
+    """Find the key for a provider following the documented order, and record its :class:`KeyOrigin`.
+
+    ``read_override=False`` skips ``LLMSWITCH_KEY_<ID>`` (a team provider whose variable you did not accept).
+    """
     environ = os.environ if environ is None else environ
-    override = override_var(provider_id)
+    override = override_var(provider_id) if read_override else ""
     search = _Search(provider_id, required, KeyOrigin(ABSENT, configured=source if source in KEY_SOURCES else "",
                                                       override=override, env=tuple(env)))
     if source not in KEY_SOURCES:
@@ -339,10 +343,13 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
         search.required = False
         search.origin = replace(search.origin, kind=NONE)
         return search.done()
-    found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it",
-                         OVERRIDE, override)
-    if found is not None:
-        return found
+    if read_override:
+        found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it",
+                             OVERRIDE, override)
+        if found is not None:
+            return found
+    else:
+        search.steps.append(Step(f"env {override_var(provider_id)}", False, "not read: team provider, not accepted"))
     if source == "keyring":
         where = f"keyring {SERVICE}/{provider_id}"
         try:
@@ -413,7 +420,7 @@ def resolve_for(provider: ProviderConfig) -> Resolution:
     from .keyfix import place_of
 
     found = resolve(provider.id, source=provider.key_source, env=provider.key_env, command=provider.key_command,
-                    required=provider.key_required)  # config.toml is scanned for the place only when a fix may follow
+                    required=provider.key_required, read_override=provider.reads_override)  # config.toml is scanned for the place only when a fix may follow
     if found.key is not None:
         return found
     origin = replace(found.origin, place=place_of(provider.id))

@@ -7,9 +7,14 @@ The file is in ``config.toml``'s own format and goes through the same validation
 * a key, a ``command:`` key source, a credential-like header or a header read from your
   environment or keyring is refused, with the line;
 * an id that is a preset or one of your providers is refused (a team ``openai`` pointing
-  elsewhere would receive your ``OPENAI_API_KEY``);
-* the env vars a provider would read a key from (``env:VAR``, or those its preset implies) and
-  a plain ``http://`` base URL to another host are *pending*: used only once you accept them.
+  elsewhere would receive your ``OPENAI_API_KEY``), and so is every id that would read a key
+  set up for something else (:func:`claimed`): ``LLMSWITCH_KEY_<ID>`` flattens ``-``, ``.`` and
+  ``_``, so a team ``my_gw`` would read the variable of your ``my-gw``; a keyring entry is
+  compared without case (some keyrings ignore it), so a team ``corp-token`` cannot read the
+  entry your header ``{ keyring = "Corp-Token" }`` uses. Two team ids sharing a name are refused too;
+* the env vars a provider would read a key from (``env:VAR``, those its preset implies, and its
+  own ``LLMSWITCH_KEY_<ID>``) and a plain ``http://`` base URL to another host are *pending*:
+  used only once you accept them, by name.
 
 :func:`fetch` reads it from https (verified; ``SSL_CERT_FILE`` is honoured) or a local path,
 with ``If-None-Match``/``If-Modified-Since`` on update. :func:`record` keeps the copy and what
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -32,12 +38,13 @@ from typing import TYPE_CHECKING, Any
 from . import catalog, paths, urls
 from .errors import LlmswitchError, Problem
 from .redact import is_secret_header, terminal_safe
+from .selection import override_var
 
 if TYPE_CHECKING:
     from .config import Config, ProviderConfig
 
-__all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "fetch", "forget", "layer",
-           "findings", "load_record", "record"]
+__all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "claimed", "fetch", "forget",
+           "layer", "findings", "key_names", "load_record", "record", "usable"]
 
 MAX_BYTES = 1024 * 1024
 """A providers file is a few kilobytes; more is refused unread."""
@@ -63,6 +70,8 @@ class TeamCheck:
     """Env var → the team providers that would read a key from it."""
     plain_http: dict[str, str] = field(default_factory=dict)
     """Provider id → its ``http://`` base URL to a host other than this machine."""
+    overrides: dict[str, str] = field(default_factory=dict)
+    """``LLMSWITCH_KEY_<ID>`` → the team provider that would read it (not read until you accept it)."""
 
 
 @dataclass(frozen=True)
@@ -205,11 +214,48 @@ def _fetch_https(url: str, previous: Record | None, timeout: float) -> Fetched:
 
 # --- the rules --------------------------------------------------------------------------------------
 
+def key_names(provider_id: str) -> tuple[str, str]:
+    """The two names a provider's key is read under that an id alone decides: ``env LLMSWITCH_KEY_<ID>`` and
+    ``keyring llmswitch/<id>`` (the keyring entry folded to lower case: some keyrings ignore case)."""
+    return f"env {override_var(provider_id)}", f"keyring llmswitch/{provider_id.casefold()}"
+
+
+def claimed(mine: Config | None, *, presets: bool = True) -> dict[str, str]:
+    """Every key name set up for something else → what it belongs to.
+
+    The names of every preset (its ``LLMSWITCH_KEY_<ID>``, its keyring entry) and of each of your own
+    providers (those two, its env vars, and the env var or keyring entry of each secret header).
+    A team provider whose :func:`key_names` are among them would read that key; it is refused.
+    """
+    made: dict[str, str] = {}
+    for pid in catalog.preset_ids() if presets else ():
+        for name in key_names(pid):
+            made.setdefault(name, f"the preset {pid}")
+    for pid, provider in (mine.providers.items() if mine is not None else ()):
+        if provider.origin is not None:
+            continue
+        owner = f"your provider {pid}"
+        for name in (*key_names(pid), *(f"env {var}" for var in provider.key_env)):
+            made.setdefault(name, owner)
+        for header in provider.header_sources:
+            name = f"env {header.env}" if header.env else f"keyring llmswitch/{(header.keyring or '').casefold()}"
+            made.setdefault(name, f"header {header.name} of your provider {pid}")
+    return made
+
+
+def collision(provider_id: str, taken: dict[str, str]) -> tuple[str, str] | None:
+    """(the name, whose it is) when ``provider_id`` would read a key under a name in ``taken``, else None."""
+    for name in key_names(provider_id):
+        if name in taken:
+            return name, taken[name]
+    return None
+
+
 def check(data: bytes, where: str, mine: Config | None = None) -> TeamCheck:
     """Validate a team file as ``config.toml`` is validated, then by the team rules. Raises on any refusal.
 
-    ``mine`` is the user's own config: its ids may not appear in the team file.
-    Raises :class:`llmswitch.errors.ConfigError` (the shared rules) or :class:`TeamRefused`.
+    ``mine`` is the user's own config: its ids, and every name its keys are read under, may not appear
+    in the team file. Raises :class:`llmswitch.errors.ConfigError` (the shared rules) or :class:`TeamRefused`.
     """
     from .config import parse
     from .config.fields import Report
@@ -223,28 +269,41 @@ def check(data: bytes, where: str, mine: Config | None = None) -> TeamCheck:
         if name not in ("version", "providers"):
             report.add((name,), f"a team file may set only providers, not [{terminal_safe(name, 40)}]",
                        "remove it from the team file (preferences are each user's own)")
+    taken = claimed(mine)
     for pid, body in (raw.get("providers") or {}).items():
-        _provider_rules(report, pid, body if isinstance(body, dict) else {}, mine)
+        _provider_rules(report, pid, body if isinstance(body, dict) else {}, mine, taken)
     if report.problems:
         raise TeamRefused(report.problems, where)
     env: dict[str, tuple[str, ...]] = {}
     plain: dict[str, str] = {}
+    overrides: dict[str, str] = {}
     for pid, provider in parsed.providers.items():
         for var in provider.key_env:
             env[var] = (*env.get(var, ()), pid)
+        if provider.key_source != "none":  # resolution stops at "none": its override is never read
+            overrides[override_var(pid)] = pid
         if provider.base_url and provider.base_url.startswith("http://") and not urls.is_loopback(provider.base_url):
             plain[pid] = provider.base_url
-    return TeamCheck(parsed.providers, env, plain)
+    return TeamCheck(parsed.providers, env, plain, overrides)
 
 
-def _provider_rules(report: Any, pid: str, body: dict[str, Any], mine: Config | None) -> None:
+def _provider_rules(report: Any, pid: str, body: dict[str, Any], mine: Config | None, taken: dict[str, str]) -> None:
     key = ("providers", pid)
+    rename = f"rename it in the team file to an id whose key variable and keyring entry are its own, e.g. " \
+             f"[providers.team-{pid}]"
+    same = collision(pid, taken)
     if catalog.preset(pid) is not None:
         report.add(key, f"{pid} is a preset id: a team entry with it would receive your own {pid} key",
                    f"rename it in the team file, e.g. [providers.team-{pid}]")
     elif mine is not None and pid in mine.providers:
         report.add(key, f"{pid} is one of your own providers (config.toml)",
                    "rename it in the team file, or remove yours first: llmswitch providers rm " + pid)
+    elif same is not None:
+        report.add(key, f"{pid} would read the key set up for {same[1]} ({same[0]}: ids that differ only in -, . "
+                        f"or _ or in case share it)", rename)
+    if same is None:  # a later id of this file with the same names would read this one's key
+        for name in key_names(pid):
+            taken[name] = f"the team's own {pid}"
     source = body.get("key_source")
     if isinstance(source, str) and source.startswith("command:"):
         report.add((*key, "key_source"), "a team file may not run commands (command: key source)",
@@ -263,15 +322,29 @@ def _provider_rules(report: Any, pid: str, body: dict[str, Any], mine: Config | 
 
 def usable(found: TeamCheck, rec: Record, mine: Config) -> dict[str, ProviderConfig]:
     """The team providers as used: yours win, unaccepted env vars are not read (an ``env:VAR`` source whose
-    variable you declined reads your keyring entry instead), unaccepted plain http is left out."""
+    variable you declined reads your keyring entry instead), ``LLMSWITCH_KEY_<ID>`` is read only once accepted,
+    unaccepted plain http is left out, and so is one that would read a key of yours (:func:`left_out`)."""
     made: dict[str, ProviderConfig] = {}
+    skipped = left_out(found, mine)
     for pid, provider in found.providers.items():
-        if pid in mine.providers or pid in found.plain_http and pid not in rec.accepted_http:
+        if pid in mine.providers or pid in skipped or pid in found.plain_http and pid not in rec.accepted_http:
             continue
         key_env = tuple(v for v in provider.key_env if v in rec.accepted_env)
         # env:VAR declined: the key is yours to give, in your keyring (llmswitch key set ID says so)
         source = "keyring" if provider.key_source == "env" and not key_env else provider.key_source
-        made[pid] = replace(provider, key_env=key_env, key_source=source, origin=rec.source)
+        made[pid] = replace(provider, key_env=key_env, key_source=source, origin=rec.source,
+                            reads_override=override_var(pid) in rec.accepted_env)
+    return made
+
+
+def left_out(found: TeamCheck, mine: Config) -> dict[str, tuple[str, str]]:
+    """Team providers that would read a key of one of your providers added since (id → (name, whose))."""
+    taken = claimed(mine, presets=False)  # a preset's names are refused by check itself
+    made: dict[str, tuple[str, str]] = {}
+    for pid in found.providers:
+        same = collision(pid, taken) if pid not in mine.providers else None
+        if same is not None:
+            made[pid] = same
     return made
 
 
@@ -324,6 +397,12 @@ def findings(mine: Config) -> list[tuple[bool, str, str | None]]:
     made += [(True, f"team provider {pid} is left out: plain http to {urls.host_of(url)}",
               f"llmswitch team update --accept-http {pid}") for pid, url in found.plain_http.items()
              if pid not in rec.accepted_http]
+    made += [(True, f"team provider {pid} is left out: it would read the key set up for {whose} ({name})",
+              f"rename your provider, or ask the team to rename {pid}")
+             for pid, (name, whose) in left_out(found, mine).items()]
+    made += [(True, f"${var} is set, but team provider {pid} does not read it (not accepted)",
+              f"llmswitch team update --accept-env {var}") for var, pid in found.overrides.items()
+             if os.environ.get(var) and var not in rec.accepted_env]
     return made
 
 

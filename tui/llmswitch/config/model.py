@@ -129,6 +129,9 @@ class ProviderConfig:
     """Headers whose secret value comes from an env var or the keyring (see :class:`HeaderSource`)."""
     origin: str | None = None
     """None for config.toml (or a preset); the team file's source (URL or path) for a shared provider."""
+    reads_override: bool = True
+    """Whether ``LLMSWITCH_KEY_<ID>`` is consulted: always for your own providers; for a team provider only
+    once you accepted that variable (``team add|update --accept-env LLMSWITCH_KEY_<ID>``)."""
 
     def key_source_text(self) -> str:
         """The ``key_source`` value as written in config.toml."""

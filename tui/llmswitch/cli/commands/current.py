@@ -1,4 +1,10 @@
-"""``current`` (the read path: no argparse, no json unless ``--json``) and ``use``."""
+"""``current`` (the read path: no argparse, no json unless ``--json``) and ``use``.
+
+``current`` marks a role whose provider is gone (neither configured nor a preset any more:
+``providers rm``, an edit, ``team rm``). Cheaply: ``use`` checked the provider when it wrote the
+role, so config.toml is loaded only when it (or the team record) changed after the role's
+``updated`` time (:func:`gone_roles`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from ..output import emit_json, out, warn
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
+    from typing import Any
 
     from ...selection import ActiveSelection
 
@@ -79,27 +86,31 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
     else:
         resolved = [looked.resolve(role)]
     selections = [r.selection for r in resolved]
+    gone = gone_roles(resolved)
     if as_json:
         from ...budgetcache import read as kept_budget
 
-        data = [{**r.selection.as_dict(), **r.as_dict(), "budget": kept_budget(r.selection.provider,
-                                                                               r.selection.base_url)}
+        data = [{**r.selection.as_dict(), **r.as_dict(), "provider_gone": r.selection.role in gone,
+                 "budget": kept_budget(r.selection.provider, r.selection.base_url)}
                 for r in resolved]
         emit_json(data if every else data[0])
         return 0
     if field:
-        fields = {**selections[0].as_dict(), **resolved[0].as_dict()}
+        fields = {**selections[0].as_dict(), **resolved[0].as_dict(), "provider_gone": False}
         if field not in fields:
             from ...errors import Exit, LlmswitchError
 
             raise LlmswitchError(f"no field {field!r}", f"fields: {', '.join(fields)}", exit_code=Exit.USAGE)
         for r in resolved:
-            value = {**r.selection.as_dict(), **r.as_dict()}.get(field)
+            value = {**r.selection.as_dict(), **r.as_dict(), "provider_gone": r.selection.role in gone}.get(field)
             out(" ".join(value) if isinstance(value, list) else str(value if value is not None else ""))
         return 0
     for r in resolved:
         sel = r.selection
-        out(sel.ref)
+        out(sel.ref + ("  [provider gone]" if sel.role in gone else ""))
+        if sel.role in gone:
+            warn(f"role {sel.role} uses provider {sel.provider}, which is neither configured nor a preset any more — "
+                 f"pick another: llmswitch use --role {sel.role} PROVIDER/MODEL")
         out(f"  role      {sel.role}")
         out(f"  scope     {r.scope} ({r.where()})")
         out(f"  base_url  {sel.base_url}")
@@ -111,6 +122,60 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
         if updated:
             out(f"  updated   {updated}")
     return 0
+
+
+CHANGED_FILES = (("config", "config.toml"), ("state", "team"))
+"""What can take a provider away after ``use`` wrote a role: config.toml, and the team file's directory
+(``team add|update|rm`` write or remove its record and copy there: :func:`llmswitch.team.copy_path`)."""
+
+
+def gone_roles(resolved: list[Any]) -> set[str]:
+    """The user-scope roles whose provider is neither configured nor a preset any more.
+
+    Stdlib only unless one of :data:`CHANGED_FILES` changed after a role was written: then config.toml
+    is loaded and asked (``Config.provider``, the one decision ``use`` made). A file with errors marks
+    nothing here (``doctor`` says what is wrong with it).
+    """
+    from ... import paths
+
+    newest = 0
+    for kind, name in CHANGED_FILES:
+        where = paths.config_dir_name() if kind == "config" else paths.state_dir_name()
+        try:
+            newest = max(newest, os.stat(os.path.join(where, name)).st_mtime_ns)
+        except OSError:
+            continue
+    try:
+        after_last_write = newest > os.stat(paths.active_path()).st_mtime_ns  # changed since any role was written
+    except OSError:
+        after_last_write = False
+    suspects = [r.selection for r in resolved
+                if r.scope == "user" and newest and (after_last_write or _written_before(r.selection, newest / 1e9))]
+    if not suspects:
+        return set()
+    from ...config import ConfigError, UnknownProvider, load
+
+    try:
+        config = load()
+    except ConfigError:
+        return set()
+    gone = set()
+    for sel in suspects:
+        try:
+            config.provider(sel.provider)
+        except UnknownProvider:
+            gone.add(sel.role)
+    return gone
+
+
+def _written_before(sel: ActiveSelection, moment: float) -> bool:
+    """Whether the role was written before ``moment`` (a whole second earlier; unknown counts as before)."""
+    import time
+
+    stamp = sel.as_dict()["updated"]  # ISO 8601 in UTC ending in Z (the cache's string: no datetime import)
+    if isinstance(stamp, str) and stamp.endswith("Z") and len(stamp) >= 20:
+        return stamp[:19] < time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
+    return True
 
 
 def describe_key_source(sel: ActiveSelection) -> str:

@@ -4,6 +4,10 @@ Without ``--add`` it only lists what it found (provider, URL, models, how the ke
 a plaintext key is named by file and line, never shown). ``--add`` configures each find;
 a plaintext key moves into the keyring with ``--move-keys`` or after a yes at the prompt
 (a terminal only), and the file still holding the plaintext copy is named.
+
+A base URL from a project file (``./.env``) is added only once confirmed — a yes at the prompt
+(a terminal only) or ``--accept-url URL``; ``--add`` alone is not that — under an id of its own,
+reading no key until you name its key source (:func:`llmswitch.importing.adopt`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
     parser.add_argument("--add", action="store_true", help="configure what was found as llmswitch providers")
     parser.add_argument("--move-keys", action="store_true",
                         help="with --add: move plaintext keys found into the keyring (the files are not edited)")
+    parser.add_argument("--accept-url", action="append", default=[], metavar="URL",
+                        help="with --add: add this base URL found in a project file (./.env) as a provider of its "
+                             "own (repeatable; it reads no key until you name its key source)")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=cmd_import)
 
@@ -36,10 +43,29 @@ def _line(found: Found) -> str:
     where = found.base_url or "preset URL"
     models = ", ".join(found.models) or "no model named"
     key = found.key.describe() if found.key is not None else "no key"
-    return f"  {found.source:<9} {found.provider:<14} {where}  models: {models}  key: {key}  ({found.file})"
+    line = f"  {found.source:<9} {found.provider:<14} {where}  models: {models}  key: {key}  ({found.file})"
+    if found.needs_confirmation:
+        line += (f"\n            ! a project file's URL: added only with --accept-url {found.base_url} (or a yes at "
+                 f"the prompt), and it reads no key until you name its key source")
+    return line
+
+
+def _accepted(found: Found, args: Namespace) -> bool:
+    """Whether the user confirmed a project file's URL: named with --accept-url, or a yes at a terminal."""
+    if not found.needs_confirmation:
+        return False
+    if (found.base_url or "").rstrip("/") in {url.rstrip("/") for url in args.accept_url}:
+        return True
+    if args.json or not sys.stdin.isatty():
+        return False
+    answer = input(f"{found.file} (a project file) points at {found.base_url}: add it as a provider of its own, "
+                   f"reading no key until you name its key source? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _move(found: Found, args: Namespace) -> bool:
+    if found.needs_confirmation:
+        return False  # its key is not moved: it reads none until you name its key source
     if args.move_keys:
         return True
     if found.key is None or found.key.kind != "plaintext" or not sys.stdin.isatty():
@@ -70,7 +96,7 @@ def cmd_import(args: Namespace) -> int:
         return Exit.OK
     results = []
     for item in found:
-        pid, notes = importing.adopt(item, move_key=_move(item, args))
+        pid, notes = importing.adopt(item, move_key=_move(item, args), accepted_url=_accepted(item, args))
         results.append({**item.as_dict(), "provider": pid, "notes": notes})
         if not args.json:
             out(f"{item.source} ({item.file}): {pid}")

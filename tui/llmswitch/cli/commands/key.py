@@ -93,8 +93,12 @@ def cmd_key_get(args: Namespace) -> int:
 
 def cmd_key_rm(args: Namespace) -> int:
     from ... import keys
+    from ...errors import UnknownProvider
 
-    provider = key_provider(args)
+    try:
+        provider = key_provider(args)
+    except UnknownProvider as unknown:
+        return _rm_removed(args.provider, unknown)
     if not keys.delete(provider.id):
         raise LlmswitchError(f"no key stored for {provider.id} in the keyring", "nothing was removed",
                              exit_code=Exit.NOT_FOUND)
@@ -103,6 +107,20 @@ def cmd_key_rm(args: Namespace) -> int:
     if left.key is not None:
         warn(f"{provider.id} still gets a key from {left.source} — unset it there too if you meant to remove it")
     return Exit.OK
+
+
+def _rm_removed(provider_id: str, unknown: Exception) -> int:
+    """``key rm`` for an id that is no provider any more (``providers rm`` says to run it): its keyring entry.
+
+    Nothing stored under that id: the unknown-provider error (with its did-you-mean) stands.
+    """
+    from ... import keys
+    from ...config import PROVIDER_ID
+
+    if PROVIDER_ID.match(provider_id) and keys.delete(provider_id):
+        out(f"removed the {provider_id} key from the keyring ({provider_id} is no longer a provider)")
+        return Exit.OK
+    raise unknown
 
 
 def cmd_key_where(args: Namespace) -> int:

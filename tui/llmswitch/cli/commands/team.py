@@ -2,12 +2,15 @@
 
 What the file may hold and how it sits below ``config.toml`` is :mod:`llmswitch.team`; this
 module shows what a file adds (and its sha256), asks about each env var and plain-http URL
-(``--accept-env VAR`` / ``--accept-http ID`` answer without a terminal), shows an update's
-diff and applies it only when accepted (``--yes``, or "y" at the prompt).
+(``--accept-env VAR`` / ``--accept-http ID`` answer without a terminal; a provider's own
+``LLMSWITCH_KEY_<ID>`` is asked about only while it is set in this shell, else listed as not
+read), then says where each provider's key will actually be looked up; shows an update's diff
+and applies it only when accepted (``--yes``, or "y" at the prompt).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -60,18 +63,50 @@ def _mine() -> Any:
     return load_file()
 
 
-def _key_text(provider: ProviderConfig) -> str:
+def _key_lookup(provider: ProviderConfig) -> str:
+    """Where ``provider``'s key will be looked up, in order, as :func:`llmswitch.keys.resolve_for` does it."""
+    from ... import keys, urls
+
     if provider.key_source == "none":
-        return "no key"
-    return f"key: {provider.key_source_text()}" + (f" (your keyring: llmswitch key set {provider.id})"
-                                                   if provider.key_source == "keyring" else "")
+        return "no key (key_source = \"none\")"
+    resolution = keys.resolve_for(provider)
+    parts = []
+    for step in resolution.steps:
+        if step.note.startswith("not read"):
+            continue
+        state = step.note or ("holds a key" if step.found else "empty" if step.source.startswith("keyring")
+                              else "not set")
+        parts.append(f"{step.source} ({state})")
+    text = ", then ".join(parts) or "nowhere"
+    if resolution.key is not None:
+        host = urls.host_of(provider.base_url or "") or "its URL"
+        text += (f" — that key will be sent to {host}; if it was meant for something else: "
+                 + (f"llmswitch key rm {provider.id}" if resolution.source and resolution.source.startswith("keyring")
+                    else f"unset {resolution.source.removeprefix('env ') if resolution.source else 'it'}"))
+    elif provider.key_source == "keyring":
+        text += f" — store {'it' if provider.key_required else 'one, if it wants one'}: llmswitch key set {provider.id}"
+    return text
 
 
 def _accept(found: TeamCheck, args: Namespace, before: Record | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Which env vars and plain-http providers the user accepts, one question each (flags answer ahead)."""
+    """Which env vars and plain-http providers the user accepts, one question each (flags answer ahead).
+
+    A provider's own ``LLMSWITCH_KEY_<ID>`` is asked about only while it is set here (else one line says
+    it is not read, and how to accept it).
+    """
     env = _choose({var: f"{', '.join(pids)} would read a key from ${var} in your environment"
                    for var, pids in found.env.items()}, args.accept_env, before.accepted_env if before else (),
                   "let the team's providers read ${}?", "${} is not read", "--accept-env")
+    pending = before.accepted_env if before else ()
+    set_here = {var: f"{pid} would read a key from ${var}, which is set in this shell"
+                for var, pid in found.overrides.items() if os.environ.get(var)}
+    env += _choose(set_here, args.accept_env, pending, "let it read ${}?", "${} is not read", "--accept-env")
+    quiet = sorted(var for var in found.overrides if var not in set_here)
+    env += tuple(var for var in quiet if var in args.accept_env or var in pending)
+    unread = [var for var in quiet if var not in env]
+    if unread:
+        out(f"  not read: {', '.join('$' + v for v in unread)} (each team provider's own override; accept one: "
+            f"llmswitch team update --accept-env VAR)")
     http = _choose({pid: f"{pid} uses plain http to another machine ({url}): a key would travel unencrypted"
                     for pid, url in found.plain_http.items()}, args.accept_http,
                    before.accepted_http if before else (), "use {} anyway?", "{} is left out", "--accept-http")
@@ -114,16 +149,27 @@ def _add(args: Namespace) -> int:
     out(f"  adds {len(found.providers)} provider{'s' if len(found.providers) != 1 else ''} "
         "(below your config.toml: your entries win):")
     for provider in found.providers.values():
-        out(f"  + {provider.id:<20} {provider.base_url or '-'}  {_key_text(provider)}")
+        out(f"  + {provider.id:<20} {provider.base_url or '-'}")
     env, http = _accept(found, args, None)
-    team.record(fetched.data, source, fetched, env, http)
+    made = team.record(fetched.data, source, fetched, env, http)
+    _describe_keys(found, made)
     out("recorded — llmswitch list shows the team's providers; llmswitch team update fetches it again")
     return Exit.OK
 
 
+def _describe_keys(found: TeamCheck, rec: Record) -> None:
+    """Each team provider's key source as it will actually be used (after what was accepted)."""
+    from ... import team
+
+    used = team.usable(found, rec, _mine())
+    out("  keys, where each is looked up (first found wins):")
+    for pid in found.providers:
+        out(f"    {pid:<20} " + (_key_lookup(used[pid]) if pid in used else "left out (not used)"))
+
+
 def _diff(old: TeamCheck | None, new: TeamCheck) -> list[str]:
     before = old.providers if old is not None else {}
-    lines = [f"  + {pid:<20} {p.base_url or '-'}  {_key_text(p)}" for pid, p in new.providers.items()
+    lines = [f"  + {pid:<20} {p.base_url or '-'}" for pid, p in new.providers.items()
              if pid not in before]
     lines += [f"  - {pid}" for pid in before if pid not in new.providers]
     for pid, provider in new.providers.items():
@@ -174,7 +220,7 @@ def _update(args: Namespace) -> int:
         out("not applied — the copy in use is unchanged (llmswitch team update --yes applies it)")
         return Exit.CHECK
     env, http = _accept(new, args, rec)
-    team.record(fetched.data, rec.source, fetched, env, http)
+    _describe_keys(new, team.record(fetched.data, rec.source, fetched, env, http))
     out("applied")
     return Exit.OK
 
