@@ -368,19 +368,40 @@ async def test_connection_cut_mid_answer(upstream):
 
 
 @pytest.mark.parametrize(("preset", "hint"), [
-    ("ollama", "ollama serve"),
-    ("lm_studio", "LM Studio's Developer tab"),
-    ("vllm", "vllm serve"),
-    ("llamacpp", "llama-server -m"),
-    ("litellm", "litellm --config"),
-    (None, "nothing listens on"),
+    ("ollama", "start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve"),
+    ("lm_studio", "start the server in LM Studio's Developer tab on port {port} (or: lms server start --port {port})"),
+    ("vllm", "start it: vllm serve tiny-random-llama --host 127.0.0.1 --port {port}"),
+    ("llamacpp", "start it: llama-server -m PATH/TO/MODEL.gguf --host 127.0.0.1 --port {port}"),
+    ("litellm", "start it: litellm --config config.yaml --host 127.0.0.1 --port {port}"),
+    (None, "start the server, or fix the port in base_url (nothing listens on {port})"),
 ])
-async def test_connection_refused_says_how_to_start_the_server(preset, hint):
-    port = free_port()
-    result = await probe(ProbeTarget("local", f"http://127.0.0.1:{port}/v1", key_required=False, preset=preset))
+async def test_connection_refused_says_how_to_start_the_server_on_the_configured_port(preset, hint):
+    port = free_port()  # never a preset's default port: the hint must say this one
+    result = await probe(ProbeTarget("local", f"http://127.0.0.1:{port}/v1", key_required=False, preset=preset,
+                                     model="tiny-random-llama"))
     assert result.outcome is Outcome.CONNECTION_REFUSED
     assert result.summary == f"no server on 127.0.0.1:{port}"
-    assert hint in result.fix
+    assert result.fix == hint.format(port=port)
+    assert "-m tiny-random-llama" not in result.fix, "a model id is not a file"
+
+
+@pytest.mark.parametrize(("model", "given"), [("/models/qwen2.5-0.5b-q4.gguf", "/models/qwen2.5-0.5b-q4.gguf"),
+                                               ("tiny-random-llama", "PATH/TO/MODEL.gguf"),
+                                               (None, "PATH/TO/MODEL.gguf"),
+                                               ("my model.gguf", "'my model.gguf'")])
+async def test_llama_server_is_given_a_file_only_when_the_model_id_names_one(model, given):
+    port = free_port()  # llama-server lists a model by the path it was started with: that id is a file
+    result = await probe(ProbeTarget("box", f"http://127.0.0.1:{port}/v1", key_required=False, preset="llamacpp",
+                                     model=model))
+    assert result.fix == f"start it: llama-server -m {given} --host 127.0.0.1 --port {port}"
+
+
+async def test_the_start_hint_starts_the_server_where_base_url_looks():
+    port = free_port()  # a LAN address binds there; a host name is reached from elsewhere, so all interfaces
+    lan = await probe(ProbeTarget("box", f"http://127.0.0.2:{port}/v1", key_required=False, preset="ollama"))
+    assert lan.fix == f"start it: OLLAMA_HOST=127.0.0.2:{port} ollama serve"
+    named = await probe(ProbeTarget("box", f"http://localhost:{port}/v1", key_required=False, preset="llamacpp"))
+    assert named.fix == f"start it: llama-server -m PATH/TO/MODEL.gguf --host localhost --port {port}"
 
 
 async def test_dns_failure(monkeypatch):
