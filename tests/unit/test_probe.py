@@ -213,10 +213,33 @@ async def test_not_found_says_when_the_key_is_also_wrong_there(upstream):
 
 async def test_not_found_anywhere_has_no_suggestion(upstream):
     server = upstream()
-    result = await probe(target(server, key=FAKE_KEY))
+    result = await probe(target(server, path="", key=FAKE_KEY))
     assert result.outcome is Outcome.NOT_FOUND
     assert result.suggested_base_url is None
-    assert "/v1" in result.fix
+    assert result.fix == "check base_url; OpenAI-compatible servers usually end in /v1"
+
+
+async def test_not_found_under_another_prefixs_v1_tries_the_origins_v1(upstream):
+    server = litellm_like(upstream())  # pasted OpenRouter's shape (…/api/v1) for a proxy that serves /v1
+    result = await probe(target(server, path="/api/v1", key=FAKE_KEY))
+    assert result.outcome is Outcome.NOT_FOUND and not result.usable
+    assert result.suggested_base_url == server.url + "/v1"
+    assert result.fix == f"change base_url to {server.url}/v1 in config.toml"
+    assert result.models == ("gpt-4o-mini", "claude-haiku")
+    assert render_json([result])[0]["suggested_base_url"] == server.url + "/v1"
+
+
+@pytest.mark.parametrize("path", ["/api/v1", "/v1"])
+async def test_not_found_at_a_v1_path_never_says_servers_end_in_v1(upstream, path):
+    server = upstream()  # nothing anywhere: the advice must not send them round to the /v1 they already have
+    result = await probe(target(server, path=path, key=FAKE_KEY))
+    assert result.outcome is Outcome.NOT_FOUND and result.suggested_base_url is None
+    assert "end in /v1" not in result.fix
+    assert result.fix == ("check the host, port and path of base_url, and copy the API address from the server's "
+                          "documentation")
+    asked = {"/api/v1": "/api/models or /v1/models", "/v1": "/models"}[path]
+    assert result.summary == f"not found at {path}/models, nor at {asked}"
+    assert [r.path for r in server.requests] == [f"{path}/models", *asked.split(" or ")]
 
 
 async def test_lm_studio_unexpected_endpoint_is_not_found_and_suggests_v1(upstream):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -63,7 +64,9 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
 
 async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
                               target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, str | None]:
-    """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash) and say which works."""
+    """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash, the origin's ``/v1`` for
+    ``…/api/v1``) and say which works; when none does, say where nothing answered."""
+    tried: list[str] = []
     for base in urls.alternative_bases(target.base_url):
         alt_target = replace(target, base_url=base)
         exchange = await request(client, "GET", urls.join(base, "/models"), headers, deadline, target)
@@ -73,6 +76,7 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
             continue
         there = classify(exchange.status, exchange.headers, exchange.body, target=alt_target)
         if there.outcome not in FOUND:
+            tried.append(urlsplit(base).path or "/")
             continue
         if there.outcome in AUTH and there.outcome is not Outcome.AUTH_MISSING or (
                 there.outcome is Outcome.AUTH_MISSING and target.key is not None):
@@ -83,6 +87,9 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
         summary = f"{diagnosis.summary}; {extra}"
         return replace(diagnosis, summary=summary, fix=fix, models=there.models,
                        server=diagnosis.server or there.server), base
+    if diagnosis.outcome is Outcome.NOT_FOUND and tried and urlsplit(target.base_url).path.rstrip("/").endswith("/v1"):
+        asked = " or ".join(f"{path.rstrip('/')}/models" for path in tried)
+        diagnosis = replace(diagnosis, summary=terminal_safe(f"{diagnosis.summary}, nor at {asked}", 300))
     return diagnosis, None
 
 
