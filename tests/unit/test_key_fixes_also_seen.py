@@ -89,3 +89,76 @@ def any_key_llamacpp(upstream):
     server = llamacpp_like(upstream(), models=("tiny.gguf", "other.gguf"))
     server.post("/v1/chat/completions", chat_completions())
     return server
+
+
+def llamacpp_config(config_dir, server, *, extra: str = "") -> None:
+    configure(config_dir, f'[providers.box]\npreset = "llamacpp"\nbase_url = "{server.url}/v1"\n'
+                          f'key_source = "env:BOX_KEY"\n{extra}')
+
+
+def probed(run_cli, *args: str, key: str = FAKE_KEY) -> tuple[int, dict]:
+    done = run_cli("probe", "--json", *args, env={"BOX_KEY": key})
+    assert key not in done.stdout + done.stderr
+    return done.returncode, json.loads(done.stdout)[0]
+
+
+def chats(server) -> list[str]:
+    return [r.json()["model"] for r in server.requests_to("/v1/chat/completions")]
+
+
+def test_deep_works_on_a_provider_nobody_selected_and_its_any_key_verdict_is_remembered(run_cli, config_dir,
+                                                                                       upstream):
+    server = any_key_llamacpp(upstream)
+    llamacpp_config(config_dir, server)
+    assert not paths.active_file().exists()  # nothing selected: --deep used to skip the chat
+    code, plain = probed(run_cli, "box")
+    assert code == 1 and plain["outcome"] == "key_unverified"
+    assert plain["fix"] == "run: llmswitch probe --deep box (a 1-token request verifies the key)"
+    # the fix, followed literally
+    code, deep = probed(run_cli, "--deep", "box")
+    assert code == 0 and deep["outcome"] == "any_key", deep
+    assert "chat with tiny.gguf (first listed)" in deep["summary"]
+    assert chats(server)[0] == "tiny.gguf"
+    asked = len(server.requests)
+    code, again = probed(run_cli, "box")  # a plain probe: no chat, and the verdict stands
+    assert code == 0 and again["outcome"] == "any_key" and again["usable"], again
+    assert again["verified_by"].startswith("a chat with a wrong key succeeds too (probe --deep, ")
+    assert "/v1/chat/completions" not in [r.path for r in server.requests[asked:]]
+    text = run_cli("probe", "box", env={"BOX_KEY": FAKE_KEY})
+    assert text.returncode == 0 and "any_key" in text.stdout and "accepts any key" in text.stdout
+
+
+def test_deep_model_flag_picks_the_model_to_chat_with(run_cli, config_dir, upstream):
+    server = any_key_llamacpp(upstream)
+    llamacpp_config(config_dir, server)
+    code, deep = probed(run_cli, "--deep", "box", "--model", "other.gguf")
+    assert code == 0 and deep["outcome"] == "any_key"
+    assert chats(server)[0] == "other.gguf" and "first listed" not in deep["summary"]
+    code, missing = probed(run_cli, "--deep", "box", "--model", "nope.gguf")
+    assert code == 1 and missing["outcome"] == "model_missing"
+
+
+def test_a_key_verified_by_deep_stays_verified_for_that_key_only(run_cli, config_dir, upstream):
+    server = upstream()  # llama-server --api-key: /models public, chat checks the key
+    llamacpp_like(server)
+    server.post("/v1/chat/completions", chat_completions(key=FAKE_KEY))
+    llamacpp_config(config_dir, server)
+    code, deep = probed(run_cli, "--deep", "box")
+    assert code == 0 and deep["outcome"] == "ok" and deep["verified_by"] == "deep check", deep
+    code, again = probed(run_cli, "box")
+    assert code == 0 and again["outcome"] == "ok" and again["key_verified"] is True
+    assert again["verified_by"].startswith("deep check (probe --deep, ")
+    other = "sk-test-another-key-0000000000000000abcd"
+    code, changed = probed(run_cli, "box", key=other)  # another key: what the chat proved is not about it
+    assert code == 1 and changed["outcome"] == "key_unverified"
+
+
+def test_a_refusal_forgets_what_deep_settled(run_cli, config_dir, upstream):
+    server = any_key_llamacpp(upstream)
+    llamacpp_config(config_dir, server)
+    assert probed(run_cli, "--deep", "box")[1]["outcome"] == "any_key"
+    server.get("/v1/models", bearer("sk-test-the-new-key-000000000000000000", Reply.json(models_body(["tiny.gguf"]))))
+    code, refused = probed(run_cli, "box")  # restarted with --api-key and a guarded list: the key is refused
+    assert code == 1 and refused["outcome"] == "auth_rejected", refused
+    llamacpp_like(server)  # the old public server again: the verdict was forgotten, so nothing is assumed
+    assert probed(run_cli, "box")[1]["outcome"] == "key_unverified"

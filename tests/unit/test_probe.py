@@ -678,10 +678,19 @@ async def test_deep_check_failure_is_chat_failed(upstream):
     assert "does not exist" in result.deep.message
 
 
-async def test_deep_check_is_skipped_without_a_model(upstream):
+async def test_deep_check_without_a_selected_model_chats_with_the_first_listed(upstream):
     server = openai_like(upstream())
+    server.post("/v1/chat/completions", chat_completions(key=FAKE_KEY))
     result = await probe(target(server, key=FAKE_KEY), deep=True)
-    assert result.outcome is Outcome.OK
+    assert result.outcome is Outcome.OK and result.deep is not None and result.deep.ok
+    assert "chat with gpt-4o (first listed)" in result.summary
+    assert [r.json()["model"] for r in server.requests_to("/v1/chat/completions")] == ["gpt-4o"]
+
+
+async def test_deep_check_is_skipped_when_nothing_is_listed_or_selected(upstream):
+    server = models_server(upstream, ids=())
+    result = await probe(target(server, key_required=False), deep=True)
+    assert result.outcome is Outcome.KEYLESS
     assert result.deep is not None and "skipped" in result.deep.message
     assert server.requests_to("/v1/chat/completions") == []
 
