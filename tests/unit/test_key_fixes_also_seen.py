@@ -20,14 +20,17 @@ def configure(config_dir, text: str) -> None:
     (config_dir / "config.toml").write_text(text)
 
 
-def keyed_proxy(upstream, *, answers_v1: bool = True):
-    """A proxy that checks the key before its routes, as the real LiteLLM proxy does: a keyless request gets a
-    plain-text 500, a wrong key 400 "No connected db.", the right key the route's answer (404 where none is)."""
+def keyed_proxy(upstream, *, answers_v1: bool = True, key_before_routes: bool = True):
+    """A LiteLLM proxy without a database: a keyless request to a route gets a plain-text 500, a wrong key 400
+    "No connected db.", the right key the route's answer. The real proxy 1.106.2 answers a path it has no route
+    for with 404 whatever the key (``key_before_routes=False``); behind an auth gateway that checks the key
+    first, the 404 comes only with the right key."""
     server = upstream()
     no_db = Reply.json({"error": {"message": "No connected db.", "type": "no_db_connection", "param": None,
                                   "code": "400"}}, 400)
     guarded = dict(missing=Reply.text("Internal Server Error", 500), invalid=no_db)
-    server.get("*", bearer(FAKE_KEY, Reply.json({"detail": "Not Found"}, 404), **guarded))
+    not_found = Reply.json({"detail": "Not Found"}, 404)
+    server.get("*", bearer(FAKE_KEY, not_found, **guarded) if key_before_routes else not_found)
     if answers_v1:
         server.get("/v1/models", bearer(FAKE_KEY, Reply.json(models_body(["fake-gpt"])), **guarded))
     return server
@@ -59,6 +62,26 @@ def test_add_takes_the_origins_v1_when_the_key_finds_only_not_found_at_api_v1(ru
     written = tomllib.loads(paths.config_file().read_text())["providers"]
     assert [p["base_url"] for p in written.values()] == [f"{server.url}/v1"]
     assert FAKE_KEY not in done.stdout + done.stderr
+
+
+def test_add_of_a_pasted_api_v1_on_a_proxy_that_wants_a_key_finds_the_origins_v1(run_cli, upstream):
+    server = keyed_proxy(upstream, key_before_routes=False)  # as the real proxy: keyless /v1/models is a 500
+    done = run_cli("add", f"{server.url}/api/v1", "--key-env", "PROXY_KEY", env={"PROXY_KEY": FAKE_KEY})
+    assert done.returncode == 0, done.stderr
+    assert f"is not the API root; {server.url}/v1 answered" in done.stdout and "✓ 1 model" in done.stdout
+    written = tomllib.loads(paths.config_file().read_text())["providers"]
+    assert [(p["base_url"], p.get("key_source")) for p in written.values()] == [(f"{server.url}/v1", "env:PROXY_KEY")]
+
+
+async def test_the_origins_v1_that_fails_keyless_requests_is_asked_with_a_wrong_key(upstream):
+    from llmswitch.probe import Outcome, ProbeTarget, probe
+
+    server = keyed_proxy(upstream, key_before_routes=False)
+    result = await probe(ProbeTarget("new", f"{server.url}/api/v1", key_required=False, timeout=5))
+    assert result.outcome is Outcome.NOT_FOUND and result.suggested_base_url == f"{server.url}/v1"
+    assert result.summary == f"not found at /api/v1/models; {server.url}/v1 answers: wants a key (without one it " \
+                             f"answers HTTP 500)"
+    assert result.fix == f"change base_url to {server.url}/v1 in config.toml"
 
 
 def test_add_keeps_no_provider_whose_probe_ends_not_found(run_cli, upstream):
