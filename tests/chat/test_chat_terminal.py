@@ -144,7 +144,7 @@ def test_explicit_provider_down_never_falls_back(fake, chat):
     c = chat(env={"OLLAMA_BASE_URL": f"http://127.0.0.1:{port}/v1"})
     c.expect_exact("model-a> ")
     c.sendline("/model ollama/llama3")
-    c.expect_exact(f"ollama: no server on 127.0.0.1:{port} — start it: ollama serve")
+    c.expect_exact(f"ollama: no server on 127.0.0.1:{port} — start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve")
     c.expect_exact("not switched (still fake/model-a) — /model --force ollama/llama3 switches anyway")
     c.expect_exact("model-a> ")
     c.sendline("/model --force ollama/llama3")
@@ -152,7 +152,7 @@ def test_explicit_provider_down_never_falls_back(fake, chat):
     c.expect_exact("warning: ollama: no server on")
     c.expect_exact("llama3*> ")
     c.sendline("hi")
-    c.expect_exact(f"ollama: no server on 127.0.0.1:{port} — start it: ollama serve")
+    c.expect_exact(f"ollama: no server on 127.0.0.1:{port} — start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve")
     c.expect_exact("llama3*> ")
     assert models_asked(fake) == [], "nothing went to another provider"
     c.sendline("/model --reset")

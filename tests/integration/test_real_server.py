@@ -59,3 +59,25 @@ async def test_several_at_once(real_server):
     targets = [target(real_server), target(real_server, key=WRONG_KEY), target(real_server, path="/nope")]
     outcomes = sorted([str(r.outcome) async for r in probe_all(targets)])
     assert outcomes == ["auth_rejected", "not_found", "ok"]
+
+
+async def test_a_pasted_api_v1_tries_the_origins_v1(real_server):
+    """OpenRouter's shape (…/api/v1) pasted for the proxy: the origin's /v1 answers, so it is suggested (issue 21)."""
+    result = await probe(target(real_server, path="/api/v1"))
+    assert result.outcome is Outcome.NOT_FOUND, result.sentence()
+    assert result.suggested_base_url == real_server.url + "/v1"
+    assert "usually end in /v1" not in (result.fix or "")
+
+
+def test_add_of_a_pasted_api_v1_keeps_the_base_url_that_answers_with_the_key(real_server, run_cli):
+    """The real proxy answers a keyless /api/v1/models with a 500 and a wrong key with "No connected db.", so add
+    learns it wants a key; with the key the path is not found — add takes the origin's /v1, never that path."""
+    import tomllib
+
+    from llmswitch import paths
+
+    done = run_cli("add", f"{real_server.url}/api/v1", "--key-env", "PROXY_KEY", env={"PROXY_KEY": real_server.key})
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = tomllib.loads(paths.config_file().read_text())["providers"]
+    assert [p["base_url"] for p in written.values()] == [real_server.url + "/v1"], written
+    assert "✓" in done.stdout and real_server.key not in done.stdout + done.stderr

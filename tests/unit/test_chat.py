@@ -125,7 +125,7 @@ def test_a_failed_request_is_one_sentence_and_exit_1(upstream, config_dir, run_c
 def test_switching_to_a_dead_server_is_refused_in_a_pipe_too(fake, run_cli):
     port = free_port()
     done = run_cli("chat", input="/model ollama/llama3\nhi\n", env={"OLLAMA_BASE_URL": f"http://127.0.0.1:{port}/v1"})
-    assert f"ollama: no server on 127.0.0.1:{port} — start it: ollama serve" in done.stdout
+    assert f"ollama: no server on 127.0.0.1:{port} — start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve" in done.stdout
     assert "you said hi" in done.stdout
     assert [r.json()["model"] for r in fake.requests_to("/v1/chat/completions")] == ["model-a"]
     assert done.returncode == 1, "a refused command counts as a failure when not interactive"
@@ -148,9 +148,11 @@ def error_from(url: str, key: str = "placeholder-key"):
 
 
 def test_connection_refused_names_the_start_command():
-    url = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     text = explain_error(error_from(url), sel_for(url, "ollama", "llama3", required=False))
-    assert text.startswith("ollama: no server on 127.0.0.1:") and text.endswith("start it: ollama serve")
+    assert text.startswith("ollama: no server on 127.0.0.1:") and text.endswith(
+        f"start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve")
 
 
 @pytest.mark.parametrize("reply, says", [

@@ -213,10 +213,33 @@ async def test_not_found_says_when_the_key_is_also_wrong_there(upstream):
 
 async def test_not_found_anywhere_has_no_suggestion(upstream):
     server = upstream()
-    result = await probe(target(server, key=FAKE_KEY))
+    result = await probe(target(server, path="", key=FAKE_KEY))
     assert result.outcome is Outcome.NOT_FOUND
     assert result.suggested_base_url is None
-    assert "/v1" in result.fix
+    assert result.fix == "check base_url; OpenAI-compatible servers usually end in /v1"
+
+
+async def test_not_found_under_another_prefixs_v1_tries_the_origins_v1(upstream):
+    server = litellm_like(upstream())  # pasted OpenRouter's shape (…/api/v1) for a proxy that serves /v1
+    result = await probe(target(server, path="/api/v1", key=FAKE_KEY))
+    assert result.outcome is Outcome.NOT_FOUND and not result.usable
+    assert result.suggested_base_url == server.url + "/v1"
+    assert result.fix == f"change base_url to {server.url}/v1 in config.toml"
+    assert result.models == ("gpt-4o-mini", "claude-haiku")
+    assert render_json([result])[0]["suggested_base_url"] == server.url + "/v1"
+
+
+@pytest.mark.parametrize("path", ["/api/v1", "/v1"])
+async def test_not_found_at_a_v1_path_never_says_servers_end_in_v1(upstream, path):
+    server = upstream()  # nothing anywhere: the advice must not send them round to the /v1 they already have
+    result = await probe(target(server, path=path, key=FAKE_KEY))
+    assert result.outcome is Outcome.NOT_FOUND and result.suggested_base_url is None
+    assert "end in /v1" not in result.fix
+    assert result.fix == ("check the host, port and path of base_url, and copy the API address from the server's "
+                          "documentation")
+    asked = {"/api/v1": "/api/models or /v1/models", "/v1": "/models"}[path]
+    assert result.summary == f"not found at {path}/models, nor at {asked}"
+    assert [r.path for r in server.requests] == [f"{path}/models", *asked.split(" or ")]
 
 
 async def test_lm_studio_unexpected_endpoint_is_not_found_and_suggests_v1(upstream):
@@ -368,19 +391,40 @@ async def test_connection_cut_mid_answer(upstream):
 
 
 @pytest.mark.parametrize(("preset", "hint"), [
-    ("ollama", "ollama serve"),
-    ("lm_studio", "LM Studio's Developer tab"),
-    ("vllm", "vllm serve"),
-    ("llamacpp", "llama-server -m"),
-    ("litellm", "litellm --config"),
-    (None, "nothing listens on"),
+    ("ollama", "start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve"),
+    ("lm_studio", "start the server in LM Studio's Developer tab on port {port} (or: lms server start --port {port})"),
+    ("vllm", "start it: vllm serve tiny-random-llama --host 127.0.0.1 --port {port}"),
+    ("llamacpp", "start it: llama-server -m PATH/TO/MODEL.gguf --host 127.0.0.1 --port {port}"),
+    ("litellm", "start it: litellm --config config.yaml --host 127.0.0.1 --port {port}"),
+    (None, "start the server, or fix the port in base_url (nothing listens on {port})"),
 ])
-async def test_connection_refused_says_how_to_start_the_server(preset, hint):
-    port = free_port()
-    result = await probe(ProbeTarget("local", f"http://127.0.0.1:{port}/v1", key_required=False, preset=preset))
+async def test_connection_refused_says_how_to_start_the_server_on_the_configured_port(preset, hint):
+    port = free_port()  # never a preset's default port: the hint must say this one
+    result = await probe(ProbeTarget("local", f"http://127.0.0.1:{port}/v1", key_required=False, preset=preset,
+                                     model="tiny-random-llama"))
     assert result.outcome is Outcome.CONNECTION_REFUSED
     assert result.summary == f"no server on 127.0.0.1:{port}"
-    assert hint in result.fix
+    assert result.fix == hint.format(port=port)
+    assert "-m tiny-random-llama" not in result.fix, "a model id is not a file"
+
+
+@pytest.mark.parametrize(("model", "given"), [("/models/qwen2.5-0.5b-q4.gguf", "/models/qwen2.5-0.5b-q4.gguf"),
+                                               ("tiny-random-llama", "PATH/TO/MODEL.gguf"),
+                                               (None, "PATH/TO/MODEL.gguf"),
+                                               ("my model.gguf", "'my model.gguf'")])
+async def test_llama_server_is_given_a_file_only_when_the_model_id_names_one(model, given):
+    port = free_port()  # llama-server lists a model by the path it was started with: that id is a file
+    result = await probe(ProbeTarget("box", f"http://127.0.0.1:{port}/v1", key_required=False, preset="llamacpp",
+                                     model=model))
+    assert result.fix == f"start it: llama-server -m {given} --host 127.0.0.1 --port {port}"
+
+
+async def test_the_start_hint_starts_the_server_where_base_url_looks():
+    port = free_port()  # a LAN address binds there; a host name is reached from elsewhere, so all interfaces
+    lan = await probe(ProbeTarget("box", f"http://127.0.0.2:{port}/v1", key_required=False, preset="ollama"))
+    assert lan.fix == f"start it: OLLAMA_HOST=127.0.0.2:{port} ollama serve"
+    named = await probe(ProbeTarget("box", f"http://localhost:{port}/v1", key_required=False, preset="llamacpp"))
+    assert named.fix == f"start it: llama-server -m PATH/TO/MODEL.gguf --host localhost --port {port}"
 
 
 async def test_dns_failure(monkeypatch):
@@ -634,10 +678,19 @@ async def test_deep_check_failure_is_chat_failed(upstream):
     assert "does not exist" in result.deep.message
 
 
-async def test_deep_check_is_skipped_without_a_model(upstream):
+async def test_deep_check_without_a_selected_model_chats_with_the_first_listed(upstream):
     server = openai_like(upstream())
+    server.post("/v1/chat/completions", chat_completions(key=FAKE_KEY))
     result = await probe(target(server, key=FAKE_KEY), deep=True)
-    assert result.outcome is Outcome.OK
+    assert result.outcome is Outcome.OK and result.deep is not None and result.deep.ok
+    assert "chat with gpt-4o (first listed)" in result.summary
+    assert [r.json()["model"] for r in server.requests_to("/v1/chat/completions")] == ["gpt-4o"]
+
+
+async def test_deep_check_is_skipped_when_nothing_is_listed_or_selected(upstream):
+    server = models_server(upstream, ids=())
+    result = await probe(target(server, key_required=False), deep=True)
+    assert result.outcome is Outcome.KEYLESS
     assert result.deep is not None and "skipped" in result.deep.message
     assert server.requests_to("/v1/chat/completions") == []
 

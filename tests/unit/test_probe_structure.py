@@ -57,8 +57,8 @@ def test_a_providers_start_hint_travels_in_its_target_and_is_what_the_probe_says
     closed = replace(target, base_url=f"http://127.0.0.1:{free_port()}/v1")
     result = asyncio.run(probe(closed))
     assert result.outcome is Outcome.CONNECTION_REFUSED
-    assert result.fix == catalog.start_hint(provider.start_hint, "some-model")
-    assert "{model}" not in result.fix
+    assert result.fix == catalog.start_hint(provider.start_hint, "some-model", closed.base_url)
+    assert "{" not in result.fix and closed.base_url.split(":")[-1].removesuffix("/v1") in result.fix
 
 
 async def test_the_targets_own_hint_wins_and_the_preset_is_the_fallback():
@@ -67,9 +67,10 @@ async def test_the_targets_own_hint_wins_and_the_preset_is_the_fallback():
                                   start_hint="start it: run-my-box --port 9"))
     assert own.fix == "start it: run-my-box --port 9"
     fallback = await probe(ProbeTarget("box", f"http://127.0.0.1:{port}/v1", key_required=False, preset="lmstudio"))
-    assert fallback.fix == catalog.local_preset("lm_studio").start_hint
+    assert fallback.fix == catalog.start_hint(catalog.local_preset("lm_studio").start_hint, None,
+                                              f"http://127.0.0.1:{port}/v1")
     templated = await probe(ProbeTarget("box", f"http://127.0.0.1:{port}/v1", key_required=False, preset="vllm"))
-    assert templated.fix == "start it: vllm serve MODEL"
+    assert templated.fix == f"start it: vllm serve MODEL --host 127.0.0.1 --port {port}"
 
 
 def test_local_presets_name_the_server_the_fingerprint_reports():

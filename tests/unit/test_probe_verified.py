@@ -65,10 +65,10 @@ async def test_a_public_list_does_not_verify_the_key(upstream):
     assert "key not verified" in result.sentence()
 
 
-async def test_unverified_without_a_model_says_to_select_one_first(upstream):
+async def test_unverified_without_a_model_needs_none_selected_for_deep(upstream):
     result = await probe(target(public_list(upstream), key=FAKE_KEY))
     assert result.outcome is Outcome.KEY_UNVERIFIED
-    assert result.fix.startswith("select a model (llmswitch use acme/MODEL), then run: llmswitch probe --deep acme")
+    assert result.fix == "run: llmswitch probe --deep acme (a 1-token request verifies the key)"  # the first listed
 
 
 async def test_a_failing_keyless_check_proves_nothing_either(upstream):

@@ -255,7 +255,7 @@ def test_explicit_provider_down_is_refused_with_the_probe_sentence(fake, monkeyp
     s = switcher()
     reply = s.handle("/model ollama/llama3")
     assert not reply.ok and reply.selection is None
-    assert f"ollama: no server on 127.0.0.1:{port} — start it: ollama serve" in reply.text
+    assert f"ollama: no server on 127.0.0.1:{port} — start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve" in reply.text
     assert "not switched (still fake/model-a) — /model --force ollama/llama3 switches anyway" in reply.text
     assert s.selection().ref == "fake/model-a"
     assert [r.path for r in fake.requests] == [], "no fallback: nothing was asked of the other provider"
@@ -446,7 +446,7 @@ def test_a_refused_switch_carries_the_probes_cause_and_fix(fake, monkeypatch):
     reply = switcher().handle("/model ollama/llama3")
     assert not reply.ok and reply.error is not None
     assert reply.error.cause == f"ollama: no server on 127.0.0.1:{port}"
-    assert reply.error.fix == "start it: ollama serve"
+    assert reply.error.fix == f"start it: OLLAMA_HOST=127.0.0.1:{port} ollama serve"
     assert reply.text.startswith(reply.error.sentence() + "\nnot switched")
 
 

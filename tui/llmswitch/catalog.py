@@ -66,7 +66,9 @@ class Preset:
     start_hint: str | None = None
     """How to start a local server that is not running, for the probe's "no server on …" fix.
 
-    ``{model}`` stands for the selected model; :func:`start_hint` fills it in."""
+    :func:`start_hint` fills in ``{host}``, ``{port}`` and ``{host_port}`` (from the provider's base URL, so
+    the command starts the server where llmswitch will look), ``{model}`` (the selected model id, for servers
+    that load a model by that id) and ``{model_file}`` (a model file: the id only when it names a ``.gguf``)."""
     server: str | None = None
     """The name the probe's fingerprint gives this software when it answers (local servers)."""
     hosted: bool = field(default=False, repr=False)
@@ -87,18 +89,18 @@ class Preset:
 
 LOCAL_PRESETS: tuple[Preset, ...] = (
     Preset("ollama", "Ollama", "http://localhost:11434/v1", key_env=("OLLAMA_API_KEY",), key_required=False,
-           local=True, url_env="OLLAMA_BASE_URL", start_hint="start it: ollama serve", server="Ollama"),
+           local=True, url_env="OLLAMA_BASE_URL", start_hint="start it: OLLAMA_HOST={host_port} ollama serve", server="Ollama"),
     Preset("lm_studio", "LM Studio", "http://127.0.0.1:1234/v1", key_env=("LMSTUDIO_API_KEY",), key_required=False,
            local=True, url_env="LMSTUDIO_BASE_URL", aliases=("lmstudio", "lm-studio"),
-           start_hint="start the server in LM Studio's Developer tab (or: lms server start)", server="LM Studio"),
+           start_hint="start the server in LM Studio's Developer tab on port {port} (or: lms server start --port {port})", server="LM Studio"),
     Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", key_env=("VLLM_API_KEY",), key_required=False,
-           local=True, url_env="VLLM_BASE_URL", start_hint="start it: vllm serve {model}", server="vLLM"),
+           local=True, url_env="VLLM_BASE_URL", start_hint="start it: vllm serve {model} --host {host} --port {port}", server="vLLM"),
     Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", key_env=("LLAMACPP_API_KEY",),
            key_required=False, local=True, url_env="LLAMACPP_BASE_URL", aliases=("llama.cpp", "llama_cpp", "llama-cpp"),
-           start_hint="start it: llama-server -m {model}", server="llama.cpp"),
+           start_hint="start it: llama-server -m {model_file} --host {host} --port {port}", server="llama.cpp"),
     Preset("litellm", "LiteLLM proxy", "http://127.0.0.1:4000/v1", key_env=("LITELLM_API_KEY", "LITELLM_MASTER_KEY"),
            key_required=False, local=True, url_env="LITELLM_PROXY_URL", aliases=("litellm_proxy", "litellm-proxy"),
-           start_hint="start it: litellm --config config.yaml", server="LiteLLM proxy"),
+           start_hint="start it: litellm --config config.yaml --host {host} --port {port}", server="LiteLLM proxy"),
     Preset("openai-compat", "OpenAI-compatible server", None, key_env=("OPENAI_COMPAT_API_KEY",), key_required=False,
            local=True, url_env="OPENAI_COMPAT_BASE_URL", aliases=("openai_compat", "openai-compatible")),
 )
@@ -304,9 +306,39 @@ def local_preset(name: str | None) -> Preset | None:
     return _LOCAL_NAMES.get(name) or _LOCAL_NAMES.get(name.lower())
 
 
-def start_hint(hint: str | None, model: str | None = None) -> str | None:
-    """A preset's start hint with ``{model}`` filled in (``MODEL`` when no model is selected)."""
-    return hint.replace("{model}", model or "MODEL") if hint else None
+def start_hint(hint: str | None, model: str | None = None, base_url: str | None = None) -> str | None:
+    """A preset's start hint for a provider at ``base_url``, its placeholders filled in (see ``Preset.start_hint``).
+
+    Never pretends a model id is a file: ``{model_file}`` is ``PATH/TO/MODEL.gguf`` unless the id ends in
+    ``.gguf`` (llama.cpp lists a model by the path it was started with). ``{model}`` is ``MODEL`` when no
+    model is selected. The host is the base URL's when it can be bound there (a loopback name or an IP
+    address), else ``0.0.0.0`` (a host name such as ``gpu-box.local`` is reached from elsewhere).
+    """
+    if not hint:
+        return None
+    import ipaddress
+    import re
+    import shlex
+
+    from . import urls
+
+    host, port = "127.0.0.1", None
+    if base_url:
+        _, named, port = urls.origin(base_url)
+        host = named or host
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            host = host if host == "localhost" or host.endswith(".localhost") else "0.0.0.0"
+    shown_port = str(port) if port else "PORT"
+    values = {
+        "model_file": shlex.quote(model) if model and model.lower().endswith(".gguf") else "PATH/TO/MODEL.gguf",
+        "model": shlex.quote(model) if model else "MODEL",
+        "host_port": f"[{host}]:{shown_port}" if ":" in host else f"{host}:{shown_port}",
+        "host": host,
+        "port": shown_port,
+    }
+    return re.sub(r"\{(model_file|model|host_port|host|port)\}", lambda m: values[m.group(1)], hint)
 
 
 def preset_ids() -> list[str]:

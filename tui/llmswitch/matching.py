@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import ModelRow
 
-__all__ = ["COMPACT", "CONTAINS", "EXACT", "PREFIX", "SPREAD", "WORD", "WORDS", "Filter", "Keys", "Query", "Token",
-           "close_refs", "search"]
+__all__ = ["COMPACT", "CONFIGURED", "CONTAINS", "EXACT", "PREFIX", "SPREAD", "UNCONFIGURED", "WORD", "WORDS",
+           "WORKING", "Filter", "Keys", "Query", "Token", "close_refs", "search"]
 
 _WORD_SEPARATORS = ("/", "-", " ", ".", ":", "_")
 _SEPARATOR_RUN = re.compile(r"[-_./:@\s]+")
@@ -170,33 +170,43 @@ class Query:
         return None
 
 
+WORKING, CONFIGURED, UNCONFIGURED = range(3)
+"""A provider's standing for :func:`search`'s order: configured (or in use) and its last probe usable;
+configured or in use; anything else (a preset nobody set up)."""
+
 _BANDS = {EXACT: 0, PREFIX: 1, WORD: 2, CONTAINS: 2, WORDS: 3, COMPACT: 3}
 """The REPL's bands: a query switches only on one clear match in the best band, so a word-start
 and a mid-word substring of the same query are equally "clear"."""
 
 
 def search(rows: Iterable[ModelRow], query: str, *, prefer: str | None = None, recent: Sequence[str] = (),
-           loose: bool = True) -> tuple[int, list[ModelRow]]:
+           loose: bool = True, standing: Mapping[str, int] | None = None) -> tuple[int, list[ModelRow]]:
     """(band, rows) of the best band: 0 exact id or name, 1 prefix, 2 substring, 3 all words; (-1, []) for none.
 
-    ``loose`` also finds ids with separators ignored (``gpt4o``). Rows are ordered by
-    ``prefer``'s provider first, then recent, then the finer tier, shorter ids, the ref.
+    The band is the best one among the rows of the best ``standing`` that match (a preset nobody set up
+    never hides your model by matching it more closely; its closer rows are kept, after yours).
+    ``loose`` also finds ids with separators ignored (``gpt4o``). Rows are ordered by their
+    provider's ``standing`` (lower first: configured and working before configured before the
+    rest; absent: :data:`UNCONFIGURED`), then ``prefer``'s provider, then recent, then the finer
+    tier, shorter ids, the ref.
     """
     q = Query(query)
     if not q.text:
         return -1, []
-    bands: list[list[tuple[int, ModelRow]]] = [[], [], [], []]
-    for row in rows:
-        tier = q.tier(row.keys, loose=loose)
-        if tier is not None:
-            bands[_BANDS[tier]].append((tier, row))
+    matched = [(tier, row) for row in rows if (tier := q.tier(row.keys, loose=loose)) is not None]
+    if not matched:
+        return -1, []
+
+    def rank(row: ModelRow) -> int:
+        return standing.get(row.provider, UNCONFIGURED) if standing else 0
+
+    best = min(rank(row) for _, row in matched)
+    band = min(_BANDS[tier] for tier, row in matched if rank(row) == best)  # a preset's closer match never hides
+    found = [(tier, row) for tier, row in matched if _BANDS[tier] <= band]  # yours; it is listed after them
     where = {ref: i for i, ref in enumerate(recent)}
-    for band, found in enumerate(bands):
-        if found:
-            found.sort(key=lambda tr: (tr[1].provider != prefer, where.get(tr[1].ref, len(where)), tr[0],
-                                       len(tr[1].model), tr[1].keys.ref))
-            return band, [row for _, row in found]
-    return -1, []
+    found.sort(key=lambda tr: (rank(tr[1]), tr[1].provider != prefer, where.get(tr[1].ref, len(where)), tr[0],
+                               len(tr[1].model), tr[1].keys.ref))
+    return band, [row for _, row in found]
 
 
 def close_refs(query: str, rows: Iterable[ModelRow], provider_ids: Iterable[str] = (), n: int = 3) -> list[str]:

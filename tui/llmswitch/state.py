@@ -4,6 +4,8 @@
   can warn about typos and REPL completion works offline;
 * the last probe of each provider (state dir): its outcome and when, and whether the
   server was seen to want a key (:func:`needs_key`, read when config.toml is loaded);
+* what ``probe --deep`` settled about a key that a public model list could not (state dir):
+  the server accepts any key, or this key was verified by a chat (:func:`deep_verdict`);
 * recently used models (state dir), shown first in pickers.
 """
 
@@ -55,6 +57,7 @@ def remember(result: ProbeResult, base_url: str | None) -> bool:
     if not base_url or result.outcome is Outcome.CANCELLED:
         return False
     _remember_probe(result, base_url)
+    _remember_deep_verdict(result, base_url)
     if not result.models or result.outcome not in LISTED:
         return False
     remember_models(result.provider, base_url, result.models, result.server)
@@ -198,6 +201,70 @@ def _refresh_selections(provider_id: str, base_url: str) -> None:
     from .keydecision import refresh_selections
 
     refresh_selections((provider_id,))  # never raises: the next `llmswitch use` writes it
+
+
+# --- what probe --deep settled ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeepVerdict:
+    """What a deep probe settled about the key at a base URL, where the model list is public.
+
+    Read by the next plain probe (``probe.verify.recalled``), which cannot tell it by itself.
+    """
+
+    outcome: str
+    """``"any_key"`` (the server takes any key: a fact about the server) or ``"ok"`` (this key was verified)."""
+    because: str | None
+    """How it was learned (``a chat with a wrong key succeeds too``)."""
+    key: str
+    """For ``"ok"``: the key as results show it (``probe.verify.key_seen``: its source and redacted form)."""
+    when: datetime
+
+    def age(self, now: datetime | None = None) -> str:
+        return LastProbe(self.outcome, "", True, self.when).age(now)
+
+
+def _verdict_path(provider_id: str) -> Path:
+    return paths.state_dir() / "verdicts" / f"{provider_id}.json"
+
+
+def _remember_deep_verdict(result: ProbeResult, base_url: str) -> None:
+    """Keep what a deep probe settled; forget it when a later answer contradicts it (the key refused)."""
+    from .files import atomic_write
+    from .probe.outcome import AUTH, Outcome
+    from .probe.verify import DEEP, key_seen
+
+    deep = result.deep
+    path = _verdict_path(result.provider)
+    settled = deep is not None and deep.ok and (
+        result.outcome is Outcome.ANY_KEY or (result.outcome is Outcome.OK and result.verified_by == DEEP))
+    if settled:
+        document = {"provider": result.provider, "base_url": base_url, "outcome": result.outcome.value,
+                    "because": result.verified_by if result.outcome is Outcome.ANY_KEY else DEEP,
+                    "key": key_seen(result) if result.outcome is Outcome.OK else "", "settled": _now().isoformat()}
+        atomic_write(path, json.dumps(document, indent=1).encode())
+    elif (result.outcome in AUTH or (deep is not None and result.outcome is Outcome.KEY_UNVERIFIED)) and path.exists():
+        path.unlink(missing_ok=True)  # refused, or a deep probe that settled nothing: the old verdict is not true
+
+
+def deep_verdict(provider_id: str, base_url: str | None) -> DeepVerdict | None:
+    """What ``probe --deep`` last settled about ``provider_id`` at ``base_url``, or None."""
+    try:
+        document = json.loads(_verdict_path(provider_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or not base_url or document.get("base_url") != base_url:
+        return None
+    outcome, because, key, when = (document.get(k) for k in ("outcome", "because", "key", "settled"))
+    if outcome not in ("any_key", "ok") or not isinstance(key, str) or not isinstance(when, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    from .redact import terminal_safe
+
+    return DeepVerdict(outcome, terminal_safe(because, 120) if isinstance(because, str) else None, key, moment)
 
 
 # --- recently used ----------------------------------------------------------------------------------

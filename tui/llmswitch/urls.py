@@ -118,7 +118,8 @@ def base_for(url: str, suffix: str = "/models") -> str | None:
 
 
 def alternative_bases(base: str) -> list[str]:
-    """The usual slips, in order: a trailing slash, a pasted endpoint, ``/v1`` missing or extra."""
+    """The usual slips, in order: a trailing slash, a pasted endpoint, ``/v1`` missing or extra, and for a
+    path that already ends in ``/v1`` under another prefix (``/api/v1``), the origin's own ``/v1``."""
     parts = urlsplit(base)
     path = parts.path
     paths: list[str] = []
@@ -132,6 +133,8 @@ def alternative_bases(base: str) -> list[str]:
             break
     if path.endswith("/v1"):
         paths.append(path[:-3])
+        if path != "/v1":
+            paths.append("/v1")
     else:
         paths.append(path + "/v1")
     out: list[str] = []

@@ -330,7 +330,16 @@ def not_found_fix(target: ProbeTarget) -> str:
                  else "Azure's v1 API, as no api_version is set")
         return (f"check base_url is the resource endpoint (https://NAME.openai.azure.com; asked: {shape}); "
                 f"for the dated API set api_version = \"{AZURE_GA_VERSION}\" in config.toml")
+    if _ends_in_v1(target.base_url):  # "usually end in /v1" would send them round in a circle
+        return "check the host, port and path of base_url, and copy the API address from the server's documentation"
     return "check base_url; OpenAI-compatible servers usually end in /v1"
+
+
+def _ends_in_v1(base_url: str) -> bool:
+    try:
+        return urlsplit(base_url).path.rstrip("/").endswith("/v1")
+    except ValueError:
+        return False
 
 
 def refused_url(target: ProbeTarget) -> Diagnosis | None:

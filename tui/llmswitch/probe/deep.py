@@ -21,18 +21,25 @@ from .classifier import MAX_BODY, MESSAGE_LIMIT, classify, message_of, parse_jso
 from .endpoints import chat_url
 from .outcome import AUTH, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import Exchange, diagnose_error, request, request_headers
-from .verify import DEEP, WRONG_KEY, any_key, count_of, unverified
+from .verify import ACCEPTS_A_WRONG_KEY, DEEP, WRONG_KEY, any_key, count_of, unverified
 
 __all__ = ["deep_check", "with_deep_check"]
 
 
 async def with_deep_check(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
-    """``result`` with the chat check's verdict folded in (a failure turns it unusable)."""
-    if not target.model:
-        return replace(result, summary=f"{result.summary} · chat check skipped (no model selected)",
-                       deep=DeepCheck(ok=False, message="chat check skipped: no model selected"))
-    deep, failure = await deep_check(target, client)
+    """``result`` with the chat check's verdict folded in (a failure turns it unusable).
+
+    The chat goes to the target's model, else to the first model the server listed (said in the summary),
+    so ``probe --deep P`` works on any provider, selected or not.
+    """
     tail = ""
+    if not target.model and result.models:
+        target = replace(target, model=result.models[0])
+        tail = f" · chat with {terminal_safe(target.model or '', 80)} (first listed)"
+    if not target.model:
+        return replace(result, summary=f"{result.summary} · chat check skipped (no model listed or selected)",
+                       deep=DeepCheck(ok=False, message="chat check skipped: no model listed or selected"))
+    deep, failure = await deep_check(target, client)
     if deep.ok and deep.ttft_ms is not None:
         tail += f" · first token {deep.ttft_ms:.0f} ms"
     if deep.ok and deep.message:
@@ -63,7 +70,7 @@ async def _settle(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncC
     listed = Diagnosis(result.outcome, result.summary, result.fix, result.models, result.server_message,
                        result.server)
     if wrong.ok:
-        because = "a chat with a wrong key succeeds too"
+        because = ACCEPTS_A_WRONG_KEY
         made = any_key(listed, target, because)
         return replace(result, outcome=made.outcome, usable=True, summary=made.summary + tail, fix=made.fix,
                        key_verified=False, verified_by=because)

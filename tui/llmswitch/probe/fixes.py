@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -19,7 +20,7 @@ from llmswitch.redact import redact_secrets, terminal_safe
 
 from .classifier import ambiguous_fix, classify, cross_origin_redirect
 from .outcome import AUTH, FOUND, Diagnosis, Outcome, ProbeTarget
-from .transport import Exchange, diagnose, diagnose_error, request, request_retrying
+from .transport import Exchange, diagnose, diagnose_error, request, request_headers, request_retrying
 
 __all__ = ["check_key", "follow_redirect_once", "try_other_base_urls"]
 
@@ -63,7 +64,9 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
 
 async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
                               target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, str | None]:
-    """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash) and say which works."""
+    """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash, the origin's ``/v1`` for
+    ``…/api/v1``) and say which works; when none does, say where nothing answered."""
+    tried: list[str] = []
     for base in urls.alternative_bases(target.base_url):
         alt_target = replace(target, base_url=base)
         exchange = await request(client, "GET", urls.join(base, "/models"), headers, deadline, target)
@@ -72,7 +75,11 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
                 break
             continue
         there = classify(exchange.status, exchange.headers, exchange.body, target=alt_target)
+        if there.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS) and target.key is None:
+            there = await _wants_a_key(client, deadline, alt_target, there, exchange.status)
         if there.outcome not in FOUND:
+            if there.outcome in (Outcome.NOT_FOUND, Outcome.NOT_OPENAI):  # a miss, not a server in trouble
+                tried.append(urlsplit(base).path or "/")
             continue
         if there.outcome in AUTH and there.outcome is not Outcome.AUTH_MISSING or (
                 there.outcome is Outcome.AUTH_MISSING and target.key is not None):
@@ -83,7 +90,28 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
         summary = f"{diagnosis.summary}; {extra}"
         return replace(diagnosis, summary=summary, fix=fix, models=there.models,
                        server=diagnosis.server or there.server), base
+    if diagnosis.outcome is Outcome.NOT_FOUND and tried and urlsplit(target.base_url).path.rstrip("/").endswith("/v1"):
+        asked = " or ".join(f"{path.rstrip('/')}/models" for path in tried)
+        diagnosis = replace(diagnosis, summary=terminal_safe(f"{diagnosis.summary}, nor at {asked}", 300))
     return diagnosis, None
+
+
+async def _wants_a_key(client: httpx.AsyncClient, deadline: float, target: ProbeTarget, keyless: Diagnosis,
+                       status: int | None) -> Diagnosis:
+    """A keyless request failed there (the LiteLLM proxy answers one with a 500): ask once with a deliberately
+    wrong key. Refused → a server that wants a key answers at this base URL; else the keyless answer stands."""
+    from .verify import WRONG_KEY
+
+    asked = replace(target, key=WRONG_KEY)
+    exchange = await request(client, "GET", urls.join(target.base_url, "/models"), request_headers(asked), deadline,
+                             asked)
+    if exchange.error is not None:
+        return keyless
+    refused = classify(exchange.status, exchange.headers, exchange.body, target=asked)
+    if exchange.status not in (401, 403) and refused.outcome not in AUTH:
+        return keyless
+    return replace(refused, outcome=Outcome.AUTH_MISSING, fix=keyless.fix,
+                   summary=f"wants a key (without one it answers HTTP {status})")
 
 
 async def check_key(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,

@@ -24,7 +24,7 @@ from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
 from .outcome import NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import diagnose, new_client, request_headers, request_retrying
-from .verify import verify_listing
+from .verify import recalled, verify_listing
 
 __all__ = ["cancelled_result", "probe", "probe_all", "probe_sync"]
 
@@ -41,6 +41,8 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
         result = await _probe(target, client)
         if deep and result.outcome in DEEP_CHECKED:
             result = await with_deep_check(result, target, client)
+        elif not deep:
+            result = recalled(result, target)  # what an earlier probe --deep settled (llmswitch.state)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # last resort: a result, not a traceback

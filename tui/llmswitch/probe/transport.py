@@ -243,7 +243,8 @@ def _exception_chain(error: BaseException) -> Iterable[BaseException]:
 def _start_hint(target: ProbeTarget, port: int) -> str:
     """The target's start hint (from its preset), else where nothing listens."""
     preset = catalog.local_preset(target.preset)
-    hint = catalog.start_hint(target.start_hint or (preset.start_hint if preset else None), target.model)
+    hint = catalog.start_hint(target.start_hint or (preset.start_hint if preset else None), target.model,
+                              target.base_url)
     if hint:
         return hint
     if urls.is_local(target.base_url):

@@ -39,14 +39,16 @@ import httpx
 
 from llmswitch import urls
 from llmswitch.keyorigin import OVERRIDE
+from llmswitch.redact import is_secret_header
 
 from .classifier import classify
 from .endpoints import models_url
 from .fingerprints import LITELLM, OLLAMA, VLLM
-from .outcome import AUTH, Diagnosis, Outcome, ProbeTarget
+from .outcome import AUTH, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .transport import request, request_headers
 
-__all__ = ["IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY", "Verdict", "any_key", "unverified", "verify_listing"]
+__all__ = ["ACCEPTS_A_WRONG_KEY", "DEEP", "IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY",
+           "Verdict", "any_key", "key_seen", "recalled", "unverified", "verify_listing"]
 
 WRONG_KEY = "llmswitch-deliberately-wrong-key-0000"
 """Sent by ``--deep`` to tell "checks keys" from "accepts any key". Never a real key."""
@@ -63,6 +65,7 @@ LiteLLM proxy's ``master_key`` guard ``/v1/models`` with the same check as chat.
 REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
 REFUSES_A_WRONG_KEY = "GET /models refuses a wrong key"
 DEEP = "deep check"
+ACCEPTS_A_WRONG_KEY = "a chat with a wrong key succeeds too"
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ def count_of(models: tuple[str, ...]) -> str:
 def unverified(diagnosis: Diagnosis, target: ProbeTarget, why: str) -> Diagnosis:
     """KEY_UNVERIFIED: the list came back, but it would have without the key; the fix that settles it."""
     provider = target.provider
-    deep = f"run: llmswitch probe --deep {provider} (a 1-token request verifies the key)"
-    fix = deep if target.model else f"select a model (llmswitch use {provider}/MODEL), then {deep}"
+    model = "" if target.model or diagnosis.models else " --model MODEL"  # --deep chats with the first listed
+    fix = f"run: llmswitch probe --deep {provider}{model} (a 1-token request verifies the key)"
     return replace(diagnosis, outcome=Outcome.KEY_UNVERIFIED,
                    summary=f"listed {count_of(diagnosis.models)}; key not verified ({why})", fix=fix)
 
@@ -126,3 +129,36 @@ async def verify_listing(client: httpx.AsyncClient, deadline: float, target: Pro
         # neither refused nor listed (a 5xx, a 404): try a wrong key, whose refusal would settle it
         why = f"asked without it, the server answered HTTP {exchange.status}, so the list proves nothing"
     return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None)
+
+
+def key_seen(result: ProbeResult) -> str:
+    """Which key a result was about, as shown anyway (``env X Bearer sk-te…abcd``): never the key itself."""
+    shown = " ".join(v for k, v in sorted(result.request_headers.items()) if is_secret_header(k))
+    return f"{result.key_source or ''} {shown}".strip()
+
+
+def recalled(result: ProbeResult, target: ProbeTarget) -> ProbeResult:
+    """A plain probe that found a public list (KEY_UNVERIFIED) takes what ``probe --deep`` settled at this URL.
+
+    ``accepts any key`` (a server fact) holds for any key; ``key verified`` only for the same key as shown
+    (:func:`key_seen`). Either says when it was learned; ``probe --deep`` asks again.
+    """
+    if result.outcome is not Outcome.KEY_UNVERIFIED:
+        return result
+    from llmswitch import state
+
+    known = state.deep_verdict(target.provider, target.base_url)
+    if known is None:
+        return result
+    learned = f"probe --deep, {known.age()}"
+    listed = Diagnosis(result.outcome, result.summary, result.fix, result.models, result.server_message,
+                       result.server)
+    if known.outcome == Outcome.ANY_KEY.value:
+        made = any_key(listed, target, f"{known.because or ACCEPTS_A_WRONG_KEY}: {learned}")
+        return replace(result, outcome=made.outcome, usable=True, summary=made.summary, fix=made.fix,
+                       key_verified=False, verified_by=f"{known.because or ACCEPTS_A_WRONG_KEY} ({learned})")
+    if known.outcome == Outcome.OK.value and known.key == key_seen(result):
+        return replace(result, outcome=Outcome.OK, usable=True, fix=None, key_verified=True,
+                       verified_by=f"{DEEP} ({learned})",
+                       summary=f"{count_of(result.models)} · key verified by a 1-token chat ({learned})")
+    return result

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .. import catalog, keys, paths, state
 from .. import selection as _selection
 from ..config import UnknownProvider
+from ..matching import CONFIGURED, UNCONFIGURED, WORKING
 from ..models import ModelRow, close_refs, make_row, provider_rows, search
 from ..selection import SelectionError
 
@@ -45,6 +46,8 @@ class ModelIndex:
         self.provider_set = set(self.provider_ids) | set(_aliases())
         self.recent = [r for r in state.recent() if "/" in r]
         self.mine: list[str] = self._mine(config, extra_refs, current)
+        self.standing: dict[str, int] = self._standing(config, current)
+        """Per provider of yours, how it ranks (``matching.WORKING`` first); the rest rank ``UNCONFIGURED``."""
         rows: dict[str, ModelRow] = {}
         by_provider: dict[str, list[ModelRow]] = {}
         for pid in self.provider_ids:
@@ -74,12 +77,24 @@ class ModelIndex:
         self._bare = _table(bare.items())
         self._providers = _table((p.lower(), p + "/") for p in self.provider_ids)
         self._own: dict[str, set[str]] = {}
+        self._standing_of_bare: dict[str, int] | None = None
 
     def _provider(self, pid: str) -> ProviderConfig | None:
         try:
             return self.config.provider(pid)
         except UnknownProvider:
             return None
+
+    def _standing(self, config: Config, current: str | None) -> dict[str, int]:
+        """Configured (or in use now) and its last probe usable → WORKING; configured or in use → CONFIGURED."""
+        ranks: dict[str, int] = {}
+        for pid in dict.fromkeys([*config.providers, *([current.partition("/")[0]] if current else [])]):
+            provider = self._provider(pid)
+            if provider is None:
+                continue
+            last = state.last_probe(pid, provider.base_url)
+            ranks[pid] = WORKING if last is not None and last.usable else CONFIGURED
+        return ranks
 
     def _mine(self, config: Config, extra_refs: list[str], current: str | None) -> list[str]:
         """Your providers: the current one, configured, selected, recent, probed, or with a key in the environment."""
@@ -113,7 +128,7 @@ class ModelIndex:
         ``everywhere`` searches the whole catalog, without the separator-blind (``gpt4o``) matches.
         """
         pool = self.rows.values() if everywhere or not self.mine_rows else self.mine_rows
-        return search(pool, query, prefer=prefer, recent=self.recent, loose=not everywhere)
+        return search(pool, query, prefer=prefer, recent=self.recent, loose=not everywhere, standing=self.standing)
 
     def did_you_mean(self, query: str, n: int = 3) -> list[str]:
         """Close refs (or provider ids) for a query that matched nothing."""
@@ -129,7 +144,8 @@ class ModelIndex:
     def complete_word(self, word: str, prefer: str | None = None) -> list[str]:
         """Completions for one argument word; every one starts with ``word`` (case-insensitively)."""
         w = word.lower()
-        out = [r for r in self.recent if r.lower().startswith(w)]
+        out = sorted((r for r in self.recent if r.lower().startswith(w)),  # stable: yours that work first
+                     key=lambda ref: self.standing.get(ref.partition("/")[0], UNCONFIGURED))
         head, slash, _ = w.partition("/")
         if slash and head in self.provider_set:
             out += _prefix(self._refs, w)
@@ -141,8 +157,21 @@ class ModelIndex:
                 if own is None:
                     own = self._own[prefer] = {row.model for row in self.by_provider.get(prefer, ())}
                 bare.sort(key=lambda m: m not in own)
+            bare.sort(key=self._bare_standing)  # stable: then yours that work, before presets nobody set up
             out += bare
         return list(dict.fromkeys(out))[:COMPLETION_LIMIT]
+
+
+    def _bare_standing(self, model: str) -> int:
+        """The best standing among the providers that list ``model`` (a bare id completes for any of them)."""
+        if self._standing_of_bare is None:
+            best: dict[str, int] = {}
+            for row in self.mine_rows or self.rows.values():
+                rank = self.standing.get(row.provider, UNCONFIGURED)
+                if rank < best.get(row.model, UNCONFIGURED + 1):
+                    best[row.model] = rank
+            self._standing_of_bare = best
+        return self._standing_of_bare.get(model, UNCONFIGURED)
 
 
 def _table(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import catalog
+from ..matching import UNCONFIGURED
 from ..models import make_row, search
 from .reply import Reply, count, numbered
 
@@ -95,6 +96,14 @@ def _query(query: str, index: ModelIndex, current: str | None) -> Reply | Switch
     return Reply(f"no model matches {query!r} — {hint}", ok=False)
 
 
+def _models_of_yours(query: str, index: ModelIndex, config: Config) -> bool:
+    """``/models llama``: a word that names a provider nobody set up, but also models of your providers —
+    the models win (``/models llama/`` still lists the provider)."""
+    if query.endswith("/") or _provider_id(query, config) in index.mine:
+        return False
+    return bool(index.mine_rows) and bool(index.search(query)[1])
+
+
 def listing(query: str, index: ModelIndex, config: Config, current: str | None) -> Reply:
     """``/models``: your providers' models; ``/models PROVIDER``; ``/models QUERY`` (yours first, then everywhere)."""
     head, slash, rest = query.partition("/")
@@ -107,9 +116,10 @@ def listing(query: str, index: ModelIndex, config: Config, current: str | None) 
             return Reply("no providers of yours yet — add one: llmswitch providers add ID, or /models QUERY "
                          "searches the catalog", ok=False)
         recent = {r: i for i, r in enumerate(index.recent)}
-        matches.sort(key=lambda m: (m.ref != current, recent.get(m.ref, len(recent)), m.provider, m.model))
+        matches.sort(key=lambda m: (m.ref != current, index.standing.get(m.provider, UNCONFIGURED),
+                                    recent.get(m.ref, len(recent)), m.provider, m.model))
         title = f"{count(len(matches), 'model')} from your providers ({', '.join(index.mine) or '-'}):"
-    elif query.rstrip("/") in index.provider_set and " " not in query:
+    elif query.rstrip("/") in index.provider_set and " " not in query and not _models_of_yours(query, index, config):
         pid = _provider_id(query.rstrip("/"), config)
         matches = index.models_of(pid)
         if not matches:
@@ -127,4 +137,6 @@ def listing(query: str, index: ModelIndex, config: Config, current: str | None) 
             return Reply(f"no model matches {query!r}" + (f" — did you mean {', '.join(close)}?" if close else ""),
                          ok=False)
         title = f"{count(len(matches), 'model')} match{'es' if len(matches) == 1 else ''} {query!r}:"
+        if query in index.provider_set:
+            title = title[:-1] + f" (/models {query}/ lists the provider {query}):"
     return numbered(title, matches, "switch: /model N (this session) · /model --save N", current)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ...errors import Exit, LlmswitchError
@@ -70,6 +71,12 @@ def cmd_add(args: Namespace) -> int:
         import getpass
 
         secret = getpass.getpass(f"{found.name} wants an API key for {found.pid} (input hidden; Enter skips): ").strip()
+    if found.wants_key:  # before anything is written: a URL that answers only "not found" once the key is sent
+        found = _check_with_key(found, secret or (os.environ.get(args.key_env) if args.key_env else None), args.timeout)
+        if (same := next((p.id for p in config.providers.values() if p.base_url == found.base_url), None)):
+            raise LlmswitchError(f"{found.base_url} is already configured as {same}",
+                                 f"see it: llmswitch providers show {same}", exit_code=Exit.USAGE)
+        settings["base_url"] = found.base_url
     if secret:
         keys.store(found.pid, secret)  # first: a keyring that fails leaves nothing written
         secret = None
@@ -88,6 +95,28 @@ def cmd_add(args: Namespace) -> int:
     if found.wants_key:  # the fix printed is the one for the key source written (keyfix), followed in one step
         result = _probe_with_key(provider)
     return _report(found, provider, result, config.path, as_json=args.json)
+
+
+def _check_with_key(found: Examined, key: str | None, timeout: float) -> Examined:
+    """Ask once with the key a server wants: where the answer is ``not_found`` (a proxy that checks keys before
+    routes, at ``…/api/v1``), take the base URL that answered instead, else refuse — nothing is written."""
+    import asyncio
+    from dataclasses import replace
+
+    from ...probe.outcome import Outcome, ProbeTarget
+    from ...probe.run import probe
+
+    if not key:
+        return found
+    target = ProbeTarget(provider=found.pid, base_url=found.base_url, key=key, key_required=True,
+                         timeout=timeout, preset=found.preset)
+    result = asyncio.run(probe(target))
+    if result.outcome is not Outcome.NOT_FOUND:
+        return found
+    if result.suggested_base_url:
+        return replace(found, base_url=result.suggested_base_url)
+    raise LlmswitchError(f"{found.base_url} answers \"not found\" once the key is sent ({result.summary}), "
+                         f"so nothing was added", result.fix, exit_code=Exit.CHECK)
 
 
 def _probe_with_key(provider: ProviderConfig) -> ProbeResult:

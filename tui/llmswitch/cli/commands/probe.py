@@ -23,7 +23,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
                             help="default: every configured and active provider")
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--deep", action="store_true",
-                            help="also send a 1-token chat to the selected model (may cost money)")
+                            help="also send a 1-token chat (may cost money) to the provider's selected model, else "
+                                 "to the first model it lists; the verdict is remembered by later probes")
+        parser.add_argument("--model", metavar="MODEL", help="the model to check (and to chat with under --deep)")
         parser.add_argument("--timeout", type=float, help="seconds per provider (default: its configured timeout)")
         parser.add_argument("-v", "--verbose", action="store_true", help="show each request sent (redacted)")
         parser.set_defaults(func=cmd_probe)
@@ -37,8 +39,12 @@ def configure(name: str, parser: ArgumentParser) -> None:
 Made = tuple["ProviderConfig", "ProbeTarget", "str | None"]
 
 
-def probe_targets(config: Config, provider_ids: list[str], timeout: float | None) -> list[Made]:
-    """ProbeTargets for the named providers (default: configured + active ones), with key problems."""
+def probe_targets(config: Config, provider_ids: list[str], timeout: float | None,
+                  model: str | None = None) -> list[Made]:
+    """ProbeTargets for the named providers (default: configured + active ones), with key problems.
+
+    Each is asked about ``model`` when given, else its selected model (any role), else none (``--deep``
+    then chats with the first model the server lists)."""
     from ...errors import SelectionError
     from ...probe.targets import for_provider
     from ...selection import read_all
@@ -59,7 +65,7 @@ def probe_targets(config: Config, provider_ids: list[str], timeout: float | None
         if not provider.base_url:
             raise LlmswitchError(f"{pid} has no base_url", f"run: llmswitch providers add {pid} --base-url URL",
                                  exit_code=Exit.USAGE)
-        target, problem = for_provider(provider, selected.get(provider.id), timeout or None)
+        target, problem = for_provider(provider, model or selected.get(provider.id), timeout or None)
         made.append((provider, target, problem))
     return made
 
@@ -115,7 +121,7 @@ def cmd_probe(args: Namespace) -> int:
     from ...probe.outcome import AUTH
 
     config = load_config()
-    made = probe_targets(config, args.providers, args.timeout)
+    made = probe_targets(config, args.providers, args.timeout, args.model)
     results = run_probes([t for _, t, _ in made], args.deep, progress=sys.stderr.isatty() and not args.json)
     remember(results, [p for p, _, _ in made])
     if args.json:
