@@ -290,9 +290,8 @@ def record(path: str, raw: bytes) -> None:
     """Trust ``path`` with exactly these bytes (locked, atomic): the writer side of :func:`trusted`."""
     from pathlib import Path
 
-    from .files import atomic_write, locked
-
     from .chars import first_invisible, terminal_safe
+    from .files import atomic_write, locked
 
     if first_invisible(path) is not None:
         raise _error("has control or invisible characters in its path, which the trust list cannot hold",
