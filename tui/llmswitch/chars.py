@@ -112,13 +112,20 @@ def shell_word(word: str) -> str:
     """``word`` as one shell word a person can paste (POSIX sh: ``shlex.quote``).
 
     A word with invisible characters cannot be shown raw, and ``shlex.quote`` would carry them
-    raw: it is written as bash/zsh ``$'…'`` with each such character escaped (``$'a\\x1bb'``), so
-    what is shown is exactly what the shell will read.
+    raw: it is written as bash/zsh ``$'…'`` with each such character's bytes escaped
+    (``$'a\\x1bb'``, ``$'\\xe2\\x80\\xae'``), so what is shown is exactly what the shell will read.
     """
     if first_invisible(word) is None:
         import shlex
 
         return shlex.quote(word)
-    body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else _visible(ch) if invisible(ch) else ch
+    body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else _bytes(ch) if invisible(ch) else ch
                    for ch in word)
     return f"$'{body}'"
+
+
+def _bytes(ch: str) -> str:
+    """``ch`` as ``\\xHH`` escapes of its UTF-8 bytes: what ``$'…'`` turns back into exactly those bytes, in any locale
+    (a byte a file name could not decode, held as a surrogate, is that byte again)."""
+    return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogateescape" if "\udc80" <= ch <= "\udcff"
+                                                     else "surrogatepass"))
