@@ -13,6 +13,7 @@ from llmswitch import bounded
 from llmswitch.bounded import MAX_DEPTH, MAX_INT, Problem, decode_json, decode_toml
 
 SMALL = bounded.Kind("a test body", 64 * 1024)
+PROBLEMS = {value for name, value in vars(Problem).items() if name.isupper()}
 
 scalars = (st.none() | st.booleans() | st.integers(-MAX_INT, MAX_INT)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20))
@@ -32,7 +33,7 @@ def _depth(value: object) -> int:
 def test_any_input_is_a_value_or_a_named_problem_never_an_exception(data):
     for decoded in (decode_json(data, SMALL), decode_toml(data, SMALL)):
         assert isinstance(decoded, bounded.Decoded)
-        assert (decoded.refusal is None) or isinstance(decoded.refusal.problem, Problem)
+        assert (decoded.refusal is None) or decoded.refusal.problem in PROBLEMS
 
 
 @given(st.text(alphabet='[]{}",:0123456789\\ae -.', max_size=4000))
@@ -60,7 +61,7 @@ def test_nesting_is_refused_exactly_beyond_the_bound(depth, opener, inside_a_str
     decoded = decode_json(body, SMALL)
     assert decoded.ok == (depth <= MAX_DEPTH)
     if not decoded.ok:
-        assert decoded.refusal.problem is Problem.TOO_DEEP and "deeper than 64 levels" in decoded.refusal.cause
+        assert decoded.refusal.problem == Problem.TOO_DEEP and "deeper than 64 levels" in decoded.refusal.cause
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
@@ -87,7 +88,7 @@ def test_every_finite_float_survives(number):
         "empty", "html", "not utf-8", "too large"])
 def test_each_refusal_is_named(body, problem, said):
     decoded = decode_json(body, SMALL)
-    assert decoded.refusal is not None and decoded.refusal.problem is problem
+    assert decoded.refusal is not None and decoded.refusal.problem == problem
     assert said in decoded.refusal.cause
 
 
@@ -106,4 +107,4 @@ def test_the_edges_that_pass():
 ], ids=["nan", "-inf", "deep arrays", "deep inline tables", "not toml"])
 def test_toml_has_the_same_bounds(text, problem):
     decoded = decode_toml(text, SMALL)
-    assert decoded.refusal is not None and decoded.refusal.problem is problem, decoded
+    assert decoded.refusal is not None and decoded.refusal.problem == problem, decoded

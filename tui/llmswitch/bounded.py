@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import stat
-from enum import Enum
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,8 +71,11 @@ MAX_INT = 2**64
 """The largest magnitude of an integer accepted (an unsigned 64-bit sentinel still fits)."""
 
 
-class Problem(Enum):
-    """Why bytes from elsewhere were refused."""
+class Problem:
+    """Why bytes from elsewhere were refused: a closed set of names (plain strings, not an ``Enum``: class
+    creation costs the read path, which reads ``.llmswitch.toml`` through here)."""
+
+    __slots__ = ()
 
     MISSING = "missing"
     NOT_REGULAR = "not a regular file"
@@ -93,7 +95,7 @@ class Refusal:
 
     __slots__ = ("cause", "fix", "problem")
 
-    def __init__(self, problem: Problem, cause: str, fix: str) -> None:
+    def __init__(self, problem: str, cause: str, fix: str) -> None:
         self.problem = problem
         self.cause = cause
         self.fix = fix
@@ -103,7 +105,7 @@ class Refusal:
         return f"{subject} {self.cause} — {self.fix}"
 
     def __repr__(self) -> str:
-        return f"Refusal({self.problem.name}, {self.cause!r})"
+        return f"Refusal({self.problem!r}, {self.cause!r})"
 
 
 # --- files ----------------------------------------------------------------------------------------

@@ -108,6 +108,10 @@ def terminal_safe_lines(text: str) -> str:
     return _escaped(text.replace("\r\n", "\n"), keep="\n\t")
 
 
+_SHELL_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+"""Characters no POSIX shell treats specially (shlex's own set): a word of only these needs no quotes."""
+
+
 def shell_word(word: str) -> str:
     """``word`` as one shell word a person can paste (POSIX sh: ``shlex.quote``).
 
@@ -116,9 +120,9 @@ def shell_word(word: str) -> str:
     (``$'a\\x1bb'``, ``$'\\xe2\\x80\\xae'``), so what is shown is exactly what the shell will read.
     """
     if first_invisible(word) is None:
-        import shlex
-
-        return shlex.quote(word)
+        if word and all(ch in _SHELL_PLAIN for ch in word):
+            return word
+        return "'" + word.replace("'", "'\"'\"'") + "'"  # what shlex.quote does, without importing it
     body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else _bytes(ch) if invisible(ch) else ch
                    for ch in word)
     return f"$'{body}'"

@@ -100,7 +100,7 @@ def _read(path: Path) -> str | None:
 
     raw = bounded.read_file(path, bounded.IMPORT_FILE)
     if isinstance(raw, bounded.Refusal):
-        if raw.problem is not bounded.Problem.MISSING and str(path) not in _REFUSED:
+        if raw.problem != bounded.Problem.MISSING and str(path) not in _REFUSED:
             _REFUSED.add(str(path))
             sys.stderr.write(f"llmswitch: import skips {terminal_safe(raw.sentence(str(path)))}\n")
         return None

@@ -208,9 +208,9 @@ def trusted() -> dict[str, str]:
     name = trust_path()
     raw = bounded.read_file(name, _TRUST_LIST, judge=judge)
     if isinstance(raw, bounded.Refusal):
-        if raw.problem is bounded.Problem.MISSING:
+        if raw.problem == bounded.Problem.MISSING:
             return {}
-        raise _error(raw.cause, raw.fix, None if raw.problem is bounded.Problem.UNSAFE else name)
+        raise _error(raw.cause, raw.fix, None if raw.problem == bounded.Problem.UNSAFE else name)
     found = judge(os.stat(os.path.dirname(name)), os.path.dirname(name), directory=True)
     if found:
         raise _error(found[0], found[1])
@@ -239,7 +239,7 @@ def load(path: str) -> Overlay:
         return Overlay(path, "untrusted", {}, "not trusted yet")
     raw = bounded.read_file(path, bounded.PROJECT_FILE, judge=judge)
     if isinstance(raw, bounded.Refusal):
-        if raw.problem is bounded.Problem.TOO_LARGE:  # `trust` refuses such a file: it is not what was trusted
+        if raw.problem == bounded.Problem.TOO_LARGE:  # `trust` refuses such a file: it is not what was trusted
             return Overlay(path, "changed", {}, "changed since you trusted it")
         return Overlay(path, "unsafe", {}, f"{raw.cause} — {raw.fix}")
     if recorded != digest(raw):

@@ -165,7 +165,7 @@ def fetch(source: str, previous: Record | None = None, *, timeout: float = 15.0)
         shown = terminal_safe(source, 200)
         raw = bounded.read_file(Path(source).expanduser(), bounded.TEAM_FILE)
         if isinstance(raw, bounded.Refusal):
-            fix = raw.fix if raw.problem is not bounded.Problem.MISSING else "check the path"
+            fix = raw.fix if raw.problem != bounded.Problem.MISSING else "check the path"
             raise _refused(f"{shown} {raw.cause}", fix)
         return Fetched(_decodable(raw, shown))
     if not source.startswith("https://"):

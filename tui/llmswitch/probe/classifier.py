@@ -176,7 +176,7 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
         return make(Outcome.NOT_OPENAI, f"{what}, not an API answer", fix)
     if data is NO_JSON:
         what = ("empty answer" if not text.strip() else "not JSON" if refusal is None
-                or refusal.problem is bounded.Problem.NOT_PARSED else f"JSON llmswitch refuses: it {refusal.cause}")
+                or refusal.problem == bounded.Problem.NOT_PARSED else f"JSON llmswitch refuses: it {refusal.cause}")
         return make(Outcome.NOT_OPENAI, f"{what} (HTTP {status})", "check base_url points at an OpenAI-compatible API")
     if isinstance(models, str):
         return make(Outcome.NOT_OPENAI, f"model list has wrong types ({models})",
