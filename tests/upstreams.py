@@ -664,6 +664,24 @@ def openrouter_full_like(server: FakeUpstream, key: str = FAKE_KEY, models: Sequ
 # -- helpers and fixtures -----------------------------------------------------------------
 
 
+def tls_upstream(directory: Any) -> tuple[FakeUpstream, str]:
+    """A started :class:`FakeUpstream` speaking https with a certificate for 127.0.0.1 from a throw-away CA,
+    and the CA's PEM file in ``directory`` (give it as ``SSL_CERT_FILE``). The caller stops the server."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = FakeUpstream()
+    server._httpd.socket = context.wrap_socket(server._httpd.socket, server_side=True)
+    server.start()
+    ca_file = f"{directory}/ca.pem"
+    ca.cert_pem.write_to_path(ca_file)
+    return server, ca_file
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (at the moment of the call)."""
     with socket.socket() as s:

@@ -58,3 +58,19 @@ def test_every_command_in_the_table_exists(run_cli):
     commands = set(re.findall(r"`llmswitch ([a-z]+)", table))
     help_text = run_cli("--help").stdout
     assert commands and all(name in help_text for name in commands), commands
+
+
+def test_the_security_section_lists_each_read_cap_and_names_tests_that_exist():
+    from llmswitch import bounded
+
+    text = README.read_text()
+    section = text[text.index("## Security"):text.index("## Development")]
+    caps = re.findall(r"^  \| [^|]+ \| (\d+ [KM]iB) \|$", section, re.M)
+    assert caps == [kind.size() for kind in bounded.KINDS], caps
+    tests = Path(__file__).resolve().parent
+    for file, name in re.findall(r"tests/unit/(test_\w+\.py)(?:::(\w+))?", section):
+        assert (tests / file).exists(), file
+        if name:
+            assert f"def {name}(" in (tests / file).read_text(), name
+    for name in re.findall(r"`::(test_\w+)`", section):
+        assert any(f"def {name}(" in p.read_text() for p in tests.glob("test_*.py")), name

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import budgetcache, gateway, urls
 from .errors import LlmswitchError
-from .models import fmt_prices, fmt_usd
+from .models import fmt_money, fmt_prices, fmt_usd
 
 if TYPE_CHECKING:
     from .config import Config, ProviderConfig
@@ -75,11 +75,11 @@ class Budget:
         if self.unavailable:
             return f"budget unknown: {self.unavailable} · {when}"
         if self.limit is None:
-            spent = f", ${self.usage:,.2f} spent" if self.usage is not None else ""
+            spent = f", {fmt_money(self.usage)} spent" if self.usage is not None else ""
             return f"no spending limit on this key{spent} · {when}"
-        left = f"${self.remaining:,.2f}" if self.remaining is not None else "?"
+        left = fmt_money(self.remaining) if self.remaining is not None else "?"
         reset = f" ({self.reset})" if self.reset else ""
-        return f"{left} of ${self.limit:,.2f} left{reset} · {when}"
+        return f"{left} of {fmt_money(self.limit)} left{reset} · {when}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "limit": self.limit, "remaining": self.remaining, "usage": self.usage,
@@ -239,8 +239,8 @@ def judge(current: Price | None, new: Price, budget: Budget | None = None, *, fa
             ask.append(f"{new.ref} costs {new.text()}, {max(ratios):.0f}× {current.ref} ({current.text()})")
     if budget is not None and not (new.known and not new.paid) and budget.share_left is not None \
             and budget.share_left < min_share:
-        left = f"${budget.remaining:,.2f}" if budget.remaining is not None else "nothing"
-        ask.append(f"{budget.provider} has {left} of ${budget.limit:,.2f} left "
+        left = fmt_money(budget.remaining) if budget.remaining is not None else "nothing"
+        ask.append(f"{budget.provider} has {left} of {fmt_money(budget.limit or 0.0)} left "
                    f"({budget.share_left:.0%}, as of {gateway.fmt_age(budget.age())})")
     note = None
     if not ask and new.paid and (current is None or current.local or not current.known or not current.paid):

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import paths, state, urls
+from . import bounded, paths, state, urls
 from .errors import LlmswitchError
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ LITELLM = "litellm"
 OPENROUTER = "openrouter"
 MAX_AGE = 3600.0
 """Seconds a cached copy is fresh: the picker refetches only older ones, in the background."""
-MAX_BODY = 8 * 1024 * 1024
-"""Most bytes read from one answer (a big OpenRouter ``/models`` is ~1 MiB)."""
+MAX_BODY = bounded.SERVER_ANSWER.cap
+"""Most bytes read from one answer (8 MiB; a big OpenRouter ``/models`` is ~1 MiB)."""
 MAX_MODELS = 10_000
 NOT_CHAT_MODES = frozenset({"embedding", "image_generation", "audio_transcription", "audio_speech", "moderation",
                             "rerank", "video_generation", "ocr", "search", "image_edit"})
@@ -130,7 +130,8 @@ def _per_million(value: Any) -> float | None:
         return None
     if not math.isfinite(value) or not 0 <= value <= _MAX_PRICE:
         return None  # OpenRouter's router says -1: "it depends"
-    return round(value * 1_000_000, 6)
+    per_million = value * 1_000_000
+    return round(per_million, 6) or per_million  # rounding hides float noise, never turns a price into free
 
 
 def _flag(value: Any) -> bool | None:
@@ -138,7 +139,11 @@ def _flag(value: Any) -> bool | None:
 
 
 def _text(value: Any, limit: int = 200) -> str | None:
-    return value[:limit] if isinstance(value, str) and value.strip() and "\x00" not in value else None
+    """A name the gateway gave, shown as the probe shows listed ids: each invisible character written
+    visibly (a bidi override is ``\\u202e``, never a reordered name), so both name a model alike."""
+    from .chars import terminal_safe
+
+    return terminal_safe(value[:limit]) if isinstance(value, str) and value.strip() and "\x00" not in value else None
 
 
 def _table(value: Any) -> dict[str, Any]:
@@ -291,6 +296,9 @@ def fetch_json(provider: ProviderConfig, url: str, *, timeout: float | None = No
     """GET ``url`` with the provider's key and headers: (status, parsed JSON or None). Bounded read.
 
     ``public``: the endpoint answers without a key (OpenRouter's ``/models``): a missing key is no error.
+    The body goes through the one bounded decoder (:func:`llmswitch.bounded.decode_json`): text that is
+    not JSON comes back as ``{"_text": its first words}``; JSON it refuses (nested too deep, NaN, a number
+    out of range) raises.
 
     Raises :class:`GatewayUnavailable` when nothing usable came back (the key is never in its text).
     """
@@ -321,11 +329,14 @@ def fetch_json(provider: ProviderConfig, url: str, *, timeout: float | None = No
             raise
         raise GatewayUnavailable(f"could not reach {where} ({type(exc).__name__})",
                                  f"run: llmswitch probe {provider.id}", subject=provider.id) from None
-    try:
-        return status, json.loads(bytes(body))
-    except ValueError:
-        snippet = terminal_safe(bytes(body[:60]).decode("utf-8", "replace"), 60)
-        return status, None if not snippet else {"_text": snippet}
+    decoded = bounded.decode_json(bytes(body))
+    if decoded.refusal is None:
+        return status, decoded.value
+    if decoded.refusal.problem not in (bounded.Problem.NOT_PARSED, bounded.Problem.NOT_TEXT):
+        raise GatewayUnavailable(f"the answer from {where} (HTTP {status}) is refused: it {decoded.refusal.cause}",
+                                 "check base_url points at the gateway itself", subject=provider.id)
+    snippet = terminal_safe(bytes(body[:60]).decode("utf-8", "replace"), 60)
+    return status, None if not snippet else {"_text": snippet}
 
 
 def failure(provider: ProviderConfig, url: str, status: int, data: Any) -> GatewayUnavailable:

@@ -24,7 +24,6 @@ not ``LLMSWITCH_KEY_<ID>`` — until you name its key source (:data:`NO_KEY_SOUR
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -104,19 +103,51 @@ def _xdg(environ: Mapping[str, str]) -> Path:
     return Path(environ["XDG_CONFIG_HOME"]) if environ.get("XDG_CONFIG_HOME") else _home(environ) / ".config"
 
 
+_REFUSED: set[str] = set()
+
+
 def _read(path: Path) -> str | None:
+    """The file's text through :func:`llmswitch.bounded.read_file` (a regular file of at most 1 MiB), or None.
+
+    A FIFO, a device or a file over the cap is skipped with one line on stderr (once per path);
+    an absent file or one that is not UTF-8 is skipped quietly, as any file of theirs we cannot use.
+    """
+    import sys
+
+    from . import bounded
+    from .chars import terminal_safe
+
+    raw = bounded.read_file(path, bounded.IMPORT_FILE)
+    if isinstance(raw, bounded.Refusal):
+        if raw.problem != bounded.Problem.MISSING and str(path) not in _REFUSED:
+            _REFUSED.add(str(path))
+            sys.stderr.write(f"llmswitch: import skips {terminal_safe(raw.sentence(str(path)))}\n")
+        return None
     try:
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-    except (OSError, UnicodeDecodeError):
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
         return None
 
 
+def _json(text: str) -> Any:
+    """``text`` through the one bounded decoder (:func:`llmswitch.bounded.decode_json`); ValueError when refused."""
+    from . import bounded
+
+    decoded = bounded.decode_json(text, bounded.IMPORT_FILE)
+    if decoded.refusal is not None:
+        raise ValueError(decoded.refusal.cause)
+    return decoded.value
+
+
 def _parsed(path: Path, parse: Callable[[str], Any]) -> tuple[str, Any]:
-    """The file's text and what ``parse`` makes of it (None when absent or unreadable by its format)."""
+    """The file's text and what ``parse`` makes of it (None when absent or unreadable by its format).
+
+    A parser that recurses (YAML, JSONC, TOML) on a file nested too deep for it is unreadable too.
+    """
     text = _read(path) or ""
     try:
         return text, parse(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return text, None
 
 
@@ -170,7 +201,7 @@ def _llm(environ: Mapping[str, str]) -> Iterator[Found]:
     root = Path(environ["LLM_USER_PATH"]) if environ.get("LLM_USER_PATH") else _xdg(environ) / "io.datasette.llm"
     keys_text = _read(root / "keys.json") or "{}"
     try:
-        keys = json.loads(keys_text)
+        keys = _json(keys_text)
     except ValueError:
         keys = {}
     text = _read(root / "extra-openai-models.yaml")
@@ -225,7 +256,7 @@ def _codex(environ: Mapping[str, str]) -> Iterator[Found]:
         yield Found("codex", root / "config.toml", guessed, url, kind, models, key)
     auth_text = _read(root / "auth.json")
     try:
-        auth = json.loads(auth_text) if auth_text else {}
+        auth = _json(auth_text) if auth_text else {}
     except ValueError:
         auth = {}
     if isinstance(auth, dict) and isinstance(auth.get("OPENAI_API_KEY"), str) and auth["OPENAI_API_KEY"]:
@@ -236,7 +267,7 @@ def _codex(environ: Mapping[str, str]) -> Iterator[Found]:
 def _claude(environ: Mapping[str, str]) -> Iterator[Found]:
     root = Path(environ["CLAUDE_CONFIG_DIR"]) if environ.get("CLAUDE_CONFIG_DIR") else _home(environ) / ".claude"
     path = root / "settings.json"
-    text, data = _parsed(path, json.loads)
+    text, data = _parsed(path, _json)
     if not isinstance(data, dict):
         return
     env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
@@ -309,7 +340,7 @@ def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | No
     for source in sources:
         try:
             found += list(_env_files(environ, cwd or Path.cwd()) if source == "env" else READERS[source](environ))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: YAML, JSONC or TOML nested too deep to parse
             continue
     return found
 

@@ -48,8 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "COMPACT", "CONTAINS", "EXACT", "LISTED", "NOT_LISTED", "POPULAR", "PREFIX", "SORTS", "SPREAD", "UNKNOWN", "WORD",
-    "WORDS", "Filter", "Keys", "ModelRow", "Query", "Token", "close_refs", "fmt_price", "fmt_prices", "fmt_tokens",
-    "fmt_usd", "for_role", "gateway_note", "list_line", "make_row", "merge", "owners", "provider_rows", "search",
+    "WORDS", "Filter", "Keys", "ModelRow", "Query", "Token", "close_refs", "fmt_money", "fmt_price", "fmt_prices",
+    "fmt_tokens", "fmt_usd", "for_role", "gateway_note", "list_line", "make_row", "merge", "owners", "provider_rows", "search",
     "sort_rows", "summary",
 ]
 
@@ -276,12 +276,18 @@ def fmt_tokens(n: int | None, none: str = "—") -> str:
     return str(n)
 
 
+CENT = 0.01
+"""Below this a price is shown as ``<0.01`` (``<$0.01``), never rounded to 0 or "free"."""
+
+
 def fmt_price(p: float | None, none: str = "—") -> str:
-    """USD per million tokens: ``0.15``, ``3``, ``free``; ``none`` when unknown."""
+    """USD per million tokens: ``0.15``, ``3``, ``<0.01``, ``free`` (exactly 0 only); ``none`` when unknown."""
     if p is None:
         return none
     if p == 0:
         return "free"
+    if 0 < p < CENT:
+        return f"<{CENT}"
     if p >= 100:
         return f"{p:.0f}"
     if p >= 10:
@@ -290,8 +296,19 @@ def fmt_price(p: float | None, none: str = "—") -> str:
 
 
 def fmt_usd(p: float | None, none: str = "-") -> str:
-    """``$0.15``, ``$3``, ``free``; ``none`` when unknown."""
-    return none if p is None else "free" if p == 0 else "$" + fmt_price(p)
+    """``$0.15``, ``$3``, ``<$0.01``, ``free``; ``none`` when unknown."""
+    if p is None:
+        return none
+    if 0 < p < CENT:
+        return f"<${CENT}"
+    return "free" if p == 0 else "$" + fmt_price(p)
+
+
+def fmt_money(amount: float) -> str:
+    """An amount of US dollars: ``$1,234.50``, ``<$0.01`` for a positive amount below a cent, ``-$3.00``."""
+    if 0 < amount < CENT:
+        return f"<${CENT}"
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
 def fmt_prices(input_price: float | None, output_price: float | None) -> str:

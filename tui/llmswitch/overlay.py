@@ -20,6 +20,12 @@ its bytes in ``trusted-projects`` in the state dir. An untrusted or changed file
 not mtime) is ignored, with one line on stderr saying how to trust it. The file itself must also
 pass :func:`llmswitch.trust.judge` (yours, not writable by others).
 
+Trust is decided before anything else: a file whose path is not on the list is never opened
+(one ``stat`` says whether others can write it), so no size, byte or syntax of an untrusted
+file can change what llmswitch does — it is ignored with one line. A listed file is read through
+:func:`llmswitch.bounded.read_file` (a regular file, at most :data:`MAX_BYTES`); one larger than
+that cannot be what was trusted (``trust`` refuses it), so it counts as changed.
+
 Stdlib only (``os``, ``sys``, and ``_sha256`` or ``hashlib``): it is on the read path.
 """
 
@@ -28,7 +34,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import paths
+from . import bounded, paths
 from .trust import judge
 
 TYPE_CHECKING = False
@@ -37,15 +43,16 @@ if TYPE_CHECKING:
 
 PROJECT_FILE = ".llmswitch.toml"
 TRUST_FILE = "trusted-projects"
-MAX_BYTES = 64 * 1024
-"""A project file is a few lines; anything bigger is refused unread."""
+MAX_BYTES = bounded.PROJECT_FILE.cap
+"""A project file is a few lines; anything bigger is refused unread (64 KiB)."""
 FORBIDDEN_NAMES = ("base_url", "url", "api_base", "key", "api_key", "key_source", "key_env", "key_command",
                    "command", "headers", "header", "keyring_service", "keyring_username", "api_kind", "api_version")
 """Names a person might try; each gets the pointed sentence (the allow-list refuses them anyway)."""
 _HEADER = ("# llmswitch project scope: which model each role uses in this directory tree.\n"
            "# Only `role = \"provider/model\"` lines under [roles]; run `llmswitch trust` after editing.\n")
 _WARNED: set[str] = set()
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_TRUST_LIST = bounded.Kind("the trust list", 1024 * 1024)
+"""Ours (a line per trusted file): the cap only keeps a broken one from being read forever."""
 
 
 class Overlay:
@@ -199,9 +206,11 @@ def trust_path() -> str:
 def trusted() -> dict[str, str]:
     """Path → sha256 recorded by ``llmswitch trust``; a store others could write is refused."""
     name = trust_path()
-    raw = _read(name, strict=True)
-    if raw is None:
-        return {}
+    raw = bounded.read_file(name, _TRUST_LIST, judge=judge)
+    if isinstance(raw, bounded.Refusal):
+        if raw.problem == bounded.Problem.MISSING:
+            return {}
+        raise _error(raw.cause, raw.fix, None if raw.problem == bounded.Problem.UNSAFE else name)
     found = judge(os.stat(os.path.dirname(name)), os.path.dirname(name), directory=True)
     if found:
         raise _error(found[0], found[1])
@@ -213,43 +222,26 @@ def trusted() -> dict[str, str]:
     return entries
 
 
-def _read(name: str, *, strict: bool) -> bytes | None:
-    """The bytes of ``name`` when it is a regular file of yours no one else can write (None when absent)."""
-    try:
-        fd = os.open(name, _OPEN_FLAGS)
-    except FileNotFoundError:
-        return None
-    try:
-        st = os.fstat(fd)
-        found = judge(st, name)
-        if found is not None:
-            if strict:
-                raise _error(found[0], found[1])
-            return None
-        if st.st_size > MAX_BYTES:
-            raise _error(f"is {st.st_size} bytes, over the {MAX_BYTES // 1024} KiB this file may be",
-                         "remove it, or write it again with: llmswitch use --project PROVIDER/MODEL", name)
-        return os.read(fd, MAX_BYTES + 1)
-    finally:
-        os.close(fd)
-
-
 def load(path: str) -> Overlay:
-    """The overlay at ``path`` with its trust status; a trusted file is parsed (shape errors raise)."""
+    """The overlay at ``path`` with its trust status; only a trusted file is read and parsed (shape errors raise).
+
+    Whether the path is trusted is decided first, from one ``stat`` and the trust list: an
+    untrusted file is never opened, whatever its size, type or bytes.
+    """
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        found = judge(os.stat(path), path)
     except OSError as exc:
         return Overlay(path, "unsafe", {}, f"cannot be read ({exc.strerror})")
-    try:
-        found = judge(os.fstat(fd), path)
-    finally:
-        os.close(fd)
     if found is not None:
         return Overlay(path, "unsafe", {}, f"{found[0]} — {found[1]}")
-    raw = _read(path, strict=True) or b""
     recorded = trusted().get(path)
     if recorded is None:
         return Overlay(path, "untrusted", {}, "not trusted yet")
+    raw = bounded.read_file(path, bounded.PROJECT_FILE, judge=judge)
+    if isinstance(raw, bounded.Refusal):
+        if raw.problem == bounded.Problem.TOO_LARGE:  # `trust` refuses such a file: it is not what was trusted
+            return Overlay(path, "changed", {}, "changed since you trusted it")
+        return Overlay(path, "unsafe", {}, f"{raw.cause} — {raw.fix}")
     if recorded != digest(raw):
         return Overlay(path, "changed", {}, "changed since you trusted it")
     try:
@@ -259,25 +251,51 @@ def load(path: str) -> Overlay:
     return Overlay(path, "trusted", parse(text, path))
 
 
+def how_to_trust(path: str) -> str | None:
+    """The command that trusts the file at ``path`` (its directory shell-quoted), or what to do when none can.
+
+    A path with control or invisible characters cannot be on the trust list (nor shown raw):
+    the sentence says to rename the directory instead.
+    """
+    from .chars import first_invisible, shell_word
+
+    if first_invisible(path) is not None:
+        return None
+    return f"cd {shell_word(os.path.dirname(path))} && llmswitch trust"
+
+
+def ignored_line(overlay: Overlay) -> str:
+    """``ignoring PATH (why) — to use it, …``: the one line said when an overlay is not used (terminal-safe)."""
+    from .chars import terminal_safe
+
+    where = terminal_safe(overlay.path)
+    if overlay.status == "unsafe":
+        return f"ignoring {where} ({terminal_safe(overlay.why)})"
+    how = how_to_trust(overlay.path)
+    if how is None:
+        return (f"ignoring {where} ({overlay.why}) — its path has control or invisible characters, which the "
+                f"trust list cannot hold: to use it, rename the directory")
+    return f"ignoring {where} ({overlay.why}) — to use it, read it, then run: {how}"
+
+
 def announce(overlay: Overlay) -> None:
     """Say once per process, on stderr, that an overlay is ignored and how to use it."""
     if overlay.status == "trusted" or overlay.path in _WARNED:
         return
     _WARNED.add(overlay.path)
-    how = ("" if overlay.status == "unsafe"
-           else f" — to use it, read it, then run: cd {overlay.directory} && llmswitch trust")
-    sys.stderr.write(f"llmswitch: ignoring {overlay.path} ({overlay.why}){how}\n")
+    sys.stderr.write(f"llmswitch: {ignored_line(overlay)}\n")
 
 
 def record(path: str, raw: bytes) -> None:
     """Trust ``path`` with exactly these bytes (locked, atomic): the writer side of :func:`trusted`."""
     from pathlib import Path
 
+    from .chars import first_invisible, terminal_safe
     from .files import atomic_write, locked
 
-    if any(c < " " or c == "\x7f" for c in path):
-        raise _error("has control characters in its path, which the trust list cannot hold",
-                     "rename the directory", path)
+    if first_invisible(path) is not None:
+        raise _error("has control or invisible characters in its path, which the trust list cannot hold",
+                     "rename the directory", terminal_safe(path))
     store = Path(trust_path())
     with locked(store):
         entries = trusted()
@@ -343,8 +361,9 @@ def set_role(role: str, ref: str | None, directory: str | None = None) -> tuple[
     if os.path.lexists(path):
         existing = load(path)
         if existing.status != "trusted":
+            how = how_to_trust(path)
             raise _error(f"llmswitch will not rewrite it ({existing.why})",
-                         f"read it, then run: llmswitch trust {path} (or remove it)", path)
+                         f"read it, then run: {how} (or remove it)" if how else "rename the directory", path)
         roles = {name: value for name, (value, _) in existing.roles.items()}
     normal = None
     if ref is None:

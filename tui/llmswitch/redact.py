@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 
-# C0/C1 controls (escape sequences, carriage returns, bells), zero-width space, and the
-# direction marks/overrides that can reorder what a terminal shows. Joiners (ZWJ/ZWNJ) are text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from . import chars
 
 
 def redact_key(secret: str | None) -> str:
@@ -115,24 +113,6 @@ def scrub(text: str, secret: str | None) -> str:
     return re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", lambda _: shown, text)
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def terminal_safe_lines(text: str) -> str:
-    """Like :func:`terminal_safe` but keeps line breaks and tabs (for streamed answers)."""
-    return _CONTROL.sub(_escape, text.replace("\r\n", "\n"))
-
-
-def terminal_safe(text: str, limit: int | None = None) -> str:
-    """Neutralise control/escape characters (ANSI, bidi overrides) from untrusted text.
-
-    Newlines and tabs become spaces; other control characters become ``\\xNN``
-    so nothing a server sends can move the cursor, recolour or hide text.
-    """
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    text = _CONTROL.sub(_escape, text)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
+terminal_safe = chars.terminal_safe
+"""The one terminal-safe renderer lives in :mod:`llmswitch.chars`; these names stay for its many callers."""
+terminal_safe_lines = chars.terminal_safe_lines

@@ -213,7 +213,10 @@ def findings() -> list[tuple[str, str, str | None]]:
         listed = ", ".join(f"{role} → {ref}" for role, (ref, _) in overlay.roles.items()) or "no roles"
         found.append(("ok", f"project scope in force: {overlay.path} (trusted): {listed}", None))
     elif overlay is not None:
-        how = None if overlay.status == "unsafe" else f"read it, then run: cd {overlay.directory} && llmswitch trust"
+        command = _overlay.how_to_trust(overlay.path)
+        how = (None if overlay.status == "unsafe" else f"read it, then run: {command}" if command
+               else "its path has control or invisible characters, which the trust list cannot hold: rename the "
+                    "directory to use it")
         found.append(("warning", f"project file ignored: {overlay.path} ({overlay.why})", how))
     for role in looked.roles():
         try:

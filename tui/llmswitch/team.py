@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import catalog, paths, urls
+from . import bounded, catalog, paths, urls
 from .errors import LlmswitchError, Problem
 from .redact import is_secret_header, terminal_safe
 from .selection import override_var
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "claimed", "fetch", "forget",
            "layer", "findings", "key_names", "load_record", "record", "usable"]
 
-MAX_BYTES = 1024 * 1024
-"""A providers file is a few kilobytes; more is refused unread."""
+MAX_BYTES = bounded.TEAM_FILE.cap
+"""A providers file is a few kilobytes; more than 1 MiB is refused unread."""
 
 
 class TeamRefused(LlmswitchError):
@@ -164,18 +164,34 @@ def _refused(cause: str, fix: str) -> LlmswitchError:
 
 
 def fetch(source: str, previous: Record | None = None, *, timeout: float = 15.0) -> Fetched:
-    """The team file's bytes from https (certificate verified) or a local path; conditional when ``previous``."""
+    """The team file's bytes from https (certificate verified) or a local path; conditional when ``previous``.
+
+    A local path is read through :func:`llmswitch.bounded.read_file` (a regular file, or a symlink to
+    one, of at most 1 MiB: never a FIFO or a device); either way the bytes must decode as TOML within
+    the bounds of :func:`llmswitch.bounded.decode_toml` before anything else looks at them.
+    """
     if "://" not in source:
-        path = Path(source).expanduser()
-        try:
-            if path.stat().st_size > MAX_BYTES:
-                raise _refused(f"{terminal_safe(source, 200)} is over {MAX_BYTES // 1024} KiB", "check the path")
-            return Fetched(path.read_bytes())
-        except OSError as exc:
-            raise _refused(f"cannot read {terminal_safe(source, 200)} ({exc.strerror})", "check the path") from None
+        shown = terminal_safe(source, 200)
+        raw = bounded.read_file(Path(source).expanduser(), bounded.TEAM_FILE)
+        if isinstance(raw, bounded.Refusal):
+            fix = raw.fix if raw.problem != bounded.Problem.MISSING else "check the path"
+            raise _refused(f"{shown} {raw.cause}", fix)
+        return Fetched(_decodable(raw, shown))
     if not source.startswith("https://"):
         raise _refused(f"{urls.safe(source)} is not https", "fetch the team file over https (or give a local path)")
-    return _fetch_https(source, previous, timeout)
+    fetched = _fetch_https(source, previous, timeout)
+    if fetched.data is not None:
+        _decodable(fetched.data, urls.safe(source))
+    return fetched
+
+
+def _decodable(data: bytes, where: str) -> bytes:
+    """``data`` when it is TOML within bounds (size, nesting, numbers); a one-sentence refusal otherwise."""
+    decoded = bounded.decode_toml(data, bounded.TEAM_FILE)
+    later = (bounded.Problem.NOT_PARSED, bounded.Problem.NOT_TEXT)  # check() names the line (or byte) of those
+    if decoded.refusal is not None and decoded.refusal.problem not in later:
+        raise _refused(f"{where} {decoded.refusal.cause}", "ask whoever maintains the team file to fix it")
+    return data
 
 
 def _fetch_https(url: str, previous: Record | None, timeout: float) -> Fetched:

@@ -74,17 +74,23 @@ def judge(st: os.stat_result, path: str, *, directory: bool = False) -> tuple[st
         return f"{path} is not a regular file", "move it away and run the command again"
     uid = os.geteuid()
     if st.st_uid != uid and st.st_uid not in _TRUSTED_OWNERS:
+        from .chars import shell_word  # commands we suggest are quoted (a path may hold spaces or `$(…)`)
+
         elsewhere = "point LLMSWITCH_CONFIG_DIR at a directory you own"
+        word, new = shell_word(path), shell_word(path + ".new")
         fix = (f"{elsewhere} (or move this one away)" if directory else
-               f"if its content is right, make it yours: cp {path} {path}.new && mv {path}.new {path} (or {elsewhere})")
+               f"if its content is right, make it yours: cp {word} {new} && mv {new} {word} (or {elsewhere})")
         return (f"{path} belongs to another user (uid {st.st_uid}), who could change it and send your keys "
                 f"elsewhere; llmswitch will not use it", fix)
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o022:
         who = "other users" if mode & 0o002 else "its group"
         what = "replace the files in it" if directory else "change it"
+        from .chars import shell_word
+
         return (f"{path} is writable by {who} (mode {mode:o}), so they could {what} and send "
-                f"your keys elsewhere; llmswitch will not use it", f"run: chmod {'700' if directory else '600'} {path}")
+                f"your keys elsewhere; llmswitch will not use it",
+                f"run: chmod {'700' if directory else '600'} {shell_word(path)}")
     return None
 
 
@@ -96,10 +102,12 @@ def exposure(path: str | os.PathLike[str], *, kind: Kind) -> tuple[str, str] | N
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return None
+    from .chars import shell_word
+
     if kind == "dir":
         if mode & 0o077:
-            return f"{path} is readable by others (mode {mode:o})", f"run: chmod 700 {path}"
+            return f"{path} is readable by others (mode {mode:o})", f"run: chmod 700 {shell_word(os.fspath(path))}"
         return None
     if mode & 0o044:
-        return f"{path} is readable by others (mode {mode:o})", f"run: chmod 600 {path}"
+        return f"{path} is readable by others (mode {mode:o})", f"run: chmod 600 {shell_word(os.fspath(path))}"
     return None

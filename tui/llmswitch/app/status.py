@@ -155,7 +155,7 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
 
 def model_text(row: ModelRow, shown: Shown) -> Text:
     """One line about the highlighted model."""
-    from ..models import LISTED, NOT_LISTED, fmt_price, fmt_tokens
+    from ..models import LISTED, NOT_LISTED, fmt_tokens, fmt_usd
 
     out = Text()
     out.append(shown(row.ref), style="bold")
@@ -163,7 +163,7 @@ def model_text(row: ModelRow, shown: Shown) -> Text:
         out.append(f"  {shown(row.name)}", style="dim")
     facts = [f"context {fmt_tokens(row.context)}", f"max out {fmt_tokens(row.max_output)}"]
     if row.input_price is not None or row.output_price is not None:
-        facts.append(f"${fmt_price(row.input_price)} in / ${fmt_price(row.output_price)} out per M")
+        facts.append(f"{fmt_usd(row.input_price, '$—')} in / {fmt_usd(row.output_price, '$—')} out per M")
     flags = [name for name, on in (("tools", row.tools), ("vision", row.vision), ("reasoning", row.reasoning)) if on]
     if flags:
         facts.append(", ".join(flags))

@@ -1,7 +1,12 @@
 """What the CLI prints: plain lines, warnings, JSON, and errors rendered from their fields.
 
-Light on purpose (``sys`` and ``os`` at import; ``json`` and ``llmswitch.errors``
-only when used): ``llmswitch current`` imports it.
+Every line goes through the one terminal-safe renderer (:func:`llmswitch.chars.terminal_safe_lines`):
+a path, an id, a model name or a server's words reach the terminal with each control or
+invisible character written visibly (``\x1b``, ``\u202e``), whichever command printed them.
+Commands we suggest quote their words with :func:`llmswitch.chars.shell_word`.
+
+Light on purpose (``sys`` and ``os`` at import; ``json``, ``llmswitch.chars`` and
+``llmswitch.errors`` only when used): ``llmswitch current`` imports it.
 """
 
 from __future__ import annotations
@@ -16,12 +21,21 @@ if TYPE_CHECKING:
     from ..errors import LlmswitchError
 
 
+def shown(text: str) -> str:
+    """``text`` fit for the terminal, line breaks and tabs kept (plain text costs one C-level check)."""
+    if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
+        return text
+    from ..chars import terminal_safe_lines
+
+    return terminal_safe_lines(text)
+
+
 def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(shown(text) + "\n")
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.write(f"warning: {shown(text)}\n")
 
 
 def emit_json(data: Any) -> None:
@@ -32,7 +46,7 @@ def emit_json(data: Any) -> None:
 
 def render_error(error: LlmswitchError, *, as_json: bool = False) -> int:
     """``llmswitch: <sentence>`` on stderr (and, for ``--json``, the same facts on stdout); the exit code."""
-    sys.stderr.write(f"llmswitch: {error.sentence()}\n")
+    sys.stderr.write(f"llmswitch: {shown(error.sentence())}\n")
     if as_json:
         emit_json(error.as_dict())
     return int(error.exit_code)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import email.utils
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -16,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmswitch import keyfix, urls
+from llmswitch import bounded, keyfix, urls
 from llmswitch.keyorigin import KEYRING
 from llmswitch.redact import MIN_SECRET_LENGTH, redact_secrets, scrub, terminal_safe
 
@@ -26,8 +25,8 @@ from .outcome import Diagnosis, Outcome, ProbeTarget
 
 __all__ = ["MAX_BODY", "MESSAGE_LIMIT", "classify", "cross_origin_redirect", "refused_url"]
 
-MAX_BODY = 8 * 1024 * 1024
-"""Bytes of a (decoded) answer we read at most; more is NOT_OPENAI ("answer too large")."""
+MAX_BODY = bounded.SERVER_ANSWER.cap
+"""Bytes of a (decoded) answer we read at most (8 MiB); more is NOT_OPENAI ("answer too large")."""
 MESSAGE_LIMIT = 200
 """Characters of a server's message kept in a result."""
 
@@ -55,7 +54,7 @@ AZURE_GA_VERSION = "2024-10-21"
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
 NO_JSON: Any = object()
-"""What :func:`parse_json` returns for text that is not JSON (or nests too deep to parse)."""
+"""What :func:`parse_json` returns for text the bounded decoder refuses (not JSON, too deep, NaN…)."""
 
 _Make = Callable[[Outcome, str, str | None], Diagnosis]
 
@@ -82,7 +81,8 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
                          "check base_url points at an OpenAI-compatible API",
                          server=fingerprint(lowered, None, target))
     text = body.decode("utf-8", errors="replace")
-    data = parse_json(text)
+    decoded = bounded.decode_json(text)
+    data = decoded.value if decoded.refusal is None else NO_JSON
     message = message_of(data, text, target.key)
     server = fingerprint(lowered, data, target)
     key_sent = target.key is not None
@@ -98,7 +98,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
         summary = f"redirected (HTTP {status}) to {location}" if location else f"redirected (HTTP {status})"
         return make(Outcome.REDIRECTED, summary, "change base_url to the address that answers without a redirect")
     if 200 <= status < 300:
-        return _classify_success(status, lowered, text, data, message, server, target)
+        return _classify_success(status, lowered, text, data, message, server, target, decoded.refusal)
 
     auth = _auth_problem(message, text) if 400 <= status < 500 and status != 429 else None
     if status == 401 or auth is not None:
@@ -136,7 +136,7 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
 
 
 def _classify_success(status: int, headers: dict[str, str], text: str, data: Any, message: str | None,
-                      server: str | None, target: ProbeTarget) -> Diagnosis:
+                      server: str | None, target: ProbeTarget, refusal: bounded.Refusal | None = None) -> Diagnosis:
     provider = target.provider
     models = _model_list(data)
     if isinstance(models, tuple):
@@ -175,7 +175,8 @@ def _classify_success(status: int, headers: dict[str, str], text: str, data: Any
                else "point base_url at the API, not a web page (it usually ends in /v1)")
         return make(Outcome.NOT_OPENAI, f"{what}, not an API answer", fix)
     if data is NO_JSON:
-        what = "empty answer" if not text.strip() else "not JSON"
+        what = ("empty answer" if not text.strip() else "not JSON" if refusal is None
+                or refusal.problem == bounded.Problem.NOT_PARSED else f"JSON llmswitch refuses: it {refusal.cause}")
         return make(Outcome.NOT_OPENAI, f"{what} (HTTP {status})", "check base_url points at an OpenAI-compatible API")
     if isinstance(models, str):
         return make(Outcome.NOT_OPENAI, f"model list has wrong types ({models})",
@@ -236,11 +237,9 @@ def ambiguous_fix(target: ProbeTarget) -> str:
 
 
 def parse_json(text: str) -> Any:
-    """``json.loads``, or :data:`NO_JSON` for text that is not JSON or nests too deep for Python."""
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return NO_JSON
+    """``text`` through the one bounded decoder (:func:`llmswitch.bounded.decode_json`), or :data:`NO_JSON`."""
+    decoded = bounded.decode_json(text)
+    return decoded.value if decoded.refusal is None else NO_JSON
 
 
 def message_of(data: Any, text: str, key: str | None) -> str | None:

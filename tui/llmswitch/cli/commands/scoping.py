@@ -12,7 +12,7 @@ import os
 import sys
 
 from ...errors import Exit, LlmswitchError
-from ..output import out, warn
+from ..output import out, shown, warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,9 +98,9 @@ def cmd_shell(args: Namespace) -> int:
     if sys.stdout.isatty():
         line = " ".join(a for a in ("shell", args.action, getattr(args, "ref", ""), *(["--role", args.role]
                                     if args.role else [])) if a)
-        sys.stderr.write(f"llmswitch: nothing changed yet; to apply it, run: {eval_line(shell, line)}\n")
+        sys.stderr.write(shown(f"llmswitch: nothing changed yet; to apply it, run: {eval_line(shell, line)}\n"))
     else:
-        sys.stderr.write(f"llmswitch: {note}\n")
+        sys.stderr.write(shown(f"llmswitch: {note}\n"))
     return Exit.OK
 
 
@@ -128,20 +128,18 @@ def cmd_trust(args: Namespace) -> int:
 
 def check_project(path: str) -> bytes:
     """The file's bytes once it is yours, of the allowed shape, and names only providers you configured."""
-    from ... import overlay
+    from ... import bounded, overlay
     from ...switch import SwitchError, parse_ref
-    from ...trust import check
+    from ...trust import judge
     from ..common import load_config
 
-    found = check(path, kind="file")
-    if found:
-        raise LlmswitchError(found[0], found[1], exit_code=Exit.USAGE)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(overlay.MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise LlmswitchError(f"{path} does not exist", "write one: llmswitch use --project PROVIDER/MODEL",
-                             exit_code=Exit.NOT_FOUND) from None
+    raw = bounded.read_file(path, bounded.PROJECT_FILE, judge=judge)
+    if isinstance(raw, bounded.Refusal):
+        if raw.problem == bounded.Problem.MISSING:
+            raise LlmswitchError(f"{path} does not exist", "write one: llmswitch use --project PROVIDER/MODEL",
+                                 exit_code=Exit.NOT_FOUND)
+        subject = None if raw.problem == bounded.Problem.UNSAFE else path
+        raise LlmswitchError(raw.cause, raw.fix, subject=subject, exit_code=Exit.USAGE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
