@@ -81,12 +81,12 @@ class ChatSession:
     # -- output
     def note(self, text: str) -> None:
         self.out.flush()
-        for line in text.splitlines() or [""]:
+        for line in terminal_safe_lines(text).splitlines() or [""]:
             self.err.write(f"\x1b[2m{line}\x1b[0m\n" if self._dim else line + "\n")
         self.err.flush()
 
     def say(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(terminal_safe_lines(text) + "\n")
         self.out.flush()
 
     def poll(self) -> None:
@@ -306,7 +306,7 @@ def run_chat(args: Namespace) -> int:
         session.client(sel)
     except (SelectionError, KeyProblem, LlmswitchError) as exc:
         error = as_error(exc)
-        sys.stderr.write(f"llmswitch: {error.sentence()}\n")
+        sys.stderr.write(f"llmswitch: {terminal_safe_lines(error.sentence())}\n")
         return error.exit_code
     session._last_ref = sel.ref
     if not interactive:

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ... import overlay, scopes
+from ...chars import terminal_safe
 
 
 def look(role: str) -> tuple[scopes.Scopes | None, scopes.Resolved | None]:
@@ -72,7 +73,8 @@ class WhereScreen(ModalScreen[str | None]):
         text = Text()
         text.append(f"Where should {self.ref} be used for role {self.role}?\n\n", style="bold")
         text.append("User default: active.toml — every tool, everywhere.\n")
-        text.append(f"This project: {os.path.join(self.project_dir, overlay.PROJECT_FILE)} (written, then trusted).\n")
+        project_file = terminal_safe(os.path.join(self.project_dir, overlay.PROJECT_FILE))
+        text.append(f"This project: {project_file} (written, then trusted).\n")
         text.append("This shell only: the picker cannot change its shell; copy this line into it:\n  ")
         text.append(eval_line(self.ref, self.role), style="bold")
         if self.role in self.looked.shell:
