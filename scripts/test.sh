@@ -5,8 +5,9 @@
 # * unit, CLI, app and snapshot tests (pytest, two workers);
 # * the keyring tier against a real Secret Service (gnome-keyring on a private D-Bus),
 #   installed with apt when CI=true; elsewhere skipped with a note saying how to run it;
-# * the integration tier against a real OpenAI-compatible server (scripts/integration-server.sh),
-#   required when CI=true, opt-in elsewhere (LLMSWITCH_INTEGRATION=1).
+# * the integration tier against a real OpenAI-compatible server (scripts/integration-server.sh)
+#   and a real llama.cpp server (scripts/llamacpp-server.sh), required when CI=true, opt-in elsewhere
+#   (LLMSWITCH_INTEGRATION=1).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,12 @@ command -v dbus-send >/dev/null || missing+=(dbus-bin)
 command -v zsh >/dev/null || missing+=(zsh)   # the shell-scope tests run the real shells
 command -v fish >/dev/null || missing+=(fish)
 command -v tmux >/dev/null || missing+=(tmux)  # the prompt-snippet tests run a real terminal
+if [ "$ci" = true ] || [ -n "${LLMSWITCH_INTEGRATION:-}" ]; then  # the integration tier builds llama-server
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v g++ >/dev/null || missing+=(g++)
+fi
 if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null; then
-  echo "test.sh: installing ${missing[*]} (Secret Service tier, shell-scope tests)"
+  echo "test.sh: installing ${missing[*]} (Secret Service tier, shell-scope tests, llama.cpp build)"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -47,6 +52,13 @@ fi
 if [ "$ci" = true ] || [ -n "${LLMSWITCH_INTEGRATION:-}" ]; then
   if [ -f scripts/integration-server.sh ]; then
     [ "$ci" = true ] && export LLMSWITCH_REQUIRE_INTEGRATION=1
+    # llama.cpp's llama-server: built once into the user cache (about ten minutes on two cores), then found there
+    started=$SECONDS
+    if bash scripts/llamacpp-server.sh install; then
+      echo "test.sh: llama.cpp's llama-server is ready ($((SECONDS - started)) s)"
+    elif [ "$ci" = true ]; then
+      exit 1
+    fi
     python -m pytest -p no:cacheprovider -m integration tests/integration
   fi
 else

@@ -56,6 +56,63 @@ def real_server() -> Iterator[RealServer]:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
 
 
+# --- llama.cpp: a real llama-server (scripts/llamacpp-server.sh) -------------------------------
+
+LLAMACPP_SCRIPT = SCRIPT.with_name("llamacpp-server.sh")
+USER_CACHE = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+"""Where the script builds (once per machine); read at import, before the unit-test isolation points
+XDG_CACHE_HOME at a temp dir."""
+LLAMACPP_KEY = "sk-test-llamacpp-key-0021"
+
+
+@dataclass(frozen=True)
+class LlamaCpp:
+    url: str
+    """``http://127.0.0.1:PORT/v1``, the base URL a user configures."""
+    port: int
+    model: str
+    """The alias llama-server serves the tiny random-weights model under (``tiny-random-llama``)."""
+    key: str | None
+    """The key it was started with (a fake string); None when it takes none."""
+
+
+def _llamacpp(key: str | None) -> Iterator[LlamaCpp]:
+    run_dir = tempfile.mkdtemp(prefix="llmswitch-llamacpp-")
+    env = {**os.environ, "LLMSWITCH_LLAMACPP_DIR": run_dir, "XDG_CACHE_HOME": USER_CACHE}
+    if key:
+        env["LLMSWITCH_LLAMACPP_KEY"] = key  # the script's --api-key, kept out of argv
+    try:  # the first run builds llama-server (about ten minutes on two cores); later ones start in a second
+        done = subprocess.run(["bash", str(LLAMACPP_SCRIPT), "start"], env=env, capture_output=True, text=True,
+                              timeout=3600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = subprocess.CompletedProcess([], 1, "", str(exc))
+    if done.returncode != 0:
+        reason = (f"could not build or start llama.cpp's llama-server (scripts/llamacpp-server.sh start: "
+                  f"{done.stderr.strip()[-800:]}); run `scripts/llamacpp-server.sh install` with PyPI reachable, "
+                  f"then `pytest -m integration`")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    url = values["URL"]
+    try:
+        yield LlamaCpp(url + "/v1", int(url.rsplit(":", 1)[1]), values["MODEL"], values.get("KEY"))
+    finally:
+        subprocess.run(["bash", str(LLAMACPP_SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def llamacpp() -> Iterator[LlamaCpp]:
+    """A real llama.cpp ``llama-server`` that takes no key."""
+    yield from _llamacpp(None)
+
+
+@pytest.fixture(scope="session")
+def llamacpp_keyed() -> Iterator[LlamaCpp]:
+    """A real llama.cpp ``llama-server`` started with ``--api-key`` (:data:`LLAMACPP_KEY`)."""
+    yield from _llamacpp(LLAMACPP_KEY)
+
+
 # --- connected tools (tests/integration/harness.py) ---------------------------------------------
 
 @pytest.fixture
