@@ -123,7 +123,7 @@ def test_pick_mode_inline_picker(mixed, snap_compare):
 
 
 def test_wizard_keys_without_keyring(local, snap_compare):
-    """No keyring: the key field is disabled, the step says why, the env var is suggested."""
+    """No keyring: the step says why and suggests the env var; a pasted key is only used for the check, never stored."""
     from keyring.backends.fail import Keyring as FailKeyring
     from textual.widgets import SelectionList
 
