@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import bounded, paths, state, urls
 from .errors import LlmswitchError
+from .state import fmt_age  # re-exported: the gateway's callers show a cache's age with it
 
 if TYPE_CHECKING:
     from .config import ProviderConfig
@@ -276,17 +277,6 @@ def mode_warning(provider: ProviderConfig, model: str, role: str) -> str | None:
     if role != "embedding" and mode in NOT_CHAT_MODES:
         return f"the gateway says {ref} is not a chat model (mode {mode})"
     return None
-
-
-def fmt_age(seconds: float) -> str:
-    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``."""
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min ago"
-    if seconds < 86400 * 2:
-        return f"{seconds // 3600:.0f} h ago"
-    return f"{seconds // 86400:.0f} days ago"
 
 
 # --- fetching --------------------------------------------------------------------------------------

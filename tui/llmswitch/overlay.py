@@ -39,6 +39,9 @@ from .trust import judge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .config import Config
     from .errors import LlmswitchError
 
 PROJECT_FILE = ".llmswitch.toml"
@@ -161,7 +164,7 @@ def parse(text: str, path: str) -> dict[str, tuple[str, int]]:
             raise _error(f"{key} cannot be set in a project file: a cloned repository must never send your key "
                          f"elsewhere or run a command ({shape})", "remove that line", path, number)
         if not in_roles:
-            raise _error(f"{key} is outside [roles]: {shape}", f"put it under a [roles] line", path, number)
+            raise _error(f"{key} is outside [roles]: {shape}", "put it under a [roles] line", path, number)
         if not _is_role(key):
             raise _error(f"{key[:40]!r} is not a role name (lowercase letters, digits, '-' or '_')",
                          "e.g. default, small, embedding", path, number)
@@ -343,7 +346,8 @@ def write(directory: str, roles: dict[str, str]) -> str:
     return path
 
 
-def set_role(role: str, ref: str | None, directory: str | None = None) -> tuple[str, dict[str, str], str | None]:
+def set_role(role: str, ref: str | None, directory: str | None = None, *,
+             suggest: Callable[[str, Config], list[str]] | None = None) -> tuple[str, dict[str, str], str | None]:
     """``llmswitch use --project`` (and ``/model --project``): set or (``ref`` None) drop ``role`` in the
     ``.llmswitch.toml`` of ``directory`` (the working directory), then trust what was written.
 
@@ -352,8 +356,8 @@ def set_role(role: str, ref: str | None, directory: str | None = None) -> tuple[
     normalised ref).
     """
     from .config import load as load_config
+    from .refs import parse_ref
     from .selection import check_role
-    from .switch import parse_ref
 
     check_role(role)
     path = os.path.join(os.path.abspath(directory or os.getcwd()), PROJECT_FILE)
@@ -369,7 +373,7 @@ def set_role(role: str, ref: str | None, directory: str | None = None) -> tuple[
     if ref is None:
         roles.pop(role, None)
     else:
-        provider, model = parse_ref(ref, load_config())
+        provider, model = parse_ref(ref, load_config(), suggest=suggest)
         normal = f"{provider.id}/{model}"
         why = ref_problem(normal)
         if why:

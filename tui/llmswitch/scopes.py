@@ -165,7 +165,7 @@ class Scopes:
 def _from_config(ref: str, role: str, where: str) -> ActiveSelection:
     """The slow path: the provider from ``config.toml`` or a preset (what ``llmswitch use`` accepts)."""
     from .config import ConfigError, load
-    from .switch import SwitchError, parse_ref, selection_for
+    from .refs import SwitchError, parse_ref, selection_for
 
     try:
         provider, model = parse_ref(ref, load())
@@ -228,3 +228,22 @@ def findings() -> list[tuple[str, str, str | None]]:
                 raise
             found.append(("error", exc.sentence(with_fix=False), exc.fix))
     return found
+
+
+# --- the line a shell evaluates (shell scope) ----------------------------------------------------
+
+EVAL = {"fish": "{cmd} | source", "powershell": "{cmd} | Invoke-Expression"}
+"""How each shell runs the printed line (bash and zsh: ``eval "$(…)"``)."""
+
+
+def detect_shell(chosen: str | None) -> str:
+    if chosen:
+        return chosen
+    login = os.path.basename(os.environ.get("SHELL", ""))
+    return login if login in ("bash", "zsh", "fish") else "powershell" if login.startswith("pwsh") else "bash"
+
+
+def eval_line(shell: str, args: str) -> str:
+    """What to type in ``shell`` to apply ``llmswitch ARGS``."""
+    cmd = f"llmswitch {args}"
+    return EVAL.get(shell, 'eval "$({cmd})"').format(cmd=cmd + (" --shell powershell" if shell == "powershell" else ""))

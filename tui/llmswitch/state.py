@@ -180,10 +180,7 @@ def needs_key(provider_id: str, base_url: str | None) -> bool:
     Read where a provider is built (``config.toml`` loaded, a preset made a provider), so every
     screen that looks at ``key_required`` sees it; a ``key_required`` written in config.toml wins.
     """
-    if not base_url:
-        return False
-    document = _probe_document(provider_id, base_url)
-    return learned_key(provider_id, base_url) is True
+    return bool(base_url) and learned_key(provider_id, base_url) is True
 
 
 def learned_key(provider_id: str, base_url: str | None) -> bool | None:
@@ -231,8 +228,7 @@ def _verdict_path(provider_id: str) -> Path:
 def _remember_deep_verdict(result: ProbeResult, base_url: str) -> None:
     """Keep what a deep probe settled; forget it when a later answer contradicts it (the key refused)."""
     from .files import atomic_write
-    from .probe.outcome import AUTH, Outcome
-    from .probe.verify import DEEP, key_seen
+    from .probe.outcome import AUTH, DEEP, Outcome, key_seen
 
     deep = result.deep
     path = _verdict_path(result.provider)
@@ -289,3 +285,14 @@ def add_recent(ref: str, limit: int = RECENT_LIMIT) -> None:
     with locked(path):
         refs = [ref, *(r for r in recent(limit) if r != ref)][:limit]
         atomic_write(path, json.dumps(refs).encode())
+
+
+def fmt_age(seconds: float) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86400:.0f} days ago"

@@ -11,22 +11,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from . import catalog, errors, selection, state
-from .config import Config, ConfigError, ProviderConfig, UnknownProvider, model_id_problem, plain_http_warning
-from .errors import Exit, LlmswitchError
-from .redact import terminal_safe
+from . import catalog, refs, selection, state
+from .config import Config, ConfigError, ProviderConfig, plain_http_warning
+from .errors import LlmswitchError
+from .refs import SwitchError, selection_for  # re-exported: callers switch and catch in one place
 from .selection import ActiveSelection
 
-
-class SwitchError(errors.SwitchError):
-    """:class:`llmswitch.errors.SwitchError` (cause, fix, exit_code).
-
-    ``code`` is kept only for callers that have not moved to ``exit_code`` yet.
-    """
-
-    @property
-    def code(self) -> int:
-        return int(self.exit_code)
+__all__ = ["SwitchError", "SwitchResult", "known_model_ids", "model_warning", "parse_ref", "selection_for", "switch"]
 
 
 def _refused(exc: Exception) -> SwitchError:
@@ -43,36 +34,10 @@ class SwitchResult:
 
 
 def parse_ref(ref: str, config: Config) -> tuple[ProviderConfig, str]:
-    """``provider/model`` → (provider, model); the provider part is never guessed."""
-    provider_id, sep, model = ref.strip().partition("/")
-    if not sep or not provider_id:
-        from .models import owners
+    """``provider/model`` → (provider, model); a bare model id is answered with the providers that serve it."""
+    from .models import owners
 
-        found = owners(ref.strip(), config)  # your providers' lists first, then the catalog's
-        hint = f"did you mean {' or '.join(found)}?" if found else "e.g. openrouter/openai/gpt-4o-mini"
-        raise SwitchError(f"{terminal_safe(repr(ref), 80)} names no provider; write PROVIDER/MODEL", hint)
-    try:
-        provider = config.provider(provider_id)
-    except UnknownProvider as exc:
-        raise SwitchError(exc.cause, exc.fix, exit_code=Exit.NOT_FOUND) from None
-    why = model_id_problem(model)
-    if why:
-        raise SwitchError(why[0], why[1], subject=terminal_safe(ref, 80))
-    if not provider.base_url:
-        preset = catalog.preset(provider.id)
-        hint = f"set {preset.url_env} or " if preset and preset.url_env else ""
-        raise SwitchError(f"{provider.id} has no base_url",
-                          f"{hint}run: llmswitch providers add {provider.id} --base-url URL")
-    return provider, model
-
-
-def selection_for(provider: ProviderConfig, model: str, role: str = selection.DEFAULT_ROLE) -> ActiveSelection:
-    """The role's selection, its key facts a copy of config.toml's (:func:`llmswitch.keydecision.key_fields`)."""
-    from .keydecision import key_fields
-
-    return ActiveSelection(role=role, provider=provider.id, model=model, base_url=provider.base_url or "",
-                           api_kind=provider.kind, headers=dict(provider.headers), api_version=provider.api_version,
-                           **key_fields(provider))
+    return refs.parse_ref(ref, config, suggest=owners)
 
 
 def known_model_ids(provider: ProviderConfig) -> tuple[list[str] | None, list[str]]:

@@ -43,7 +43,7 @@ from .selection import override_var
 if TYPE_CHECKING:
     from .config import Config, ProviderConfig
 
-__all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "claimed", "fetch", "forget",
+__all__ = ["MAX_BYTES", "Fetched", "Record", "TeamCheck", "TeamRefused", "check", "claimed", "forget",
            "layer", "findings", "key_names", "load_record", "record", "usable"]
 
 MAX_BYTES = bounded.TEAM_FILE.cap
@@ -157,75 +157,10 @@ def forget() -> bool:
     return found
 
 
-# --- fetching ---------------------------------------------------------------------------------------
+# --- refusals (the fetch itself is llmswitch.teamfetch: the wire is a floor above the store) -----
 
 def _refused(cause: str, fix: str) -> LlmswitchError:
     return LlmswitchError(cause, fix, subject="team")
-
-
-def fetch(source: str, previous: Record | None = None, *, timeout: float = 15.0) -> Fetched:
-    """The team file's bytes from https (certificate verified) or a local path; conditional when ``previous``.
-
-    A local path is read through :func:`llmswitch.bounded.read_file` (a regular file, or a symlink to
-    one, of at most 1 MiB: never a FIFO or a device); either way the bytes must decode as TOML within
-    the bounds of :func:`llmswitch.bounded.decode_toml` before anything else looks at them.
-    """
-    if "://" not in source:
-        shown = terminal_safe(source, 200)
-        raw = bounded.read_file(Path(source).expanduser(), bounded.TEAM_FILE)
-        if isinstance(raw, bounded.Refusal):
-            fix = raw.fix if raw.problem != bounded.Problem.MISSING else "check the path"
-            raise _refused(f"{shown} {raw.cause}", fix)
-        return Fetched(_decodable(raw, shown))
-    if not source.startswith("https://"):
-        raise _refused(f"{urls.safe(source)} is not https", "fetch the team file over https (or give a local path)")
-    fetched = _fetch_https(source, previous, timeout)
-    if fetched.data is not None:
-        _decodable(fetched.data, urls.safe(source))
-    return fetched
-
-
-def _decodable(data: bytes, where: str) -> bytes:
-    """``data`` when it is TOML within bounds (size, nesting, numbers); a one-sentence refusal otherwise."""
-    decoded = bounded.decode_toml(data, bounded.TEAM_FILE)
-    later = (bounded.Problem.NOT_PARSED, bounded.Problem.NOT_TEXT)  # check() names the line (or byte) of those
-    if decoded.refusal is not None and decoded.refusal.problem not in later:
-        raise _refused(f"{where} {decoded.refusal.cause}", "ask whoever maintains the team file to fix it")
-    return data
-
-
-def _fetch_https(url: str, previous: Record | None, timeout: float) -> Fetched:
-    import httpx
-
-    from .http import sdk_client
-
-    headers = {"accept": "application/toml, text/plain, */*"}
-    if previous is not None and previous.source == url:
-        if previous.etag:
-            headers["if-none-match"] = previous.etag
-        if previous.last_modified:
-            headers["if-modified-since"] = previous.last_modified
-    where = urls.safe(url)
-    client = sdk_client(url, provider="team")
-    assert isinstance(client, httpx.Client)
-    try:
-        with client, client.stream("GET", url, headers=headers, timeout=timeout) as response:
-            if response.status_code == 304:
-                return Fetched(None, previous.etag if previous else None, previous.last_modified if previous else None)
-            body = bytearray()
-            for piece in response.iter_bytes():
-                body += piece
-                if len(body) > MAX_BYTES:
-                    raise _refused(f"{where} sent over {MAX_BYTES // 1024} KiB", "check the URL names a providers file")
-            if response.status_code != 200:
-                raise _refused(f"{where} answered HTTP {response.status_code}", "check the URL")
-            return Fetched(bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
-    except httpx.HTTPError as exc:
-        if isinstance(exc, LlmswitchError):
-            raise
-        reason = "its certificate is not trusted" if "CERTIFICATE" in str(exc).upper() else type(exc).__name__
-        raise _refused(f"could not fetch {where} ({reason})", "check the URL and your network "
-                       "(llmswitch verifies certificates; SSL_CERT_FILE names an extra CA bundle)") from None
 
 
 # --- the rules --------------------------------------------------------------------------------------
@@ -386,7 +321,7 @@ def layer(mine: Config) -> Config:
 
 def findings(mine: Config) -> list[tuple[bool, str, str | None]]:
     """(trouble?, cause, fix) for ``doctor``: where the team file comes from, how old, what it adds or is kept from."""
-    from .gateway import fmt_age
+    from .state import fmt_age
 
     rec = load_record()
     if rec is None:

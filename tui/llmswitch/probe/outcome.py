@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from llmswitch.keyorigin import KeyOrigin
-from llmswitch.redact import terminal_safe
+from llmswitch.redact import is_secret_header, terminal_safe
 
 __all__ = [
-    "AUTH", "FOUND", "KEY_REFUSED", "LISTED", "NOT_THERE", "UNREACHABLE", "USABLE",
-    "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget",
+    "AUTH", "DEEP", "FOUND", "KEY_REFUSED", "LISTED", "NOT_THERE", "UNREACHABLE", "USABLE",
+    "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "key_seen",
 ]
 
 class Outcome(StrEnum):
@@ -212,3 +212,13 @@ class ProbeResult:
         """``GET https://…/models  Authorization: Bearer sk-or-…f3a9``."""
         shown = "  ".join(f"{k}: {v}" for k, v in self.request_headers.items() if k.lower() != "user-agent")
         return f"GET {self.url}" + (f"  {shown}" if shown else "")
+
+
+DEEP = "deep check"
+"""``verified_by`` of a key that ``probe --deep`` verified with a 1-token chat."""
+
+
+def key_seen(result: ProbeResult) -> str:
+    """Which key a result was about, as shown anyway (``env X Bearer sk-te…abcd``): never the key itself."""
+    shown = " ".join(v for k, v in sorted(result.request_headers.items()) if is_secret_header(k))
+    return f"{result.key_source or ''} {shown}".strip()

@@ -39,12 +39,11 @@ import httpx
 
 from llmswitch import urls
 from llmswitch.keyorigin import OVERRIDE
-from llmswitch.redact import is_secret_header
 
 from .classifier import classify
 from .endpoints import models_url
 from .fingerprints import LITELLM, OLLAMA, VLLM
-from .outcome import AUTH, Diagnosis, Outcome, ProbeResult, ProbeTarget
+from .outcome import AUTH, DEEP, Diagnosis, Outcome, ProbeResult, ProbeTarget, key_seen
 from .transport import request, request_headers
 
 __all__ = ["ACCEPTS_A_WRONG_KEY", "DEEP", "IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY",
@@ -64,7 +63,6 @@ LiteLLM proxy's ``master_key`` guard ``/v1/models`` with the same check as chat.
 ``llama-server --api-key`` keeps ``/models`` public, so only ``--deep`` tells it apart."""
 REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
 REFUSES_A_WRONG_KEY = "GET /models refuses a wrong key"
-DEEP = "deep check"
 ACCEPTS_A_WRONG_KEY = "a chat with a wrong key succeeds too"
 
 
@@ -129,12 +127,6 @@ async def verify_listing(client: httpx.AsyncClient, deadline: float, target: Pro
         # neither refused nor listed (a 5xx, a 404): try a wrong key, whose refusal would settle it
         why = f"asked without it, the server answered HTTP {exchange.status}, so the list proves nothing"
     return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None)
-
-
-def key_seen(result: ProbeResult) -> str:
-    """Which key a result was about, as shown anyway (``env X Bearer sk-te…abcd``): never the key itself."""
-    shown = " ".join(v for k, v in sorted(result.request_headers.items()) if is_secret_header(k))
-    return f"{result.key_source or ''} {shown}".strip()
 
 
 def recalled(result: ProbeResult, target: ProbeTarget) -> ProbeResult:

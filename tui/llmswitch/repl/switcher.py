@@ -333,9 +333,10 @@ class ModelSwitcher:
     def _save_project(self, ref: str, role: str, warnings: list[str]) -> Reply:
         """``/model --project``: the role in this directory's ``.llmswitch.toml`` (written and trusted)."""
         from .. import overlay
+        from ..models import owners
 
         try:
-            path, _, normal = overlay.set_role(role, ref)
+            path, _, normal = overlay.set_role(role, ref, suggest=owners)
         except _errors.LlmswitchError as exc:
             return Reply(exc.sentence(), ok=False, error=exc)
         self._overrides.pop(role, None)

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ... import overlay, scopes
-from ...chars import terminal_safe
+from ...chars import shell_word, terminal_safe
 
 
 def look(role: str) -> tuple[scopes.Scopes | None, scopes.Resolved | None]:
@@ -45,10 +45,9 @@ def bar_text(resolved: scopes.Resolved | None) -> str:
 
 
 def eval_line(ref: str, role: str) -> str:
-    from ...cli.commands.scoping import detect_shell
-    from ...cli.commands.scoping import eval_line as line
-
-    return line(detect_shell(None), f"shell use {ref}" + ("" if role == "default" else f" --role {role}"))
+    """The line that sets ``ref`` for ``role`` in the user's shell only, each word quoted for the shell."""
+    words = ["shell", "use", ref, *([] if role == "default" else ["--role", role])]
+    return scopes.eval_line(scopes.detect_shell(None), " ".join(shell_word(w) for w in words))
 
 
 class WhereScreen(ModalScreen[str | None]):

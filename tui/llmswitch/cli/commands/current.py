@@ -233,11 +233,12 @@ def use_project(role: str, ref: str | None) -> int:
     """``use --project``: the role in this directory's ``.llmswitch.toml`` (written, then trusted)."""
     from ... import overlay
     from ...errors import Exit
+    from ...models import owners
 
     if ref is None and not os.path.lexists(overlay.PROJECT_FILE):
         out(f"{role}: was not set in {os.path.abspath(overlay.PROJECT_FILE)}")
         return Exit.OK
-    path, roles, normal = overlay.set_role(role, ref)
+    path, roles, normal = overlay.set_role(role, ref, suggest=owners)
     if normal is None:
         out(f"{role}: cleared in {path}" + ("" if roles else " (now empty: removed)"))
     else:

@@ -12,6 +12,7 @@ import os
 import sys
 
 from ...errors import Exit, LlmswitchError
+from ...scopes import detect_shell, eval_line
 from ..output import out, shown, warn
 
 TYPE_CHECKING = False
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
-EVAL = {"fish": "{cmd} | source", "powershell": "{cmd} | Invoke-Expression"}
-"""How each shell runs the printed line (bash and zsh: ``eval "$(…)"``)."""
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -37,19 +36,6 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("path", nargs="?", help="the .llmswitch.toml (default: the nearest one from here)")
         parser.add_argument("--forget", action="store_true", help="stop trusting it")
         parser.set_defaults(func=cmd_trust)
-
-
-def detect_shell(chosen: str | None) -> str:
-    if chosen:
-        return chosen
-    login = os.path.basename(os.environ.get("SHELL", ""))
-    return login if login in ("bash", "zsh", "fish") else "powershell" if login.startswith("pwsh") else "bash"
-
-
-def eval_line(shell: str, args: str) -> str:
-    """What to type in ``shell`` to apply ``llmswitch ARGS``."""
-    cmd = f"llmswitch {args}"
-    return EVAL.get(shell, 'eval "$({cmd})"').format(cmd=cmd + (" --shell powershell" if shell == "powershell" else ""))
 
 
 def shell_lines(shell: str, refs: dict[str, str]) -> str:
@@ -96,8 +82,10 @@ def cmd_shell(args: Namespace) -> int:
                 else "this shell follows the project and user scopes again")
     out(shell_lines(shell, refs))
     if sys.stdout.isatty():
-        line = " ".join(a for a in ("shell", args.action, getattr(args, "ref", ""), *(["--role", args.role]
-                                    if args.role else [])) if a)
+        from ...chars import shell_word
+
+        line = " ".join(shell_word(a) for a in ("shell", args.action, getattr(args, "ref", ""),
+                                                *(["--role", args.role] if args.role else [])) if a)
         sys.stderr.write(shown(f"llmswitch: nothing changed yet; to apply it, run: {eval_line(shell, line)}\n"))
     else:
         sys.stderr.write(shown(f"llmswitch: {note}\n"))

@@ -133,7 +133,7 @@ def _source(text: str) -> str:
 
 
 def _add(args: Namespace) -> int:
-    from ... import team
+    from ... import team, teamfetch
 
     existing = team.load_record()
     if existing is not None:
@@ -141,7 +141,7 @@ def _add(args: Namespace) -> int:
                              "run: llmswitch team update (or llmswitch team rm, then add the new one)",
                              subject="team")
     source = _source(args.source)
-    fetched = team.fetch(source)
+    fetched = teamfetch.fetch(source)
     assert fetched.data is not None
     found = team.check(fetched.data, source, _mine())
     out(f"team file {source}")
@@ -194,7 +194,7 @@ def _intact(rec: Record) -> bytes | None:
 
 
 def _update(args: Namespace) -> int:
-    from ... import team
+    from ... import team, teamfetch
 
     rec = team.load_record()
     if rec is None:
@@ -202,7 +202,7 @@ def _update(args: Namespace) -> int:
     kept = _intact(rec)
     if kept is None:
         warn("the kept copy was changed or is missing (its sha256 differs from the record); fetching it afresh")
-    fetched: Fetched = team.fetch(rec.source, rec if kept is not None else None)
+    fetched: Fetched = teamfetch.fetch(rec.source, rec if kept is not None else None)
     mine = _mine()
     old = team.check(kept, rec.source) if kept is not None else None
     if fetched.data is None or fetched.data == kept:
