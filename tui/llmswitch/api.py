@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import openai
 
     from .config import Config, ProviderConfig
-    from .errors import LlmswitchError
     from .keys import Resolution
     from .scopes import Resolved
 
@@ -63,78 +62,12 @@ def scope(role: str = DEFAULT_ROLE) -> Resolved:
 
 # --- keys: resolved from config.toml ----------------------------------------------------------
 
-_MISMATCH: list[type[LlmswitchError]] = []
-
-
-def _mismatch(cause: str, fix: str, exit_code: int) -> LlmswitchError:
-    """An error that is a key problem (chat and the REPL catch those) and a selection problem."""
-    if not _MISMATCH:
-        from . import keys
-        from .errors import SelectionError
-
-        bases: tuple[type, ...] = (keys.KeyProblem,) if issubclass(keys.KeyProblem, SelectionError) \
-            else (keys.KeyProblem, SelectionError)
-
-        class SelectionKeyMismatch(*bases):  # type: ignore[misc]  # keys.KeyProblem's bases differ across versions
-            """The selection's provider or key reference does not match config.toml: no key is resolved."""
-
-        SelectionKeyMismatch.__module__ = __name__
-        SelectionKeyMismatch.__qualname__ = "SelectionKeyMismatch"
-        _MISMATCH.append(SelectionKeyMismatch)
-    error: LlmswitchError = _MISMATCH[0](cause, fix, exit_code=exit_code)
-    return error
-
-
-def _key_reference(source: str, env: tuple[str, ...], command: str | None) -> str:
-    if source == "env":
-        return f"env:{env[0]}" if env else "env"
-    if source == "command":
-        return f"command:{command}"
-    return source
-
-
-def key_drift(sel: ActiveSelection, provider: ProviderConfig) -> list[str]:
-    """The key-reference fields in which ``sel`` (active.toml) and ``provider`` (config.toml) differ."""
-    from .keys import SERVICE
-
-    keyring = provider.key_source == "keyring"
-    expected = {"key_source": provider.key_source, "key_env": tuple(provider.key_env),
-                "key_command": provider.key_command if provider.key_source == "command" else None,
-                "keyring_service": SERVICE if keyring else None, "keyring_username": provider.id if keyring else None}
-    found = {"key_source": sel.key_source, "key_env": tuple(sel.key_env),
-             "key_command": sel.key_command if sel.key_source == "command" else None,
-             "keyring_service": sel.keyring_service if sel.key_source == "keyring" else None,
-             "keyring_username": sel.keyring_username if sel.key_source == "keyring" else None}
-    return [name for name in expected if expected[name] != found[name]]
-
-
 def provider_for(sel: ActiveSelection, config: Config | None = None) -> ProviderConfig:
-    """The provider config.toml (or a preset) has for ``sel``, whose key source llmswitch uses.
+    """The provider config.toml (or a preset) has for ``sel``, whose key source llmswitch uses
+    (:func:`llmswitch.keys.provider_for`: refuses, with the fix, a provider gone or a key reference that drifted)."""
+    from . import keys
 
-    Refuses, with the fix, when the provider is neither configured nor a preset any more, and
-    when active.toml's key reference (key_source, key_env, key_command, keyring entry) differs
-    from config.toml's: a key is never fetched for a reference nobody configured.
-    """
-    from . import config as _config
-
-    if config is None:
-        config = _config.load()
-    try:
-        provider = config.provider(sel.provider)
-    except _config.UnknownProvider:
-        raise _mismatch(f"role {sel.role} uses provider {sel.provider!r}, which is no longer configured and is "
-                        f"not a preset",
-                        f"pick another: llmswitch use --role {sel.role} PROVIDER/MODEL (or add it back: "
-                        f"llmswitch providers add {sel.provider} --base-url URL)", 3) from None
-    drift = key_drift(sel, provider)
-    if drift:
-        ours = _key_reference(sel.key_source, sel.key_env, sel.key_command)
-        theirs = provider.key_source_text()
-        detail = f"key_source {ours!r} there, {theirs!r} in config.toml" if ours != theirs else ", ".join(drift)
-        raise _mismatch(f"role {sel.role}: the key reference in active.toml does not match config.toml for "
-                        f"{provider.id} ({detail}), so no key is used",
-                        f"rewrite the selection from config.toml: llmswitch use --role {sel.role} {sel.ref}", 2)
-    return provider
+    return keys.provider_for(sel, config)
 
 
 def resolve_key(sel: ActiveSelection, config: Config | None = None) -> Resolution:

@@ -34,7 +34,9 @@ from .redact import scrub, terminal_safe
 from .selection import KEY_SOURCES
 
 if TYPE_CHECKING:
-    from .config import HeaderSource, ProviderConfig
+    from .config import Config, HeaderSource, ProviderConfig
+    from .errors import LlmswitchError
+    from .selection import ActiveSelection
 
 __all__ = [
     "KEYLESS_PLACEHOLDER", "SERVICE", "KeyCommandFailed", "KeyProblem", "KeyringUnavailable", "MissingKey",
@@ -475,3 +477,76 @@ def _header_secret(provider_id: str, source: HeaderSource, environ: Mapping[str,
     if why is not None:
         raise UnusableKey(f"the value for header {source.name} from {where} {why}", fix, subject=provider_id)
     return value
+
+
+# --- the selection's key reference, checked against config.toml -------------------------------------
+
+_MISMATCH: list[type[LlmswitchError]] = []
+
+
+def _mismatch(cause: str, fix: str, exit_code: int) -> LlmswitchError:
+    """An error that is a key problem (chat and the REPL catch those) and a selection problem."""
+    if not _MISMATCH:
+        from .errors import SelectionError
+
+        bases: tuple[type, ...] = (KeyProblem,) if issubclass(KeyProblem, SelectionError) \
+            else (KeyProblem, SelectionError)
+
+        class SelectionKeyMismatch(*bases):  # type: ignore[misc]  # keys.KeyProblem's bases differ across versions
+            """The selection's provider or key reference does not match config.toml: no key is resolved."""
+
+        SelectionKeyMismatch.__module__ = "llmswitch.api"  # where users have always caught it
+        SelectionKeyMismatch.__qualname__ = "SelectionKeyMismatch"
+        _MISMATCH.append(SelectionKeyMismatch)
+    error: LlmswitchError = _MISMATCH[0](cause, fix, exit_code=exit_code)
+    return error
+
+
+def _key_reference(source: str, env: tuple[str, ...], command: str | None) -> str:
+    if source == "env":
+        return f"env:{env[0]}" if env else "env"
+    if source == "command":
+        return f"command:{command}"
+    return source
+
+
+def key_drift(sel: ActiveSelection, provider: ProviderConfig) -> list[str]:
+    """The key-reference fields in which ``sel`` (active.toml) and ``provider`` (config.toml) differ."""
+    keyring = provider.key_source == "keyring"
+    expected = {"key_source": provider.key_source, "key_env": tuple(provider.key_env),
+                "key_command": provider.key_command if provider.key_source == "command" else None,
+                "keyring_service": SERVICE if keyring else None, "keyring_username": provider.id if keyring else None}
+    found = {"key_source": sel.key_source, "key_env": tuple(sel.key_env),
+             "key_command": sel.key_command if sel.key_source == "command" else None,
+             "keyring_service": sel.keyring_service if sel.key_source == "keyring" else None,
+             "keyring_username": sel.keyring_username if sel.key_source == "keyring" else None}
+    return [name for name in expected if expected[name] != found[name]]
+
+
+def provider_for(sel: ActiveSelection, config: Config | None = None) -> ProviderConfig:
+    """The provider config.toml (or a preset) has for ``sel``, whose key source llmswitch uses.
+
+    Refuses, with the fix, when the provider is neither configured nor a preset any more, and
+    when active.toml's key reference (key_source, key_env, key_command, keyring entry) differs
+    from config.toml's: a key is never fetched for a reference nobody configured.
+    """
+    from . import config as _config
+
+    if config is None:
+        config = _config.load()
+    try:
+        provider = config.provider(sel.provider)
+    except _config.UnknownProvider:
+        raise _mismatch(f"role {sel.role} uses provider {sel.provider!r}, which is no longer configured and is "
+                        f"not a preset",
+                        f"pick another: llmswitch use --role {sel.role} PROVIDER/MODEL (or add it back: "
+                        f"llmswitch providers add {sel.provider} --base-url URL)", 3) from None
+    drift = key_drift(sel, provider)
+    if drift:
+        ours = _key_reference(sel.key_source, sel.key_env, sel.key_command)
+        theirs = provider.key_source_text()
+        detail = f"key_source {ours!r} there, {theirs!r} in config.toml" if ours != theirs else ", ".join(drift)
+        raise _mismatch(f"role {sel.role}: the key reference in active.toml does not match config.toml for "
+                        f"{provider.id} ({detail}), so no key is used",
+                        f"rewrite the selection from config.toml: llmswitch use --role {sel.role} {sel.ref}", 2)
+    return provider

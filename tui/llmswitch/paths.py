@@ -104,3 +104,20 @@ def config_file() -> Path:
 
 def active_file() -> Path:
     return config_dir() / ACTIVE_FILE
+
+
+# --- calling llmswitch again from another program ----------------------------------------------
+
+def executable() -> list[str]:
+    """How to call this llmswitch again from a shell snippet."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) in ("llmswitch", "llmswitch.exe") and os.path.isabs(argv0):
+        return [argv0]
+    return [sys.executable, "-m", "llmswitch"]
+
+
+def key_get_command(provider: str) -> str:
+    """``llmswitch key get PROVIDER`` as one shell command line (the llmswitch that runs now), each word quoted."""
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in [*executable(), "key", "get", provider])

@@ -11,7 +11,6 @@ Light on purpose (``sys`` and ``os`` at import; ``json``, ``llmswitch.chars`` an
 
 from __future__ import annotations
 
-import os
 import sys
 
 TYPE_CHECKING = False
@@ -85,11 +84,3 @@ def as_problem(problem: Any) -> Any:
                    getattr(problem, "fix", None), file=getattr(problem, "file", None),
                    line=getattr(problem, "line", None), key=getattr(problem, "key", None),
                    severity=getattr(problem, "severity", "error"))
-
-
-def executable() -> list[str]:
-    """How to call this llmswitch again from a shell snippet."""
-    argv0 = sys.argv[0] if sys.argv else ""
-    if os.path.basename(argv0) in ("llmswitch", "llmswitch.exe") and os.path.isabs(argv0):
-        return [argv0]
-    return [sys.executable, "-m", "llmswitch"]

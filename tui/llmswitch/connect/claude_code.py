@@ -41,11 +41,9 @@ SUFFIX = "/v1"
 
 def helper_command(provider: str) -> str:
     """``llmswitch key get PROVIDER`` as a shell command line (the llmswitch that runs now)."""
-    import shlex
+    from ..paths import key_get_command
 
-    from ..cli.output import executable
-
-    return " ".join(shlex.quote(part) for part in [*executable(), "key", "get", provider])
+    return key_get_command(provider)
 
 
 class ClaudeCode(Tool):

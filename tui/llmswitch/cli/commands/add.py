@@ -12,7 +12,6 @@ from ..output import emit_json, out, warn
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
-
     from pathlib import Path
 
     from ...addurl import Examined

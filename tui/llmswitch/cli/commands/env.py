@@ -17,8 +17,9 @@ import os
 import sys
 
 from ...errors import Exit, LlmswitchError
+from ...paths import key_get_command
 from ..common import load_config
-from ..output import executable, out
+from ..output import out
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,7 +99,6 @@ def in_scope(role: str) -> ActiveSelection:
 
 
 def cmd_env(args: Namespace) -> int:
-    import shlex
 
     from ... import anthropic_env, api
     from ...keys import KEYLESS_PLACEHOLDER
@@ -118,7 +118,7 @@ def cmd_env(args: Namespace) -> int:
         else:
             lines.append("# OPENAI_API_KEY left out: add --include-key to write it (the output then holds the key)")
     else:
-        getter = " ".join(shlex.quote(part) for part in [*executable(), "key", "get", sel.provider])
+        getter = key_get_command(sel.provider)
         substitution = {"fish": f"({getter})", "powershell": f"({getter})"}.get(shell, f'"$({getter})"')
         lines.append(assign(shell, "OPENAI_API_KEY", substitution, raw=True))
     key_vars = ["OPENAI_API_KEY"]

@@ -12,7 +12,7 @@ from ..output import out
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from argparse import ArgumentParser, Namespace
+    from argparse import ArgumentParser
 
 DEFAULT_FORMAT = "{ref}{mark}"
 FIELDS = ("ref", "provider", "model", "role", "scope", "mark")
