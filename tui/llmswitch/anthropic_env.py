@@ -37,8 +37,9 @@ def messages_root(sel: ActiveSelection, provider: ProviderConfig | None = None) 
     gateway = provider is not None and (provider.preset or provider.id) in MESSAGES_GATEWAYS
     if sel.api_kind != "anthropic" and not gateway:
         return None
-    root = sel.base_url.rstrip("/")
-    return root[: -len("/v1")] if root.endswith("/v1") else root
+    from .urls import api_root
+
+    return api_root(sel.base_url)
 
 
 def key_variable(sel: ActiveSelection) -> str:

@@ -103,7 +103,7 @@ def _short(value: Any) -> str | None:
 
 def _litellm_root(base_url: str) -> str:
     """``http://h:4000/v1`` → ``http://h:4000``: the proxy's management routes are not under ``/v1``."""
-    return base_url[:-3] if base_url.endswith("/v1") else base_url
+    return urls.api_root(base_url)
 
 
 def refresh(provider: ProviderConfig, *, timeout: float | None = None) -> Budget | None:

@@ -167,3 +167,40 @@ def host_port(url: str) -> tuple[str, int]:
     """``(host, port)`` for sentences such as "nothing listens on 127.0.0.1:8080"."""
     _, host, port = origin(url)
     return host or "?", port or 0
+
+
+# --- the API root and the key's header: one rule each ---------------------------------------------
+
+def ends_in_v1(base_url: str) -> bool:
+    """True when the base URL's path ends in ``/v1`` (``…/v1``, ``…/api/v1``, ``…/v1/``)."""
+    try:
+        return urlsplit(base_url).path.rstrip("/").endswith("/v1")
+    except ValueError:
+        return False
+
+
+def api_root(base_url: str) -> str:
+    """The base URL without a trailing ``/v1``: where ``/v1/messages``, ``/props`` or a proxy's management
+    routes (``/key/info``, ``/model/info``) answer. ``http://h:4000/v1`` → ``http://h:4000``."""
+    root = base_url.rstrip("/")
+    return root[: -len("/v1")] if root.endswith("/v1") else root
+
+
+ANTHROPIC_VERSION = "2023-06-01"
+"""The ``anthropic-version`` header sent with every Anthropic Messages request."""
+KEY_HEADERS = {"anthropic": "x-api-key", "azure": "api-key"}
+"""The header each API kind carries the key in; every other kind sends ``Authorization: Bearer KEY``."""
+
+
+def key_header(api_kind: str) -> str:
+    """The header name the key travels in for ``api_kind`` (``Authorization`` for OpenAI-compatible servers)."""
+    return KEY_HEADERS.get(api_kind, "Authorization")
+
+
+def auth_headers(api_kind: str, key: str | None) -> dict[str, str]:
+    """The headers that carry ``key`` (and Anthropic's version) for ``api_kind``; none but the version without a key."""
+    sent = {"anthropic-version": ANTHROPIC_VERSION} if api_kind == "anthropic" else {}
+    if key is not None:
+        header = KEY_HEADERS.get(api_kind)
+        sent[header or "authorization"] = key if header else f"Bearer {key}"
+    return sent

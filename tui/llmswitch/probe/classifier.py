@@ -193,7 +193,7 @@ def _auth_diagnosis(status: int, auth: str | None, key_sent: bool, target: Probe
                     f"{set_key} with the proxy's master key, or connect a database to it")
     if auth == "missing" or not key_sent:
         if key_sent:
-            header = {"azure": "api-key", "anthropic": "x-api-key"}.get(target.api_kind, "Authorization")
+            header = urls.key_header(target.api_kind)
             return make(Outcome.AUTH_MISSING, f"the server says no key arrived (sent in {header})",
                         f"check api_kind matches the server (a proxy may strip the header), or {set_key}")
         wanted = f"{keyfix.no_key_phrase(origin)} (the server wants one)" if target.key_required or origin else \
@@ -329,16 +329,9 @@ def not_found_fix(target: ProbeTarget) -> str:
                  else "Azure's v1 API, as no api_version is set")
         return (f"check base_url is the resource endpoint (https://NAME.openai.azure.com; asked: {shape}); "
                 f"for the dated API set api_version = \"{AZURE_GA_VERSION}\" in config.toml")
-    if _ends_in_v1(target.base_url):  # "usually end in /v1" would send them round in a circle
+    if urls.ends_in_v1(target.base_url):  # "usually end in /v1" would send them round in a circle
         return "check the host, port and path of base_url, and copy the API address from the server's documentation"
     return "check base_url; OpenAI-compatible servers usually end in /v1"
-
-
-def _ends_in_v1(base_url: str) -> bool:
-    try:
-        return urlsplit(base_url).path.rstrip("/").endswith("/v1")
-    except ValueError:
-        return False
 
 
 def refused_url(target: ProbeTarget) -> Diagnosis | None:

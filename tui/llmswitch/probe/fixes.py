@@ -90,7 +90,7 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
         summary = f"{diagnosis.summary}; {extra}"
         return replace(diagnosis, summary=summary, fix=fix, models=there.models,
                        server=diagnosis.server or there.server), base
-    if diagnosis.outcome is Outcome.NOT_FOUND and tried and urlsplit(target.base_url).path.rstrip("/").endswith("/v1"):
+    if diagnosis.outcome is Outcome.NOT_FOUND and tried and urls.ends_in_v1(target.base_url):
         asked = " or ".join(f"{path.rstrip('/')}/models" for path in tried)
         diagnosis = replace(diagnosis, summary=terminal_safe(f"{diagnosis.summary}, nor at {asked}", 300))
     return diagnosis, None

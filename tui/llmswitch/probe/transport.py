@@ -34,7 +34,7 @@ RETRY_AFTER_CAP = 2.0
 """Longest wait honoured from a ``Retry-After`` header, in seconds."""
 BACKOFF = (0.25, 0.75)
 """Waits before the first and second retry when the server gives no ``Retry-After``."""
-ANTHROPIC_VERSION = "2023-06-01"
+ANTHROPIC_VERSION = urls.ANTHROPIC_VERSION
 USER_AGENT = "llmswitch-probe"
 
 ReadSuccess = Callable[[httpx.Response, AsyncIterator[bytes]], Awaitable[DeepCheck]]
@@ -79,15 +79,11 @@ def request_headers(target: ProbeTarget) -> dict[str, str]:
     """What the probe sends: accept, the target's own headers, and the key in its API kind's header."""
     headers = {"accept": "application/json", "user-agent": USER_AGENT}
     headers.update({str(k): str(v) for k, v in target.headers.items()})
-    if target.api_kind == "anthropic":
-        headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
-    if target.key is not None:
-        if target.api_kind == "anthropic":
-            headers["x-api-key"] = target.key
-        elif target.api_kind == "azure":
-            headers["api-key"] = target.key
+    for name, value in urls.auth_headers(target.api_kind, target.key).items():
+        if name == "anthropic-version":
+            headers.setdefault(name, value)  # a configured version wins
         else:
-            headers["authorization"] = f"Bearer {target.key}"
+            headers[name] = value
     return headers
 
 
