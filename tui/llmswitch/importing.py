@@ -440,10 +440,10 @@ def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -
                 notes.append(f"added provider {pid} ({found.base_url}, key: {source}) to {config.path}")
         else:
             notes.append(f"{found.base_url} is already configured as {pid}; it was left as it is")
-    elif existing is None and source != "keyring":
-        if preset is None or source != f"env:{(preset.key_env or ('',))[0]}":
-            edit.add_provider(pid, {"preset": pid, "key_source": source})
-            notes.append(f"added provider {pid} (key: {source}) to {config.path}")
+    elif existing is None and source != "keyring" and (
+            preset is None or source != f"env:{(preset.key_env or ('',))[0]}"):
+        edit.add_provider(pid, {"preset": pid, "key_source": source})
+        notes.append(f"added provider {pid} (key: {source}) to {config.path}")
     key = found.key
     if key is not None and key.kind == "plaintext" and key.secret:
         where = f"{key.file}" + (f" (line {key.line})" if key.line else "")

@@ -25,8 +25,8 @@ from .probe.outcome import AUTH, NOT_THERE
 
 if TYPE_CHECKING:
     from .addurl import Examined
-    from .importing import Found
     from .config import ProviderConfig
+    from .importing import Found
     from .probe.outcome import ProbeResult, ProbeTarget
 
 __all__ = [

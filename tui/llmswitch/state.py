@@ -103,15 +103,8 @@ class LastProbe:
     when: datetime
 
     def age(self, now: datetime | None = None) -> str:
-        """``just now``, ``3 min ago``, ``2 h ago``, ``5 days ago``."""
-        seconds = max(0, int(((now or _now()) - self.when).total_seconds()))
-        if seconds < 60:
-            return "just now"
-        for size, unit in ((86400, " days"), (3600, " h"), (60, " min")):
-            if seconds >= size:
-                count = seconds // size
-                return f"{count}{unit if count != 1 or unit != ' days' else ' day'} ago"
-        return "just now"  # pragma: no cover - the loop always returns
+        """``just now``, ``3 min ago``, ``2 h ago``, ``5 days ago`` (:func:`fmt_age`)."""
+        return fmt_age(max(0.0, ((now or _now()) - self.when).total_seconds()))
 
 
 def _probe_path(provider_id: str) -> Path:
@@ -288,11 +281,10 @@ def add_recent(ref: str, limit: int = RECENT_LIMIT) -> None:
 
 
 def fmt_age(seconds: float) -> str:
-    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``."""
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min ago"
-    if seconds < 86400 * 2:
-        return f"{seconds // 3600:.0f} h ago"
-    return f"{seconds // 86400:.0f} days ago"
+    """``just now``, ``5 min ago``, ``3 h ago``, ``1 day ago``, ``2 days ago``: how old a cached answer is."""
+    whole = max(0, int(seconds))
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
+        if whole >= size:
+            count = whole // size
+            return f"{count} {unit}{'s' if unit == 'day' and count != 1 else ''} ago"
+    return "just now"

@@ -112,8 +112,8 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
         if key_problem:
             out.append("\nkey: " + shown(key_problem), style="yellow")
         return out
-    mark, style = ("✓", "green") if result.usable else (
-        ("?", "yellow") if result.outcome is Outcome.KEY_UNVERIFIED else ("✗", "red"))
+    mark = result.verdict
+    style = {"✓": "green", "?": "yellow"}.get(mark, "red")
     out.append(f"\n{mark} ", style=style)
     app_fix = has_app_fix(result, key_origin)
     out.append(shown(headline(result, with_fix=not app_fix)), style=style)

@@ -15,7 +15,7 @@ from llmswitch.redact import is_secret_header, terminal_safe
 
 __all__ = [
     "AUTH", "DEEP", "FOUND", "KEY_REFUSED", "LISTED", "NOT_THERE", "UNREACHABLE", "USABLE",
-    "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "key_seen",
+    "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "key_seen", "verdict_mark",
 ]
 
 class Outcome(StrEnum):
@@ -193,6 +193,11 @@ class ProbeResult:
     verified_by: str | None = None
     """How the key was verified: ``"GET /models refuses requests without it"``, ``"key check /key"``, ``"deep check"``."""
 
+    @property
+    def verdict(self) -> str:
+        """``✓`` usable, ``?`` listed but the key not verified, ``✗`` not usable (:func:`verdict_mark`)."""
+        return verdict_mark(self.outcome, self.usable)
+
     def sentence(self, *, with_fix: bool = True) -> str:
         """One line, cause then fix: ``openrouter: key rejected (HTTP 401 "...") — run: ...``.
 
@@ -222,3 +227,9 @@ def key_seen(result: ProbeResult) -> str:
     """Which key a result was about, as shown anyway (``env X Bearer sk-te…abcd``): never the key itself."""
     shown = " ".join(v for k, v in sorted(result.request_headers.items()) if is_secret_header(k))
     return f"{result.key_source or ''} {shown}".strip()
+
+
+def verdict_mark(outcome: str, usable: bool) -> str:
+    """The one mark every surface shows for a probe: ``✓`` usable, ``?`` a list whose key nobody verified
+    (``key_unverified``: usable only as far as a public list goes), ``✗`` anything else."""
+    return "✓" if usable else "?" if outcome == Outcome.KEY_UNVERIFIED else "✗"

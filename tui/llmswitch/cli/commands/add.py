@@ -143,8 +143,7 @@ def _report(found: Examined, provider: ProviderConfig, result: ProbeResult, path
     out(f"added {provider.id}{named} → {provider.base_url}  [{path}]")
     if found.fixed:
         out(f"  {found.given} is not the API root; {found.base_url} answered, so that is the base URL")
-    mark = "✓" if result.usable else "✗"
-    out(f"  probe: {mark} {result.summary}")
+    out(f"  probe: {result.verdict} {result.summary}")
     if key_missing and result.fix:
         out(f"  the server wants a key — {result.fix}")
     elif not result.usable and result.fix:

@@ -119,6 +119,8 @@ def _status(row: dict[str, Any]) -> str:
     """``✓ 2 models · 3 min ago``, ``✗ host not found · 3 min ago``, ``5 live``, ``not probed``."""
     last = row["last_probe"]
     if last is not None:
-        return f"{'✓' if last['usable'] else '✗'} {last['summary']} · {last['age']}"
+        from ...probe.outcome import verdict_mark
+
+        return f"{verdict_mark(last['outcome'], last['usable'])} {last['summary']} · {last['age']}"
     probed = row["probed_models"]
     return f"{len(probed)} live" if probed is not None else "not probed"

@@ -81,7 +81,7 @@ def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[P
         async for result in probe_all(targets, deep=deep):
             results[result.provider] = result
             if progress:
-                mark = "✓" if result.usable else "?" if result.outcome == "key_unverified" else "✗"
+                mark = result.verdict
                 sys.stderr.write(f"  [{len(results)}/{len(targets)}] {mark} {result.provider}: {result.summary}\n")
                 sys.stderr.flush()
         return [results[t.provider] for t in targets]
