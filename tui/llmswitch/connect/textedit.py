@@ -82,6 +82,106 @@ def strip(text: str, tool: str) -> str:
     return "".join(kept)
 
 
+def _is_begin(line: str, tool: str) -> bool:
+    """Our begin marker, also one an editor re-indented or re-wrapped (trailing words changed)."""
+    return line.strip().startswith(f"# >>> llmswitch {tool}:")
+
+
+def _is_end(line: str, tool: str) -> bool:
+    return line.strip() == end_marker(tool)
+
+
+def marker_problems(text: str, tool: str) -> list[tuple[int, str]]:
+    """(line number, what is wrong) with our markers of ``tool``'s block: none, or one begin then one end, intact.
+
+    A block that is not whole cannot be told apart from the user's lines, so nothing may
+    edit through it: the engine refuses and says where.
+    """
+    begins: list[int] = []
+    ends: list[int] = []
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(_lines(text), 1):
+        bare = line.rstrip("\r\n")
+        if _is_begin(line, tool):
+            begins.append(number)
+            if bare != begin_marker(tool):
+                problems.append((number, f"llmswitch's begin marker of its {tool} block was changed"))
+        elif _is_end(line, tool):
+            ends.append(number)
+            if bare != end_marker(tool):
+                problems.append((number, f"llmswitch's end marker of its {tool} block was changed"))
+    if len(begins) > 1:
+        problems.append((begins[1], f"llmswitch's {tool} block begins a second time"))
+    if len(ends) > 1:
+        problems.append((ends[1], f"llmswitch's {tool} block ends a second time"))
+    if begins and not ends:
+        problems.append((begins[0], f"llmswitch's {tool} block has no end marker ({end_marker(tool)!r})"))
+    if ends and not begins:
+        problems.append((ends[0], f"llmswitch's {tool} block has an end marker but no begin marker"))
+    if begins and ends and ends[0] < begins[0]:
+        problems.append((ends[0], f"llmswitch's {tool} block ends (line {ends[0]}) before it begins "
+                                  f"(line {begins[0]})"))
+    return sorted(problems)
+
+
+def salvage(text: str, tool: str, body: str | None) -> str:
+    """``text`` without our ``tool`` block — its markers, whole or damaged, and the lines we wrote (``body``) —
+    and with every other line kept where it is (a line the user added inside the block stays).
+
+    A begin marker without an end takes the run of our lines after it; an end marker without a
+    begin the run before it. Displaced lines stay displaced (:func:`strip` puts them back).
+    """
+    from collections import Counter
+
+    ours = [line.rstrip("\r\n") for line in _lines(body or "")]
+    lines = _lines(text)
+    drop: set[int] = set()
+    begins = [i for i, line in enumerate(lines) if _is_begin(line, tool)]
+    ends = [i for i, line in enumerate(lines) if _is_end(line, tool)]
+    paired: set[int] = set()
+    for b in begins:
+        drop.add(b)
+        left = Counter(ours)
+        end = next((e for e in ends if e > b and e not in paired and not any(b < o < e for o in begins)), None)
+        stop = end if end is not None else len(lines)
+        if end is not None:
+            paired.add(end)
+            drop.add(end)
+        others: list[int] = []
+        for i in range(b + 1, stop):
+            bare = lines[i].rstrip("\r\n")
+            if left[bare] > 0:
+                left[bare] -= 1
+                drop.add(i)
+            elif end is None:
+                break  # no end marker: our run ends at the first line that is not ours
+            else:
+                others.append(i)
+        keys = Counter(_setting(line) for line, n in left.items() for _ in range(n) if _setting(line))
+        for i in others:  # one of our settings with its value changed is still ours (two would be a duplicate key)
+            key = _setting(lines[i])
+            if key and keys[key] > 0:
+                keys[key] -= 1
+                drop.add(i)
+    for e in ends:
+        if e in paired:
+            continue
+        drop.add(e)
+        left = Counter(ours)
+        i = e - 1
+        while i >= 0 and i not in drop and left[lines[i].rstrip("\r\n")] > 0:
+            left[lines[i].rstrip("\r\n")] -= 1
+            drop.add(i)
+            i -= 1
+    return "".join(line for i, line in enumerate(lines) if i not in drop)
+
+
+def _setting(line: str) -> str:
+    """The key a TOML/YAML line sets (``model`` of ``model = "x"``, ``  api_base: y``, ``- model_id: z``), or ``""``."""
+    found = re.match(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-\"\[\]]+)\s*[=:]", line)
+    return found.group(1) if found else ""
+
+
 def _block(tool: str, body: str, newline: str) -> str:
     body = body if body.endswith("\n") or not body else body + "\n"
     return f"{begin_marker(tool)}{newline}{body}{end_marker(tool)}{newline}"
@@ -285,6 +385,25 @@ def json_get(text: str, path: tuple[str, ...]) -> Any:
     return json.loads(text[start:_value_end(text, start)])
 
 
+def json_line(text: str, path: tuple[str, ...]) -> int | None:
+    """The line where the member at ``path`` (or the deepest parent of it that exists) starts; None when unreadable."""
+    try:
+        start = _root(text)
+        line = None
+        for name in path:
+            members, _ = _members(text, start)
+            hit = [m for m in members if m[0] == name]
+            if not hit:
+                break
+            line = text.count("\n", 0, hit[-1][1]) + 1
+            start = hit[-1][2]
+            if text[start] != "{":
+                break
+        return line
+    except JSONEditError:
+        return None
+
+
 def json_set(text: str, path: tuple[str, ...], value: Any) -> str:
     """``text`` with the member at ``path`` set to ``value``; parents are created; everything else kept."""
     if not text.strip():
@@ -367,7 +486,9 @@ def load_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]}{where})") from None
 
 
 def _scalar(raw: str) -> Any:
