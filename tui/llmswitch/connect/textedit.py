@@ -128,51 +128,51 @@ def salvage(text: str, tool: str, body: str | None) -> str:
     """``text`` without our ``tool`` block — its markers, whole or damaged, and the lines we wrote (``body``) —
     and with every other line kept where it is (a line the user added inside the block stays).
 
-    A begin marker without an end takes the run of our lines after it; an end marker without a
-    begin the run before it. Displaced lines stay displaced (:func:`strip` puts them back).
+    A whole block is begin..end. A begin marker without its end reaches to the next llmswitch
+    marker or the end of the file, an end marker without its begin back to the previous one or
+    the start. In that region our lines go: first those still as we wrote them, then one of our
+    settings whose value the user changed (same key: two would be a duplicate key). Displaced
+    lines stay displaced (:func:`strip` puts them back).
     """
     from collections import Counter
 
-    ours = [line.rstrip("\r\n") for line in _lines(body or "")]
     lines = _lines(text)
-    drop: set[int] = set()
+    fence = [i for i, line in enumerate(lines) if line.lstrip().startswith(("# >>> llmswitch ", "# <<< llmswitch "))]
     begins = [i for i, line in enumerate(lines) if _is_begin(line, tool)]
     ends = [i for i, line in enumerate(lines) if _is_end(line, tool)]
+    regions: list[tuple[int, int]] = []  # (first, last) line indexes, markers included
     paired: set[int] = set()
     for b in begins:
-        drop.add(b)
-        left = Counter(ours)
-        end = next((e for e in ends if e > b and e not in paired and not any(b < o < e for o in begins)), None)
-        stop = end if end is not None else len(lines)
-        if end is not None:
-            paired.add(end)
-            drop.add(end)
-        others: list[int] = []
-        for i in range(b + 1, stop):
+        after = [i for i in fence if i > b]
+        if after and after[0] in ends:
+            paired.add(after[0])
+            regions.append((b, after[0]))
+        else:
+            regions.append((b, after[0] - 1 if after else len(lines) - 1))
+    for e in ends:
+        if e not in paired:
+            before = [i for i in fence if i < e]
+            regions.append((before[-1] + 1 if before else 0, e))
+    drop: set[int] = set()
+    for first, last in regions:
+        drop.update(i for i in (first, last) if i in begins or i in ends)
+        left = Counter(line.rstrip("\r\n") for line in _lines(body or ""))
+        others = []
+        for i in range(first, last + 1):
             bare = lines[i].rstrip("\r\n")
+            if i in drop:
+                continue
             if left[bare] > 0:
                 left[bare] -= 1
                 drop.add(i)
-            elif end is None:
-                break  # no end marker: our run ends at the first line that is not ours
             else:
                 others.append(i)
         keys = Counter(_setting(line) for line, n in left.items() for _ in range(n) if _setting(line))
-        for i in others:  # one of our settings with its value changed is still ours (two would be a duplicate key)
+        for i in others:
             key = _setting(lines[i])
             if key and keys[key] > 0:
                 keys[key] -= 1
                 drop.add(i)
-    for e in ends:
-        if e in paired:
-            continue
-        drop.add(e)
-        left = Counter(ours)
-        i = e - 1
-        while i >= 0 and i not in drop and left[lines[i].rstrip("\r\n")] > 0:
-            left[lines[i].rstrip("\r\n")] -= 1
-            drop.add(i)
-            i -= 1
     return "".join(line for i, line in enumerate(lines) if i not in drop)
 
 
@@ -386,10 +386,10 @@ def json_get(text: str, path: tuple[str, ...]) -> Any:
 
 
 def json_line(text: str, path: tuple[str, ...]) -> int | None:
-    """The line where the member at ``path`` (or the deepest parent of it that exists) starts; None when unreadable."""
+    """The line where the member at ``path`` starts (or the deepest object that should hold it); None when unreadable."""
     try:
         start = _root(text)
-        line = None
+        line = text.count("\n", 0, start) + 1  # the object that should hold it
         for name in path:
             members, _ = _members(text, start)
             hit = [m for m in members if m[0] == name]
