@@ -53,7 +53,7 @@ LONG = os.environ.get("LLMSWITCH_LONG_PROPERTIES") == "1"
 
 MAIN = settings(max_examples=250 if LONG else 20, stateful_step_count=40 if LONG else 15, deadline=None,
                 suppress_health_check=list(HealthCheck), database=None)
-KILLS = settings(max_examples=30 if LONG else 2, stateful_step_count=12 if LONG else 6, deadline=None,
+KILLS = settings(max_examples=30 if LONG else 3, stateful_step_count=12 if LONG else 6, deadline=None,
                  suppress_health_check=list(HealthCheck), database=None)
 
 MINE = "uline"
@@ -692,14 +692,22 @@ class ConnectMachine(RuleBasedStateMachine):
 class KillMachine(ConnectMachine):
     """The same model with a kill -9 of a real ``llmswitch use`` / ``disconnect`` in the middle of a write."""
 
+    @initialize(exists=st.booleans(), at=st.integers(0, 4), ref=st.sampled_from(REFS), leave=st.booleans())
+    def begin(self, exists: bool, at: int, ref: str, leave: bool) -> None:  # every example gets to a kill
+        super().begin(exists)
+        self.connect()
+        self.killed_mid_write(at, ref, leave)
+
     @precondition(lambda self: self.cycle is not None and self.damage is None and self.files() == self.cycle.files)
-    @rule(at=st.integers(0, 6), ref=st.sampled_from(REFS), leave=st.booleans())
+    @rule(at=st.integers(0, 4), ref=st.sampled_from(REFS), leave=st.booleans())
     def killed_mid_write(self, at: int, ref: str, leave: bool) -> None:
-        """The child stops just before its ``at``-th rename (temp written, target not yet replaced) and is killed."""
+        """The child stops before its ``at``-th rename onto the registry or a tool file (temp written, target not
+        yet replaced) and is killed: a registry write, then each tool file, then the registry again."""
         assert self.cycle is not None
         before = self.snapshot()
         argv = ["disconnect", self.spec.tool] if leave else ["use", ref]
-        child = subprocess.Popen([sys.executable, "-m", "pause_at_replace", str(at), *argv],
+        names = ",".join(["connections.json", *(p.name for p in self.cycle.files.values())])
+        child = subprocess.Popen([sys.executable, "-m", "pause_at_replace", str(at), names, *argv],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert child.stdout is not None
         paused = False

@@ -207,19 +207,32 @@ def _sweep(files: dict[str, Path]) -> None:
         sweep_stale_temps(str(path.parent), path.name, older_than=0)
 
 
-def _settle(entry: dict[str, Any], texts: dict[str, str | None]) -> None:
-    """A write that was killed half-way: adopt, per file, what reached the disk (the old text or the new)."""
+def _settle(tool: Tool, entry: dict[str, Any], texts: dict[str, str | None]) -> None:
+    """A write that was killed half-way: adopt, per file, what reached the disk (the old text or the new).
+
+    A file the user edited since is judged part by part: a part that holds what the pending
+    write put there is ours as written (so the user's later edit elsewhere is not our damage).
+    """
     from . import registry
 
     pending = entry.pop("pending", None)
     if not isinstance(pending, dict):
         return
-    adopted = [label for label, info in pending.get("files", {}).items()
-               if registry.digest(texts.get(label)) == info.get("sha256")]
-    for label in adopted:
-        entry.setdefault("files", {})[label] = pending["files"][label]
-        entry["owned"] = {**{k: v for k, v in entry.get("owned", {}).items() if not k.startswith(label + ":")},
-                          **{k: v for k, v in pending.get("owned", {}).items() if k.startswith(label + ":")}}
+    owned = dict(entry.get("owned", {}))
+    new_owned = pending.get("owned", {})
+    now = tool.owned(texts, pending.get("memory", {}))
+    adopted = False
+    for label, info in pending.get("files", {}).items():
+        mine = [k for k in new_owned if k.startswith(label + ":")]
+        if registry.digest(texts.get(label)) == info.get("sha256"):
+            entry.setdefault("files", {})[label] = info
+            owned.update({k: new_owned[k] for k in mine})
+            adopted = True
+            continue
+        reached = [k for k in mine if now.get(k) == new_owned[k] and owned.get(k) != new_owned[k]]
+        owned.update({k: new_owned[k] for k in reached})
+        adopted = adopted or bool(reached)
+    entry["owned"] = owned
     if adopted:
         entry["memory"] = pending.get("memory", {})
 
@@ -374,7 +387,7 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
         entry = {} if entry is None else entry
         texts = {label: read_text(path) for label, path in files.items()}
         _sweep(files)
-        _settle(entry, texts)
+        _settle(tool, entry, texts)
         problems = _unreadable_now(tool, texts) if fresh else _damage(tool, entry, texts)
         blocking = [p for p in problems if p.harm is Harm.UNREADABLE or not repair]
         if blocking:
@@ -443,7 +456,7 @@ def follow(config: Config | None = None) -> list[str]:
                 files = _recorded(entry)
                 texts = {label: read_text(path) for label, path in files.items()}
                 _sweep(files)
-                _settle(entry, texts)
+                _settle(tool, entry, texts)
                 problems = _damage(tool, entry, texts)
                 if problems:
                     warnings.append(f"{name} was not updated: {_refusal(tool, problems[0], files).sentence()}")
@@ -471,7 +484,7 @@ def _take_out(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any
     files = _recorded(entry)
     texts = {label: read_text(path) for label, path in files.items()}
     _sweep(files)
-    _settle(entry, texts)
+    _settle(tool, entry, texts)
     problems = _damage(tool, entry, texts)
     blocking = [p for p in problems if p.harm is not Harm.CHANGED]
     if blocking:
@@ -548,7 +561,7 @@ def status(*, check: bool = False, config: Config | None = None, only: str | Non
         report = Report(name, files, roles=dict(entry.get("roles", {})))
         texts = {label: read_text(path) for label, path in files.items()}
         entry = copy.deepcopy(entry)
-        _settle(entry, texts)
+        _settle(tool, entry, texts)
         report.damage = [_refusal(tool, d, files).sentence() for d in _damage(tool, entry, texts)]
         moved = _moved(tool, entry)
         if moved:
