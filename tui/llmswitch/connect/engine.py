@@ -284,13 +284,11 @@ def _write(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any], 
 
     Any failure puts back the files already written and leaves the entry as it was.
     """
-    from ..files import atomic_write, check_writable_target
+    from ..files import atomic_write
     from . import registry
 
     changed = [label for label in files if new_texts.get(label) != texts.get(label)]
-    for label in changed:  # a symlink, a file others own: refused before anything is written
-        if new_texts.get(label) is not None:
-            check_writable_target(files[label])
+    _check_targets(files, texts, new_texts)
     owned = tool.owned(new_texts, memory)
     entry["pending"] = {"files": infos, "owned": owned, "memory": memory}
     known[tool.name] = entry
@@ -320,6 +318,15 @@ def _write(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any], 
     entry.pop("pending")
     entry.update(files=infos, owned=owned, memory=memory)
     registry.save(known)
+
+
+def _check_targets(files: dict[str, Path], texts: dict[str, str | None], new_texts: dict[str, str | None]) -> None:
+    """A symlink, a file others own or can write: refused before anything (a backup included) is written."""
+    from ..files import check_writable_target
+
+    for label, path in files.items():
+        if new_texts.get(label) is not None and new_texts.get(label) != texts.get(label):
+            check_writable_target(path)
 
 
 def _infos(entry: dict[str, Any], files: dict[str, Path], texts: dict[str, str | None],
@@ -404,6 +411,7 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
                                      f"run: llmswitch connect {tool.name} --repair --yes to apply it",
                                      exit_code=Exit.CHECK)
         infos = _infos(entry, files, texts, new_texts, fresh=fresh, repaired=repair)
+        _check_targets(files, texts, new_texts)
         if fresh:
             for label in files:  # this cycle's backup replaces any older one; written only now nothing refused
                 infos[label]["backup"] = registry.keep_backup(tool.name, label, texts[label])

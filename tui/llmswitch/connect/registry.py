@@ -107,3 +107,7 @@ def drop_backups(tool: str) -> None:
     import shutil
 
     shutil.rmtree(paths.state_dir() / "connect-backups" / tool, ignore_errors=True)
+    try:
+        (paths.state_dir() / "connect-backups").rmdir()  # when no other tool has one
+    except OSError:
+        pass
