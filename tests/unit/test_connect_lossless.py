@@ -308,8 +308,11 @@ class ConnectMachine(RuleBasedStateMachine):
             self.damage = None
             return
         now = self.ours_now(self.cycle.files)
-        if any(problems for body_problems in now.values() if isinstance(body_problems, tuple)
-               for problems in body_problems[1:]):
+        orphans = [key for key, value in now.items() if isinstance(value, tuple) and value[0] is None
+                   and self.ours.get(key, (None,))[0] and textedit.line_of_any(
+                       read(self.cycle.files[key.partition(":")[0]]) or "", self.ours[key][0]) is not None]
+        if orphans or any(problems for body_problems in now.values() if isinstance(body_problems, tuple)
+                          for problems in body_problems[1:]):
             self.damage = "markers"
         elif now != self.ours:
             self.damage = "changed"

@@ -235,10 +235,20 @@ class Tool:
         for key, value in was.items():
             if key in now and now[key] != value:
                 label, _, part = key.partition(":")
-                found.append(Damage(label, self.part_line(texts.get(label), part),
+                text = texts.get(label)
+                if part in self.blocks.get(label, ()) and now[key] is None and value and text is not None:
+                    left = textedit.line_of_any(text, value)
+                    if left is not None:  # both markers gone, our lines still there: they cannot be told apart
+                        found.append(Damage(label, left, f"llmswitch's {self.part_name(part)} lost its markers "
+                                                         f"(its lines are still there)", Harm.MARKERS))
+                        continue
+                    found.append(Damage(label, None, f"llmswitch's {self.part_name(part)} was removed since "
+                                                     f"llmswitch wrote it", Harm.CHANGED))
+                    continue
+                found.append(Damage(label, self.part_line(text, part),
                                     f"llmswitch's {self.part_name(part)} was changed since llmswitch wrote it",
                                     Harm.CHANGED))
-        return found
+        return sorted(found, key=lambda d: d.harm is not Harm.MARKERS)
 
     def part_name(self, part: str) -> str:
         return f"block ({part})" if "/" in part or part == self.name else f"member {part.replace('/', '.')}"

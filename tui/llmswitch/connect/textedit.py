@@ -153,6 +153,15 @@ def salvage(text: str, tool: str, body: str | None) -> str:
         if e not in paired:
             before = [i for i in fence if i < e]
             regions.append((before[-1] + 1 if before else 0, e))
+    if not begins and not ends and body:  # both markers gone: the first run of our lines as we wrote them
+        ours = Counter(line.rstrip("\r\n") for line in _lines(body))
+        start = next((i for i, line in enumerate(lines) if ours[line.rstrip("\r\n")] > 0 and line.strip()), None)
+        if start is not None:
+            stop = start
+            while stop < len(lines) and ours[lines[stop].rstrip("\r\n")] > 0:
+                ours[lines[stop].rstrip("\r\n")] -= 1
+                stop += 1
+            regions.append((start, stop - 1))
     drop: set[int] = set()
     for first, last in regions:
         drop.update(i for i in (first, last) if i in begins or i in ends)
@@ -174,6 +183,12 @@ def salvage(text: str, tool: str, body: str | None) -> str:
                 keys[key] -= 1
                 drop.add(i)
     return "".join(line for i, line in enumerate(lines) if i not in drop)
+
+
+def line_of_any(text: str, body: str) -> int | None:
+    """The number of the first line of ``text`` that is one of ``body``'s non-blank lines (None: none is left)."""
+    ours = {line.rstrip("\r\n") for line in _lines(body) if line.strip()}
+    return next((n for n, line in enumerate(_lines(text), 1) if line.rstrip("\r\n") in ours), None)
 
 
 def _setting(line: str) -> str:
