@@ -246,6 +246,7 @@ class ConnectMachine(RuleBasedStateMachine):
         self.expect_user: dict[Path, list[str]] = {}
         self.expect_members: dict[Path, dict[tuple[str, ...], Any]] = {}
         self.final: dict[Path, Any] = {}  # JSON / default file: what the file holds once we are gone
+        self.adopted: dict[Path, list[str]] = {}  # lines that were ours until the user changed and unmarked them
 
     def teardown(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
@@ -311,6 +312,11 @@ class ConnectMachine(RuleBasedStateMachine):
         orphans = [key for key, value in now.items() if isinstance(value, tuple) and value[0] is None
                    and self.ours.get(key, (None,))[0] and textedit.line_of_any(
                        read(self.cycle.files[key.partition(":")[0]]) or "", self.ours[key][0]) is not None]
+        for key, value in now.items():  # our block gone, markers and all, its lines all changed: theirs now
+            if isinstance(value, tuple) and value[0] is None and self.ours.get(key, (None,))[0] and key not in orphans:
+                path = self.cycle.files[key.partition(":")[0]]
+                self.adopted[path] = [line for line in self.outside_blocks(read(path) or "")
+                                      if MINE not in line and not DISPLACED.match(line)]
         if orphans or any(problems for body_problems in now.values() if isinstance(body_problems, tuple)
                           for problems in body_problems[1:]):
             self.damage = "markers"
@@ -318,6 +324,16 @@ class ConnectMachine(RuleBasedStateMachine):
             self.damage = "changed"
         else:
             self.damage = None
+
+    def outside_blocks(self, text: str) -> list[str]:
+        """The lines of ``text`` outside every llmswitch block (markers excluded)."""
+        found, inside = [], False
+        for line in text.splitlines(keepends=True):
+            if MARKER.match(line):
+                inside = ">>>" in line
+            elif not inside:
+                found.append(line)
+        return found
 
     def after_write(self) -> None:
         """llmswitch wrote: remember what our parts hold now."""
@@ -343,6 +359,10 @@ class ConnectMachine(RuleBasedStateMachine):
                     assert text is None, (path, text)
                 else:
                     assert text is not None and parse(fmt_of(path), text) == (want or {}), (path, text, want)
+            elif self.adopted.get(path):  # lines that were ours, changed and unmarked by the user: theirs
+                assert text is not None and user_lines(text) == self.expect_user.get(path, []), (path, text)
+                assert sorted(line for line in text.splitlines(keepends=True) if MINE not in line) == sorted(
+                    self.adopted[path]), (path, text, self.adopted[path])
             else:
                 want_text = "".join(self.expect_user.get(path, []))
                 if not existed and not want_text:
