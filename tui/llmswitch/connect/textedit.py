@@ -153,15 +153,21 @@ def salvage(text: str, tool: str, body: str | None) -> str:
         if e not in paired:
             before = [i for i in fence if i < e]
             regions.append((before[-1] + 1 if before else 0, e))
-    if not begins and not ends and body:  # both markers gone: the first run of our lines as we wrote them
-        ours = Counter(line.rstrip("\r\n") for line in _lines(body))
-        start = next((i for i, line in enumerate(lines) if ours[line.rstrip("\r\n")] > 0 and line.strip()), None)
+    if not begins and not ends and body:  # both markers gone: the run around the first line of ours left as written
+        exact = {line.rstrip("\r\n") for line in _lines(body)}
+        keys = {_setting(line) for line in _lines(body)} - {""}
+
+        def ours(i: int) -> bool:
+            return lines[i].rstrip("\r\n") in exact or _setting(lines[i]) in keys
+
+        start = next((i for i, line in enumerate(lines) if line.rstrip("\r\n") in exact and line.strip()), None)
         if start is not None:
-            stop = start
-            while stop < len(lines) and ours[lines[stop].rstrip("\r\n")] > 0:
-                ours[lines[stop].rstrip("\r\n")] -= 1
-                stop += 1
-            regions.append((start, stop - 1))
+            first, last = start, start
+            while first > 0 and ours(first - 1) and first - 1 not in fence:
+                first -= 1
+            while last + 1 < len(lines) and ours(last + 1) and last + 1 not in fence:
+                last += 1
+            regions.append((first, last))
     drop: set[int] = set()
     for first, last in regions:
         drop.update(i for i in (first, last) if i in begins or i in ends)
