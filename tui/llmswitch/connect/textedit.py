@@ -161,12 +161,16 @@ def salvage(text: str, tool: str, body: str | None) -> str:
             return lines[i].rstrip("\r\n") in exact or _setting(lines[i]) in keys
 
         start = next((i for i, line in enumerate(lines) if line.rstrip("\r\n") in exact and line.strip()), None)
-        if start is not None:
+        if start is not None:  # the run may have the user's comments in it (kept: only our lines go)
             first, last = start, start
-            while first > 0 and ours(first - 1) and first - 1 not in fence:
-                first -= 1
-            while last + 1 < len(lines) and ours(last + 1) and last + 1 not in fence:
-                last += 1
+            i = start - 1
+            while i >= 0 and i not in fence and (ours(i) or lines[i].lstrip().startswith("#")):
+                first = i if ours(i) else first
+                i -= 1
+            i = start + 1
+            while i < len(lines) and i not in fence and (ours(i) or lines[i].lstrip().startswith("#")):
+                last = i if ours(i) else last
+                i += 1
             regions.append((first, last))
     drop: set[int] = set()
     for first, last in regions:
