@@ -267,7 +267,7 @@ def connection_findings(config: Config | None = None, *, check: bool = True) -> 
 
     found = []
     for report in engine.status(check=check, config=config):
-        for drift in report.drift:
+        for drift in [*report.damage, *report.drift]:
             found.append(Finding(WARN, "connections", f"{report.tool}: {drift}",
                                  f"run: llmswitch connect {report.tool} (or llmswitch disconnect {report.tool})"))
         for verdict in report.verdicts:

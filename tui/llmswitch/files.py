@@ -89,17 +89,30 @@ def _temp_prefix(name: str) -> str:
     return f".{name}."
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically with mode 0600, then sweep temp files killed writers left."""
+def atomic_write(path: Path, data: bytes, *, preserve: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically with mode 0600, then sweep temp files killed writers left.
+
+    ``preserve`` (another program's file, e.g. a connected tool's config): an existing file keeps
+    its mode and owner; a new one still gets 0600.
+    """
     import tempfile
 
     ensure_private_dir(path.parent)
     check_writable_target(path)
+    keep = None
+    if preserve and _CHECKS:
+        try:
+            keep = os.lstat(path)
+        except FileNotFoundError:
+            keep = None
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             if _CHECKS:
-                os.fchmod(handle.fileno(), FILE_MODE)
+                os.fchmod(handle.fileno(), stat.S_IMODE(keep.st_mode) if keep is not None else FILE_MODE)
+                made = os.fstat(handle.fileno())
+                if keep is not None and (made.st_uid, made.st_gid) != (keep.st_uid, keep.st_gid):
+                    os.fchown(handle.fileno(), keep.st_uid, keep.st_gid)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -32,10 +32,14 @@ Editing rules (shared helpers in :mod:`.textedit`): only llmswitch's own parts c
 marked block (``# >>> llmswitch TOOL … >>>`` … ``# <<< llmswitch TOOL <<<``), user lines
 our block replaces commented out in place with ``# llmswitch-displaced: [TOOL]`` (put back
 by ``disconnect``), or, in JSON, single members set/removed in place with the previous
-value kept in the registry's ``memory``. Writes are atomic (:func:`llmswitch.files.atomic_write`
-under :class:`llmswitch.files.locked`); the first connect keeps a backup of each file
-(:mod:`.registry`); connecting again is idempotent; ``disconnect`` restores the original
-exactly when the file was not edited since, else removes our parts and keeps the user's edits.
+value kept in the registry's ``memory``. A module declares its parts (:attr:`Tool.blocks`, or
+:class:`._jsonmembers.OwnedMembers`) so that the engine can refuse to edit through damage
+(:meth:`Tool.damage`) and take our parts out of a damaged file keeping the user's lines
+(:meth:`Tool.salvage`). Writes are atomic (:func:`llmswitch.files.atomic_write` with
+``preserve``: mode and owner kept) under the registry's lock in llmswitch's state dir; only the
+recorded paths are ever written; each connection cycle keeps a backup (:mod:`.registry`);
+connecting again is idempotent; ``disconnect`` restores the backup exactly when the file is
+byte-identical to what we last wrote, else removes our parts and keeps the user's edits.
 
 Following the choice: :func:`llmswitch.switch.switch` (``use``, the picker, ``/model --save``,
 the wizard) calls :func:`.engine.follow`, which re-renders every connected tool from the new

@@ -11,7 +11,7 @@ JSONC readers do (comments and trailing commas allowed) for the read-back.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import textedit
 
@@ -65,6 +65,51 @@ def restore(text: str | None, memory: Mapping[str, Any]) -> str | None:
     return text
 
 
+def owned(text: str | None, memory: Mapping[str, Any]) -> dict[str, Any]:
+    """Each member llmswitch owns (by ``memory``) → what it holds in ``text`` now (``ABSENT`` when it is not there)."""
+    keys = list(memory.get("members", {}))
+    if text is None or not text.strip():
+        return {key: ABSENT for key in keys}
+    try:
+        return {key: _get(text, tuple(key.split("/"))) for key in keys}
+    except textedit.JSONEditError:
+        return {key: ABSENT for key in keys}
+
+
+def release(text: str | None, was: Mapping[str, Any], memory: Mapping[str, Any]) -> dict[str, Any]:
+    """``memory`` without the members the user changed since llmswitch wrote them (``was``): those are theirs now,
+    and :func:`restore` leaves them as they are."""
+    now = owned(text, memory)
+    members = {k: v for k, v in memory.get("members", {}).items() if k not in was or now.get(k) == was[k]}
+    return {**memory, "members": members}
+
+
+def line(text: str | None, key: str) -> int | None:
+    """Where the member ``key`` (``env/ANTHROPIC_MODEL``), or its nearest parent, is in ``text``."""
+    return None if text is None else textedit.json_line(text, tuple(key.split("/")))
+
+
+class OwnedMembers:
+    """For a tool module whose parts are members of one JSON(C) file (``json_label``): what they hold, where they
+    are, and — on ``disconnect`` — leaving the ones the user changed as the user has them."""
+
+    json_label: ClassVar[str]
+
+    def owned(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, Any]:
+        return {f"{self.json_label}:{k}": v for k, v in owned(texts[self.json_label], memory).items()}
+
+    def part_name(self, part: str) -> str:
+        return f"member {part.replace('/', '.')}"
+
+    def part_line(self, text: str | None, part: str) -> int | None:
+        return line(text, part)
+
+    def salvage(self, texts: Mapping[str, str | None], was: Mapping[str, Any],
+                memory: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, Any]]:
+        members = {key.partition(":")[2]: value for key, value in was.items()}
+        return dict(texts), release(texts[self.json_label], members, memory)
+
+
 def _get(text: str, path: tuple[str, ...]) -> Any:
     try:
         return textedit.json_get(text, path)
@@ -91,6 +136,7 @@ def loads_jsonc(text: str) -> Any:
             end = text.find("*/", i + 2)
             if end < 0:
                 raise ValueError("an unclosed /* comment")
+            out.append("\n" * text.count("\n", i, end))  # keep line numbers true for error messages
             i = end + 2
         elif c in "]}":
             while out and out[-1].isspace():

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import textedit
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, parser_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,6 +38,7 @@ class Aider(Tool):
     protocol = Protocol.CHAT
     roles = {"main": "model", "weak": "weak-model (commit messages, summaries)",
              "editor": "editor-model (architect mode's editor)"}
+    blocks = {"config": ("aider",)}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         return {"config": home(environ) / ".aider.conf.yml"}
@@ -72,11 +73,14 @@ class Aider(Tool):
         text = texts["config"]
         if text is None:
             return {}
-        data = textedit.load_yaml(text)
+        try:
+            data = textedit.load_yaml(text)
+        except ValueError as exc:
+            raise UnreadableFile("config", str(exc), parser_line(str(exc), text)) from None
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise ValueError(".aider.conf.yml is not a mapping of options")
+            raise UnreadableFile("config", ".aider.conf.yml is not a mapping of options", 1)
         base_url = str(data.get("openai-api-base") or "").rstrip("/")
         return {role: Pointing(base_url, str(data[option]), "OPENAI_API_KEY")
                 for role, option in KEYS.items() if data.get(option)}

@@ -91,6 +91,44 @@ class Plan:
     """Tool-specific facts to keep in the registry (e.g. a JSON member's previous value)."""
 
 
+class UnreadableFile(ValueError):
+    """A tool's file that its own format parser cannot read: which file (label), what is wrong, the line."""
+
+    def __init__(self, label: str, cause: str, line: int | None = None) -> None:
+        super().__init__(f"{cause} (line {line})" if line else cause)
+        self.label = label
+        self.cause = cause
+        self.line = line
+
+
+def parser_line(message: str, text: str) -> int | None:
+    """The line a parser's message names (``line 3``), or the last line for "end of document"."""
+    import re
+
+    found = re.search(r"line (\d+)", message)
+    if found:
+        return int(found.group(1))
+    return max(1, text.count("\n")) if "end of document" in message or "stream end" in message else None
+
+
+class Harm(Enum):
+    """How a file of a connected tool differs from what llmswitch last wrote, so that editing it could lose something."""
+
+    UNREADABLE = "the tool's own parser cannot read the file"
+    MARKERS = "a marker of llmswitch's block is missing, doubled, out of order or changed"
+    CHANGED = "the user changed (or removed) a part llmswitch owns"
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One reason not to edit a tool's file: where (file label, line) and what, in words a person can act on."""
+
+    label: str
+    line: int | None
+    cause: str
+    harm: Harm
+
+
 class Tool:
     """One tool: where it writes, how it refers to the key, how roles map, its protocol, how it reads back.
 
@@ -116,6 +154,9 @@ class Tool:
     ``env`` (those too, and secret ones read from an env var without a prefix)."""
     command: ClassVar[str]
     """The tool's executable (``aider``, ``codex``); with a LAUNCHER key it runs as ``llmswitch exec -- COMMAND``."""
+
+    blocks: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """File label → the marked blocks (:mod:`.textedit` names) llmswitch writes in it; JSON tools own members instead."""
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         """Label → path of each file the tool reads (its own env var overrides, e.g. CODEX_HOME)."""
@@ -158,6 +199,82 @@ class Tool:
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
         """Tool role → what the files say, parsed with the tool's own format rules; raises ValueError when unreadable."""
         raise NotImplementedError
+
+    # --- llmswitch's own parts, so that nothing edits through damage (see the engine) -------------
+
+    def owned(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, Any]:
+        """``LABEL:PART`` → what llmswitch's part holds in ``texts`` now (a block's body; None when absent).
+
+        The engine records this after every write; a part that holds something else later
+        was changed by the user. JSON tools override it with their members' values.
+        """
+        from . import textedit
+
+        found: dict[str, Any] = {}
+        for label, parts in self.blocks.items():
+            text = texts.get(label)
+            for part in parts:
+                found[f"{label}:{part}"] = None if text is None else textedit.block_body(text, part)
+        return found
+
+    def damage(self, texts: Mapping[str, str | None], was: Mapping[str, Any],
+               memory: Mapping[str, Any]) -> list[Damage]:
+        """Why editing ``texts`` now could lose something: unreadable, broken markers, our parts changed since ``was``."""
+        from . import textedit
+
+        try:
+            self.read_back(texts)
+        except UnreadableFile as exc:
+            return [Damage(exc.label, exc.line, f"{self.title} cannot read it: {exc.cause}", Harm.UNREADABLE)]
+        found = [Damage(label, line, cause, Harm.MARKERS) for label, parts in self.blocks.items()
+                 if texts.get(label) is not None for part in parts
+                 for line, cause in textedit.marker_problems(texts[label] or "", part)]
+        if found:
+            return found
+        now = self.owned(texts, memory)
+        for key, value in was.items():
+            if key in now and now[key] != value:
+                label, _, part = key.partition(":")
+                text = texts.get(label)
+                if part in self.blocks.get(label, ()) and now[key] is None and value and text is not None:
+                    left = textedit.line_of_any(text, value)
+                    if left is not None:  # both markers gone, our lines still there: they cannot be told apart
+                        found.append(Damage(label, left, f"llmswitch's {self.part_name(part)} lost its markers "
+                                                         f"(its lines are still there)", Harm.MARKERS))
+                        continue
+                    found.append(Damage(label, None, f"llmswitch's {self.part_name(part)} was removed since "
+                                                     f"llmswitch wrote it", Harm.CHANGED))
+                    continue
+                found.append(Damage(label, self.part_line(text, part),
+                                    f"llmswitch's {self.part_name(part)} was changed since llmswitch wrote it",
+                                    Harm.CHANGED))
+        return sorted(found, key=lambda d: d.harm is not Harm.MARKERS)
+
+    def part_name(self, part: str) -> str:
+        return f"block ({part})" if "/" in part or part == self.name else f"member {part.replace('/', '.')}"
+
+    def part_line(self, text: str | None, part: str) -> int | None:
+        """Where a part is (its begin marker), for the sentence that names it."""
+        from . import textedit
+
+        if text is None:
+            return None
+        marker = textedit.begin_marker(part)
+        return next((n for n, line in enumerate(text.splitlines(), 1) if line == marker), None)
+
+    def salvage(self, texts: Mapping[str, str | None], was: Mapping[str, Any],
+                memory: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, Any]]:
+        """``texts`` without our blocks (damaged ones too) but with every line the user added in them, and
+        ``memory`` without what the user took over; :meth:`remove` or :meth:`render` continues from there."""
+        from . import textedit
+
+        out = dict(texts)
+        for label, parts in self.blocks.items():
+            for part in parts:
+                text = out.get(label)
+                if text is not None:
+                    out[label] = textedit.salvage(text, part, was.get(f"{label}:{part}"))
+        return out, dict(memory)
 
 
 def home(environ: Mapping[str, str] | None = None) -> Path:

@@ -28,7 +28,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from . import _jsonmembers as jsonmembers
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home
 from .opencode import same_endpoint
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def helper_command(provider: str) -> str:
     return key_get_command(provider)
 
 
-class ClaudeCode(Tool):
+class ClaudeCode(jsonmembers.OwnedMembers, Tool):
     name = "claude-code"
     title = "Claude Code"
     package = "npm:@anthropic-ai/claude-code"
@@ -54,6 +54,7 @@ class ClaudeCode(Tool):
     protocol = Protocol.MESSAGES
     kinds = ("anthropic", "openai")  # kind openai: a gateway that also serves /v1/messages (the probe decides)
     roles = {"main": "ANTHROPIC_MODEL", "small": "ANTHROPIC_DEFAULT_HAIKU_MODEL (background work, titles)"}
+    json_label = "settings"
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         from pathlib import Path
@@ -101,9 +102,9 @@ class ClaudeCode(Tool):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"settings.json is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise UnreadableFile("settings", f"settings.json is not valid JSON ({exc.msg})", exc.lineno) from None
         if not isinstance(data, dict):
-            raise ValueError("settings.json is not a JSON object")
+            raise UnreadableFile("settings", "settings.json is not a JSON object", 1)
         env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
         base = str(env.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
         if not base or not env.get("ANTHROPIC_MODEL"):

@@ -21,7 +21,7 @@ import tomllib
 from typing import TYPE_CHECKING, Any
 
 from . import textedit
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home, key_env_for
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, key_env_for, parser_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +40,7 @@ class Codex(Tool):
     kinds = ("openai", "azure")
     headers = "env"
     roles = {"main": "model", "review": "review_model (the /review command)"}
+    blocks = {"config": ("codex", "codex/provider")}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         from pathlib import Path
@@ -100,7 +101,8 @@ class Codex(Tool):
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"config.toml is not valid TOML ({exc})") from None
+            raise UnreadableFile("config", f"config.toml is not valid TOML ({exc})",
+                                 parser_line(str(exc), text)) from None
         provider_id = data.get("model_provider", "openai")
         provider = data.get("model_providers", {}).get(provider_id)
         if not isinstance(provider, dict) or "model" not in data:

@@ -23,7 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import textedit
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home, key_env_for
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, key_env_for, parser_line
 from .opencode import same_endpoint
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class ContinueCli(Tool):
     command = "cn"
     protocol = Protocol.CHAT
     roles = {"main": "chat, edit, apply, summarize", "autocomplete": "autocomplete", "embed": "embed"}
+    blocks = {"config": ("continue-cli",)}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         from pathlib import Path
@@ -90,11 +91,15 @@ class ContinueCli(Tool):
 
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
         """What ``cn`` will use: the first model entry holding each role's first Continue role."""
-        data = textedit.load_yaml(texts["config"]) if texts["config"] is not None else None
+        text = texts["config"]
+        try:
+            data = textedit.load_yaml(text) if text is not None else None
+        except ValueError as exc:
+            raise UnreadableFile("config", str(exc), parser_line(str(exc), text or "")) from None
         if data is None:
             return {}
         if not isinstance(data, dict) or not isinstance(data.get("models") or [], list):
-            raise ValueError("config.yaml is not a mapping with a models list")
+            raise UnreadableFile("config", "config.yaml is not a mapping with a models list", 1)
         found: dict[str, Pointing] = {}
         for role, wanted in ROLES.items():
             entry = next((m for m in data.get("models") or [] if isinstance(m, dict)

@@ -2,13 +2,31 @@
 
 ``connect``: targets from active.toml (one per tool role) → the tool's own refusal →
 the protocol check (documented facts, then a live POST of the exact route and model:
-nothing is written for a provider that does not serve it) → one-time backup → the
-tool renders its files → atomic writes → read back with the tool's own rules and
-compared with the targets → registry entry.
+nothing is written for a provider that does not serve it) → the tool renders its files →
+read back with the tool's own rules and compared with the targets → this cycle's backup →
+atomic writes (mode and owner kept) → registry entry.
 
 ``follow`` (called by :func:`llmswitch.switch.switch`) re-renders every connected tool
 from the new selection, without the network; ``status`` reports what each tool points
-at and its drift; ``disconnect`` removes our parts and restores the original.
+at, its drift and its damage; ``disconnect`` removes our parts and gives back the file.
+
+The promises (README, "What llmswitch promises about other tools' files"):
+
+* **Only recorded files.** The registry holds the exact paths written at connect time and a
+  sha256 of what llmswitch last wrote. ``follow`` and ``disconnect`` touch those paths only;
+  when the tool now resolves elsewhere (``CODEX_HOME`` changed, a ``.jsonc`` appeared) the new
+  place is not written, and one sentence names both paths and ``llmswitch connect TOOL``.
+* **Never through damage.** Before any edit the file must be readable by the tool's own parser,
+  our markers whole, and our parts as we left them (:meth:`.base.Tool.damage`); otherwise
+  nothing is written and one sentence names file:line and what to do (``--repair`` shows the
+  change, then re-creates our part; :meth:`.base.Tool.salvage` keeps every line the user added).
+* **Disconnect gives back the file as it is now, minus our parts.** The cycle's backup is used
+  only when the file is byte-identical to what we last wrote and no edit of the user's was
+  taken in since; a file llmswitch did not create is never deleted.
+* **A killed run loses nothing.** The registry records a write as ``pending`` before any file
+  is replaced (each file is the old or the new text, never half); the next run adopts what
+  reached the disk (:func:`_settle`) and removes the temp files a kill -9 left beside the
+  targets (:func:`_sweep`). The lock is llmswitch's own (its state dir), never in the tool's directory.
 """
 
 from __future__ import annotations
@@ -18,10 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Exit, LlmswitchError
-from .base import KeyPlan, KeyRef, Pointing, Target, Tool
+from .base import Damage, Harm, KeyPlan, KeyRef, Pointing, Target, Tool
 from .verify import Verdict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..config import Config
 
 
@@ -39,17 +59,23 @@ class Report:
     drift: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     launch: str = ""
+    damage: list[str] = field(default_factory=list)
+    """Why llmswitch will not edit the tool's files now (one sentence each: file:line, what to do)."""
 
     @property
     def matches(self) -> bool:
-        return not self.drift and all(v.ok for v in self.verdicts)
+        return not self.drift and not self.damage and all(v.ok for v in self.verdicts)
+
+    @property
+    def state(self) -> str:
+        return "damaged" if self.damage else "matches the selection" if self.matches else "DRIFT"
 
     def as_dict(self) -> dict[str, Any]:
         return {"tool": self.tool, "files": {k: str(v) for k, v in self.files.items()},
                 "key": None if self.key is None else {"kind": self.key.kind.name, "name": self.key.name,
                                                       "text": self.key.describe()},
                 "roles": self.roles, "launch": self.launch, "matches": self.matches, "drift": self.drift,
-                "notes": self.notes,
+                "state": self.state, "damaged": bool(self.damage), "damage": self.damage, "notes": self.notes,
                 "pointing": {r: {"base_url": p.base_url, "model": p.model, "key": p.key}
                              for r, p in self.pointing.items()},
                 "verified": [{"url": v.url, "model": v.model, "ok": v.ok, "status": v.status,
@@ -136,48 +162,211 @@ def expected(tool: Tool, targets: dict[str, Target], key: KeyPlan) -> dict[str, 
     return {r: Pointing(t.url, tool.model_name(t), key.name or "") for r, t in targets.items()}
 
 
-def _apply(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], *, first: bool) -> tuple[
-        dict[str, Path], KeyPlan, dict[str, Pointing]]:
-    """Render and write the tool's files for ``targets``; returns (files, key plan, what they now say)."""
-    from ..files import atomic_write, locked
+class Damaged(LlmswitchError):
+    """A connected tool's file that llmswitch will not edit (see :class:`.base.Harm`); nothing was written."""
+
+    exit_code = Exit.CHECK
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write would do to one file (``--repair`` shows these before writing)."""
+
+    path: Path
+    before: str | None
+    after: str | None
+
+    def diff(self) -> str:
+        import difflib
+
+        return "".join(difflib.unified_diff((self.before or "").splitlines(keepends=True),
+                                            (self.after or "").splitlines(keepends=True),
+                                            f"{self.path} (now)", f"{self.path} (repaired)"))
+
+
+def _recorded(entry: dict[str, Any]) -> dict[str, Path]:
+    return {label: Path(info["path"]) for label, info in entry.get("files", {}).items()}
+
+
+def _moved(tool: Tool, entry: dict[str, Any]) -> str | None:
+    """One sentence when the tool now reads other files than those llmswitch recorded (an override changed)."""
+    recorded, resolved = _recorded(entry), tool.files()
+    for label, new in resolved.items():
+        old = recorded.get(label)
+        if old is not None and old != new:
+            return (f"{tool.title} now reads {new}, not {old} where llmswitch connected it; {new} was not written "
+                    f"— run: llmswitch connect {tool.name} to move the connection there")
+    return None
+
+
+def _sweep(files: dict[str, Path]) -> None:
+    """Remove temp files a killed llmswitch left beside the targets (under the lock, every one of ours is stale)."""
+    from ..files import sweep_stale_temps
+
+    for path in files.values():
+        sweep_stale_temps(str(path.parent), path.name, older_than=0)
+
+
+def _settle(tool: Tool, entry: dict[str, Any], texts: dict[str, str | None]) -> None:
+    """A write that was killed half-way: adopt, per file, what reached the disk (the old text or the new).
+
+    A file the user edited since is judged part by part: a part that holds what the pending
+    write put there is ours as written (so the user's later edit elsewhere is not our damage).
+    """
     from . import registry
 
-    files = tool.files()
-    key = tool.key_plan(targets["main"])
-    texts = {label: read_text(path) for label, path in files.items()}
-    if first:
-        for label, text in texts.items():
-            registry.keep_backup(tool.name, label, text)
-    plan = tool.render(texts, targets, key, entry.get("memory", {}))
-    pointing = tool.read_back({label: plan.texts.get(label, texts[label]) for label in files})
+    pending = entry.pop("pending", None)
+    if not isinstance(pending, dict):
+        return
+    owned = dict(entry.get("owned", {}))
+    new_owned = pending.get("owned", {})
+    now = tool.owned(texts, pending.get("memory", {}))
+    adopted = False
+    for label, info in pending.get("files", {}).items():
+        mine = [k for k in new_owned if k.startswith(label + ":")]
+        if registry.digest(texts.get(label)) == info.get("sha256"):
+            entry.setdefault("files", {})[label] = info
+            owned.update({k: new_owned[k] for k in mine})
+            adopted = True
+            continue
+        reached = [k for k in mine if now.get(k) == new_owned[k] and owned.get(k) != new_owned[k]]
+        owned.update({k: new_owned[k] for k in reached})
+        adopted = adopted or bool(reached)
+    entry["owned"] = owned
+    if adopted:
+        entry["memory"] = pending.get("memory", {})
+
+
+def _damage(tool: Tool, entry: dict[str, Any], texts: dict[str, str | None]) -> list[Damage]:
+    found = [Damage(label, None, "it was removed since llmswitch wrote it", Harm.CHANGED)
+             for label, info in entry.get("files", {}).items()
+             if texts.get(label) is None and info.get("sha256") is not None]
+    return found or tool.damage(texts, entry.get("owned", {}), entry.get("memory", {}))
+
+
+def _refusal(tool: Tool, damage: Damage, files: dict[str, Path]) -> Damaged:
+    """The one sentence: file:line, what is wrong, what to do."""
+    path = files.get(damage.label)
+    where = f"{path}:{damage.line}" if damage.line else str(path)
+    if damage.harm is Harm.UNREADABLE:
+        fix = f"fix it there so that {tool.title} can read the file; llmswitch wrote nothing"
+    elif damage.harm is Harm.MARKERS:
+        fix = (f"nothing was written; put the marker line back as it was, or run: llmswitch connect {tool.name} "
+               f"--repair (it shows what it will change first)")
+    else:
+        fix = (f"nothing was written; undo that change, run: llmswitch connect {tool.name} --repair (it shows what "
+               f"it will change first), or llmswitch disconnect {tool.name} (your change stays)")
+    return Damaged(f"{where}: {damage.cause}", fix, exit_code=Exit.CHECK)
+
+
+def _verify(tool: Tool, new_texts: dict[str, str | None], targets: dict[str, Target],
+            key: KeyPlan) -> dict[str, Pointing]:
+    """The tool's own reading of what llmswitch would write must be the selection, else nothing is written."""
+    try:
+        pointing = tool.read_back(new_texts)
+    except ValueError as exc:
+        raise LlmswitchError(f"{tool.name}: what llmswitch would write cannot be read back ({exc})",
+                             "nothing was written; fix the file by hand so that the tool can read it",
+                             exit_code=Exit.CHECK) from None
     want = expected(tool, targets, key)
     wrong = [r for r in want if pointing.get(r) != want[r]]
-    if wrong:  # the tool's own reading of what we would write disagrees: write nothing
+    if wrong:
         raise LlmswitchError(f"{tool.name}: what llmswitch would write reads back differently for "
                              f"{', '.join(wrong)} ({pointing.get(wrong[0])} instead of {want[wrong[0]]})",
                              "nothing was written; please report this", exit_code=Exit.CHECK)
-    recorded = entry.setdefault("files", {})
-    for label, path in files.items():
-        new = plan.texts.get(label, texts[label])
-        was = recorded.get(label, {}).get("existed", texts[label] is not None) if not first else texts[label] is not None
-        if new != texts[label]:
-            with locked(path):
-                if new is None:
-                    path.unlink(missing_ok=True)
+    return pointing
+
+
+def _write(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any], files: dict[str, Path],
+           texts: dict[str, str | None], new_texts: dict[str, str | None], infos: dict[str, dict[str, Any]],
+           memory: dict[str, Any]) -> None:
+    """Write ``new_texts`` where they differ, recorded as pending first so that a kill -9 at any point loses nothing.
+
+    Any failure puts back the files already written and leaves the entry as it was.
+    """
+    from ..files import atomic_write
+    from . import registry
+
+    changed = [label for label in files if new_texts.get(label) != texts.get(label)]
+    _check_targets(files, texts, new_texts)
+    owned = tool.owned(new_texts, memory)
+    entry["pending"] = {"files": infos, "owned": owned, "memory": memory}
+    known[tool.name] = entry
+    registry.save(known)
+    done: list[str] = []
+    try:
+        for label in changed:
+            new = new_texts.get(label)
+            if new is None:
+                files[label].unlink(missing_ok=True)
+            else:
+                atomic_write(files[label], new.encode(), preserve=True)
+            done.append(label)
+    except BaseException:
+        for label in done:  # best effort: the user's file as it was
+            try:
+                old = texts.get(label)
+                if old is None:
+                    files[label].unlink(missing_ok=True)
                 else:
-                    atomic_write(path, new.encode())
-        recorded[label] = {"path": str(path), "existed": was, "sha256": registry.digest(new)}
-    entry["memory"] = plan.memory
-    entry["key"] = {"kind": key.kind.name, "name": key.name}
-    pointing = tool.read_back({label: read_text(path) for label, path in files.items()})  # what is on disk now
-    if any(pointing.get(r) != want[r] for r in want):
-        raise LlmswitchError(f"{tool.name}: its files changed while llmswitch wrote them (they now say "
-                             f"{pointing.get('main')})", f"run: llmswitch connect {tool.name}", exit_code=Exit.CHECK)
-    return files, key, pointing
+                    atomic_write(files[label], old.encode(), preserve=True)
+            except OSError:
+                pass
+        entry.pop("pending", None)
+        registry.save(known)
+        raise
+    entry.pop("pending")
+    entry.update(files=infos, owned=owned, memory=memory)
+    registry.save(known)
 
 
-def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: Config | None = None) -> Report:
-    """Point ``name`` at the active selection (its roles per ``role_specs``), verified; raises LlmswitchError."""
+def _check_targets(files: dict[str, Path], texts: dict[str, str | None], new_texts: dict[str, str | None]) -> None:
+    """A symlink, a file others own or can write: refused before anything (a backup included) is written."""
+    from ..files import check_writable_target
+
+    for label, path in files.items():
+        if new_texts.get(label) is not None and new_texts.get(label) != texts.get(label):
+            check_writable_target(path)
+
+
+def _infos(entry: dict[str, Any], files: dict[str, Path], texts: dict[str, str | None],
+           new_texts: dict[str, str | None], *, fresh: bool, repaired: bool = False) -> dict[str, dict[str, Any]]:
+    """What the registry will say about each file after this write."""
+    from . import registry
+
+    infos = {}
+    for label, path in files.items():
+        old = entry.get("files", {}).get(label, {})
+        if fresh:
+            info = {"path": str(path), "existed": texts[label] is not None, "exact": True, "backup": None}
+        else:  # an edit of the user's taken in (or a repair) means the backup no longer describes their file
+            info = {**old, "exact": bool(old.get("exact")) and not repaired
+                    and registry.digest(texts[label]) == old.get("sha256")}
+        info["sha256"] = registry.digest(new_texts[label])
+        infos[label] = info
+    return infos
+
+
+def _render(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], base: dict[str, str | None],
+            files: dict[str, Path]) -> tuple[dict[str, str | None], dict[str, Any], KeyPlan, dict[str, Pointing]]:
+    key = tool.key_plan(targets["main"])
+    plan = tool.render(base, targets, key, entry.get("memory", {}))
+    new_texts = {label: plan.texts.get(label, base[label]) for label in files}
+    return new_texts, plan.memory, key, _verify(tool, new_texts, targets, key)
+
+
+def _unreadable_now(tool: Tool, texts: dict[str, str | None]) -> list[Damage]:
+    """A fresh connect: the file must be readable and free of broken markers of ours (left from a lost registry)."""
+    return [d for d in tool.damage(texts, {}, {}) if d.harm is not Harm.CHANGED]
+
+
+def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: Config | None = None,
+            repair: bool = False, approve: Callable[[list[Change]], bool] | None = None) -> Report:
+    """Point ``name`` at the active selection (its roles per ``role_specs``), verified; raises LlmswitchError.
+
+    ``repair``: re-create our part of a damaged file (lines the user added in it stay);
+    ``approve`` sees the changes first and may refuse them (then nothing is written).
+    """
     from ..files import locked
     from . import registry
 
@@ -188,21 +377,71 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
     roles = parse_roles(tool, role_specs) if role_specs or not previous else dict(previous.get("roles", {}))
     targets = targets_for(tool, roles, config)
     verdicts = check_protocol(tool, targets, config)
+    notes: list[str] = []
     with locked(registry.registry_path()):
         known = registry.load()
-        entry = known.get(tool.name, {})
-        first = not entry
-        files, key, pointing = _apply(tool, targets, entry, first=first)
-        entry.update(roles=roles, connected=entry.get("connected", registry.now()), updated=registry.now())
-        known[tool.name] = entry
+        entry = known.get(tool.name)
+        files = tool.files()
+        if entry is not None and _recorded(entry) != files:
+            old = _recorded(entry)
+            _take_out(tool, known, entry)
+            known.pop(tool.name, None)
+            registry.save(known)
+            notes.append(f"moved the connection here; llmswitch's parts were taken out of "
+                         f"{', '.join(str(p) for p in old.values())}")
+            entry = None
+        fresh = entry is None
+        entry = {} if entry is None else entry
+        texts = {label: read_text(path) for label, path in files.items()}
+        _sweep(files)
+        _settle(tool, entry, texts)
+        problems = _unreadable_now(tool, texts) if fresh else _damage(tool, entry, texts)
+        blocking = [p for p in problems if p.harm is Harm.UNREADABLE or not repair]
+        if blocking:
+            if not fresh:
+                registry.save(known)  # what _settle adopted
+            raise _refusal(tool, blocking[0], files)
+        base = tool.salvage(texts, entry.get("owned", {}), entry.get("memory", {}))[0] if repair else texts
+        new_texts, memory, key, _ = _render(tool, targets, entry, base, files)
+        if repair:
+            changes = [Change(files[label], texts[label], new_texts[label]) for label in files
+                       if new_texts[label] != texts[label]]
+            if approve is not None and not approve(changes):
+                raise LlmswitchError(f"{tool.name} was not repaired; nothing was written",
+                                     f"run: llmswitch connect {tool.name} --repair --yes to apply it",
+                                     exit_code=Exit.CHECK)
+        infos = _infos(entry, files, texts, new_texts, fresh=fresh, repaired=repair)
+        _check_targets(files, texts, new_texts)
+        if fresh:
+            for label in files:  # this cycle's backup replaces any older one; written only now nothing refused
+                infos[label]["backup"] = registry.keep_backup(tool.name, label, texts[label])
+            entry["files"] = {label: {**infos[label], "sha256": registry.digest(texts[label])} for label in files}
+            entry["owned"] = tool.owned(texts, {})
+            entry.update(roles=roles, connected=registry.now())
+        try:
+            _write(tool, known, entry, files, texts, new_texts, infos, memory)
+        except BaseException:
+            if fresh:
+                known.pop(tool.name, None)
+                registry.save(known)
+                registry.drop_backups(tool.name)
+            raise
+        entry.update(roles=roles, key={"kind": key.kind.name, "name": key.name}, updated=registry.now())
         registry.save(known)
-    report = Report(tool.name, files, key, roles, pointing, expected(tool, targets, key), verdicts, launch=key.launch(tool.command))
-    report.notes.append("backed up the original files" if first else "updated the existing connection")
+    pointing = tool.read_back({label: read_text(path) for label, path in files.items()})  # what is on disk now
+    want = expected(tool, targets, key)
+    if any(pointing.get(r) != want[r] for r in want):
+        raise LlmswitchError(f"{tool.name}: its files changed while llmswitch wrote them (they now say "
+                             f"{pointing.get('main')})", f"run: llmswitch connect {tool.name}", exit_code=Exit.CHECK)
+    report = Report(tool.name, files, key, roles, pointing, want, verdicts, launch=key.launch(tool.command))
+    report.notes += notes
+    report.notes.append("repaired llmswitch's part" if repair else "backed up the original files" if fresh
+                        else "updated the existing connection")
     return report
 
 
 def follow(config: Config | None = None) -> list[str]:
-    """Re-point every connected tool at the current selection; failures come back as warnings."""
+    """Re-point every connected tool at the current selection, in its recorded files only; problems are warnings."""
     from ..files import locked
     from . import registry
 
@@ -219,9 +458,22 @@ def follow(config: Config | None = None) -> list[str]:
         for name, entry in known.items():
             try:
                 tool = get(name)
+                moved = _moved(tool, entry)
+                if moved:
+                    warnings.append(moved)
+                files = _recorded(entry)
+                texts = {label: read_text(path) for label, path in files.items()}
+                _sweep(files)
+                _settle(tool, entry, texts)
+                problems = _damage(tool, entry, texts)
+                if problems:
+                    warnings.append(f"{name} was not updated: {_refusal(tool, problems[0], files).sentence()}")
+                    continue
                 targets = targets_for(tool, dict(entry.get("roles", {"main": "default"})), config)
-                _apply(tool, targets, entry, first=False)
-                entry["updated"] = registry.now()
+                new_texts, memory, key, _ = _render(tool, targets, entry, texts, files)
+                _write(tool, known, entry, files, texts, new_texts, _infos(entry, files, texts, new_texts,
+                                                                            fresh=False), memory)
+                entry.update(key={"kind": key.kind.name, "name": key.name}, updated=registry.now())
             except (LlmswitchError, OSError, ValueError) as exc:
                 what = exc.sentence() if isinstance(exc, LlmswitchError) else str(exc)
                 warnings.append(f"{name} was not updated: {what} — run: llmswitch connect {name}")
@@ -229,46 +481,79 @@ def follow(config: Config | None = None) -> list[str]:
     return warnings
 
 
+def _take_out(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any]) -> list[str]:
+    """Our parts out of the recorded files (the file as it is now, minus them); notes for the report.
+
+    Broken markers or an unreadable file: nothing is written (one sentence). Parts the user
+    changed are theirs: lines they added in our block stay, members they changed keep their value.
+    """
+    from . import registry
+
+    files = _recorded(entry)
+    texts = {label: read_text(path) for label, path in files.items()}
+    _sweep(files)
+    _settle(tool, entry, texts)
+    problems = _damage(tool, entry, texts)
+    blocking = [p for p in problems if p.harm is not Harm.CHANGED]
+    if blocking:
+        registry.save(known)
+        raise _refusal(tool, blocking[0], files)
+    was, memory = entry.get("owned", {}), dict(entry.get("memory", {}))
+    base, memory = tool.salvage(texts, was, memory) if problems else (dict(texts), memory)
+    removed = tool.remove(base, memory)
+    new_texts: dict[str, str | None] = {}
+    notes = []
+    for label, info in entry.get("files", {}).items():
+        text = texts.get(label)
+        existed = bool(info.get("existed"))
+        backup = registry.read_backup(tool.name, label, info.get("backup"))
+        exact = text is not None and bool(info.get("exact")) and registry.digest(text) == info.get("sha256")
+        if text is None:
+            new = None
+        elif exact and (not existed or backup is not None):
+            new = backup if existed else None  # untouched since we wrote it: exactly as it was
+        else:
+            new = removed.get(label, base.get(label))
+            if new is not None and not existed and not new.strip():
+                new = None  # a file llmswitch created, with nothing of the user's in it
+            elif new is None and existed:
+                new = backup if backup is not None else ""  # never delete a file llmswitch did not create
+            if existed and new != backup and backup is not None:
+                notes.append(f"{files[label]} was edited since connect: llmswitch's parts were removed and your "
+                             f"edits kept; the original is at "
+                             f"{registry.backup_path(tool.name, label)}")
+        new_texts[label] = new
+    infos = {label: {**info, "sha256": registry.digest(new_texts[label])}
+             for label, info in entry.get("files", {}).items()}
+    _write(tool, known, entry, files, texts, new_texts, infos, memory)
+    if not notes:
+        registry.drop_backups(tool.name)
+    return notes
+
+
 def disconnect(name: str) -> Report:
-    """Take our parts out of the tool's files; the originals come back (exactly, when untouched since)."""
-    from ..files import atomic_write, locked
+    """Take our parts out of the tool's recorded files; the original comes back exactly when untouched since."""
+    from ..files import locked
     from . import registry
 
     tool = get(name)
     with locked(registry.registry_path()):
         known = registry.load()
-        entry = known.pop(tool.name, None)
+        entry = known.get(tool.name)
         if entry is None:
-            raise LlmswitchError(f"{tool.name} is not connected", f"see: llmswitch connections",
+            raise LlmswitchError(f"{tool.name} is not connected", "see: llmswitch connections",
                                  exit_code=Exit.NOT_FOUND)
-        files = {label: Path(info["path"]) for label, info in entry.get("files", {}).items()}
-        texts = {label: read_text(path) for label, path in files.items()}
-        restored = tool.remove(texts, entry.get("memory", {}))
-        report = Report(tool.name, files)
-        for label, path in files.items():
-            info = entry["files"][label]
-            backup = registry.read_backup(tool.name, label)
-            new = restored.get(label, texts[label])
-            if texts[label] is not None and registry.digest(texts[label]) == info.get("sha256"):
-                new = backup if info.get("existed") else None  # untouched since we wrote it: exactly as it was
-            elif not info.get("existed") and (new or "").strip() == "":
-                new = None
-            with locked(path):
-                if new is None:
-                    path.unlink(missing_ok=True)
-                elif new != texts[label]:
-                    atomic_write(path, new.encode())
-            if info.get("existed") and new != backup:
-                report.notes.append(f"{path} was edited since connect: llmswitch's parts were removed and your "
-                                    f"edits kept; the original is at {registry.backup_path(tool.name, label)}")
-            else:
-                registry.drop_backup(tool.name, label)
+        report = Report(tool.name, _recorded(entry))
+        report.notes += _take_out(tool, known, entry)
+        known.pop(tool.name, None)
         registry.save(known)
     return report
 
 
 def status(*, check: bool = False, config: Config | None = None, only: str | None = None) -> list[Report]:
-    """Each connected tool: what its files say now, what they should say, drift; with ``check`` the live probe."""
+    """Each connected tool: what its files say now, what they should say, drift, damage; with ``check`` the probe."""
+    import copy
+
     from . import registry, verify
 
     reports = []
@@ -280,16 +565,22 @@ def status(*, check: bool = False, config: Config | None = None, only: str | Non
         except LlmswitchError as exc:
             reports.append(Report(name, {}, drift=[exc.sentence()]))
             continue
-        files = {label: Path(info["path"]) for label, info in entry.get("files", {}).items()}
+        files = _recorded(entry)
         report = Report(name, files, roles=dict(entry.get("roles", {})))
         texts = {label: read_text(path) for label, path in files.items()}
+        entry = copy.deepcopy(entry)
+        _settle(tool, entry, texts)
+        report.damage = [_refusal(tool, d, files).sentence() for d in _damage(tool, entry, texts)]
+        moved = _moved(tool, entry)
+        if moved:
+            report.drift.append(moved)
         for label, info in entry.get("files", {}).items():
-            if registry.digest(texts[label]) != info.get("sha256"):
+            if texts[label] is not None and registry.digest(texts[label]) != info.get("sha256"):
                 report.drift.append(f"{files[label]} was edited since llmswitch wrote it")
         try:
             report.pointing = tool.read_back(texts)
-        except ValueError as exc:
-            report.drift.append(f"{tool.name}'s files cannot be read the way {tool.name} reads them: {exc}")
+        except ValueError:
+            pass  # said in report.damage
         try:
             config = _config(config)
             targets = targets_for(tool, report.roles or {"main": "default"}, config)

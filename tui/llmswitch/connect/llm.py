@@ -26,7 +26,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import textedit
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, parser_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,6 +43,7 @@ class Llm(Tool):
     protocol = Protocol.CHAT
     headers = "literal"
     roles = {"main": "the default model (default_model.txt), also `llm -m llmswitch`"}
+    blocks = {"models": ("llm",)}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         from pathlib import Path
@@ -89,12 +90,25 @@ class Llm(Tool):
             default = memory.get("default_before")
         return {"models": stripped, "default": default}
 
+    def owned(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, Any]:
+        """The block in extra-openai-models.yaml, and all of default_model.txt (llmswitch's while it says ``llmswitch``)."""
+        return {**super().owned(texts, memory), "default:file": texts["default"]}
+
+    def part_name(self, part: str) -> str:
+        return "default model (llm models default)" if part == "file" else super().part_name(part)
+
+    def part_line(self, text: str | None, part: str) -> int | None:
+        return 1 if part == "file" and text is not None else super().part_line(text, part)
+
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
-        models = textedit.load_yaml(texts["models"] or "")
+        try:
+            models = textedit.load_yaml(texts["models"] or "")
+        except ValueError as exc:
+            raise UnreadableFile("models", str(exc), parser_line(str(exc), texts["models"] or "")) from None
         if models is None:
             return {}
         if not isinstance(models, list):
-            raise ValueError("extra-openai-models.yaml is not a list of models")
+            raise UnreadableFile("models", "extra-openai-models.yaml is not a list of models", 1)
         default = (texts["default"] or "").strip()
         ours = [m for m in models if isinstance(m, dict) and m.get("model_id") == MODEL_ID]
         if not ours or default != MODEL_ID:

@@ -28,7 +28,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import _jsonmembers as jsonmembers
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home, key_env_for
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, key_env_for, parser_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,13 +40,14 @@ MEMBERS = {"main": ("model",), "small": ("small_model",)}
 _ENV_REF = re.compile(r"^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
-class Opencode(Tool):
+class Opencode(jsonmembers.OwnedMembers, Tool):
     name = "opencode"
     title = "opencode"
     package = "npm:opencode-ai"
     command = "opencode"
     protocol = Protocol.CHAT
     roles = {"main": "model", "small": "small_model (titles, summaries)"}
+    json_label = "config"
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         from pathlib import Path
@@ -86,9 +87,13 @@ class Opencode(Tool):
         text = texts["config"]
         if text is None or not text.strip():
             return {}
-        data = jsonmembers.loads_jsonc(text)
+        try:
+            data = jsonmembers.loads_jsonc(text)
+        except ValueError as exc:
+            raise UnreadableFile("config", f"{str(exc).split(' at line ')[0]})" if " at line " in str(exc)
+                                 else str(exc), parser_line(str(exc), text)) from None
         if not isinstance(data, dict):
-            raise ValueError("opencode's config is not a JSON object")
+            raise UnreadableFile("config", "opencode's config is not a JSON object", 1)
         found: dict[str, Pointing] = {}
         for role, (member,) in MEMBERS.items():
             ref = data.get(member)

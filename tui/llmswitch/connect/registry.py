@@ -1,17 +1,24 @@
-"""The registry of connections (``connections.json`` in the state dir) and the one-time backups.
+"""The registry of connections (``connections.json`` in the state dir) and each cycle's backups.
 
 One entry per connected tool::
 
     {"roles": {"main": "default", "weak": "cheap"},          # tool role -> llmswitch role
-     "files": {"config": {"path": "/home/u/.aider.conf.yml",
-                          "existed": true, "sha256": "…"}},  # what we last wrote
+     "files": {"config": {"path": "/home/u/.aider.conf.yml", # the exact path written at connect time
+                          "existed": true,                   # before this cycle (else llmswitch created it)
+                          "sha256": "…",                     # of what llmswitch last wrote there
+                          "exact": true,                     # no user edit was taken in since the backup
+                          "backup": "…"}},                   # sha256 of this cycle's backup
+     "owned": {"config:aider": "model: …\n"},               # what each of our parts held when we wrote it
      "key": {"kind": "LAUNCHER", "name": "OPENAI_API_KEY"},
      "memory": {…},                                          # tool-specific (a JSON member's old value)
+     "pending": {…},                                         # only while a write is under way (see engine)
      "connected": "2026-12-02T01:00:00+00:00"}
 
-Backups: ``connect-backups/TOOL/LABEL`` holds each file as it was before the first
-``connect`` (absent files are recorded as ``existed: false``); later connects and
-follows never overwrite it. ``disconnect`` removes it when the restore was exact.
+Backups: ``connect-backups/TOOL/LABEL`` holds each file as it was when this connection
+cycle began (``connect`` of a tool not connected, or moved); a new cycle replaces it, and
+``disconnect`` removes it. A backup is only ever used when its sha256 is the one the entry
+recorded, so a stale one from an earlier cycle (or a killed run) can never come back.
+Only llmswitch's own state dir holds these, and the lock (``.connections.json.lock``).
 """
 
 from __future__ import annotations
@@ -73,27 +80,34 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def keep_backup(tool: str, label: str, text: str | None) -> None:
-    """Save ``text`` as the file's state before the first connect (never overwritten later)."""
+def keep_backup(tool: str, label: str, text: str | None) -> str | None:
+    """Save ``text`` as the file's state at the start of this cycle (replacing an older cycle's); its sha256."""
     from ..files import atomic_write
 
     path = backup_path(tool, label)
-    if path.exists() or text is None:
-        return
+    if text is None:
+        path.unlink(missing_ok=True)
+        return None
     atomic_write(path, text.encode())
+    return digest(text)
 
 
-def read_backup(tool: str, label: str) -> str | None:
+def read_backup(tool: str, label: str, sha256: str | None) -> str | None:
+    """This cycle's backup, only when it is the one recorded (``sha256``); else None."""
+    if sha256 is None:
+        return None
     try:
-        return backup_path(tool, label).read_text(encoding="utf-8")
+        text = backup_path(tool, label).read_text(encoding="utf-8")
     except OSError:
         return None
+    return text if digest(text) == sha256 else None
 
 
-def drop_backup(tool: str, label: str) -> None:
-    path = backup_path(tool, label)
+def drop_backups(tool: str) -> None:
+    import shutil
+
+    shutil.rmtree(paths.state_dir() / "connect-backups" / tool, ignore_errors=True)
     try:
-        path.unlink()
-        path.parent.rmdir()
+        (paths.state_dir() / "connect-backups").rmdir()  # when no other tool has one
     except OSError:
         pass

@@ -82,6 +82,131 @@ def strip(text: str, tool: str) -> str:
     return "".join(kept)
 
 
+def _is_begin(line: str, tool: str) -> bool:
+    """Our begin marker, also one an editor re-indented or re-wrapped (trailing words changed)."""
+    return line.strip().startswith(f"# >>> llmswitch {tool}:")
+
+
+def _is_end(line: str, tool: str) -> bool:
+    return line.strip() == end_marker(tool)
+
+
+def marker_problems(text: str, tool: str) -> list[tuple[int, str]]:
+    """(line number, what is wrong) with our markers of ``tool``'s block: none, or one begin then one end, intact.
+
+    A block that is not whole cannot be told apart from the user's lines, so nothing may
+    edit through it: the engine refuses and says where.
+    """
+    begins: list[int] = []
+    ends: list[int] = []
+    problems: list[tuple[int, str]] = []
+    for number, line in enumerate(_lines(text), 1):
+        bare = line.rstrip("\r\n")
+        if _is_begin(line, tool):
+            begins.append(number)
+            if bare != begin_marker(tool):
+                problems.append((number, f"llmswitch's begin marker of its {tool} block was changed"))
+        elif _is_end(line, tool):
+            ends.append(number)
+            if bare != end_marker(tool):
+                problems.append((number, f"llmswitch's end marker of its {tool} block was changed"))
+    if len(begins) > 1:
+        problems.append((begins[1], f"llmswitch's {tool} block begins a second time"))
+    if len(ends) > 1:
+        problems.append((ends[1], f"llmswitch's {tool} block ends a second time"))
+    if begins and not ends:
+        problems.append((begins[0], f"llmswitch's {tool} block has no end marker ({end_marker(tool)!r})"))
+    if ends and not begins:
+        problems.append((ends[0], f"llmswitch's {tool} block has an end marker but no begin marker"))
+    if begins and ends and ends[0] < begins[0]:
+        problems.append((ends[0], f"llmswitch's {tool} block ends (line {ends[0]}) before it begins "
+                                  f"(line {begins[0]})"))
+    return sorted(problems)
+
+
+def salvage(text: str, tool: str, body: str | None) -> str:
+    """``text`` without our ``tool`` block — its markers, whole or damaged, and the lines we wrote (``body``) —
+    and with every other line kept where it is (a line the user added inside the block stays).
+
+    A whole block is begin..end. A begin marker without its end reaches to the next llmswitch
+    marker or the end of the file, an end marker without its begin back to the previous one or
+    the start. In that region our lines go: first those still as we wrote them, then one of our
+    settings whose value the user changed (same key: two would be a duplicate key). Displaced
+    lines stay displaced (:func:`strip` puts them back).
+    """
+    from collections import Counter
+
+    lines = _lines(text)
+    fence = [i for i, line in enumerate(lines) if line.lstrip().startswith(("# >>> llmswitch ", "# <<< llmswitch "))]
+    begins = [i for i, line in enumerate(lines) if _is_begin(line, tool)]
+    ends = [i for i, line in enumerate(lines) if _is_end(line, tool)]
+    regions: list[tuple[int, int]] = []  # (first, last) line indexes, markers included
+    paired: set[int] = set()
+    for b in begins:
+        after = [i for i in fence if i > b]
+        if after and after[0] in ends:
+            paired.add(after[0])
+            regions.append((b, after[0]))
+        else:
+            regions.append((b, after[0] - 1 if after else len(lines) - 1))
+    for e in ends:
+        if e not in paired:
+            before = [i for i in fence if i < e]
+            regions.append((before[-1] + 1 if before else 0, e))
+    if not begins and not ends and body:  # both markers gone: the run around the first line of ours left as written
+        exact = {line.rstrip("\r\n") for line in _lines(body)}
+        keys = {_setting(line) for line in _lines(body)} - {""}
+
+        def ours(i: int) -> bool:
+            return lines[i].rstrip("\r\n") in exact or _setting(lines[i]) in keys
+
+        start = next((i for i, line in enumerate(lines) if line.rstrip("\r\n") in exact and line.strip()), None)
+        if start is not None:  # the run may have the user's comments in it (kept: only our lines go)
+            first, last = start, start
+            i = start - 1
+            while i >= 0 and i not in fence and (ours(i) or lines[i].lstrip().startswith("#")):
+                first = i if ours(i) else first
+                i -= 1
+            i = start + 1
+            while i < len(lines) and i not in fence and (ours(i) or lines[i].lstrip().startswith("#")):
+                last = i if ours(i) else last
+                i += 1
+            regions.append((first, last))
+    drop: set[int] = set()
+    for first, last in regions:
+        drop.update(i for i in (first, last) if i in begins or i in ends)
+        left = Counter(line.rstrip("\r\n") for line in _lines(body or ""))
+        others = []
+        for i in range(first, last + 1):
+            bare = lines[i].rstrip("\r\n")
+            if i in drop:
+                continue
+            if left[bare] > 0:
+                left[bare] -= 1
+                drop.add(i)
+            else:
+                others.append(i)
+        keys = Counter(_setting(line) for line, n in left.items() for _ in range(n) if _setting(line))
+        for i in others:
+            key = _setting(lines[i])
+            if key and keys[key] > 0:
+                keys[key] -= 1
+                drop.add(i)
+    return "".join(line for i, line in enumerate(lines) if i not in drop)
+
+
+def line_of_any(text: str, body: str) -> int | None:
+    """The number of the first line of ``text`` that is one of ``body``'s non-blank lines (None: none is left)."""
+    ours = {line.rstrip("\r\n") for line in _lines(body) if line.strip()}
+    return next((n for n, line in enumerate(_lines(text), 1) if line.rstrip("\r\n") in ours), None)
+
+
+def _setting(line: str) -> str:
+    """The key a TOML/YAML line sets (``model`` of ``model = "x"``, ``  api_base: y``, ``- model_id: z``), or ``""``."""
+    found = re.match(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-\"\[\]]+)\s*[=:]", line)
+    return found.group(1) if found else ""
+
+
 def _block(tool: str, body: str, newline: str) -> str:
     body = body if body.endswith("\n") or not body else body + "\n"
     return f"{begin_marker(tool)}{newline}{body}{end_marker(tool)}{newline}"
@@ -285,6 +410,25 @@ def json_get(text: str, path: tuple[str, ...]) -> Any:
     return json.loads(text[start:_value_end(text, start)])
 
 
+def json_line(text: str, path: tuple[str, ...]) -> int | None:
+    """The line where the member at ``path`` starts (or the deepest object that should hold it); None when unreadable."""
+    try:
+        start = _root(text)
+        line = text.count("\n", 0, start) + 1  # the object that should hold it
+        for name in path:
+            members, _ = _members(text, start)
+            hit = [m for m in members if m[0] == name]
+            if not hit:
+                break
+            line = text.count("\n", 0, hit[-1][1]) + 1
+            start = hit[-1][2]
+            if text[start] != "{":
+                break
+        return line
+    except JSONEditError:
+        return None
+
+
 def json_set(text: str, path: tuple[str, ...], value: Any) -> str:
     """``text`` with the member at ``path`` set to ``value``; parents are created; everything else kept."""
     if not text.strip():
@@ -367,7 +511,9 @@ def load_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"not valid YAML ({str(exc).splitlines()[0]}{where})") from None
 
 
 def _scalar(raw: str) -> Any:

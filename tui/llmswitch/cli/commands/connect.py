@@ -1,7 +1,13 @@
-"""``connect TOOL [--role R …] [--check]``, ``disconnect TOOL``, ``connections``: other tools follow the choice."""
+"""``connect TOOL [--role R …] [--check | --repair [--yes]]``, ``disconnect TOOL``, ``connections``: other tools follow.
+
+``--repair`` re-creates llmswitch's part of a damaged file (a marker deleted, a member of ours
+changed): it prints the change as a diff first and applies it only when accepted (``--yes``, or
+"y" at the prompt), like ``team update``.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from ...errors import Exit
@@ -10,7 +16,7 @@ from ..output import emit_json, out, warn
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...connect.engine import Report
+    from ...connect.engine import Change, Report
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -23,6 +29,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
                             help="map one of the tool's roles (weak, editor, review …) to an llmswitch role")
         parser.add_argument("--check", action="store_true",
                             help="do not write: re-read the tool's files and probe what it will use")
+        parser.add_argument("--repair", action="store_true",
+                            help="re-create llmswitch's part of a damaged file (shows the change first)")
+        parser.add_argument("--yes", "-y", action="store_true", help="with --repair: apply without asking")
     if name == "connections":
         parser.add_argument("--check", action="store_true", help="also probe the exact URL and model of each")
     parser.add_argument("--json", action="store_true")
@@ -52,6 +61,8 @@ def _render(report: Report, heading: str, *, wrote: bool = False) -> None:
                                                                         else verdict.sentence()))
     for note in report.notes:
         out(f"  note     {note}")
+    for damage in report.damage:
+        warn(f"{report.tool}: {damage}")
     for drift in report.drift:
         warn(f"{report.tool}: {drift}")
 
@@ -67,12 +78,30 @@ def cmd_connect(args: Namespace) -> int:
             raise LlmswitchError(f"{args.tool} is not connected", f"run: llmswitch connect {args.tool}",
                                  exit_code=Exit.NOT_FOUND)
         return _show(reports, as_json=args.json)
-    report = engine.connect(args.tool, args.role)
+    report = engine.connect(args.tool, args.role, repair=args.repair,
+                            approve=lambda changes: _approve(changes, yes=args.yes, as_json=args.json))
     if args.json:
         emit_json(report.as_dict())
     else:
         _render(report, f"connected {args.tool}", wrote=True)
     return Exit.OK
+
+
+def _approve(changes: list[Change], *, yes: bool, as_json: bool) -> bool:
+    """Show what a repair changes (a diff per file, on stderr with --json); yes only by --yes or "y" at a terminal."""
+    show = sys.stderr.write if as_json else sys.stdout.write
+    for change in changes:
+        show(change.diff())
+    if not changes:
+        show("nothing to change\n")
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input("apply this repair? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def cmd_disconnect(args: Namespace) -> int:
@@ -100,6 +129,5 @@ def _show(reports: list[Report], *, as_json: bool) -> int:
     elif not reports:
         out("no tools connected — run: llmswitch connect TOOL")
     for report in reports if not as_json else ():
-        state = "matches the selection" if report.matches else "DRIFT"
-        _render(report, f"{report.tool}: {state}")
+        _render(report, f"{report.tool}: {report.state}")
     return Exit.OK if all(r.matches for r in reports) else Exit.CHECK
