@@ -154,3 +154,30 @@ def test_mode_is_kept_and_no_lock_or_temp_file_lands_in_the_tools_directory(prov
     assert sorted(p.name for p in home.iterdir()) == [".aider.conf.yml"]
     assert run_cli("disconnect", "aider").returncode == 0
     assert stat.S_IMODE(conf.stat().st_mode) == 0o644 and conf.read_text() == "dark-mode: true\n"
+
+
+@pytest.mark.parametrize(("tool", "where", "make"), [
+    ("aider", ".aider.conf.yml", "fifo"),
+    ("aider", ".aider.conf.yml", "huge"),
+    ("opencode", ".config/opencode/opencode.json", "deep"),
+])
+def test_a_tool_file_that_cannot_be_read_within_bounds_is_never_written(provider, run_cli, home, tool, where, make):
+    """A FIFO would block the read forever, a huge file would be read whole, deep JSON would recurse: each is one
+    sentence naming the file, and the file untouched (the bounded reader, bounded.TOOL_FILE)."""
+    path = home / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if make == "fifo":
+        os.mkfifo(path)
+    elif make == "huge":
+        path.write_text("dark-mode: true\n# " + "x" * (4 * 2**20) + "\n")
+    else:
+        path.write_text('{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+    before = None if make == "fifo" else path.read_bytes()
+    done = run_cli("connect", tool, timeout=60)
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") <= 2, done.stderr
+    assert str(path) in done.stderr, done.stderr
+    if before is not None:
+        assert path.read_bytes() == before
+    else:
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)

@@ -60,9 +60,12 @@ TEAM_FILE = Kind("a team file", 1024 * 1024)
 IMPORT_FILE = Kind("a file import reads (a tool's config, a .env file)", 1024 * 1024)
 """What ``llmswitch import`` and the setup wizard read: aider, llm, opencode, Codex, Claude Code and
 Continue configs, ``./.env``, ``~/.env``, ``~/.continue/.env``."""
+TOOL_FILE = Kind("another tool's config file (connect)", 4 * 1024 * 1024)
+"""What ``connect``, ``use`` and ``disconnect`` read back before they write: Codex's ``config.toml``, Claude Code's
+``settings.json``, aider's, llm's, opencode's and Continue's files (hand-tuned ones run to tens of KiB)."""
 SERVER_ANSWER = Kind("a server's answer", 8 * 1024 * 1024)
 """One answer's decoded bytes (a big OpenRouter ``/models`` is ~1 MiB)."""
-KINDS = (PROJECT_FILE, TEAM_FILE, IMPORT_FILE, SERVER_ANSWER)
+KINDS = (PROJECT_FILE, TEAM_FILE, IMPORT_FILE, TOOL_FILE, SERVER_ANSWER)
 """Every kind, for the docs (README's security section lists each cap; a test compares)."""
 
 MAX_DEPTH = 64
@@ -261,6 +264,11 @@ def _json_depth(text: str, limit: int) -> int:
         else:
             depth -= 1
     return peak
+
+
+def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """True when JSON (or JSONC) ``text`` nests deeper than ``limit`` — checked before a parser recurses into it."""
+    return _json_depth(text, limit) > limit
 
 
 def _too_deep(limit: int) -> Refusal:

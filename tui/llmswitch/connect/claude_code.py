@@ -99,6 +99,10 @@ class ClaudeCode(jsonmembers.OwnedMembers, Tool):
             return {}
         import json
 
+        from .. import bounded
+
+        if bounded.json_too_deep(text):
+            raise UnreadableFile("settings", f"settings.json nests deeper than {bounded.MAX_DEPTH} levels", 1)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

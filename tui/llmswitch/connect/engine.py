@@ -111,20 +111,33 @@ def _config(config: Config | None) -> Config:
 
 
 def targets_for(tool: Tool, roles: dict[str, str], config: Config) -> dict[str, Target]:
-    from .. import api, selection
+    from .. import keys, selection
 
     found: dict[str, Target] = {}
     for tool_role, role in roles.items():
         sel = selection.read(role)
-        found[tool_role] = Target(tool_role, role, sel, api.provider_for(sel, config))
+        found[tool_role] = Target(tool_role, role, sel, keys.provider_for(sel, config))
     return found
 
 
 def read_text(path: Path) -> str | None:
+    """The tool's file as text, None when it does not exist; a FIFO, a device, a file over
+    :data:`~llmswitch.bounded.TOOL_FILE`'s cap or bytes that are not UTF-8 are refused in one sentence."""
+    from .. import bounded
+    from ..chars import shell_word
+
+    data = bounded.read_file(path, bounded.TOOL_FILE)
+    if isinstance(data, bounded.Refusal):
+        if data.problem == bounded.Problem.MISSING:
+            return None
+        raise LlmswitchError(f"{shell_word(str(path))} {data.cause}, so llmswitch does not write it", data.fix,
+                             exit_code=Exit.CHECK)
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LlmswitchError(f"{shell_word(str(path))} is not UTF-8 text (byte {exc.start + 1}), so llmswitch does "
+                             f"not write it", "fix its encoding by hand, then run the command again",
+                             exit_code=Exit.CHECK) from None
 
 
 def check_protocol(tool: Tool, targets: dict[str, Target], config: Config) -> list[Verdict]:

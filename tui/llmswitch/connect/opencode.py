@@ -87,6 +87,10 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
         text = texts["config"]
         if text is None or not text.strip():
             return {}
+        from .. import bounded
+
+        if bounded.json_too_deep(text):
+            raise UnreadableFile("config", f"opencode's config nests deeper than {bounded.MAX_DEPTH} levels", 1)
         try:
             data = jsonmembers.loads_jsonc(text)
         except ValueError as exc:

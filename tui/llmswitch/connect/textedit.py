@@ -186,11 +186,11 @@ def salvage(text: str, tool: str, body: str | None) -> str:
                 drop.add(i)
             else:
                 others.append(i)
-        keys = Counter(_setting(line) for line, n in left.items() for _ in range(n) if _setting(line))
+        wanted = Counter(_setting(line) for line, n in left.items() for _ in range(n) if _setting(line))
         for i in others:
             key = _setting(lines[i])
-            if key and keys[key] > 0:
-                keys[key] -= 1
+            if key and wanted[key] > 0:
+                wanted[key] -= 1
                 drop.add(i)
     return "".join(line for i, line in enumerate(lines) if i not in drop)
 
