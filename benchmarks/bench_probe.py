@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tui")]
 
-from llmswitch.probe import ProbeTarget, probe_all  # noqa: E402
+from llmswitch.net.probe import ProbeTarget, probe_all  # noqa: E402
 from upstreams import FakeUpstream, Reply, bearer, models_body  # noqa: E402
 
 SERVERS = 20

@@ -49,8 +49,8 @@ SIZE = (100, 30)
 # -- shared by the children -------------------------------------------------------------------
 
 def _rows(n: int = ROWS):
-    from llmswitch import catalog
-    from llmswitch.models import make_row, sort_rows
+    from llmswitch.services.models import make_row, sort_rows
+    from llmswitch.store import catalog
 
     models = catalog.all_models()
     rows, i = [], 0
@@ -144,7 +144,7 @@ async def _child_filter(subject: bool) -> dict:
         from llmswitch.app.app import LLMSwitchApp
         from llmswitch.app.screens.picker import CATALOG
         from llmswitch.app.widgets.model_list import ModelList
-        from llmswitch.config import load
+        from llmswitch.store.config import load
 
         app = LLMSwitchApp(config=load())
     else:
@@ -185,7 +185,7 @@ async def _child_paint(subject: bool, spawned: float) -> dict:
     if subject:
         from llmswitch.app.app import LLMSwitchApp
         from llmswitch.app.screens.picker import CATALOG
-        from llmswitch.config import load
+        from llmswitch.store.config import load
 
         app = LLMSwitchApp(config=load())
     else:

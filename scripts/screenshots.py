@@ -247,7 +247,7 @@ def screenshot_app(ports: dict[int, int], **options):
         def shown_lines(self, text: str) -> str:
             return pretty(LLMSwitchApp.shown_lines(self, text))
 
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     options.setdefault("config", load())
     return ScreenshotApp(**options)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite — the README's test command and CI run exactly this.
 #
-# * mypy over tui/llmswitch (strict on the core);
+# * mypy (strict) over tui/llmswitch, ruff, and lint-imports (the floors contract in pyproject.toml);
 # * unit, CLI, app and snapshot tests (pytest, two workers);
 # * the keyring tier against a real Secret Service (gnome-keyring on a private D-Bus),
 #   installed with apt when CI=true; elsewhere skipped with a note saying how to run it;
@@ -30,8 +30,11 @@ if [ ${#missing[@]} -gt 0 ] && [ "$ci" = true ] && command -v apt-get >/dev/null
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# the type checker first: strict on the core, checked on the app (configured in pyproject.toml)
+# the checks that read the code first (configured in pyproject.toml): strict types for the whole package,
+# the linter, and the floors contract (a lower floor never imports a higher one, lazy imports included)
 python -m mypy
+python -m ruff check tui tests benchmarks scripts
+python -c "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"  # lint-imports, found without PATH
 
 workers=()
 python -c "import xdist" 2>/dev/null && workers=(-n 2)

@@ -19,7 +19,7 @@ def make_app():
     A stable app hides ports and latencies and keeps text cursors steady (see ``scenes.stable_app``).
     """
     from llmswitch.app.app import LLMSwitchApp
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     def make(stable: bool = True, **kwargs):
         if stable:

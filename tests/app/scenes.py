@@ -70,7 +70,7 @@ def stable_app_class():
 
 def stable_app(**kwargs):
     """A :func:`stable_app_class` app; the config is loaded now unless given."""
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     kwargs.setdefault("config", load())
     return stable_app_class()(**kwargs)
@@ -135,7 +135,7 @@ def start(name: str, scene: Scene, make=None) -> FakeUpstream:
 
 
 def write_config(text: str) -> Path:
-    from llmswitch import paths
+    from llmswitch.base import paths
 
     path = paths.config_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -150,8 +150,8 @@ def mixed(make=None, *, active: bool = True) -> Scene:
     ``make`` is the ``upstream`` fixture (servers stop at teardown); without it
     the caller must call ``scene.stop()``.
     """
-    from llmswitch import keys, state
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
+    from llmswitch.store import keys, state
 
     scene = Scene()
     openai = openai_like(start("openai", scene, make), models=OPENAI_MODELS)
@@ -187,7 +187,7 @@ base_url = "{scene.refused_url}"
 
 def single(make=None, *, key: str | None = FAKE_KEY, hang: bool = False) -> Scene:
     """One OpenAI-like provider ``acme``; ``hang`` makes /models never answer."""
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     scene = Scene()
     server = openai_like(start("acme", scene, make), models=("alpha-1", "beta-2"))
@@ -201,8 +201,8 @@ def single(make=None, *, key: str | None = FAKE_KEY, hang: bool = False) -> Scen
 
 def many_models(n: int = 5000) -> list:
     """``n`` rows from the catalog (repeated with suffixes when it has fewer)."""
-    from llmswitch import catalog
-    from llmswitch.models import make_row
+    from llmswitch.services.models import make_row
+    from llmswitch.store import catalog
 
     models = catalog.all_models()
     rows = []

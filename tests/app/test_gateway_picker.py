@@ -18,7 +18,7 @@ ENTRIES = (
 
 async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_for_their_role(
         upstream, isolated, make_app):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     server = litellm_gateway_like(upstream(), entries=ENTRIES)
     scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
@@ -42,7 +42,7 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
 
 
 async def test_the_palette_says_context_and_price_from_the_gateway(upstream, isolated, make_app):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     server = litellm_gateway_like(upstream(), entries=ENTRIES)
     scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
@@ -62,9 +62,9 @@ PRICED = (
 
 
 async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstream, isolated, make_app):
-    from llmswitch import keys, selection
     from llmswitch.app.screens.confirm import ConfirmScreen
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
+    from llmswitch.store import keys, selection
 
     server = litellm_gateway_like(upstream(), entries=PRICED)
     scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
@@ -86,7 +86,7 @@ async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstr
 
 
 async def test_the_details_panel_shows_the_budget_and_its_age(upstream, isolated, make_app):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     server = litellm_gateway_like(upstream(), entries=PRICED, key_info={"spend": 40.0, "max_budget": 100.0})
     scenes.write_config(f'[providers.team]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
@@ -99,9 +99,9 @@ async def test_the_details_panel_shows_the_budget_and_its_age(upstream, isolated
 
 
 async def test_the_picker_marks_providers_from_the_team_file(upstream, isolated, make_app, tmp_path):
-    from llmswitch import team
-    from llmswitch.config import load_file
-    from llmswitch.team import Fetched
+    from llmswitch.store import team
+    from llmswitch.store.config import load_file
+    from llmswitch.store.team import Fetched
 
     server = litellm_gateway_like(upstream(), entries=PRICED)
     scenes.write_config('[providers.mine]\nbase_url = "https://mine.example/v1"\nkey_source = "none"\n')

@@ -2,7 +2,7 @@
 
 Each cell drives the real screen against real servers on 127.0.0.1 (a LiteLLM-like proxy that wants a
 key, an Ollama-like server that does not), with a keyring that works or none, and asserts: config.toml
-says what :mod:`llmswitch.keydecision` decides, active.toml's copy agrees, the readers (``api_key``, as
+says what :mod:`llmswitch.store.keydecision` decides, active.toml's copy agrees, the readers (``api_key``, as
 ``key get``/``env``/``exec``/``client()`` use it) tell the truth, and the fix they give, followed
 literally once, makes the next read work.
 """
@@ -15,11 +15,12 @@ import tomllib
 import pytest
 from textual.widgets import Input, SelectionList
 
-from llmswitch import keys, paths, selection
 from llmswitch.api import api_key
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
-from llmswitch.config import load
-from llmswitch.keydecision import key_fields
+from llmswitch.base import paths
+from llmswitch.store import keys, selection
+from llmswitch.store.config import load
+from llmswitch.store.keydecision import key_fields
 from upstreams import FAKE_KEY
 
 from . import scenes
@@ -181,7 +182,7 @@ async def test_editor_new_provider_for_a_keyed_proxy(upstream, isolated, make_ap
     written = providers()["proxy"]
     assert written.get("key_source", "keyring") == ("keyring" if keyring == "keyring" else "env:PROXY_API_KEY")
     assert load().provider("proxy").key_required  # what its probe learned
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("proxy/gpt-4o-mini", check_key=False)
     agree()

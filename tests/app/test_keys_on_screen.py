@@ -10,10 +10,11 @@ import pytest
 from textual import events
 from textual.widgets import Input, Select
 
-from llmswitch import keys, paths
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
 from llmswitch.app.screens.setup import SetupWizard
 from llmswitch.app.widgets.guarded import GuardedInput, holds_key
+from llmswitch.base import paths
+from llmswitch.store import keys
 from upstreams import FAKE_KEY, Reply, free_port, models_body, vllm_like
 
 from . import scenes
@@ -187,7 +188,7 @@ async def test_a_key_in_the_wizard_fields_is_masked_at_once(nothing_local, make_
 
 def test_a_broken_config_is_printed_inert(isolated, capsys):
     from llmswitch.app import run
-    from llmswitch.errors import Exit
+    from llmswitch.base.errors import Exit
 
     scenes.write_config('[providers."ev\\u001b[2Jil"]\nbase_url = "http://127.0.0.1:9/v1"\n')
     assert run() == Exit.USAGE

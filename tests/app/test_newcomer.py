@@ -50,7 +50,7 @@ async def test_without_a_keyring_the_editor_defaults_to_an_env_var_and_says_why(
     from textual.widgets import Select
 
     import keyring
-    from llmswitch import paths
+    from llmswitch.base import paths
 
     keyring.set_keyring(FailKeyring())
     app = make_app()
@@ -104,7 +104,7 @@ async def test_wizard_adds_a_server_by_its_url_named_from_what_answered(upstream
 
     from textual.widgets import SelectionList
 
-    from llmswitch import paths
+    from llmswitch.base import paths
     from upstreams import FAKE_KEY, litellm_like, vllm_like
 
     box = vllm_like(upstream())
@@ -158,8 +158,8 @@ async def test_detection_looks_where_ollama_host_says(upstream, isolated, make_a
 # --- the picker at 80 columns and after a refusal ------------------------------------------------
 
 async def test_enter_on_a_provider_moves_to_its_models_not_a_switch(mixed_scene, make_app):
-    from llmswitch import selection
     from llmswitch.app.widgets.model_list import ModelList
+    from llmswitch.store import selection
 
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -191,7 +191,7 @@ async def test_after_a_401_the_empty_model_list_says_the_server_refused(upstream
 
 
 async def test_the_header_drops_sort_before_it_cuts_anything(mixed_scene, make_app):
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("lab/Qwen/Qwen2.5-0.5B-Instruct", "default", check_key=False)
     app = make_app()
@@ -363,7 +363,7 @@ async def test_wizard_done_page_offers_only_close_and_wrapped_lines_keep_their_i
 
 def test_a_hosted_preset_out_of_reach_says_network_first():
     from llmswitch.app.screens.setup import hosted_advice
-    from llmswitch.probe.outcome import Outcome, ProbeResult
+    from llmswitch.base.outcome import Outcome, ProbeResult
 
     result = ProbeResult("openrouter", Outcome.DNS_FAILURE, False, "host not found: openrouter.ai",
                          "check the host name in base_url (and your network or DNS)", "https://openrouter.ai/api/v1/models",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmswitch.app.commands import rank, search_terms
-from llmswitch.models import Query
+from llmswitch.services.models import Query
 
 
 def score(query: str, ref: str, fuzzy: float = 0.0) -> float:

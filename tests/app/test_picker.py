@@ -6,9 +6,10 @@ import tomllib
 
 import pytest
 
-from llmswitch import paths, selection
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.widgets.model_list import ModelList
+from llmswitch.base import paths
+from llmswitch.store import selection
 from upstreams import FAKE_KEY, openai_like
 
 from . import scenes
@@ -218,7 +219,7 @@ def test_run_with_broken_config_prints_problems_and_returns_2(isolated, capsys):
 def test_filter_on_the_whole_catalog_is_fast(query):
     import time
 
-    from llmswitch.models import Filter, sort_rows
+    from llmswitch.services.models import Filter, sort_rows
 
     rows = sort_rows(scenes.many_models(5000))
     flt = Filter(rows)

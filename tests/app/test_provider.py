@@ -6,9 +6,10 @@ import tomllib
 
 from textual.widgets import Input
 
-from llmswitch import keys, paths
 from llmswitch.app.screens.confirm import ConfirmScreen
 from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
+from llmswitch.base import paths
+from llmswitch.store import keys
 from upstreams import FAKE_KEY
 
 from . import scenes

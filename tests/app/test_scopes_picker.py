@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from llmswitch import overlay, scopes, selection
 from llmswitch.app.screens.where import WhereScreen
 from llmswitch.app.widgets.model_list import ModelList
+from llmswitch.store import overlay, scopes, selection
 
 from .scenes import probes_done, screen_text, wait_for
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import SelectionList
 
-from llmswitch import keys, paths, selection
 from llmswitch.app.screens.setup import SetupWizard
 from llmswitch.app.widgets.model_list import ModelList
+from llmswitch.base import paths
+from llmswitch.store import keys, selection
 from upstreams import FAKE_KEY
 
 from . import scenes
@@ -147,7 +148,7 @@ async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app,
 
 async def test_app_opens_the_wizard_when_there_is_no_config(isolated, local_servers):
     from llmswitch.app.app import LLMSwitchApp
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config = load()
     assert not config.exists

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from llmswitch.app.status import diagnosis_text, has_app_fix, key_refused, status_text
-from llmswitch.config import ProviderConfig
-from llmswitch.probe.outcome import AUTH, Outcome, ProbeResult
-from llmswitch.redact import terminal_safe
+from llmswitch.base.outcome import AUTH, Outcome, ProbeResult
+from llmswitch.base.redact import terminal_safe
+from llmswitch.store.config import ProviderConfig
 
 
 def result(outcome: Outcome, summary: str = "something happened", **fields) -> ProbeResult:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from llmswitch.app.status import diagnosis_text, has_app_fix, status_text
-from llmswitch.config import ProviderConfig
-from llmswitch.probe.outcome import Outcome, ProbeResult
+from llmswitch.base.outcome import Outcome, ProbeResult
+from llmswitch.store.config import ProviderConfig
 
 PROVIDER = ProviderConfig(id="box", name="Box", base_url="http://127.0.0.1:9")
 

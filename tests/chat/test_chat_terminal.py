@@ -14,7 +14,7 @@ import pexpect
 import pytest
 from runcli import cli_command
 
-from llmswitch import state
+from llmswitch.store import state
 from upstreams import Reply, chat_completions, free_port, models_body
 
 TIMEOUT = 60

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 import llmswitch
-from llmswitch import keys
-from llmswitch.probe import Outcome, ProbeTarget, probe
-from llmswitch.probe.deep import deep_check
-from llmswitch.probe.verify import REFUSES_A_WRONG_KEY
-from llmswitch.switch import switch
+from llmswitch.net.probe import Outcome, ProbeTarget, probe
+from llmswitch.net.probe.deep import deep_check
+from llmswitch.net.probe.verify import REFUSES_A_WRONG_KEY
+from llmswitch.services.switch import switch
+from llmswitch.store import keys
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ import tomllib
 
 import pytest
 
-from llmswitch import paths
-from llmswitch.keydecision import default_variable
+from llmswitch.base import paths
+from llmswitch.store.keydecision import default_variable
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import tomllib
 
 import pytest
 
-from llmswitch import paths
+from llmswitch.base import paths
 
 pytestmark = pytest.mark.integration
 

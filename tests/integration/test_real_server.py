@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmswitch.probe import Outcome, ProbeTarget, probe, probe_all
+from llmswitch.net.probe import Outcome, ProbeTarget, probe, probe_all
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ def test_add_of_a_pasted_api_v1_keeps_the_base_url_that_answers_with_the_key(rea
     learns it wants a key; with the key the path is not found — add takes the origin's /v1, never that path."""
     import tomllib
 
-    from llmswitch import paths
+    from llmswitch.base import paths
 
     done = run_cli("add", f"{real_server.url}/api/v1", "--key-env", "PROXY_KEY", env={"PROXY_KEY": real_server.key})
     assert done.returncode == 0, done.stdout + done.stderr

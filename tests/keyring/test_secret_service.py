@@ -40,7 +40,7 @@ def secret_service(monkeypatch):
 
 
 def test_backend_is_the_real_secret_service():
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     assert keys.backend_name() == "keyring.backends.SecretService.Keyring"
 
@@ -68,7 +68,7 @@ def test_cli_stores_in_the_secret_service_and_nowhere_else(run_cli, secret_servi
 def test_a_locked_collection_gives_the_honest_message(run_cli, secret_service):
     import secretstorage
 
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     connection = secretstorage.dbus_init()
     collection = secretstorage.get_default_collection(connection)

@@ -7,9 +7,9 @@ import json
 import pytest
 
 import llmswitch
-from llmswitch import keys, selection
-from llmswitch.keys import MissingKey
-from llmswitch.switch import switch
+from llmswitch.services.switch import switch
+from llmswitch.store import keys, selection
+from llmswitch.store.keys import MissingKey
 
 FAKE = "sk-test-not-a-real-key-0077"
 

@@ -12,9 +12,10 @@ import json
 import pytest
 
 import llmswitch
-from llmswitch import azure, keys
-from llmswitch.probe import Outcome, ProbeTarget, probe
-from llmswitch.switch import switch
+from llmswitch.net import azure
+from llmswitch.net.probe import Outcome, ProbeTarget, probe
+from llmswitch.services.switch import switch
+from llmswitch.store import keys
 from upstreams import FAKE_KEY, OTHER_KEY, azure_like
 
 DATED = "2024-10-21"

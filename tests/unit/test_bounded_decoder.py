@@ -1,4 +1,4 @@
-"""The one bounded decoder (llmswitch.bounded): any bytes in, a value or a named problem out, never an exception."""
+"""The one bounded decoder (llmswitch.base.bounded): any bytes in, a value or a named problem out, never an exception."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmswitch import bounded
-from llmswitch.bounded import MAX_DEPTH, MAX_INT, Problem, decode_json, decode_toml
+from llmswitch.base import bounded
+from llmswitch.base.bounded import MAX_DEPTH, MAX_INT, Problem, decode_json, decode_toml
 
 SMALL = bounded.Kind("a test body", 64 * 1024)
 PROBLEMS = {value for name, value in vars(Problem).items() if name.isupper()}

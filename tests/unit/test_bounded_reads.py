@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import bounded, overlay
-from llmswitch.switch import switch
+from llmswitch.base import bounded
+from llmswitch.services.switch import switch
+from llmswitch.store import overlay
 
 TEAM = '[providers.corp-small]\nbase_url = "https://small.corp.example/v1"\nkey_source = "none"\n'
 CONFIG = '[providers.p]\nbase_url = "http://127.0.0.1:9/p/v1"\nkey_source = "none"\n'

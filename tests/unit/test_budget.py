@@ -21,13 +21,13 @@ ENTRIES = (
 # --- the rule (pure) ------------------------------------------------------------------------------
 
 def _budget(limit, remaining, provider="gw"):
-    from llmswitch.budget import Budget
+    from llmswitch.services.budget import Budget
 
     return Budget(provider, "http://127.0.0.1:1/v1", "GET x", datetime.now(UTC), limit=limit, remaining=remaining)
 
 
 def test_five_times_dearer_asks_and_just_under_does_not():
-    from llmswitch.budget import Price, judge
+    from llmswitch.services.budget import Price, judge
 
     current = Price("gw/cheap", 1.0, 4.0)
     verdict = judge(current, Price("gw/dear", 5.0, 4.0))
@@ -38,7 +38,7 @@ def test_five_times_dearer_asks_and_just_under_does_not():
 
 
 def test_from_free_local_or_unpriced_to_paid_states_the_price_once_without_asking():
-    from llmswitch.budget import Price, judge
+    from llmswitch.services.budget import Price, judge
 
     paid = Price("gw/dear", 2.5, 10.0)
     for current in (None, Price("ollama/llama3", local=True), Price("x/unknown"), Price("or/free", 0.0, 0.0),
@@ -50,7 +50,7 @@ def test_from_free_local_or_unpriced_to_paid_states_the_price_once_without_askin
 
 
 def test_a_nearly_spent_budget_asks_unless_the_new_model_is_free():
-    from llmswitch.budget import Price, judge
+    from llmswitch.services.budget import Price, judge
 
     low = _budget(100.0, 5.0)
     verdict = judge(Price("gw/cheap", 1.0, 1.0), Price("gw/near", 1.0, 1.0), low)
@@ -63,7 +63,7 @@ def test_a_nearly_spent_budget_asks_unless_the_new_model_is_free():
 
 
 def test_the_warning_lines_say_it_was_switched_and_yes_silences_the_question_not_the_price():
-    from llmswitch.budget import Verdict, warning_lines
+    from llmswitch.services.budget import Verdict, warning_lines
 
     asked = Verdict(("gw/dear costs a lot",))
     assert warning_lines(asked) == ["gw/dear costs a lot — switched anyway; --yes (or confirm_costly = false) "
@@ -75,7 +75,7 @@ def test_the_warning_lines_say_it_was_switched_and_yes_silences_the_question_not
 # --- what gateways say ------------------------------------------------------------------------------
 
 def _config(config_dir, body: str):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(body)
@@ -83,7 +83,8 @@ def _config(config_dir, body: str):
 
 
 def _gateway(config_dir, upstream, monkeypatch, prefs: str = "", **kw):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
+    from llmswitch.store import state
 
     server = litellm_gateway_like(upstream(), entries=ENTRIES, **kw)
     config = _config(config_dir, f'{prefs}[providers.gw]\npreset = "litellm"\nbase_url = "{server.url}/v1"\n')
@@ -95,7 +96,7 @@ def _gateway(config_dir, upstream, monkeypatch, prefs: str = "", **kw):
 
 
 def test_a_proxy_without_a_database_says_it_keeps_no_budgets(config_dir, upstream, monkeypatch):
-    from llmswitch import budget
+    from llmswitch.services import budget
 
     server, _, provider = _gateway(config_dir, upstream, monkeypatch)
     kept = budget.refresh(provider)
@@ -108,7 +109,7 @@ def test_a_proxy_without_a_database_says_it_keeps_no_budgets(config_dir, upstrea
 
 
 def test_a_proxy_with_a_database_reports_spend_against_max_budget(config_dir, upstream, monkeypatch):
-    from llmswitch import budget
+    from llmswitch.services import budget
 
     info = {"key_alias": "alice", "spend": 92.5, "max_budget": 100.0, "budget_duration": "30d",
             "budget_reset_at": "2026-12-31T00:00:00Z", "models": []}
@@ -119,7 +120,8 @@ def test_a_proxy_with_a_database_reports_spend_against_max_budget(config_dir, up
 
 
 def test_openrouter_key_endpoint_limit_remaining_usage(config_dir, upstream, monkeypatch):
-    from llmswitch import budget, state
+    from llmswitch.services import budget
+    from llmswitch.store import state
 
     server = openrouter_full_like(upstream(), models=[{"id": "a/b", "prompt": "0.000001", "completion": "0.000002"}],
                                   key_data={"limit": 20, "limit_remaining": 1.5, "usage": 18.5, "limit_reset": "monthly"})
@@ -139,7 +141,8 @@ def test_openrouter_key_endpoint_limit_remaining_usage(config_dir, upstream, mon
 
 
 def test_a_kept_budget_has_an_age(config_dir, upstream, monkeypatch):
-    from llmswitch import budget, budgetcache
+    from llmswitch.services import budget
+    from llmswitch.store import budgetcache
 
     _, _, provider = _gateway(config_dir, upstream, monkeypatch, key_info={"spend": 1.0, "max_budget": 10.0})
     budget.refresh(provider)
@@ -154,8 +157,8 @@ def test_a_kept_budget_has_an_age(config_dir, upstream, monkeypatch):
 # --- the surfaces ----------------------------------------------------------------------------------
 
 def test_use_warns_on_stderr_for_a_much_dearer_model_and_still_switches(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch import selection
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
+    from llmswitch.store import selection
 
     _gateway(config_dir, upstream, monkeypatch)
     switch("gw/cheap", check_key=False)
@@ -169,7 +172,7 @@ def test_use_warns_on_stderr_for_a_much_dearer_model_and_still_switches(config_d
 
 
 def test_the_preference_turns_the_question_off(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     _gateway(config_dir, upstream, monkeypatch, prefs="[preferences]\nconfirm_costly = false\n\n")
     switch("gw/cheap", check_key=False)
@@ -177,7 +180,7 @@ def test_the_preference_turns_the_question_off(config_dir, upstream, monkeypatch
 
 
 def test_a_bad_preference_is_refused_with_its_line(config_dir):
-    from llmswitch.errors import ConfigError
+    from llmswitch.base.errors import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         _config(config_dir, "[preferences]\nbudget_warn_share = 5\n")
@@ -185,7 +188,7 @@ def test_a_bad_preference_is_refused_with_its_line(config_dir):
 
 
 def test_from_a_local_model_to_a_paid_one_states_the_price(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     _gateway(config_dir, upstream, monkeypatch)
     switch("ollama/llama3", check_key=False)
@@ -194,8 +197,8 @@ def test_from_a_local_model_to_a_paid_one_states_the_price(config_dir, upstream,
 
 
 def test_current_json_shows_the_kept_budget_with_its_age(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch import budget
-    from llmswitch.switch import switch
+    from llmswitch.services import budget
+    from llmswitch.services.switch import switch
 
     _, _, provider = _gateway(config_dir, upstream, monkeypatch, key_info={"spend": 2.0, "max_budget": 10.0})
     switch("gw/cheap", check_key=False)
@@ -207,8 +210,8 @@ def test_current_json_shows_the_kept_budget_with_its_age(config_dir, upstream, m
 
 
 def test_a_low_budget_warns_in_use_and_doctor(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch import budget
-    from llmswitch.switch import switch
+    from llmswitch.services import budget
+    from llmswitch.services.switch import switch
 
     _, _, provider = _gateway(config_dir, upstream, monkeypatch, key_info={"spend": 97.0, "max_budget": 100.0})
     budget.refresh(provider)
@@ -233,7 +236,7 @@ def test_doctor_says_honestly_that_a_proxy_without_a_database_keeps_no_budget(co
 
 def test_the_repl_warns_before_a_much_dearer_model(config_dir, upstream, monkeypatch):
     from llmswitch.repl import ModelSwitcher
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     _gateway(config_dir, upstream, monkeypatch)
     switch("gw/cheap", check_key=False)
@@ -242,7 +245,8 @@ def test_the_repl_warns_before_a_much_dearer_model(config_dir, upstream, monkeyp
 
 
 def test_a_stale_budget_is_asked_again_and_a_fresh_one_is_not(config_dir, upstream, monkeypatch):
-    from llmswitch import budget, budgetcache
+    from llmswitch.services import budget
+    from llmswitch.store import budgetcache
 
     server, _, provider = _gateway(config_dir, upstream, monkeypatch)
     assert budget.refresh_stale(provider) is None and len(server.requests_to("/key/info")) == 1

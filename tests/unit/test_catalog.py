@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llmswitch import catalog
-from llmswitch.config import load
+from llmswitch.store import catalog
+from llmswitch.store.config import load
 
 
 def test_local_presets_have_defaults_and_env_overrides(monkeypatch):

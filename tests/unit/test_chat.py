@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import keys
 from llmswitch.chat import clean
 from llmswitch.repl import explain_error
-from llmswitch.selection import ActiveSelection
+from llmswitch.store import keys
+from llmswitch.store.selection import ActiveSelection
 from upstreams import (
     FAKE_KEY,
     Reply,
@@ -236,7 +236,7 @@ def test_an_error_event_inside_the_stream_is_one_sentence(upstream, config_dir, 
 
 
 def test_explain_gives_cause_and_fix_as_fields(upstream):
-    from llmswitch.errors import Exit
+    from llmswitch.base.errors import Exit
     from llmswitch.repl import explain
 
     server = upstream()

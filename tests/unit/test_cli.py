@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import state
+from llmswitch.store import state
 
 FAKE = "sk-test-not-a-real-key-0042"
 
@@ -287,7 +287,7 @@ def test_a_failing_key_command_stops_env_and_exec(run_cli):
 
 
 def test_typos_do_not_become_recent_models(run_cli):
-    from llmswitch import state
+    from llmswitch.store import state
 
     run_cli("use", "groq/llama-3.1-8b-instnt")
     run_cli("use", "groq/llama-3.1-8b-instant")

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import llmswitch
-from llmswitch import files, keys, selection
-from llmswitch.switch import switch
+from llmswitch.base import files
+from llmswitch.services.switch import switch
+from llmswitch.store import keys, selection
 
 FAKE = "sk-test-not-a-real-key-0111"
 PROBE_ENV = "import json, os, sys; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"

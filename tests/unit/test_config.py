@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import config
-from llmswitch.config import ConfigError, check_model_id, load, normalize_base_url
+from llmswitch.store import config
+from llmswitch.store.config import ConfigError, check_model_id, load, normalize_base_url
 
 
 def write(config_dir: Path, text: str) -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import config
-from llmswitch.config import ConfigError, UnknownProvider, load
+from llmswitch.store import config
+from llmswitch.store.config import ConfigError, UnknownProvider, load
 
 
 def write(config_dir: Path, text: str, *, newline: str = "\n") -> Path:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import config
-from llmswitch.config import FIELD_CHECKS, PROVIDER_FIELDS, ConfigError, HeaderSource, load
-from llmswitch.selection import KEY_SOURCES
+from llmswitch.store import config
+from llmswitch.store.config import FIELD_CHECKS, PROVIDER_FIELDS, ConfigError, HeaderSource, load
+from llmswitch.store.selection import KEY_SOURCES
 
 SECRET = "sk-test-not-a-real-key-0001"
 
@@ -30,7 +30,7 @@ def problems_of(config_dir: Path, text: str | bytes) -> list[config.Problem]:
 
 
 def test_every_provider_field_has_a_checker_and_every_key_source_a_form():
-    from llmswitch.config.fields import _KEY_SOURCE_FORMS
+    from llmswitch.store.config.fields import _KEY_SOURCE_FORMS
 
     assert set(PROVIDER_FIELDS) - {"preset"} == set(FIELD_CHECKS)  # preset is read first: it sets the defaults
     assert set(_KEY_SOURCE_FORMS) == set(KEY_SOURCES)

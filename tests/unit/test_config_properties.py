@@ -11,10 +11,10 @@ import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmswitch import chars
-from llmswitch.config import PROVIDER_FIELDS, ConfigError, parse
-from llmswitch.chars import first_invisible
-from llmswitch.selection import SelectionError, _roles_from
+from llmswitch.base import chars
+from llmswitch.base.chars import first_invisible
+from llmswitch.store.config import PROVIDER_FIELDS, ConfigError, parse
+from llmswitch.store.selection import SelectionError, _roles_from
 
 PATH = Path("/nonexistent/config.toml")
 NAMES = st.sampled_from([*PROVIDER_FIELDS, "providers", "preferences", "version", "PROVIDER", "MODEL", "api_key",

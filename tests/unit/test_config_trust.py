@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import trust
-from llmswitch.config import ConfigError, load
+from llmswitch.base import trust
+from llmswitch.store.config import ConfigError, load
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and owners")
 

@@ -1,14 +1,14 @@
-"""Every tool module in llmswitch.connect fulfils the contract (a new module is checked with no other edit)."""
+"""Every tool module in llmswitch.tools.connect fulfils the contract (a new module is checked with no other edit)."""
 
 from __future__ import annotations
 
 import pytest
 
-from llmswitch import connect
-from llmswitch.config.model import ProviderConfig
-from llmswitch.connect import engine
-from llmswitch.connect.base import KeyRef, Protocol, Target, Tool
-from llmswitch.switch import selection_for
+from llmswitch.services.switch import selection_for
+from llmswitch.store.config.model import ProviderConfig
+from llmswitch.tools import connect
+from llmswitch.tools.connect import engine
+from llmswitch.tools.connect.base import KeyRef, Protocol, Target, Tool
 
 
 def target_for(tool: Tool, model: str = "m1", key_source: str = "keyring") -> Target:

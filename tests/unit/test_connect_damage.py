@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from upstreams import FAKE_KEY, Reply, openai_like
 
 

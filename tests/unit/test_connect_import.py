@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmswitch import importing
+from llmswitch.tools import importing
 
 PLAIN = "sk-test-plaintext-import-0042"
 OTHER = "sk-test-other-import-0077"

@@ -1,8 +1,8 @@
 """``connect`` never loses a byte of another tool's file: a model-based test per tool module (issue 19).
 
-One hypothesis ``RuleBasedStateMachine`` runs over every tool in :data:`llmswitch.connect.TOOLS`
+One hypothesis ``RuleBasedStateMachine`` runs over every tool in :data:`llmswitch.tools.connect.TOOLS`
 (a new module is covered once it has a :data:`SPECS` row). Steps: ``connect``, ``use`` of another
-model and of another provider (the real :func:`llmswitch.switch.switch`, which follows), the user
+model and of another provider (the real :func:`llmswitch.services.switch.switch`, which follows), the user
 editing the file (adding, changing and deleting their own lines or members before, inside and
 after our block, deleting one of our markers, changing one of our values, reformatting JSON), the
 tool's location override changing (and, for opencode, an ``opencode.jsonc`` appearing),
@@ -39,13 +39,19 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
-    run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
-from llmswitch import connect as connect_pkg
-from llmswitch.connect import engine, textedit
-from llmswitch.connect._jsonmembers import ABSENT
-from llmswitch.errors import LlmswitchError
+from llmswitch.base.errors import LlmswitchError
+from llmswitch.tools import connect as connect_pkg
+from llmswitch.tools.connect import engine, textedit
+from llmswitch.tools.connect._jsonmembers import ABSENT
 from upstreams import Reply
 
 LONG = os.environ.get("LLMSWITCH_LONG_PROPERTIES") == "1"
@@ -236,7 +242,7 @@ class ConnectMachine(RuleBasedStateMachine):
         (config / "config.toml").write_text(
             f'[providers.up]\nbase_url = "{self.server.url}/v1"\nkey_source = "env:UP_KEY"\n'
             f'[providers.alt]\nbase_url = "{self.server.url}/alt/v1"\nkey_source = "none"\n')
-        from llmswitch.switch import switch
+        from llmswitch.services.switch import switch
 
         switch("up/m1", check_key=False)
         self.move_to(self.fresh_site())
@@ -404,7 +410,7 @@ class ConnectMachine(RuleBasedStateMachine):
 
     def follows(self) -> None:
         """The connected tool reads the selection (unless a killed run left it one step behind)."""
-        from llmswitch.config import load
+        from llmswitch.store.config import load
 
         assert self.cycle is not None
         targets = engine.targets_for(self.tool, {"main": "default"}, load())
@@ -457,7 +463,7 @@ class ConnectMachine(RuleBasedStateMachine):
 
     @rule(ref=st.sampled_from(REFS))
     def use(self, ref: str) -> None:
-        from llmswitch.switch import switch
+        from llmswitch.services.switch import switch
 
         before = self.snapshot()
         result = switch(ref, check_key=False)

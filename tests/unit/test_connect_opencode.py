@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmswitch.connect import _jsonmembers as jsonmembers
+from llmswitch.tools.connect import _jsonmembers as jsonmembers
 from upstreams import FAKE_KEY, openai_like
 
 ORIGINAL = ('{\n  "$schema": "https://opencode.ai/config.json",\n  // my theme\n  "theme": "tokyonight",\n'

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmswitch.connect import textedit as t
+from llmswitch.tools.connect import textedit as t
 
 USER_TOML = '# mine\nmodel = "o3"  # keep\napproval_policy = "never"\n\n[mcp_servers.x]\ncommand = "x"\nmodel = "y"\n'
 

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+
 from upstreams import FAKE_KEY, Reply, chat_completions, openai_like
 
 RESPONSES_OK = Reply.json({"id": "resp_1", "object": "response", "status": "completed", "output": []})

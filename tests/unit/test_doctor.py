@@ -10,8 +10,9 @@ import keyring.backends.fail
 import pytest
 
 import keyring
-from llmswitch import doctor, selection
-from llmswitch.doctor import ERROR, OK, WARN, Finding
+from llmswitch.services import doctor
+from llmswitch.services.doctor import ERROR, OK, WARN, Finding
+from llmswitch.store import selection
 
 
 def write(config_dir: Path, text: str) -> Path:

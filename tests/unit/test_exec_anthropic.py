@@ -94,7 +94,7 @@ def test_env_for_an_openai_selection_unsets_the_anthropic_variables(run_cli):
 
 
 def test_environment_api_needs_the_provider_only_for_gateways():
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("anthropic/claude-sonnet-4-5", check_key=False)
     env = llmswitch.environment(llmswitch.active(), None)
@@ -120,8 +120,8 @@ def test_a_plain_openai_compatible_provider_gets_no_anthropic_variables(run_cli)
 
 
 def test_every_variable_set_is_one_api_owns():
-    from llmswitch import anthropic_env
-    from llmswitch.selection import ActiveSelection
+    from llmswitch.net import anthropic_env
+    from llmswitch.store.selection import ActiveSelection
 
     sel = ActiveSelection("default", "anthropic", "m", "https://api.anthropic.com/v1", api_kind="anthropic")
     small = ActiveSelection("small", "anthropic", "s", "https://api.anthropic.com/v1", api_kind="anthropic")

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from llmswitch import files
-from llmswitch.errors import UnsafeFileError
+from llmswitch.base import files
+from llmswitch.base.errors import UnsafeFileError
 
 
 def fake_stat(mode: int, uid: int | None = None) -> os.stat_result:

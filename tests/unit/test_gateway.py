@@ -26,7 +26,7 @@ LITELLM_ENTRIES = (
 
 
 def _config(config_dir, body: str):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(body)
@@ -41,7 +41,7 @@ def _litellm(config_dir, upstream, monkeypatch, entries=LITELLM_ENTRIES, **kw):
 
 
 def test_parse_litellm_reads_limits_prices_flags_mode_and_upstream_but_no_secret():
-    from llmswitch.gateway import parse_litellm
+    from llmswitch.net.gateway import parse_litellm
 
     found = parse_litellm({"data": list(LITELLM_ENTRIES)})
     assert set(found) == {"team-large", "team-embed"}, "a wildcard route is not a model"
@@ -53,7 +53,7 @@ def test_parse_litellm_reads_limits_prices_flags_mode_and_upstream_but_no_secret
 
 
 def test_parse_litellm_refuses_garbage_values_and_combines_deployments():
-    from llmswitch.gateway import parse_litellm
+    from llmswitch.net.gateway import parse_litellm
 
     entries = [litellm_model_info("a", "x/a", max_input_tokens=-5, input_cost_per_token="lots",
                                   output_cost_per_token=float("nan"), supports_vision="yes", mode=7),
@@ -66,7 +66,7 @@ def test_parse_litellm_refuses_garbage_values_and_combines_deployments():
 
 
 def test_parse_openrouter_uses_context_pricing_parameters_and_modalities():
-    from llmswitch.gateway import parse_openrouter
+    from llmswitch.net.gateway import parse_openrouter
 
     data = {"data": [
         {"id": "new/model", "context_length": 200000, "pricing": {"prompt": "0.000003", "completion": "0.000015"},
@@ -81,8 +81,9 @@ def test_parse_openrouter_uses_context_pricing_parameters_and_modalities():
 
 
 def test_a_litellm_proxy_is_read_with_the_key_and_merged_into_the_rows(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway, state
-    from llmswitch.models import LISTED, provider_rows
+    from llmswitch.net import gateway
+    from llmswitch.services.models import LISTED, provider_rows
+    from llmswitch.store import state
 
     server, provider = _litellm(config_dir, upstream, monkeypatch)
     state.remember_models("gw", provider.base_url, ["team-large", "team-embed"], "LiteLLM proxy")
@@ -101,10 +102,10 @@ def test_a_litellm_proxy_is_read_with_the_key_and_merged_into_the_rows(config_di
 
 
 def test_gateway_values_win_over_the_catalogs_and_the_catalog_fills_gaps(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway
-    from llmswitch.catalog import ModelInfo
-    from llmswitch.gateway import GatewayModel
-    from llmswitch.models import merge
+    from llmswitch.net import gateway
+    from llmswitch.net.gateway import GatewayModel
+    from llmswitch.services.models import merge
+    from llmswitch.store.catalog import ModelInfo
 
     known = [ModelInfo("m", "Model M", 8000, 1000, 1.0, 2.0, tools=True, vision=True)]
     row = merge("p", ["m"], known, said={"m": GatewayModel("m", context=32000, input_price=0.5, vision=False)})[0]
@@ -114,7 +115,8 @@ def test_gateway_values_win_over_the_catalogs_and_the_catalog_fills_gaps(config_
 
 
 def test_a_fingerprinted_proxy_under_any_name_is_a_gateway(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
+    from llmswitch.store import state
 
     server = litellm_gateway_like(upstream(), entries=LITELLM_ENTRIES)
     config = _config(config_dir, f'[providers.corp]\nbase_url = "{server.url}"\n')
@@ -128,8 +130,8 @@ def test_a_fingerprinted_proxy_under_any_name_is_a_gateway(config_dir, upstream,
 
 
 def test_a_probe_remembers_which_software_answered(config_dir):
-    from llmswitch import state
-    from llmswitch.probe.outcome import Outcome, ProbeResult
+    from llmswitch.base.outcome import Outcome, ProbeResult
+    from llmswitch.store import state
 
     fields = {name: None for name in ProbeResult.__dataclass_fields__}
     fields.update(provider="gw", outcome=Outcome.OK, models=("a",), server="LiteLLM proxy")
@@ -140,7 +142,7 @@ def test_a_probe_remembers_which_software_answered(config_dir):
 
 
 def test_a_wrong_key_is_one_sentence_without_the_key(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway
+    from llmswitch.net import gateway
 
     _, provider = _litellm(config_dir, upstream, monkeypatch)
     monkeypatch.setenv("LLMSWITCH_KEY_GW", OTHER_KEY)
@@ -152,7 +154,8 @@ def test_a_wrong_key_is_one_sentence_without_the_key(config_dir, upstream, monke
 
 
 def test_an_unreachable_gateway_is_reported_not_raised_by_refresh_stale(config_dir, monkeypatch):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
+    from llmswitch.store import state
     from upstreams import free_port
 
     config = _config(config_dir, f'[providers.gw]\npreset = "litellm"\nbase_url = "http://127.0.0.1:{free_port()}/v1"\n')
@@ -162,7 +165,8 @@ def test_an_unreachable_gateway_is_reported_not_raised_by_refresh_stale(config_d
 
 
 def test_the_cache_has_an_age_and_goes_stale(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
+    from llmswitch.store import state
 
     _, provider = _litellm(config_dir, upstream, monkeypatch)
     assert not gateway.stale(provider), "never probed: never due"
@@ -180,7 +184,7 @@ def test_the_cache_has_an_age_and_goes_stale(config_dir, upstream, monkeypatch):
 
 
 def test_a_tampered_cache_is_ignored_not_trusted(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway
+    from llmswitch.net import gateway
 
     _, provider = _litellm(config_dir, upstream, monkeypatch)
     gateway.refresh(provider)
@@ -196,8 +200,8 @@ def test_a_tampered_cache_is_ignored_not_trusted(config_dir, upstream, monkeypat
 
 
 def test_openrouter_models_fill_what_the_catalog_lacks(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway
-    from llmswitch.models import provider_rows
+    from llmswitch.net import gateway
+    from llmswitch.services.models import provider_rows
 
     server = openrouter_full_like(upstream(), models=[
         {"id": "brand/new-model", "context_length": 262144, "prompt": "0.0000004", "completion": "0.0000016",
@@ -213,8 +217,8 @@ def test_openrouter_models_fill_what_the_catalog_lacks(config_dir, upstream, mon
 
 
 def test_embedding_models_are_offered_for_the_embedding_role_only():
-    from llmswitch.gateway import GatewayModel
-    from llmswitch.models import for_role, merge
+    from llmswitch.net.gateway import GatewayModel
+    from llmswitch.services.models import for_role, merge
 
     said = {"chat": GatewayModel("chat", mode="chat"), "embed": GatewayModel("embed", mode="embedding")}
     rows = merge("gw", ["chat", "embed", "plain"], [], said=said)
@@ -224,7 +228,7 @@ def test_embedding_models_are_offered_for_the_embedding_role_only():
 
 
 def test_non_gateways_are_never_fetched(config_dir):
-    from llmswitch import gateway
+    from llmswitch.net import gateway
 
     config = _config(config_dir, '[providers.box]\npreset = "ollama"\nbase_url = "http://127.0.0.1:9/v1"\n')
     assert gateway.kind_of(config.provider("box")) is None and not gateway.stale(config.provider("box"))
@@ -233,9 +237,10 @@ def test_non_gateways_are_never_fetched(config_dir):
 
 
 def test_the_repl_lists_a_gateways_aliases_with_context_and_prices(config_dir, upstream, monkeypatch):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
     from llmswitch.repl import ModelSwitcher
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
+    from llmswitch.store import state
 
     _, provider = _litellm(config_dir, upstream, monkeypatch)
     state.remember_models("gw", provider.base_url, ["team-large", "team-embed"], "LiteLLM proxy")
@@ -247,7 +252,8 @@ def test_the_repl_lists_a_gateways_aliases_with_context_and_prices(config_dir, u
 
 
 def test_use_warns_when_an_embedding_model_becomes_a_chat_default(config_dir, upstream, monkeypatch, run_cli):
-    from llmswitch import gateway, state
+    from llmswitch.net import gateway
+    from llmswitch.store import state
 
     _, provider = _litellm(config_dir, upstream, monkeypatch)
     state.remember_models("gw", provider.base_url, ["team-large", "team-embed"], "LiteLLM proxy")

@@ -2,7 +2,7 @@
 against real servers on 127.0.0.1 — the probe's ``/models``, a LiteLLM proxy's ``/model/info`` and ``/key/info``,
 OpenRouter's ``/models`` and ``/key``, and a team file over https — each fed nested, huge and NaN bodies.
 
-Each answer goes through the one bounded decoder (llmswitch.bounded); what it refuses is said by name.
+Each answer goes through the one bounded decoder (llmswitch.base.bounded); what it refuses is said by name.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The SDK path (``llmswitch.api.client_for`` → ``llmswitch.http.sdk_client``) against real 127.0.0.1 servers.
+"""The SDK path (``llmswitch.api.client_for`` → ``llmswitch.net.http.sdk_client``) against real 127.0.0.1 servers.
 
 A redirect to another origin is refused before anything reaches it, with the probe's sentence;
 compressed answers are decoded with a cap; ordinary answers (and same-origin redirects) still work.
@@ -15,10 +15,10 @@ import pytest
 
 from llmswitch import repl
 from llmswitch.api import client_for
-from llmswitch.errors import LlmswitchError
-from llmswitch.http import SDK_MAX_RATIO, EncodingRefused, RedirectRefused, sdk_client
-from llmswitch.probe import Outcome, ProbeTarget, probe
-from llmswitch.selection import ActiveSelection
+from llmswitch.base.errors import LlmswitchError
+from llmswitch.net.http import SDK_MAX_RATIO, EncodingRefused, RedirectRefused, sdk_client
+from llmswitch.net.probe import Outcome, ProbeTarget, probe
+from llmswitch.store.selection import ActiveSelection
 from upstreams import (
     MIB,
     Reply,
@@ -40,7 +40,7 @@ CHAT = "/v1/chat/completions"
 @pytest.fixture(autouse=True)
 def box_configured(isolated):
     """`client_for` takes the key source from config.toml: the provider these selections name is configured."""
-    from llmswitch.config import add_provider
+    from llmswitch.store.config import add_provider
 
     add_provider("box", {"base_url": "http://127.0.0.1:9/v1", "key_source": "none"})
 

@@ -38,7 +38,7 @@ def project(tmp_path, monkeypatch):
 
 def _every_preset_variable() -> dict[str, str]:
     """Each preset's key variable → a hostile URL on a host named after the preset (``openai.evil.example``)."""
-    from llmswitch import catalog
+    from llmswitch.store import catalog
 
     found: dict[str, str] = {}
     for pid, preset in catalog.presets().items():
@@ -56,8 +56,9 @@ def _hostile_env(variables: dict[str, str]) -> str:
 
 
 def test_a_env_naming_every_presets_variables_changes_no_preset(project, config_dir, run_cli):
-    from llmswitch import catalog, importing, keys
-    from llmswitch.config import load
+    from llmswitch.store import catalog, keys
+    from llmswitch.store.config import load
+    from llmswitch.tools import importing
 
     variables = _every_preset_variable()
     assert len(variables) > 50
@@ -94,7 +95,7 @@ def test_a_env_naming_every_presets_variables_changes_no_preset(project, config_
 
 def test_nothing_reaches_the_projects_url_until_confirmed_and_then_no_key_of_yours(project, config_dir, run_cli,
                                                                                   upstream):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     server = upstream()
     server.get("/v1/models", Reply.json(models_body(["their-model"])))
@@ -124,7 +125,7 @@ def test_nothing_reaches_the_projects_url_until_confirmed_and_then_no_key_of_you
 
 
 def test_an_existing_provider_is_never_changed_and_a_new_id_shares_no_key_name(project, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text('[providers.corp]\nbase_url = "https://corp.example/v1"\n'
@@ -143,7 +144,7 @@ def test_an_existing_provider_is_never_changed_and_a_new_id_shares_no_key_name(p
 
 
 def test_your_own_env_file_is_added_without_asking_but_still_never_takes_a_preset(project, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     home = project.parent / "tool-home"
     (home / ".env").write_text(f"GROQ_API_KEY={PROJECT_KEY}\nGROQ_BASE_URL=https://groq.example/v1\n")
@@ -160,7 +161,7 @@ def test_at_a_terminal_a_project_url_is_asked_and_no_is_the_default(project, con
     import pexpect
     from runcli import cli_command
 
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     (project / ".env").write_text("AAA_API_KEY=x\nAAA_BASE_URL=https://aaa.example/v1\n"
                                   "BBB_API_KEY=y\nBBB_BASE_URL=https://bbb.example/v1\n")

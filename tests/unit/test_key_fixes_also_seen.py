@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import tomllib
 
+from llmswitch.base import paths
 from upstreams import FAKE_KEY, Reply, bearer, chat_completions, litellm_like, llamacpp_like, models_body
-
-from llmswitch import paths
 
 
 def configure(config_dir, text: str) -> None:
@@ -74,7 +73,7 @@ def test_add_of_a_pasted_api_v1_on_a_proxy_that_wants_a_key_finds_the_origins_v1
 
 
 async def test_the_origins_v1_that_fails_keyless_requests_is_asked_with_a_wrong_key(upstream):
-    from llmswitch.probe import Outcome, ProbeTarget, probe
+    from llmswitch.net.probe import Outcome, ProbeTarget, probe
 
     server = keyed_proxy(upstream, key_before_routes=False)
     result = await probe(ProbeTarget("new", f"{server.url}/api/v1", key_required=False, timeout=5))

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from upstreams import Reply, bearer, models_body, openai_error
 
-from llmswitch.errors import Exit
-from llmswitch.keyfix import can_store, missing_fix, no_key_phrase, rejected_fix, source_phrase
-from llmswitch.keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
+from llmswitch.base.errors import Exit
+from llmswitch.base.keyfix import can_store, missing_fix, no_key_phrase, rejected_fix, source_phrase
+from llmswitch.base.keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
+from upstreams import Reply, bearer, models_body, openai_error
 
 GOOD = "sk-test-good-key-0001"
 BAD = "sk-test-wrong-key-0002"

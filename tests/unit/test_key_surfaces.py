@@ -1,4 +1,4 @@
-"""Each surface renders the one key fix (``llmswitch.keyfix``) for where the key came from, once each.
+"""Each surface renders the one key fix (``llmswitch.base.keyfix``) for where the key came from, once each.
 
 The cells themselves are tested in ``test_key_matrix.py``; here: probe text, doctor, ``use``,
 piped chat, ``/model``'s check, ``client()``, the picker's diagnosis panel and ctrl+g, the wizard.
@@ -6,21 +6,21 @@ piped chat, ``/model``'s check, ``client()``, the picker's diagnosis panel and c
 
 from __future__ import annotations
 
-import keyring
 import pytest
 from testkeyring import LockedKeyring
-from upstreams import Reply, bearer, chat_completions, free_port, models_body
 
+import keyring
 import llmswitch
-from llmswitch import keys
 from llmswitch.app.screens.setup import _back_hint
 from llmswitch.app.status import diagnosis_text, has_app_fix
-from llmswitch.config import ProviderConfig, load
-from llmswitch.errors import Exit
-from llmswitch.keyorigin import ABSENT, KEYRING, OVERRIDE, KeyOrigin
-from llmswitch.probe import probe_sync
-from llmswitch.probe.outcome import Outcome, ProbeResult
-from llmswitch.probe.targets import for_provider
+from llmswitch.base.errors import Exit
+from llmswitch.base.keyorigin import ABSENT, KEYRING, OVERRIDE, KeyOrigin
+from llmswitch.base.outcome import Outcome, ProbeResult
+from llmswitch.net.probe import probe_sync
+from llmswitch.net.probe.targets import for_provider
+from llmswitch.store import keys
+from llmswitch.store.config import ProviderConfig, load
+from upstreams import Reply, bearer, chat_completions, free_port, models_body
 
 GOOD = "sk-test-good-key-0001"
 BAD = "sk-test-wrong-key-0002"

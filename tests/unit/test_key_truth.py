@@ -3,7 +3,7 @@
 Each writer (``add URL``, ``providers add``, ``import --add``, ``use`` of a preset with no config; the
 wizard and the editor are in tests/app/test_key_truth_app.py) is run against a real server on
 127.0.0.1 that wants a key (a LiteLLM-like proxy) or none (a llama.cpp-like server), with a keyring
-that works or none at all. Every cell asserts what :mod:`llmswitch.keydecision` decides is what
+that works or none at all. Every cell asserts what :mod:`llmswitch.store.keydecision` decides is what
 config.toml says, that active.toml's copy agrees, that the readers (``key get``, ``env``, ``exec``,
 ``client()``, ``chat``, ``/model``) tell the truth — never the keyless placeholder for a server that
 wants a key — and that the fix they print, followed literally once, makes the next command work.
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from upstreams import FAKE_KEY, Reply, bearer, litellm_like, llamacpp_like, models_body
 
-from llmswitch import paths
-from llmswitch.errors import Exit
-from llmswitch.keydecision import decide, default_variable, key_fields
+from llmswitch.base import paths
+from llmswitch.base.errors import Exit
+from llmswitch.store.keydecision import decide, default_variable, key_fields
+from upstreams import FAKE_KEY, Reply, bearer, litellm_like, llamacpp_like, models_body
 
 GOOD = FAKE_KEY
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -50,8 +50,8 @@ def written(pid: str) -> dict:
 
 def agree() -> None:
     """active.toml's key facts are config.toml's, for every role (read in this process, as a tool would)."""
-    from llmswitch import selection
-    from llmswitch.config import load
+    from llmswitch.store import selection
+    from llmswitch.store.config import load
 
     config = load()
     for sel in selection.read_all().values():
@@ -262,7 +262,7 @@ def test_a_probe_that_learns_a_key_is_wanted_refreshes_active_toml(upstream, she
     assert paths.active_file().read_bytes() == before  # not rewritten: watchers see nothing
     wants["key"] = True
     assert shell("probe", "box").returncode == Exit.CHECK
-    from llmswitch import selection
+    from llmswitch.store import selection
 
     assert selection.read().key_required is True
     agree()
@@ -290,15 +290,16 @@ def test_none_that_now_wants_a_key_is_never_the_placeholder(upstream, shell):
 
 def test_client_and_chat_refuse_a_keyed_proxy_without_its_key(upstream, shell, monkeypatch):
     import llmswitch
-    from llmswitch.keys import MissingKey
+    from llmswitch.store.keys import MissingKey
 
     server = litellm_like(upstream())
     shell.env.update(NO_KEYRING)
     assert shell("add", f"{server.url}/v1").returncode == 0
     assert shell("use", "litellm/gpt-4o-mini").returncode == 0
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", NO_KEYRING["PYTHON_KEYRING_BACKEND"])
-    import keyring
     import keyring.backends.fail
+
+    import keyring
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
     with pytest.raises(MissingKey) as caught:
@@ -331,8 +332,8 @@ def test_chat_model_switch_to_a_keyed_proxy_says_the_fix(upstream, shell):
 def test_explain_names_the_variable_for_a_proxy_that_refuses_with_400(upstream, shell, monkeypatch):
     """A LiteLLM proxy refuses a wrong key with 400 "No connected db.": the fix names the env var the key
     came from (as the probe does), never `key set`."""
-    from llmswitch import selection
     from llmswitch.repl.explain import explain_error
+    from llmswitch.store import selection
 
     server = litellm_like(upstream())
     assert shell("providers", "add", "proxy", "--base-url", f"{server.url}/v1",

@@ -12,8 +12,8 @@ from keyring.errors import InitError, KeyringLocked
 from testkeyring import MemoryKeyring, PlaintextKeyring
 
 import keyring
-from llmswitch import keys
-from llmswitch.keys import KeyringUnavailable, MissingKey
+from llmswitch.store import keys
+from llmswitch.store.keys import KeyringUnavailable, MissingKey
 
 FAKE = "sk-test-not-a-real-key-0001"
 
@@ -280,7 +280,7 @@ def test_a_backend_typo_gives_sentences_not_tracebacks_in_the_cli(run_cli):
 
 
 def _gateway(**sources):
-    from llmswitch.config import HeaderSource, ProviderConfig
+    from llmswitch.store.config import HeaderSource, ProviderConfig
 
     return ProviderConfig(id="gw", name="gw", base_url="https://gw.example/v1", headers={"X-Title": "me"},
                           header_sources=tuple(HeaderSource(name, **spec) for name, spec in sources.items()))

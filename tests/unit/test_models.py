@@ -1,4 +1,4 @@
-"""`llmswitch.models`: the one merge of live lists, catalog and favourites, the formatters, the fuzzy matcher."""
+"""`llmswitch.services.models`: the one merge of live lists, catalog and favourites, the formatters, the fuzzy matcher."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmswitch.catalog import ModelInfo
-from llmswitch.models import (
+from llmswitch.services.models import (
     COMPACT,
     CONTAINS,
     EXACT,
@@ -35,6 +34,7 @@ from llmswitch.models import (
     search,
     sort_rows,
 )
+from llmswitch.store.catalog import ModelInfo
 
 CATALOG = (ModelInfo("gpt-4o", "GPT-4o", 128000, 16384, 2.5, 10.0, tools=True),
            ModelInfo("gpt-4o-mini", "GPT-4o mini", 128000, 16384, 0.15, 0.6, tools=True),
@@ -109,7 +109,7 @@ def test_a_favourite_nobody_lists_still_gets_what_the_lookup_knows():
 
 
 def _provider(config_dir, body: str):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(body)
@@ -117,8 +117,8 @@ def _provider(config_dir, body: str):
 
 
 def test_provider_rows_reads_the_cached_list_and_looks_local_models_up_loosely(config_dir):
-    from llmswitch import state
-    from llmswitch.models import provider_rows
+    from llmswitch.services.models import provider_rows
+    from llmswitch.store import state
 
     config = _provider(config_dir, '[providers.box]\npreset = "ollama"\nbase_url = "http://127.0.0.1:9/v1"\n'
                                    'favorites = ["mine"]\n')
@@ -132,8 +132,8 @@ def test_provider_rows_reads_the_cached_list_and_looks_local_models_up_loosely(c
 
 
 def test_provider_rows_of_a_hosted_preset_is_its_catalog(config_dir):
-    from llmswitch import catalog
-    from llmswitch.models import provider_rows
+    from llmswitch.services.models import provider_rows
+    from llmswitch.store import catalog
 
     config = _provider(config_dir, "")
     rows = provider_rows(config.provider("openai"))
@@ -150,8 +150,8 @@ def test_as_dict_is_the_cli_list_row():
 
 
 def test_owners_finds_your_providers_models_before_the_catalogs(config_dir):
-    from llmswitch import state
-    from llmswitch.models import owners
+    from llmswitch.services.models import owners
+    from llmswitch.store import state
 
     config = _provider(config_dir, '[providers.fake]\nbase_url = "http://127.0.0.1:9/v1"\nkey_source = "none"\n')
     assert owners("fake-large", config) == []

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import tomllib
 
+from llmswitch.base import paths
+from llmswitch.services.addurl import as_url
+from llmswitch.store.config import load
 from upstreams import FAKE_KEY, free_port, litellm_like, ollama_like, vllm_like
-
-from llmswitch import paths
-from llmswitch.addurl import as_url
-from llmswitch.config import load
 
 
 def providers() -> dict:
@@ -71,7 +70,7 @@ def test_what_a_person_types_becomes_a_url():
 
 
 def test_local_detection_follows_the_servers_own_variables(monkeypatch):
-    from llmswitch.onboarding import local_targets, own_var_url
+    from llmswitch.services.onboarding import local_targets, own_var_url
 
     assert own_var_url("ollama", {"OLLAMA_HOST": "0.0.0.0:11500"}) == "http://127.0.0.1:11500/v1"
     assert own_var_url("ollama", {"OLLAMA_HOST": "0.0.0.0"}) == "http://127.0.0.1:11434/v1"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmswitch import paths
+from llmswitch.base import paths
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+from llmswitch.store import selection, state
+from llmswitch.store.config import load
 from upstreams import FAKE_KEY, MISSING_KEY_ERROR, Reply, models_body, ollama_like, openai_error, openai_like, sequence
-
-from llmswitch import selection, state
-from llmswitch.config import load
 
 
 def _box(config_dir, url: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from llmswitch.base import paths
+from llmswitch.store import state
 from upstreams import free_port, ollama_like
-
-from llmswitch import paths, state
 
 
 def test_a_probed_and_failed_provider_shows_its_outcome_and_age(upstream, config_dir, run_cli):

@@ -6,9 +6,11 @@ import tomllib
 
 import pytest
 
-from llmswitch import keys, onboarding, paths, selection
-from llmswitch.probe import probe_sync
-from llmswitch.probe.outcome import Outcome
+from llmswitch.base import paths
+from llmswitch.base.outcome import Outcome
+from llmswitch.net.probe import probe_sync
+from llmswitch.services import onboarding
+from llmswitch.store import keys, selection
 from upstreams import FAKE_KEY, OTHER_KEY, free_port, litellm_like, ollama_like
 
 LOCAL_URL_VARS = ("OLLAMA_BASE_URL", "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL")
@@ -87,8 +89,8 @@ def test_finish_writes_keys_providers_and_roles(servers):
 @pytest.fixture
 def before(isolated):
     """A config.toml with a provider and a comment, an active default and a stored key, all kept as they are."""
-    from llmswitch.config import add_provider
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
+    from llmswitch.store.config import add_provider
 
     add_provider("acme", {"base_url": "http://127.0.0.1:9/v1", "key_source": "none"})
     path = paths.config_file()
@@ -149,7 +151,7 @@ def test_a_new_config_file_is_removed_again(servers, isolated):
 
 
 def test_a_find_from_another_tool_keeps_its_key_reference_never_a_plaintext_key(tmp_path):
-    from llmswitch.importing import Found, FoundKey
+    from llmswitch.tools.importing import Found, FoundKey
 
     file = tmp_path / "conf"
     by_env = onboarding.choice_for_found(Found("opencode", file, "groq", None, key=FoundKey("env", file, "GROQ_KEY")))

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from llmswitch.probe import (
+from llmswitch.net.probe import (
     Outcome,
     ProbeResult,
     ProbeTarget,

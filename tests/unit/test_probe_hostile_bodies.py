@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from llmswitch.probe import Outcome, ProbeTarget, probe
+from llmswitch.net.probe import Outcome, ProbeTarget, probe
 from upstreams import MIB, Reply, chat_chunks, compressed, double_gzip_bomb, encoded, models_body, sse, zeros_compressed
 
 GIB = 1 << 30

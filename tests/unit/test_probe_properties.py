@@ -19,8 +19,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from llmswitch.http import PIECE, EncodingRefused, decoder_for
-from llmswitch.probe import AUTH, Diagnosis, Outcome, ProbeResult, ProbeTarget, classify, probe
+from llmswitch.net.http import PIECE, EncodingRefused, decoder_for
+from llmswitch.net.probe import AUTH, Diagnosis, Outcome, ProbeResult, ProbeTarget, classify, probe
 from upstreams import FakeUpstream, Reply, compressed
 
 KEYS = st.one_of(st.none(), st.from_regex(r"sk-[a-z]{2,4}-[A-Za-z0-9]{20,40}", fullmatch=True))

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from llmswitch.probe import Outcome, ProbeTarget, probe, render_json, render_table
-from llmswitch.redact import redact_header, redact_secrets, scrub
+from llmswitch.base.redact import redact_header, redact_secrets, scrub
+from llmswitch.net.probe import Outcome, ProbeTarget, probe, render_json, render_table
 from upstreams import FAKE_KEY, Reply, models_body, openai_error, redirect
 
 GATEWAY_SECRETS = {

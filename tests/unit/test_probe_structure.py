@@ -11,13 +11,13 @@ from dataclasses import replace
 
 import pytest
 
-import llmswitch.probe as probe_pkg
-from llmswitch import catalog
-from llmswitch.config import load
-from llmswitch.probe import Outcome, ProbeTarget, probe, targets
+import llmswitch.net.probe as probe_pkg
+from llmswitch.net.probe import Outcome, ProbeTarget, probe, targets
+from llmswitch.store import catalog
+from llmswitch.store.config import load
 from upstreams import free_port
 
-SUBMODULES = ("outcome", "targets", "classifier", "fingerprints", "transport", "fixes", "deep", "run", "render")
+SUBMODULES = ("targets", "classifier", "fingerprints", "transport", "fixes", "deep", "run", "render")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -27,19 +27,19 @@ def _modules_after(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize("code", [
-    "import llmswitch.probe.outcome",
-    "import llmswitch.probe.targets",
-    "from llmswitch.probe import Outcome, ProbeTarget, USABLE",
-    "from llmswitch.probe.render import render_table",
+    "import llmswitch.base.outcome",
+    "import llmswitch.net.probe.targets",
+    "from llmswitch.net.probe import Outcome, ProbeTarget, USABLE",
+    "from llmswitch.net.probe.render import render_table",
 ])
 def test_light_probe_modules_do_not_load_httpx(code):
     loaded = _modules_after(code)
-    assert "httpx" not in loaded and "llmswitch.probe.transport" not in loaded
+    assert "httpx" not in loaded and "llmswitch.net.probe.transport" not in loaded
 
 
 def test_every_public_name_resolves_and_the_functions_stay_functions():
     for name in SUBMODULES:  # importing every submodule must not shadow a function of the same name
-        importlib.import_module(f"llmswitch.probe.{name}")
+        importlib.import_module(f"llmswitch.net.probe.{name}")
     for name in probe_pkg.__all__:
         assert getattr(probe_pkg, name) is not None, name
     for name in ("classify", "fingerprint", "diagnose_error", "new_client", "probe", "probe_all"):
@@ -74,7 +74,7 @@ async def test_the_targets_own_hint_wins_and_the_preset_is_the_fallback():
 
 
 def test_local_presets_name_the_server_the_fingerprint_reports():
-    from llmswitch.probe import fingerprints
+    from llmswitch.net.probe import fingerprints
 
     names = {fingerprints.OLLAMA, fingerprints.LM_STUDIO, fingerprints.VLLM, fingerprints.LLAMACPP,
              fingerprints.LITELLM}

@@ -13,9 +13,9 @@ import shlex
 
 import pytest
 
-from llmswitch.keyorigin import ENV, KeyOrigin
-from llmswitch.probe import Outcome, ProbeTarget, probe, render_json, render_table
-from llmswitch.probe.verify import REFUSES_A_WRONG_KEY, REFUSES_WITHOUT_KEY, WRONG_KEY
+from llmswitch.base.keyorigin import ENV, KeyOrigin
+from llmswitch.net.probe import Outcome, ProbeTarget, probe, render_json, render_table
+from llmswitch.net.probe.verify import REFUSES_A_WRONG_KEY, REFUSES_WITHOUT_KEY, WRONG_KEY
 from upstreams import (
     FAKE_KEY,
     OTHER_KEY,
@@ -307,7 +307,7 @@ async def test_vllm_without_api_key_accepts_any_key(upstream):
 
 
 async def test_any_key_from_the_override_says_to_unset_it(upstream):
-    from llmswitch.keyorigin import OVERRIDE
+    from llmswitch.base.keyorigin import OVERRIDE
 
     server = ollama_like(upstream())
     origin = KeyOrigin(OVERRIDE, "LLMSWITCH_KEY_OLLAMA")

@@ -61,7 +61,7 @@ def test_every_command_in_the_table_exists(run_cli):
 
 
 def test_the_security_section_lists_each_read_cap_and_names_tests_that_exist():
-    from llmswitch import bounded
+    from llmswitch.base import bounded
 
     text = README.read_text()
     section = text[text.index("## Security"):text.index("## Development")]

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import boundaries, paths, selection
+import llmswitch
+from llmswitch import boundaries
+from llmswitch.base import paths
+from llmswitch.store import selection
 
 FAKE = "sk-test-not-a-real-key-0031"
 
@@ -30,7 +33,7 @@ PYTHON_API = "import llmswitch; sel = llmswitch.active(); sel.ref; sel.base_url"
 DUMP = "\nimport sys as _s, os as _o\nopen(_o.environ['MODULES_OUT'], 'w').write('\\n'.join(sorted(_s.modules)))"
 
 
-SOURCE_ROOT = str(Path(paths.__file__).resolve().parents[1])
+SOURCE_ROOT = str(Path(llmswitch.__file__).resolve().parents[1])
 
 
 def run_bare(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -72,7 +75,7 @@ def test_current_loads_nothing_beyond_the_file(selected, tmp_path, args):
     forbidden = boundaries.READ_PATH_FORBIDDEN + boundaries.READ_PATH_CACHED_FORBIDDEN
     assert boundaries.violations(loaded, forbidden, allowed) == []
     assert not {"argparse", "dataclasses", "urllib.parse"} & set(loaded)
-    assert "llmswitch.selection" in loaded  # it did read
+    assert "llmswitch.store.selection" in loaded  # it did read
 
 
 def test_active_loads_nothing_beyond_the_file(selected, tmp_path):
@@ -101,7 +104,7 @@ def test_the_default_location_needs_no_platformdirs(run_cli, tmp_path):
 
 
 def test_the_core_never_imports_textual():
-    root = Path(paths.__file__).parent
+    root = Path(llmswitch.__file__).parent
     core = sorted("llmswitch." + ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
                   for p in root.rglob("*.py") if "app" not in p.relative_to(root).parts[:1] and p.name != "__main__.py")
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({name!r})\n" for name in core)

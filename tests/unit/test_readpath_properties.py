@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmswitch import selection
-from llmswitch.errors import LlmswitchError, SelectionError
+from llmswitch.base.errors import LlmswitchError, SelectionError
+from llmswitch.store import selection
 
 FIELDS = ("provider", "model", "base_url", "api_kind", "key_source", "keyring_service", "keyring_username",
           "key_command", "api_version")

@@ -85,7 +85,7 @@ def test_a_team_provider_taken_away_by_team_rm_is_marked(tmp_path, config_dir, r
 
 
 def test_key_rm_removes_the_key_of_a_removed_provider(removed, run_cli):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     assert keys.stored("gone") == KEY, "providers rm leaves the key, as it says"
     done = run_cli("key", "rm", "gone")
@@ -109,4 +109,4 @@ def test_current_stays_on_the_read_path_when_nothing_changed(removed, run_cli, t
             "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ)
     assert done.returncode == 0, done.stderr
-    assert "llmswitch.config" not in done.stderr.split() and "llmswitch.catalog" not in done.stderr.split()
+    assert "llmswitch.store.config" not in done.stderr.split() and "llmswitch.store.catalog" not in done.stderr.split()

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmswitch import selection, state
 from llmswitch.repl import Command, CommandError, ModelSwitcher, parse, same_model
+from llmswitch.store import selection, state
 from upstreams import Reply, chat_completions, free_port, models_body, ollama_like
 
 MODELS = ["model-a", "model-b", "model-c", "big-coder-7b", "big-coder-32b", "tiny-chat"]
@@ -32,7 +32,7 @@ def fake(upstream, config_dir):
     server.post("/v1/chat/completions", chat_completions())
     write_config(config_dir, server.url)
     state.remember_models("fake", f"{server.url}/v1", MODELS)
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("fake/model-a")
     return server
@@ -370,7 +370,7 @@ def test_refresh_fetches_a_missing_model_list_once(upstream, config_dir):
     server = upstream()
     server.get("/v1/models", Reply.json(models_body(["x-1", "x-2"])))
     write_config(config_dir, server.url)
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("fake/x-1")
     s = switcher()
@@ -451,7 +451,7 @@ def test_a_refused_switch_carries_the_probes_cause_and_fix(fake, monkeypatch):
 
 
 def test_a_broken_config_is_the_config_errors_own_sentence(fake, config_dir):
-    from llmswitch.errors import ConfigError
+    from llmswitch.base.errors import ConfigError
 
     (config_dir / "config.toml").write_text("[providers.fake]\nbase_ur = 'x'\n")
     reply = switcher().handle("/models")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import state
 from llmswitch.repl import ModelSwitcher
+from llmswitch.store import state
 
 MODELS = ["model-a", "model-b", "Qwen/Qwen2.5-7B-Instruct", "big-coder-7b"]
 
@@ -21,7 +21,7 @@ def switcher(config_dir: Path) -> ModelSwitcher:
     (config_dir / "config.toml").write_text('[providers.fake]\nbase_url = "http://127.0.0.1:9/v1"\n'
                                             'key_source = "none"\n')
     state.remember_models("fake", "http://127.0.0.1:9/v1", MODELS)
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("fake/model-a", check_key=False)
     return ModelSwitcher(interactive=False, probe_timeout=None, commands=("/model", "/models", "/role", "/exit"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import state
+from llmswitch.store import state
 from upstreams import Reply, chat_completions, models_body
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,7 +32,7 @@ def fake(upstream, config_dir):
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(f'[providers.fake]\nbase_url = "{server.url}/v1"\nkey_source = "none"\n')
     state.remember_models("fake", f"{server.url}/v1", ["model-a", "model-b"])
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("fake/model-a")
     return server

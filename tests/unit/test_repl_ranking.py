@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from llmswitch import state
-from llmswitch.probe import probe_sync
-from llmswitch.probe.targets import for_provider
+from llmswitch.net.probe import probe_sync
+from llmswitch.net.probe.targets import for_provider
 from llmswitch.repl import ModelSwitcher
+from llmswitch.store import state
 from upstreams import FAKE_KEY, Reply, chat_completions, litellm_like, models_body
 
 
@@ -32,7 +32,7 @@ def yours(upstream, config_dir, monkeypatch):
     monkeypatch.setenv("PROXY_KEY", FAKE_KEY)
     monkeypatch.setenv("GROQ_API_KEY", "gsk_test_0123456789abcdef0123456789")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai-0123456789abcdef0123")
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     config = load()
     for pid in ("box", "proxy"):  # both work: their last probe was usable
@@ -40,7 +40,7 @@ def yours(upstream, config_dir, monkeypatch):
         (result,) = probe_sync([target])
         assert result.usable, result.sentence()
         state.remember(result, target.base_url)
-    from llmswitch.switch import switch
+    from llmswitch.services.switch import switch
 
     switch("box/tiny-random-llama")
     state.add_recent("proxy/gpt-4o-mini")
@@ -81,7 +81,7 @@ def test_models_lists_yours_that_work_before_the_rest(yours):
 def test_a_configured_provider_whose_probe_failed_ranks_after_one_that_works(yours):
     box, proxy = yours
     proxy.stop()  # the proxy is down now, and a probe saw it
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     target, _ = for_provider(load().provider("proxy"))
     (result,) = probe_sync([target])
@@ -89,7 +89,7 @@ def test_a_configured_provider_whose_probe_failed_ranks_after_one_that_works(you
     state.remember(result, target.base_url)
     s = ModelSwitcher(interactive=False)
     from llmswitch.repl.index import ModelIndex
-    from llmswitch.matching import CONFIGURED, WORKING
+    from llmswitch.services.matching import CONFIGURED, WORKING
 
     index = ModelIndex(load())
     assert index.standing["box"] == WORKING and index.standing["proxy"] == CONFIGURED
@@ -98,8 +98,8 @@ def test_a_configured_provider_whose_probe_failed_ranks_after_one_that_works(you
 
 
 def test_completion_offers_yours_that_work_first(yours):
-    from llmswitch.config import load
     from llmswitch.repl.index import ModelIndex
+    from llmswitch.store.config import load
 
     index = ModelIndex(load())
     assert index.complete_word("")[:2] == ["proxy/gpt-4o-mini", "box/tiny-random-llama"]  # recent first among them

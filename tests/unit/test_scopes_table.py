@@ -14,16 +14,15 @@ import itertools
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import llmswitch
-from llmswitch import overlay, scopes, selection
 from llmswitch.cli.main import main
-from llmswitch.switch import switch
+from llmswitch.services.switch import switch
+from llmswitch.store import overlay, scopes, selection
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROLES = ("default", "small")

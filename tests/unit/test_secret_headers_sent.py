@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from llmswitch import api, keys, switch
-from llmswitch.config import load
-from llmswitch.probe import probe
-from llmswitch.probe.targets import for_provider
+from llmswitch import api
+from llmswitch.net.probe import probe
+from llmswitch.net.probe.targets import for_provider
+from llmswitch.services import switch
+from llmswitch.store import keys
+from llmswitch.store.config import load
 from upstreams import FAKE_KEY, openai_like
 
 SECRET = "hc-test-not-a-real-secret-4242"

@@ -13,9 +13,9 @@ import tomllib
 import pytest
 from runcli import cli_command
 
-from llmswitch import selection
-from llmswitch.files import UnsafeFileError
-from llmswitch.selection import ActiveSelection, NoSelection, SelectionError
+from llmswitch.base.files import UnsafeFileError
+from llmswitch.store import selection
+from llmswitch.store.selection import ActiveSelection, NoSelection, SelectionError
 
 
 def make(role="default", model="llama3", provider="ollama", **kw) -> ActiveSelection:
@@ -122,7 +122,7 @@ def test_refuses_to_write_through_a_symlink_or_a_world_writable_file(config_dir,
 WRITER = """
 import sys
 from llmswitch import selection
-from llmswitch.selection import ActiveSelection
+from llmswitch.store.selection import ActiveSelection
 n = 0
 while True:
     n += 1
@@ -176,7 +176,7 @@ for n in itertools.count():
 
 
 def test_a_config_writer_killed_at_any_point_leaves_a_whole_file(config_dir):
-    from llmswitch import config
+    from llmswitch.store import config
 
     config.add_provider("box", {"base_url": "http://127.0.0.1:999/v1"})
     config.add_provider("keep", {"base_url": "http://127.0.0.1:998/v1"})

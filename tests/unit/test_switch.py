@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from llmswitch import errors, switch
-from llmswitch.config import load
-from llmswitch.errors import Exit
+from llmswitch.base import errors
+from llmswitch.base.errors import Exit
+from llmswitch.services import switch
+from llmswitch.store.config import load
 
 
 def write(config_dir: Path, text: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from llmswitch import state
-from llmswitch.config import add_provider, load
-from llmswitch.errors import SwitchError
-from llmswitch.switch import parse_ref
+from llmswitch.base.errors import SwitchError
+from llmswitch.services.switch import parse_ref
+from llmswitch.store import state
+from llmswitch.store.config import add_provider, load
 
 
 def test_a_bare_model_id_suggests_the_configured_provider_that_lists_it(isolated):

@@ -36,7 +36,7 @@ def _user(config_dir: Path, text: str = "") -> None:
 def test_add_shows_what_it_adds_and_its_sha256_and_list_marks_the_providers(tmp_path, config_dir, run_cli):
     import hashlib
 
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir, '[providers.mine]\nbase_url = "https://mine.example/v1"\n')
     path = _team_file(tmp_path, GOOD)
@@ -56,7 +56,7 @@ def test_add_shows_what_it_adds_and_its_sha256_and_list_marks_the_providers(tmp_
 
 
 def test_a_user_entry_with_the_same_id_wins(tmp_path, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     assert run_cli("team", "add", str(_team_file(tmp_path, GOOD))).returncode == 0
@@ -94,8 +94,8 @@ def test_secret_bearing_or_redirecting_team_files_are_refused_naming_the_line(tm
 
 
 def test_env_vars_are_shown_one_by_one_and_used_only_when_accepted(tmp_path, config_dir, run_cli, monkeypatch):
-    from llmswitch import keys
-    from llmswitch.config import load
+    from llmswitch.store import keys
+    from llmswitch.store.config import load
 
     _user(config_dir)
     body = ('[providers.corp-a]\nbase_url = "https://a.example/v1"\nkey_source = "env:CORP_A_KEY"\n'
@@ -118,7 +118,7 @@ def test_env_vars_are_shown_one_by_one_and_used_only_when_accepted(tmp_path, con
 
 
 def test_plain_http_to_another_host_is_left_out_until_accepted(tmp_path, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     body = ('[providers.lan]\nbase_url = "http://10.1.2.3:4000/v1"\n'
@@ -134,8 +134,8 @@ def test_plain_http_to_another_host_is_left_out_until_accepted(tmp_path, config_
 
 
 def test_a_tampered_copy_is_not_used_and_doctor_and_update_say_so(tmp_path, config_dir, run_cli):
-    from llmswitch import team
-    from llmswitch.config import load
+    from llmswitch.store import team
+    from llmswitch.store.config import load
 
     _user(config_dir)
     source = _team_file(tmp_path, GOOD)
@@ -154,7 +154,7 @@ def test_a_tampered_copy_is_not_used_and_doctor_and_update_say_so(tmp_path, conf
 
 
 def test_update_shows_the_diff_and_applies_only_when_accepted(tmp_path, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     source = _team_file(tmp_path, GOOD)
@@ -176,7 +176,7 @@ def test_update_shows_the_diff_and_applies_only_when_accepted(tmp_path, config_d
 
 
 def test_rm_forgets_the_file(tmp_path, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     assert run_cli("team", "add", str(_team_file(tmp_path, GOOD))).returncode == 0
@@ -239,7 +239,7 @@ def test_https_is_verified_and_an_unknown_ca_is_refused(tls_server, config_dir, 
 
 
 def test_https_fetch_then_update_asks_with_the_etag_and_a_304_keeps_the_copy(tls_server, config_dir, run_cli):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     server, ca_file = tls_server
     _user(config_dir)
@@ -264,7 +264,7 @@ def test_at_a_terminal_each_env_var_and_plain_http_url_is_asked_and_no_is_the_de
     import pexpect
     from runcli import cli_command
 
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     body = ('[providers.corp-a]\nbase_url = "https://a.example/v1"\nkey_source = "env:CORP_A_KEY"\n'

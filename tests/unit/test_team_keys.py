@@ -86,7 +86,7 @@ COLLIDING = [
 def test_a_team_id_that_would_read_a_key_set_up_for_something_else_is_refused(
         tmp_path, config_dir, run_cli, team_server, own_server, own, where, team_id, whose):
     _user(config_dir, own.replace("{own}", own_server.url))
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     env = {} if where.startswith("keyring:") else {where: KEY}
     for entry in ("my-gw", "my.gw", "my_gw", "a-b.c_d", "fireworks-ai", "lm_studio", "wafer.ai", "box", "Corp-Token"):
@@ -115,7 +115,7 @@ def test_two_team_ids_sharing_a_variable_are_refused(tmp_path, config_dir, run_c
 
 def test_a_provider_of_yours_added_later_keeps_a_colliding_team_provider_out(
         tmp_path, config_dir, run_cli, team_server, own_server):
-    from llmswitch.config import load
+    from llmswitch.store.config import load
 
     _user(config_dir)
     path = _team(tmp_path, team_server.url, "my_gw")
@@ -162,7 +162,7 @@ def test_the_team_providers_own_override_is_read_only_once_accepted_by_name(tmp_
 
 def test_add_says_when_the_keyring_entry_already_holds_a_key_and_where_it_would_go(tmp_path, config_dir, run_cli,
                                                                                    team_server):
-    from llmswitch import keys
+    from llmswitch.store import keys
 
     _user(config_dir)
 
@@ -201,10 +201,10 @@ def test_any_two_ids_that_flatten_alike_collide_and_no_others():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from llmswitch import catalog, team
-    from llmswitch.config import parse
-    from llmswitch.errors import LlmswitchError
-    from llmswitch.selection import override_var
+    from llmswitch.base.errors import LlmswitchError
+    from llmswitch.store import catalog, team
+    from llmswitch.store.config import parse
+    from llmswitch.store.selection import override_var
 
     ids = st.from_regex(r"[a-z][a-z0-9]{0,3}([-._][a-z0-9]{1,3}){0,3}", fullmatch=True).filter(
         lambda pid: catalog.preset(pid) is None and team.collision(pid, team.claimed(None)) is None)

@@ -14,10 +14,10 @@ import sys
 
 import pytest
 
-from llmswitch import overlay
-from llmswitch.chars import shell_word, terminal_safe, terminal_safe_lines
-from llmswitch.models import fmt_money, fmt_price, fmt_usd
-from llmswitch.switch import switch
+from llmswitch.base.chars import shell_word, terminal_safe, terminal_safe_lines
+from llmswitch.services.models import fmt_money, fmt_price, fmt_usd
+from llmswitch.services.switch import switch
+from llmswitch.store import overlay
 from upstreams import FAKE_KEY, litellm_gateway_like, litellm_model_info
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066", "\u061c", "\u200f", "\u2028", "\r")

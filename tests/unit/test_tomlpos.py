@@ -1,4 +1,4 @@
-from llmswitch.tomlpos import key_lines, table_span
+from llmswitch.base.tomlpos import key_lines, table_span
 
 TEXT = '''# comment
 top = 1

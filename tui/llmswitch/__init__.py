@@ -26,7 +26,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(api, name)
     if name in _FROM_SELECTION:
-        from . import selection
+        from .store import selection
 
         return getattr(selection, name)
     raise AttributeError(f"module 'llmswitch' has no attribute {name!r}")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 
-from . import paths as _paths
-from . import selection as _selection
-from .selection import DEFAULT_ROLE, ActiveSelection
+from .base import paths as _paths
+from .store import selection as _selection
+from .store.selection import DEFAULT_ROLE, ActiveSelection
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,13 +26,13 @@ if TYPE_CHECKING:
 
     import openai
 
-    from .config import Config, ProviderConfig
-    from .keys import Resolution
-    from .scopes import Resolved
+    from .store.config import Config, ProviderConfig
+    from .store.keys import Resolution
+    from .store.scopes import Resolved
 
 ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
                   "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
-"""What :mod:`llmswitch.anthropic_env` may set for a selection that speaks Anthropic Messages (imported only then)."""
+"""What :mod:`llmswitch.net.anthropic_env` may set for a selection that speaks Anthropic Messages (imported only then)."""
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
               "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *ANTHROPIC_VARS)
@@ -42,12 +42,12 @@ ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 
 
 def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
-    """The selection for ``role`` here: shell scope, then project, then user (:mod:`llmswitch.scopes`).
+    """The selection for ``role`` here: shell scope, then project, then user (:mod:`llmswitch.store.scopes`).
 
-    Raises ``NoSelection`` with the fix when nothing is selected. ``llmswitch.scopes.resolve(role)``
+    Raises ``NoSelection`` with the fix when nothing is selected. ``llmswitch.store.scopes.resolve(role)``
     also says which scope and file it came from.
     """
-    from .scopes import active as _active
+    from .store.scopes import active as _active
 
     return _active(role)
 
@@ -55,7 +55,7 @@ def active(role: str = DEFAULT_ROLE) -> ActiveSelection:
 def scope(role: str = DEFAULT_ROLE) -> Resolved:
     """Where ``role``'s selection comes from here: ``.scope`` (session/shell/project/user), ``.origin``
     (``LLMSWITCH_USE``, the ``.llmswitch.toml`` or active.toml), ``.line``, and ``.selection``."""
-    from .scopes import resolve
+    from .store.scopes import resolve
 
     return resolve(role)
 
@@ -64,15 +64,15 @@ def scope(role: str = DEFAULT_ROLE) -> Resolved:
 
 def provider_for(sel: ActiveSelection, config: Config | None = None) -> ProviderConfig:
     """The provider config.toml (or a preset) has for ``sel``, whose key source llmswitch uses
-    (:func:`llmswitch.keys.provider_for`: refuses, with the fix, a provider gone or a key reference that drifted)."""
-    from . import keys
+    (:func:`llmswitch.store.keys.provider_for`: refuses, with the fix, a provider gone or a key reference that drifted)."""
+    from .store import keys
 
     return keys.provider_for(sel, config)
 
 
 def resolve_key(sel: ActiveSelection, config: Config | None = None) -> Resolution:
-    """Where the selection's key comes from (a :class:`llmswitch.keys.Resolution`), per config.toml."""
-    from . import keys
+    """Where the selection's key comes from (a :class:`llmswitch.store.keys.Resolution`), per config.toml."""
+    from .store import keys
 
     return keys.resolve_for(provider_for(sel, config))
 
@@ -83,15 +83,15 @@ def api_key(sel: ActiveSelection, config: Config | None = None) -> str:
     Raises ``MissingKey`` naming ``llmswitch key set PROVIDER`` when a key is
     required and none is found — a request is never sent without auth.
     """
-    from .keys import KEYLESS_PLACEHOLDER
+    from .store.keys import KEYLESS_PLACEHOLDER
 
     return resolve_key(sel, config).require() or KEYLESS_PLACEHOLDER
 
 
 def client_kwargs(sel: ActiveSelection) -> dict[str, Any]:
     """Keyword arguments for ``openai.OpenAI``: base_url, api_key, default_headers."""
-    from . import config as _config
-    from . import keys
+    from .store import config as _config
+    from .store import keys
 
     config = _config.load()
     kwargs: dict[str, Any] = {"base_url": sel.base_url, "api_key": api_key(sel, config)}
@@ -107,19 +107,19 @@ def client_for(sel: ActiveSelection, *, asynchronous: bool = False,
                **extra: Any) -> openai.OpenAI | openai.AsyncOpenAI:
     """An ``openai`` client for any selection (e.g. a REPL's session choice); see :func:`client`.
 
-    Unless ``http_client`` is given, the SDK talks through :func:`llmswitch.http.sdk_client`:
+    Unless ``http_client`` is given, the SDK talks through :func:`llmswitch.net.http.sdk_client`:
     compressed answers are decoded with a cap, and a redirect to another origin is refused
     (``RedirectRefused``, with the probe's sentence) before anything is sent there.
     """
     import openai
 
-    from . import azure as _azure
-    from .http import sdk_client
+    from .net import azure as _azure
+    from .net.http import sdk_client
 
     kwargs = client_kwargs(sel)
     if "http_client" not in extra:
         extra["http_client"] = sdk_client(sel.base_url, asynchronous=asynchronous, provider=sel.provider)
-    if sel.api_kind == "azure" and sel.api_version:  # the dated API; URLs as llmswitch.azure builds them
+    if sel.api_kind == "azure" and sel.api_version:  # the dated API; URLs as llmswitch.net.azure builds them
         azure = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
         return azure(azure_endpoint=_azure.endpoint(kwargs.pop("base_url")), api_version=sel.api_version,
                      **kwargs, **extra)
@@ -153,9 +153,9 @@ def environment(sel: ActiveSelection, key: str | None, provider: ProviderConfig 
     """The env vars ``llmswitch env``/``exec`` set; ``key`` None leaves the key vars out.
 
     When the selection speaks Anthropic Messages (``provider`` tells a gateway that does), the
-    ``ANTHROPIC_*`` variables too (:mod:`llmswitch.anthropic_env`).
+    ``ANTHROPIC_*`` variables too (:mod:`llmswitch.net.anthropic_env`).
     """
-    from . import azure as _azure
+    from .net import azure as _azure
 
     base = sel.base_url
     if sel.api_kind == "azure":  # v1 API: {endpoint}/openai/v1; dated: the endpoint, with OPENAI_API_VERSION
@@ -179,7 +179,7 @@ def environment(sel: ActiveSelection, key: str | None, provider: ProviderConfig 
         env["LLMSWITCH_HEADERS"] = json.dumps(sel.headers, separators=(",", ":"))
     if key is not None:
         env["OPENAI_API_KEY"] = key
-    from . import anthropic_env
+    from .net import anthropic_env
 
     root = anthropic_env.messages_root(sel, provider)
     if root is not None:
@@ -217,7 +217,7 @@ class Watcher:
 
     ``changed()`` is a few ``stat`` calls; ``current()`` re-reads only when something changed
     (mtime, size or inode — ``os.replace`` gives a new inode). Without ``path`` it follows the
-    scopes (:mod:`llmswitch.scopes`): ``$LLMSWITCH_USE``, the nearest ``.llmswitch.toml`` and its
+    scopes (:mod:`llmswitch.store.scopes`): ``$LLMSWITCH_USE``, the nearest ``.llmswitch.toml`` and its
     trust list, then active.toml; ``resolved`` says which scope the last ``current()`` came from.
     """
 
@@ -233,8 +233,8 @@ class Watcher:
         state = _selection.file_state(self.path)
         if not self.scoped:
             return state
-        from .overlay import find, trust_path
-        from .scopes import SHELL_VAR
+        from .store.overlay import find, trust_path
+        from .store.scopes import SHELL_VAR
 
         found = find()
         return (state, os.environ.get(SHELL_VAR), found, found and _selection.file_state(found),
@@ -249,7 +249,7 @@ class Watcher:
         state = self._look()
         if self._selection is None or state != self._state:
             if self.scoped:
-                from .scopes import resolve
+                from .store.scopes import resolve
 
                 self.resolved = resolve(self.role)  # may raise: then nothing is marked seen
                 self._selection = self.resolved.selection

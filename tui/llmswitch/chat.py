@@ -8,7 +8,7 @@ by the next request (a session choice made with ``/model`` wins until
 
 Output: answers go to stdout; notes (which model answered, warnings, file
 changes) go to stderr, so ``echo hi | llmswitch chat > answer.txt`` keeps only
-the answer. Exit codes (:class:`llmswitch.errors.Exit`): 0 ok, 1 a request
+the answer. Exit codes (:class:`llmswitch.base.errors.Exit`): 0 ok, 1 a request
 failed (non-interactive), 2 an invalid file, 3 no selection, 4 key problem.
 Every failure is printed from the error's fields (cause — fix).
 """
@@ -20,15 +20,15 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import paths
 from .api import client_for, client_kwargs
-from .errors import Exit, LlmswitchError
-from .files import ensure_private_dir
-from .keys import KeyProblem
-from .redact import terminal_safe, terminal_safe_lines
+from .base import paths
+from .base.errors import Exit, LlmswitchError
+from .base.files import ensure_private_dir
+from .base.redact import terminal_safe, terminal_safe_lines
 from .repl import COMMANDS, ModelSwitcher, explain, same_model
 from .repl.reply import count
-from .selection import ActiveSelection, NoSelection, SelectionError, check_role
+from .store.keys import KeyProblem
+from .store.selection import ActiveSelection, NoSelection, SelectionError, check_role
 
 if TYPE_CHECKING:  # pragma: no cover
     from argparse import Namespace
@@ -247,7 +247,7 @@ _EXIT_CODES = ((NoSelection, Exit.NOT_FOUND), (SelectionError, Exit.USAGE), (Key
 
 
 def as_error(exc: Exception) -> LlmswitchError:
-    """``exc`` as an :class:`~llmswitch.errors.LlmswitchError` (cause, fix, exit code).
+    """``exc`` as an :class:`~llmswitch.base.errors.LlmswitchError` (cause, fix, exit code).
 
     The core's errors are ones already; one that is not yet gets the documented exit code of its kind.
     """

@@ -9,20 +9,20 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from ..errors import Exit
+from ..base.errors import Exit
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..store.config import Config
 
 
 def _load_config_or_report() -> Config | None:
     """The Config, or None after printing why it cannot be used (the caller exits with ``Exit.USAGE``)."""
-    from ..config import ConfigError, load
+    from ..store.config import ConfigError, load
 
     try:
         return load()
     except ConfigError as exc:
-        from ..redact import terminal_safe_lines
+        from ..base.redact import terminal_safe_lines
 
         # the error's own sentence (its problems, each with file:line and fix); the file's text made inert
         sys.stderr.write(f"llmswitch: {terminal_safe_lines(str(exc))}\n")

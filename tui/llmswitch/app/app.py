@@ -11,8 +11,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..config import Config
-from ..redact import terminal_safe, terminal_safe_lines
+from ..base.redact import terminal_safe, terminal_safe_lines
+from ..store.config import Config
 
 if TYPE_CHECKING:
     from textual.command import Provider

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .. import state
-from ..models import CONTAINS, EXACT, PREFIX, WORD, WORDS, Keys, Query
-from ..redact import terminal_safe
+from ..base.redact import terminal_safe
+from ..services.models import CONTAINS, EXACT, PREFIX, WORD, WORDS, Keys, Query
+from ..store import state
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import LLMSwitchApp
@@ -30,8 +30,8 @@ class SwitchModelCommands(Provider):
 
     def _summaries(self) -> dict[str, str]:
         """``ref`` → context and prices of the models a gateway described (marked as from the gateway)."""
-        from ..gateway import kind_of
-        from ..models import summary
+        from ..net.gateway import kind_of
+        from ..services.models import summary
         from .screens.picker import PickerScreen
 
         picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
@@ -81,7 +81,7 @@ _BANDS = {EXACT: 1.0, PREFIX: 0.95, WORD: 0.85, CONTAINS: 0.75, WORDS: 0.75}
 def rank(query: Query, ref: str, fuzzy: float) -> float:
     """Exact model ids first, then ids that start or contain the query (shorter ids first), then fuzzy matches.
 
-    The tiers are :class:`llmswitch.models.Query`'s, as the REPL's; bands: 1.0 exact id, 0.95 prefix,
+    The tiers are :class:`llmswitch.services.models.Query`'s, as the REPL's; bands: 1.0 exact id, 0.95 prefix,
     0.85 at a word start, 0.75 every word a substring, below 0.5 Textual's fuzzy score (squeezed,
     order kept; its highlight marks the same letters).
     """

@@ -2,7 +2,7 @@
 
 No Textual here. The picker (favourites, a suggested base URL) and the editor read and
 write a provider's table through these two functions, not through each other.
-(Their natural home is ``llmswitch.config``'s edits; they move there once it offers them.)
+(Their natural home is ``llmswitch.store.config``'s edits; they move there once it offers them.)
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import paths
+from ..base import paths
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..store.config import Config
 
 
 def written_settings(provider_id: str) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def change_settings(provider_id: str, change: Callable[[dict[str, Any]], object]
 
     Raises ConfigError (the file is then left as it was) or OSError. Blocking.
     """
-    from ..config import add_provider
+    from ..store.config import add_provider
 
     settings = written_settings(provider_id)
     change(settings)

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from ..probe.outcome import AUTH, Outcome
-from ..probe.render import key_line
+from ..base.outcome import AUTH, Outcome
+from ..net.probe.render import key_line
 
 if TYPE_CHECKING:
-    from ..config import ProviderConfig
-    from ..keyorigin import KeyOrigin
-    from ..models import ModelRow
-    from ..probe.outcome import ProbeResult
+    from ..base.keyorigin import KeyOrigin
+    from ..base.outcome import ProbeResult
+    from ..services.models import ModelRow
+    from ..store.config import ProviderConfig
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -65,14 +65,14 @@ def has_app_fix(result: ProbeResult | None, key_origin: KeyOrigin | None = None)
     A key to enter only where the keyring would be read and used (``keyfix.can_store``): not
     while ``LLMSWITCH_KEY_<ID>`` wins over it, nor while the keyring cannot be used.
     """
-    from ..keyfix import can_store
+    from ..base.keyfix import can_store
 
     return result is not None and (bool(result.suggested_base_url) or key_refused(result) and can_store(key_origin))
 
 
 def origin_line(provider: ProviderConfig, key_origin: KeyOrigin | None) -> str:
     """Where the key really came from (``env LLMSWITCH_KEY_GROQ``), or the configured source when not resolved."""
-    from ..keyorigin import ABSENT
+    from ..base.keyorigin import ABSENT
 
     if key_origin is None:
         return provider.key_source_text()
@@ -155,7 +155,7 @@ def diagnosis_text(provider: ProviderConfig, result: ProbeResult | None, key_pro
 
 def model_text(row: ModelRow, shown: Shown) -> Text:
     """One line about the highlighted model."""
-    from ..models import LISTED, NOT_LISTED, fmt_tokens, fmt_usd
+    from ..services.models import LISTED, NOT_LISTED, fmt_tokens, fmt_usd
 
     out = Text()
     out.append(shown(row.ref), style="bold")

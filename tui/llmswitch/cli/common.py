@@ -6,12 +6,12 @@ from .output import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..store.config import Config
 
 
 def load_config() -> Config:
     """config.toml, with its warnings printed; its errors propagate (main renders them)."""
-    from ..config import load
+    from ..store.config import load
 
     config = load()
     for problem in config.warnings:

@@ -4,8 +4,8 @@
 without argparse and imports only what reading ``active.toml`` needs; every other
 command builds the parser with only its own options (:mod:`.parser`).
 
-A failure is an :class:`llmswitch.errors.LlmswitchError`: ``llmswitch: <sentence>`` on
-stderr, its ``exit_code`` (:class:`llmswitch.errors.Exit`), and with ``--json`` the same
+A failure is an :class:`llmswitch.base.errors.LlmswitchError`: ``llmswitch: <sentence>`` on
+stderr, its ``exit_code`` (:class:`llmswitch.base.errors.Exit`), and with ``--json`` the same
 facts as data on stdout.
 """
 
@@ -55,7 +55,7 @@ def failed(exc: BaseException, *, as_json: bool) -> int:
         raise exc
     if isinstance(exc, BrokenPipeError):
         return 0
-    from ..errors import Exit
+    from ..base.errors import Exit
     from .output import as_error, render_error
 
     if isinstance(exc, KeyboardInterrupt):
@@ -65,7 +65,7 @@ def failed(exc: BaseException, *, as_json: bool) -> int:
     if error is not None:
         return render_error(error, as_json=as_json)
     if isinstance(exc, OSError):
-        from ..errors import LlmswitchError
+        from ..base.errors import LlmswitchError
 
         where = f" {exc.filename}" if exc.filename else ""
         return render_error(LlmswitchError(f"could not access{where} ({exc.strerror or exc})",

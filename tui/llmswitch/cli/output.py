@@ -1,12 +1,12 @@
 """What the CLI prints: plain lines, warnings, JSON, and errors rendered from their fields.
 
-Every line goes through the one terminal-safe renderer (:func:`llmswitch.chars.terminal_safe_lines`):
+Every line goes through the one terminal-safe renderer (:func:`llmswitch.base.chars.terminal_safe_lines`):
 a path, an id, a model name or a server's words reach the terminal with each control or
 invisible character written visibly (``\x1b``, ``\u202e``), whichever command printed them.
-Commands we suggest quote their words with :func:`llmswitch.chars.shell_word`.
+Commands we suggest quote their words with :func:`llmswitch.base.chars.shell_word`.
 
-Light on purpose (``sys`` and ``os`` at import; ``json``, ``llmswitch.chars`` and
-``llmswitch.errors`` only when used): ``llmswitch current`` imports it.
+Light on purpose (``sys`` and ``os`` at import; ``json``, ``llmswitch.base.chars`` and
+``llmswitch.base.errors`` only when used): ``llmswitch current`` imports it.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..errors import LlmswitchError
+    from ..base.errors import LlmswitchError
 
 
 def shown(text: str) -> str:
     """``text`` fit for the terminal, line breaks and tabs kept (plain text costs one C-level check)."""
     if text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable():
         return text
-    from ..chars import terminal_safe_lines
+    from ..base.chars import terminal_safe_lines
 
     return terminal_safe_lines(text)
 
@@ -52,31 +52,31 @@ def render_error(error: LlmswitchError, *, as_json: bool = False) -> int:
 
 
 def as_error(exc: BaseException) -> LlmswitchError | None:
-    """``exc`` as an :class:`~llmswitch.errors.LlmswitchError`, or None when it is not a user-facing failure.
+    """``exc`` as an :class:`~llmswitch.base.errors.LlmswitchError`, or None when it is not a user-facing failure.
 
-    Errors of modules not yet converted to llmswitch.errors (plain ``KeyProblem``,
+    Errors of modules not yet converted to llmswitch.base.errors (plain ``KeyProblem``,
     ``ConfigError``, ``UnknownProvider``, ``SwitchError``) keep their sentence as the cause.
     """
-    from .. import errors
+    from ..base import errors
 
     if isinstance(exc, errors.LlmswitchError):
         return exc
-    legacy = {"llmswitch.keys": ("KeyProblem", errors.Exit.KEY), "llmswitch.config": ("UnknownProvider",
-              errors.Exit.NOT_FOUND), "llmswitch.switch": ("SwitchError", errors.Exit.USAGE)}
+    legacy = {"llmswitch.store.keys": ("KeyProblem", errors.Exit.KEY), "llmswitch.store.config": ("UnknownProvider",
+              errors.Exit.NOT_FOUND), "llmswitch.services.switch": ("SwitchError", errors.Exit.USAGE)}
     for module_name, (class_name, code) in legacy.items():
         module = sys.modules.get(module_name)
         kind = getattr(module, class_name, None)
         if isinstance(kind, type) and isinstance(exc, kind):
             return errors.LlmswitchError(str(exc), exit_code=int(getattr(exc, "code", code)))
-    config = sys.modules.get("llmswitch.config")
+    config = sys.modules.get("llmswitch.store.config")
     if config is not None and isinstance(exc, config.ConfigError):
         return errors.ConfigError([as_problem(p) for p in getattr(exc, "problems", ())])
     return None
 
 
 def as_problem(problem: Any) -> Any:
-    """A file problem as :class:`llmswitch.errors.Problem` (config.py's own Problem has ``message``)."""
-    from ..errors import Problem
+    """A file problem as :class:`llmswitch.base.errors.Problem` (config.py's own Problem has ``message``)."""
+    from ..base.errors import Problem
 
     if isinstance(problem, Problem):
         return problem

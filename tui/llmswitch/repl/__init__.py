@@ -4,7 +4,7 @@ A REPL passes every line the user types to :meth:`ModelSwitcher.handle`;
 ``None`` means "not a model command, handle it yourself", anything else is a
 :class:`Reply` to print. The switcher keeps a *session* choice per role that
 wins over ``active.toml`` until ``/model --reset``; ``/model --save`` writes
-the file through :func:`llmswitch.switch.switch` so every tool sees it::
+the file through :func:`llmswitch.services.switch.switch` so every tool sees it::
 
     switcher = ModelSwitcher()
     reply = switcher.handle("/model sonnet")     # switches, lists, or says did-you-mean
@@ -29,18 +29,18 @@ Rules kept here:
 
 The pieces: :mod:`.parse` (the command line), :mod:`.switcher` (the session
 and the commands), :mod:`.queries` (what a query or list finds), :mod:`.index`
-(your providers and completion tables over :mod:`llmswitch.models`), :mod:`.gate` (the check before a switch),
+(your providers and completion tables over :mod:`llmswitch.services.models`), :mod:`.gate` (the check before a switch),
 :mod:`.completion` (readline and prompt_toolkit), :mod:`.reply` (replies and
 numbered lists), :mod:`.explain` (what a failed request means).
 
 Cheap to import: no Textual, openai, httpx or keyring at import time. The
 completion index answers offline from the catalog plus the model lists the
-last probes cached (:func:`llmswitch.state.known_models`).
+last probes cached (:func:`llmswitch.store.state.known_models`).
 """
 
 from __future__ import annotations
 
-from ..models import ModelRow as Match
+from ..services.models import ModelRow as Match
 from .explain import RequestFailed, explain, explain_error, same_model
 from .gate import PROBE_TIMEOUT
 from .index import COMPLETION_LIMIT, ModelIndex

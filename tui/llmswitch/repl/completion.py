@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..models import fmt_prices, fmt_tokens
+from ..services.models import fmt_prices, fmt_tokens
 from .parse import COMMANDS, FLAGS
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import Exit, LlmswitchError
-from ..keyorigin import KeyOrigin
-from ..probe.outcome import AUTH, Outcome
-from ..redact import scrub, terminal_safe
-from ..selection import ActiveSelection
+from ..base.errors import Exit, LlmswitchError
+from ..base.keyorigin import KeyOrigin
+from ..base.outcome import AUTH, Outcome
+from ..base.redact import scrub, terminal_safe
+from ..store.selection import ActiveSelection
 
 __all__ = ["RequestFailed", "explain", "explain_error", "same_model"]
 
@@ -63,8 +63,8 @@ def _name_tokens(model: str) -> list[str]:
 def explain(exc: BaseException, sel: ActiveSelection, key: str | None = None,
             timeout: float | None = None) -> RequestFailed:
     """What an ``openai`` exception from a request made with ``sel`` means, as cause and fix."""
-    from .. import probe as _probe
-    from ..probe import targets
+    from ..net import probe as _probe
+    from ..net.probe import targets
 
     status = getattr(exc, "status_code", None)
     target = targets.for_selection(sel, key)

@@ -1,10 +1,10 @@
 """The check before a switch: the key, then one short probe of the target.
 
-A server nothing answers for (:data:`~llmswitch.probe.outcome.UNREACHABLE`) or
-one that refuses the key (:data:`~llmswitch.probe.outcome.AUTH`) stops the
+A server nothing answers for (:data:`~llmswitch.base.outcome.UNREACHABLE`) or
+one that refuses the key (:data:`~llmswitch.base.outcome.AUTH`) stops the
 switch unless forced; a slow answer, a broken connection, an unlisted model,
 no ``/models`` endpoint or a 5xx switch with a warning. What the probe learned
-is remembered by :func:`llmswitch.state.remember` (the one rule for that).
+is remembered by :func:`llmswitch.store.state.remember` (the one rule for that).
 
 The probe (httpx, asyncio) is imported only when a check runs.
 """
@@ -15,13 +15,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import state
-from ..errors import Exit, LlmswitchError
-from ..keys import KeyProblem, resolve_for
-from ..probe.outcome import AUTH, UNREACHABLE, Outcome, ProbeResult
+from ..base.errors import Exit, LlmswitchError
+from ..base.outcome import AUTH, UNREACHABLE, Outcome, ProbeResult
+from ..store import state
+from ..store.keys import KeyProblem, resolve_for
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import ProviderConfig
+    from ..store.config import ProviderConfig
 
 __all__ = ["PROBE_TIMEOUT", "Verdict", "check", "fetch_list", "refusal"]
 
@@ -60,7 +60,7 @@ def check(provider: ProviderConfig, model: str, *, force: bool, timeout: float |
             return Verdict(_key_error(exc))
         warnings.append(str(exc))
     if timeout is None:
-        from ..switch import model_warning
+        from ..services.switch import model_warning
 
         warning = model_warning(provider, model)
         return Verdict(warnings=(*warnings, *([warning] if warning else [])))
@@ -87,7 +87,7 @@ def fetch_list(provider: ProviderConfig, model: str, timeout: float) -> bool:
 
 
 def probe_once(provider: ProviderConfig, model: str, timeout: float) -> ProbeResult:
-    from ..probe import probe, targets
+    from ..net.probe import probe, targets
 
     target, _problem = targets.for_provider(provider, model, timeout=timeout)
     result: ProbeResult = run_async(probe(target))

@@ -1,8 +1,8 @@
 """The REPL's model index: every model llmswitch knows, which providers are *yours*, prefix tables for completion.
 
-The rows come from :func:`llmswitch.models.provider_rows` (the one merge of
+The rows come from :func:`llmswitch.services.models.provider_rows` (the one merge of
 favourites, cached live lists and the catalog) and queries go through
-:func:`llmswitch.models.search` (the one matcher); what is left here is
+:func:`llmswitch.services.models.search` (the one matcher); what is left here is
 choosing the pool (your providers first) and answering completion from sorted
 tables with ``bisect``.
 """
@@ -15,15 +15,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import catalog, keys, paths, state
-from .. import selection as _selection
-from ..config import UnknownProvider
-from ..matching import CONFIGURED, UNCONFIGURED, WORKING
-from ..models import ModelRow, close_refs, make_row, provider_rows, search
-from ..selection import SelectionError
+from ..base import paths
+from ..services.matching import CONFIGURED, UNCONFIGURED, WORKING
+from ..services.models import ModelRow, close_refs, make_row, provider_rows, search
+from ..store import catalog, keys, state
+from ..store import selection as _selection
+from ..store.config import UnknownProvider
+from ..store.selection import SelectionError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import Config, ProviderConfig
+    from ..store.config import Config, ProviderConfig
 
 __all__ = ["COMPLETION_LIMIT", "ModelIndex", "models_cache_dir", "mtime"]
 
@@ -123,7 +124,7 @@ class ModelIndex:
 
     # -- search
     def search(self, query: str, *, everywhere: bool = False, prefer: str | None = None) -> tuple[int, list[ModelRow]]:
-        """(band, rows) for ``query`` (:func:`llmswitch.models.search`): among your providers, else everywhere.
+        """(band, rows) for ``query`` (:func:`llmswitch.services.models.search`): among your providers, else everywhere.
 
         ``everywhere`` searches the whole catalog, without the separator-blind (``gpt4o``) matches.
         """

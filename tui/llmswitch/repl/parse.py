@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import selection as _selection
-from ..errors import Exit, LlmswitchError
+from ..base.errors import Exit, LlmswitchError
+from ..store import selection as _selection
 
 __all__ = ["COMMANDS", "FLAGS", "USAGE", "Command", "CommandError", "parse"]
 

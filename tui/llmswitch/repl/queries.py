@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .. import catalog
-from ..matching import UNCONFIGURED
-from ..models import make_row, search
+from ..services.matching import UNCONFIGURED
+from ..services.models import make_row, search
+from ..store import catalog
 from .reply import Reply, count, numbered
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import Config
+    from ..store.config import Config
     from .index import ModelIndex
 
 __all__ = ["SwitchTo", "find", "listing"]

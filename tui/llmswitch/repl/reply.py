@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import LlmswitchError
-from ..models import ModelRow, fmt_prices, fmt_tokens, gateway_note
-from ..selection import ActiveSelection
+from ..base.errors import LlmswitchError
+from ..services.models import ModelRow, fmt_prices, fmt_tokens, gateway_note
+from ..store.selection import ActiveSelection
 
 __all__ = ["LIST_LIMIT", "Reply", "numbered"]
 

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import errors as _errors
-from .. import paths, state
-from .. import selection as _selection
-from .. import switch as _switch
-from ..config import ConfigError, load, plain_http_warning
-from ..selection import DEFAULT_ROLE, ActiveSelection, NoSelection, SelectionError
+from ..base import errors as _errors
+from ..base import paths
+from ..services import switch as _switch
+from ..store import selection as _selection
+from ..store import state
+from ..store.config import ConfigError, load, plain_http_warning
+from ..store.selection import DEFAULT_ROLE, ActiveSelection, NoSelection, SelectionError
 from . import gate, queries
 from .completion import Completer
 from .index import ModelIndex, models_cache_dir, mtime
@@ -22,7 +23,7 @@ from .reply import Reply
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Watcher
-    from ..config import Config
+    from ..store.config import Config
 
 __all__ = ["ModelSwitcher"]
 
@@ -109,7 +110,7 @@ class ModelSwitcher:
 
     def roles(self) -> list[str]:
         """Roles set in any scope (shell, project, active.toml) or in this session, and ``default``."""
-        from ..scopes import Scopes
+        from ..store.scopes import Scopes
 
         try:
             roles = set(Scopes(quiet=True).roles())
@@ -285,7 +286,7 @@ class ModelSwitcher:
             warnings += verdict.warnings
             if hint and verdict.warnings:
                 warnings.append(hint)
-        from ..budget import assess, warning_lines
+        from ..services.budget import assess, warning_lines
 
         warnings += warning_lines(assess(config, ref, before))
         if c.save:
@@ -332,8 +333,8 @@ class ModelSwitcher:
 
     def _save_project(self, ref: str, role: str, warnings: list[str]) -> Reply:
         """``/model --project``: the role in this directory's ``.llmswitch.toml`` (written and trusted)."""
-        from .. import overlay
-        from ..models import owners
+        from ..services.models import owners
+        from ..store import overlay
 
         try:
             path, _, normal = overlay.set_role(role, ref, suggest=owners)
@@ -379,7 +380,7 @@ class ModelSwitcher:
                     try:
                         config = load()
                     except ConfigError:
-                        from ..config import Config
+                        from ..store.config import Config
 
                         config = Config(config_file, False, {})
                 self._index = ModelIndex(config, extra_refs=[o.ref for o in self._overrides.values()],

@@ -18,9 +18,9 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ... import catalog, selection, state
-from ...config import Config, ConfigError, ProviderConfig, UnknownProvider, load
-from ...models import SORTS, Filter, ModelRow, for_role, make_row, provider_rows, sort_rows
+from ...services.models import SORTS, Filter, ModelRow, for_role, make_row, provider_rows, sort_rows
+from ...store import catalog, selection, state
+from ...store.config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ..edits import change_settings
 from ..status import diagnosis_text, has_app_fix, headline, key_refused, model_text, no_models_text, status_text
 from ..widgets.guarded import GuardedInput
@@ -29,9 +29,9 @@ from ..widgets.model_list import ModelHeader, ModelList
 if TYPE_CHECKING:
     import httpx
 
-    from ...keyorigin import KeyOrigin
-    from ...probe.outcome import ProbeResult, ProbeTarget
-    from ...switch import SwitchResult
+    from ...base.keyorigin import KeyOrigin
+    from ...base.outcome import ProbeResult, ProbeTarget
+    from ...services.switch import SwitchResult
     from ..app import LLMSwitchApp
 
 ALL = "__all__"
@@ -43,8 +43,8 @@ PROBE_AFTER_PAINT = 0.05
 
 def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], httpx.AsyncClient]:
     """(target, key problem) per provider with a base URL, and the HTTP client to probe them with. Blocking."""
-    from ...probe import new_client
-    from ...probe.targets import for_provider
+    from ...net.probe import new_client
+    from ...net.probe.targets import for_provider
 
     return {p.id: for_provider(p) for p in providers if p.base_url}, new_client()
 
@@ -322,7 +322,7 @@ class PickerScreen(Screen[None]):
         try:
             if worker.is_cancelled or generation != self.probe_generation:
                 return
-            from ...probe import probe_all
+            from ...net.probe import probe_all
 
             for pid, (target, problem) in targets.items():
                 self.key_problems[pid] = problem
@@ -351,7 +351,8 @@ class PickerScreen(Screen[None]):
 
     def _gateway_metadata(self, provider: ProviderConfig) -> None:
         """A gateway's own word on its models (and budget), refetched when old. Blocking: run in a thread."""
-        from ... import budget, gateway
+        from ...net import gateway
+        from ...services import budget
 
         problems = gateway.refresh_stale([provider])
         problems += [p for p in (budget.refresh_stale(provider),) if p]
@@ -444,9 +445,9 @@ class PickerScreen(Screen[None]):
 
     def _gateway_text(self, provider: ProviderConfig, row: ModelRow | None) -> Text:
         """The budget the gateway reported and how old its model metadata is (before a switch, so first)."""
-        from ...budget import cached as kept_budget
-        from ...gateway import cached as described
-        from ...gateway import fmt_age
+        from ...net.gateway import cached as described
+        from ...net.gateway import fmt_age
+        from ...services.budget import cached as kept_budget
 
         text = Text()
         kept = kept_budget(provider)
@@ -530,7 +531,7 @@ class PickerScreen(Screen[None]):
 
     def request_switch(self, row: ModelRow) -> None:
         """Switch to ``row``; a failing provider, a much dearer model or a spent budget asks first and says why."""
-        from ...budget import Verdict, assess
+        from ...services.budget import Verdict, assess
         from .confirm import ConfirmScreen
 
         active = self.active.get(self.role)
@@ -573,8 +574,8 @@ class PickerScreen(Screen[None]):
 
     @work(thread=True, group="switch", exit_on_error=False)
     def project_worker(self, ref: str, role: str, directory: str | None) -> None:
-        from ...errors import LlmswitchError
-        from ...overlay import set_role
+        from ...base.errors import LlmswitchError
+        from ...store.overlay import set_role
 
         try:
             path, _, normal = set_role(role, ref, directory)
@@ -588,7 +589,7 @@ class PickerScreen(Screen[None]):
 
     @work(thread=True, group="switch", exit_on_error=False)
     def switch_worker(self, ref: str, role: str) -> None:
-        from ...switch import SwitchError, switch
+        from ...services.switch import SwitchError, switch
 
         try:
             result = switch(ref, role, self.config)

@@ -14,8 +14,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from ... import catalog, keys, paths
-from ...config import (
+from ...base import paths
+from ...store import catalog, keys
+from ...store.config import (
     ConfigError,
     ProviderConfig,
     add_provider,
@@ -32,7 +33,7 @@ from ..widgets.guarded import REFUSED, REFUSED_SENTENCE, GuardedInput
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from ...probe.outcome import ProbeResult
+    from ...base.outcome import ProbeResult
     from ..app import LLMSwitchApp
 
 FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-timeout": "Timeout",
@@ -483,9 +484,9 @@ class ProviderScreen(Screen[bool]):
 
     @work(exclusive=True, group="editor-probe", exit_on_error=False)
     async def probe_provider(self, provider: ProviderConfig) -> None:
-        from ... import state
-        from ...probe import probe
-        from ...probe.targets import for_provider
+        from ...net.probe import probe
+        from ...net.probe.targets import for_provider
+        from ...store import state
 
         if not provider.base_url:
             self._status(Text("no base_url to probe", style="red"))
@@ -572,13 +573,13 @@ class ProviderScreen(Screen[bool]):
 
 
 def decided(pid: str, settings: dict[str, Any], *, stored: bool, new: bool, keyring_ok: bool) -> dict[str, Any]:
-    """The form's table with its key lines as :mod:`llmswitch.keydecision` decides them.
+    """The form's table with its key lines as :mod:`llmswitch.store.keydecision` decides them.
 
     The source picked in the form is kept (for a new provider, the keyring is the form's default rather than a
     choice, unless a key was typed); what the last probe learned at the URL sets ``key_required`` or ``none``.
     The keyring, the form's default, stays unwritten.
     """
-    from ...keydecision import decide_for
+    from ...store.keydecision import decide_for
 
     source = str(settings.get("key_source", "keyring"))
     chosen = source if (not new or source != "keyring" or stored) else None

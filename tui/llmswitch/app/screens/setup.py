@@ -1,9 +1,9 @@
 """First-run setup: detect, choose, enter keys, probe, pick a model, then write everything at once.
 
 Choices are collected in memory; config.toml, the keyring and active.toml are
-written only by Finish (:func:`llmswitch.onboarding.finish`, undone if any write
+written only by Finish (:func:`llmswitch.services.onboarding.finish`, undone if any write
 fails), so escape at any step leaves nothing half-written. Detection and the
-write live in :mod:`llmswitch.onboarding`; this module is the screen.
+write live in :mod:`llmswitch.services.onboarding`; this module is the screen.
 """
 
 from __future__ import annotations
@@ -23,18 +23,20 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ... import catalog, onboarding, paths
-from ...config import check_env_name
-from ...models import Filter, merge, sort_rows
-from ...redact import shown as shown_value
+from ...base import paths
+from ...base.redact import shown as shown_value
+from ...services import onboarding
+from ...services.models import Filter, merge, sort_rows
+from ...store import catalog
+from ...store.config import check_env_name
 from ..status import headline, status_text
 from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.model_list import ModelHeader, ModelList
 
 if TYPE_CHECKING:
-    from ...addurl import Examined
-    from ...importing import Found
-    from ...probe.outcome import ProbeResult
+    from ...base.outcome import ProbeResult
+    from ...services.addurl import Examined
+    from ...tools.importing import Found
     from ..app import LLMSwitchApp
 
 STEPS = ("detect", "choose", "keys", "probe", "model", "done")
@@ -62,7 +64,7 @@ def hanging(indent: str, body: Text, width: int) -> Text:
 
 def hosted_advice(pid: str, result: ProbeResult) -> str | None:
     """For a hosted preset that could not be reached, the network comes first (its URL is the preset's own)."""
-    from ...probe.outcome import Outcome
+    from ...base.outcome import Outcome
 
     preset = catalog.preset(pid)
     if preset is None or preset.local or result.outcome not in (Outcome.DNS_FAILURE, Outcome.CONNECTION_REFUSED,
@@ -363,10 +365,10 @@ class SetupWizard(Screen[bool]):
     @work(group="wizard-url", exit_on_error=False)
     async def add_url(self, text: str) -> None:
         """Probe a server named by its URL or port; add it under the name of what answered."""
-        from ...addurl import examine
-        from ...config import ConfigError, load
-        from ...errors import LlmswitchError
-        from ...probe.outcome import FOUND
+        from ...base.errors import LlmswitchError
+        from ...base.outcome import FOUND
+        from ...services.addurl import examine
+        from ...store.config import ConfigError, load
 
         try:
             taken = set(load().providers)
@@ -432,7 +434,7 @@ class SetupWizard(Screen[bool]):
 
     @staticmethod
     def _env_default(pid: str) -> str:
-        from ...keydecision import default_variable
+        from ...store.keydecision import default_variable
 
         return default_variable(pid)
 
@@ -525,7 +527,7 @@ class SetupWizard(Screen[bool]):
     # -- step 3: probe
     @work(exclusive=True, group="wizard-probe", exit_on_error=False)
     async def probe_choices(self) -> None:
-        from ...probe import probe_all
+        from ...net.probe import probe_all
 
         self.results = {}
         self._show_probe(probing=True)
@@ -686,7 +688,7 @@ class SetupWizard(Screen[bool]):
 
 def _back_hint(failing: list[ProbeResult]) -> str:
     """What Back is for, from the failures' outcomes: a key only when a server refused one."""
-    from ...probe.outcome import AUTH, NOT_THERE, Outcome
+    from ...base.outcome import AUTH, NOT_THERE, Outcome
 
     if not failing:
         return "Next picks the default model."

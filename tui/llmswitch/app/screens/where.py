@@ -18,8 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ... import overlay, scopes
-from ...chars import shell_word, terminal_safe
+from ...base.chars import shell_word, terminal_safe
+from ...store import overlay, scopes
 
 
 def look(role: str) -> tuple[scopes.Scopes | None, scopes.Resolved | None]:

@@ -19,7 +19,7 @@ from typing import Any
 from textual.message import Message
 from textual.widgets import Input
 
-from ...redact import looks_like_secret, terminal_safe
+from ...base.redact import looks_like_secret, terminal_safe
 
 REFUSED = ("that is a key — it is hidden and not used here: keys go only into a provider's API key field "
            "(F2 in the picker), which stores them in the keyring")

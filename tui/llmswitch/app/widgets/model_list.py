@@ -19,8 +19,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...models import LISTED, NOT_LISTED, ModelRow, fmt_price, fmt_tokens
-from ...redact import terminal_safe
+from ...base.redact import terminal_safe
+from ...services.models import LISTED, NOT_LISTED, ModelRow, fmt_price, fmt_tokens
 
 COLUMNS = (("Ctx", 6), ("Out", 6), ("In $", 6), ("Out $", 6), ("TVR", 3))
 """Fixed columns after the model id: title and width."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ...errors import Exit, LlmswitchError
+from ...base.errors import Exit, LlmswitchError
 from ..common import load_config
 from ..output import emit_json, out, warn
 
@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from pathlib import Path
 
-    from ...addurl import Examined
-    from ...config import ProviderConfig
-    from ...probe.outcome import ProbeResult
+    from ...base.outcome import ProbeResult
+    from ...services.addurl import Examined
+    from ...store.config import ProviderConfig
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 
 def _refuse_unusable(found: Examined) -> None:
-    from ...probe.outcome import FOUND
+    from ...base.outcome import FOUND
 
     result = found.result
     if not found.answered:
@@ -46,9 +46,10 @@ def cmd_add(args: Namespace) -> int:
     import asyncio
     from dataclasses import replace
 
-    from ... import addurl, keys, state
-    from ...config import ConfigError, add_provider, check_env_name, load
-    from ...keydecision import decide_for, keyring_works
+    from ...services import addurl
+    from ...store import keys, state
+    from ...store.config import ConfigError, add_provider, check_env_name, load
+    from ...store.keydecision import decide_for, keyring_works
 
     if args.key_env and (problem := check_env_name(args.key_env)):
         raise LlmswitchError(f"--key-env: {problem}", "name the variable that holds the key, e.g. MY_SERVER_API_KEY",
@@ -89,7 +90,7 @@ def cmd_add(args: Namespace) -> int:
                              else None, subject=f"add {found.pid}", exit_code=Exit.USAGE,
                              problems=list(exc.problems)) from None
     result = replace(found.result, provider=found.pid)
-    state.remember(result, found.base_url)  # what it said about keys is learned (llmswitch.state.needs_key)
+    state.remember(result, found.base_url)  # what it said about keys is learned (llmswitch.store.state.needs_key)
     provider = load().provider(found.pid)  # with what the probe taught (key_required)
     if found.wants_key:  # the fix printed is the one for the key source written (keyfix), followed in one step
         result = _probe_with_key(provider)
@@ -102,8 +103,8 @@ def _check_with_key(found: Examined, key: str | None, timeout: float) -> Examine
     import asyncio
     from dataclasses import replace
 
-    from ...probe.outcome import Outcome, ProbeTarget
-    from ...probe.run import probe
+    from ...base.outcome import Outcome, ProbeTarget
+    from ...net.probe.run import probe
 
     if not key:
         return found
@@ -121,9 +122,9 @@ def _check_with_key(found: Examined, key: str | None, timeout: float) -> Examine
 def _probe_with_key(provider: ProviderConfig) -> ProbeResult:
     import asyncio
 
-    from ... import state
-    from ...probe.run import probe
-    from ...probe.targets import for_provider
+    from ...net.probe.run import probe
+    from ...net.probe.targets import for_provider
+    from ...store import state
 
     target, _ = for_provider(provider)
     result = asyncio.run(probe(target))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ...errors import Exit
+from ...base.errors import Exit
 from ..output import as_problem, emit_json, out
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...config import Config
-    from ...errors import Problem
+    from ...base.errors import Problem
+    from ...store.config import Config
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -26,9 +26,10 @@ def configure(name: str, parser: ArgumentParser) -> None:
 def selection_problems(config: Config | None) -> list[Problem]:
     """active.toml's problems: unreadable or untrusted, model ids no API takes (with their line), and roles whose
     provider or key reference config.toml no longer has."""
-    from ... import api, paths
-    from ...errors import LlmswitchError, Problem
-    from ...selection import read_all
+    from ... import api
+    from ...base import paths
+    from ...base.errors import LlmswitchError, Problem
+    from ...store.selection import read_all
 
     active = str(paths.active_file())
     found = model_problems(active)
@@ -49,9 +50,9 @@ def model_problems(active: str) -> list[Problem]:
     """Each role's ``model`` that is empty, a placeholder (``"default"``) or unsendable, with its line in active.toml."""
     import tomllib
 
-    from ...config import PROVIDER_ID, model_id_problem
-    from ...errors import Problem
-    from ...tomlpos import key_lines
+    from ...base.errors import Problem
+    from ...base.tomlpos import key_lines
+    from ...store.config import PROVIDER_ID, model_id_problem
 
     try:
         with open(active, "rb") as handle:
@@ -74,8 +75,8 @@ def model_problems(active: str) -> list[Problem]:
 
 
 def cmd_config_check(args: Namespace) -> int:
-    from ... import paths
-    from ...config import ConfigError, load
+    from ...base import paths
+    from ...store.config import ConfigError, load
 
     problems: list[Problem] = []
     path = paths.config_file()
@@ -102,7 +103,7 @@ def cmd_config_check(args: Namespace) -> int:
 
 
 def cmd_config_path(args: Namespace) -> int:
-    from ... import paths
+    from ...base import paths
 
     data = {"config_dir": str(paths.config_dir()), "config": str(paths.config_file()),
             "active": str(paths.active_file()), "cache_dir": str(paths.cache_dir()), "state_dir": str(paths.state_dir())}

@@ -10,17 +10,17 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from ...errors import Exit
+from ...base.errors import Exit
 from ..output import emit_json, out, warn
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...connect.engine import Change, Report
+    from ...tools.connect.engine import Change, Report
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
-    from ... import connect
+    from ...tools import connect
 
     if name in ("connect", "disconnect"):
         parser.add_argument("tool", choices=connect.names(), metavar="TOOL", help=", ".join(connect.names()))
@@ -68,12 +68,12 @@ def _render(report: Report, heading: str, *, wrote: bool = False) -> None:
 
 
 def cmd_connect(args: Namespace) -> int:
-    from ...connect import engine
+    from ...tools.connect import engine
 
     if args.check:
         reports = engine.status(check=True, only=args.tool)
         if not reports:
-            from ...errors import LlmswitchError
+            from ...base.errors import LlmswitchError
 
             raise LlmswitchError(f"{args.tool} is not connected", f"run: llmswitch connect {args.tool}",
                                  exit_code=Exit.NOT_FOUND)
@@ -105,7 +105,7 @@ def _approve(changes: list[Change], *, yes: bool, as_json: bool) -> bool:
 
 
 def cmd_disconnect(args: Namespace) -> int:
-    from ...connect import engine
+    from ...tools.connect import engine
 
     report = engine.disconnect(args.tool)
     if args.json:
@@ -118,7 +118,7 @@ def cmd_disconnect(args: Namespace) -> int:
 
 
 def cmd_connections(args: Namespace) -> int:
-    from ...connect import engine
+    from ...tools.connect import engine
 
     return _show(engine.status(check=args.check), as_json=args.json)
 

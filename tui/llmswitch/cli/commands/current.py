@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
-    from ...selection import ActiveSelection
+    from ...store.selection import ActiveSelection
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -77,7 +77,7 @@ def cmd_current(args: Namespace) -> int:
 
 
 def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
-    from ... import scopes
+    from ...store import scopes
 
     looked = scopes.Scopes()
     if every:
@@ -88,7 +88,7 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
     selections = [r.selection for r in resolved]
     gone = gone_roles(resolved)
     if as_json:
-        from ...budgetcache import read as kept_budget
+        from ...store.budgetcache import read as kept_budget
 
         data = [{**r.selection.as_dict(), **r.as_dict(), "provider_gone": r.selection.role in gone,
                  "budget": kept_budget(r.selection.provider, r.selection.base_url)}
@@ -98,7 +98,7 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
     if field:
         fields = {**selections[0].as_dict(), **resolved[0].as_dict(), "provider_gone": False}
         if field not in fields:
-            from ...errors import Exit, LlmswitchError
+            from ...base.errors import Exit, LlmswitchError
 
             raise LlmswitchError(f"no field {field!r}", f"fields: {', '.join(fields)}", exit_code=Exit.USAGE)
         for r in resolved:
@@ -126,7 +126,7 @@ def current(role: str, every: bool, as_json: bool, field: str | None) -> int:
 
 CHANGED_FILES = (("config", "config.toml"), ("state", "team"))
 """What can take a provider away after ``use`` wrote a role: config.toml, and the team file's directory
-(``team add|update|rm`` write or remove its record and copy there: :func:`llmswitch.team.copy_path`)."""
+(``team add|update|rm`` write or remove its record and copy there: :func:`llmswitch.store.team.copy_path`)."""
 
 
 def gone_roles(resolved: list[Any]) -> set[str]:
@@ -136,7 +136,7 @@ def gone_roles(resolved: list[Any]) -> set[str]:
     is loaded and asked (``Config.provider``, the one decision ``use`` made). A file with errors marks
     nothing here (``doctor`` says what is wrong with it).
     """
-    from ... import paths
+    from ...base import paths
 
     newest = 0
     for kind, name in CHANGED_FILES:
@@ -153,7 +153,7 @@ def gone_roles(resolved: list[Any]) -> set[str]:
                 if r.scope == "user" and newest and (after_last_write or _written_before(r.selection, newest / 1e9))]
     if not suspects:
         return set()
-    from ...config import ConfigError, UnknownProvider, load
+    from ...store.config import ConfigError, UnknownProvider, load
 
     try:
         config = load()
@@ -180,7 +180,7 @@ def _written_before(sel: ActiveSelection, moment: float) -> bool:
 
 def describe_key_source(sel: ActiveSelection) -> str:
     """The key reference other readers see in active.toml, in lookup order."""
-    from ...selection import override_var
+    from ...store.selection import override_var
 
     if sel.key_source == "none":
         return "none (keyless server)"
@@ -197,9 +197,9 @@ def describe_key_source(sel: ActiveSelection) -> str:
 # --- use --------------------------------------------------------------------------------------
 
 def cmd_use(args: Namespace) -> int:
-    from ... import selection
-    from ...errors import Exit, LlmswitchError
-    from ...switch import switch
+    from ...base.errors import Exit, LlmswitchError
+    from ...services.switch import switch
+    from ...store import selection
     from ..common import load_config
 
     if args.unset and args.ref:
@@ -219,7 +219,7 @@ def cmd_use(args: Namespace) -> int:
                              "check the model id (llmswitch refuses " + selection.SHELL_UNSAFE_TEXT + " in model ids)",
                              exit_code=Exit.USAGE)
     config = load_config()
-    from ...budget import assess, current_ref, warning_lines
+    from ...services.budget import assess, current_ref, warning_lines
 
     verdict = assess(config, args.ref.strip(), current_ref(args.role))
     result = switch(args.ref, args.role, config)
@@ -231,9 +231,9 @@ def cmd_use(args: Namespace) -> int:
 
 def use_project(role: str, ref: str | None) -> int:
     """``use --project``: the role in this directory's ``.llmswitch.toml`` (written, then trusted)."""
-    from ... import overlay
-    from ...errors import Exit
-    from ...models import owners
+    from ...base.errors import Exit
+    from ...services.models import owners
+    from ...store import overlay
 
     if ref is None and not os.path.lexists(overlay.PROJECT_FILE):
         out(f"{role}: was not set in {os.path.abspath(overlay.PROJECT_FILE)}")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ...errors import Exit, LlmswitchError
-from ...paths import key_get_command
+from ...base.errors import Exit, LlmswitchError
+from ...base.paths import key_get_command
 from ..common import load_config
 from ..output import out
 
@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...selection import ActiveSelection
+    from ...store.selection import ActiveSelection
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "dotenv")
 MAX_VALUE = 128 * 1024
@@ -90,7 +90,7 @@ def unset(shell: str, names: list[str]) -> list[str]:
 
 def in_scope(role: str) -> ActiveSelection:
     """The role's selection in this shell's scopes, saying on stderr when it is not the user default."""
-    from ...scopes import resolve
+    from ...store.scopes import resolve
 
     resolved = resolve(role)
     if resolved.scope != "user":
@@ -100,8 +100,9 @@ def in_scope(role: str) -> ActiveSelection:
 
 def cmd_env(args: Namespace) -> int:
 
-    from ... import anthropic_env, api
-    from ...keys import KEYLESS_PLACEHOLDER
+    from ... import api
+    from ...net import anthropic_env
+    from ...store.keys import KEYLESS_PLACEHOLDER
 
     sel = in_scope(args.role)
     config = load_config()

@@ -7,7 +7,7 @@ a plaintext key moves into the keyring with ``--move-keys`` or after a yes at th
 
 A base URL from a project file (``./.env``) is added only once confirmed — a yes at the prompt
 (a terminal only) or ``--accept-url URL``; ``--add`` alone is not that — under an id of its own,
-reading no key until you name its key source (:func:`llmswitch.importing.adopt`).
+reading no key until you name its key source (:func:`llmswitch.tools.importing.adopt`).
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from ...errors import Exit
+from ...base.errors import Exit
 from ..output import emit_json, out
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...importing import Found
+    from ...tools.importing import Found
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
-    from ...importing import SOURCES
+    from ...tools.importing import SOURCES
 
     parser.add_argument("source", nargs="*", metavar="SOURCE",
                         help=f"where to look (default: all): {', '.join(SOURCES)}")
@@ -75,12 +75,12 @@ def _move(found: Found, args: Namespace) -> bool:
 
 
 def cmd_import(args: Namespace) -> int:
-    from ... import importing
+    from ...tools import importing
 
     sources = tuple(args.source) or importing.SOURCES
     unknown = [s for s in sources if s not in importing.SOURCES]
     if unknown:
-        from ...errors import LlmswitchError
+        from ...base.errors import LlmswitchError
 
         raise LlmswitchError(f"llmswitch cannot import from {unknown[0]!r}", f"pick from: {', '.join(importing.SOURCES)}",
                              exit_code=Exit.USAGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ...errors import Exit, LlmswitchError
+from ...base.errors import Exit, LlmswitchError
 from ..common import load_config
 from ..output import emit_json, out, warn
 
@@ -13,8 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...config import ProviderConfig
-    from ...keys import Resolution
+    from ...store.config import ProviderConfig
+    from ...store.keys import Resolution
 
 ACTIONS = (("set", "store a key in the keyring (read from a hidden prompt or stdin)"),
            ("get", "print the key (for credential helpers)"),
@@ -42,7 +42,7 @@ def key_provider(args: Namespace) -> ProviderConfig:
         return api.provider_for(api.active(args.role), load_config())  # the role here (shell/project scopes too)
     if not args.provider:
         raise LlmswitchError("name the provider", "e.g. llmswitch key set openrouter", exit_code=Exit.USAGE)
-    from ...redact import looks_like_secret
+    from ...base.redact import looks_like_secret
 
     if looks_like_secret(args.provider):
         raise LlmswitchError("that looks like a key itself, and keys are never taken from the command line (it would "
@@ -52,7 +52,7 @@ def key_provider(args: Namespace) -> ProviderConfig:
 
 
 def cmd_key_set(args: Namespace) -> int:
-    from ... import keys
+    from ...store import keys
 
     provider = key_provider(args)
     if sys.stdin.isatty():
@@ -64,7 +64,7 @@ def cmd_key_set(args: Namespace) -> int:
     try:
         where = keys.store(provider.id, secret)
     except keys.KeyringUnavailable as exc:  # the way out that works now, as every other surface says it
-        from ...keyfix import unusable_keyring_fix
+        from ...base.keyfix import unusable_keyring_fix
 
         origin = keys.resolve_for(provider).origin
         if origin.keyring_problem is None:
@@ -83,7 +83,7 @@ def cmd_key_set(args: Namespace) -> int:
 
 
 def cmd_key_get(args: Namespace) -> int:
-    from ... import keys
+    from ...store import keys
 
     provider = key_provider(args)
     key = keys.resolve_for(provider).require() or keys.KEYLESS_PLACEHOLDER  # keyless: the documented placeholder
@@ -92,8 +92,8 @@ def cmd_key_get(args: Namespace) -> int:
 
 
 def cmd_key_rm(args: Namespace) -> int:
-    from ... import keys
-    from ...errors import UnknownProvider
+    from ...base.errors import UnknownProvider
+    from ...store import keys
 
     try:
         provider = key_provider(args)
@@ -114,8 +114,8 @@ def _rm_removed(provider_id: str, unknown: Exception) -> int:
 
     Nothing stored under that id: the unknown-provider error (with its did-you-mean) stands.
     """
-    from ... import keys
-    from ...config import PROVIDER_ID
+    from ...store import keys
+    from ...store.config import PROVIDER_ID
 
     if PROVIDER_ID.match(provider_id) and keys.delete(provider_id):
         out(f"removed the {provider_id} key from the keyring ({provider_id} is no longer a provider)")
@@ -124,8 +124,8 @@ def _rm_removed(provider_id: str, unknown: Exception) -> int:
 
 
 def cmd_key_where(args: Namespace) -> int:
-    from ... import keys
-    from ...redact import redact_key
+    from ...base.redact import redact_key
+    from ...store import keys
 
     provider = key_provider(args)
     resolution = keys.resolve_for(provider)
@@ -165,7 +165,7 @@ def cmd_key_where(args: Namespace) -> int:
 
 def _missing(resolution: Resolution) -> str | None:
     """The fix ``require()`` would raise (None when a key was found or none is needed)."""
-    from ...keys import KeyProblem
+    from ...store.keys import KeyProblem
 
     try:
         resolution.require()

@@ -1,12 +1,12 @@
 """``list``: configured providers, one provider's models, or every preset.
 
-A provider's models come from :func:`llmswitch.models.provider_rows`, the one merge of
+A provider's models come from :func:`llmswitch.services.models.provider_rows`, the one merge of
 live list, catalog and favourites that the picker and ``/model`` show too.
 """
 
 from __future__ import annotations
 
-from ...errors import Exit
+from ...base.errors import Exit
 from ..common import load_config
 from ..output import emit_json, out
 from .providers import provider_dict
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
-    from ...config import ProviderConfig
+    from ...store.config import ProviderConfig
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 
 def cmd_list(args: Namespace) -> int:
-    from ... import catalog
+    from ...store import catalog
 
     rows: list[dict[str, Any]]
     if args.presets:
@@ -43,7 +43,7 @@ def cmd_list(args: Namespace) -> int:
         return Exit.OK
     config = load_config()
     if args.provider:
-        from ...models import LISTED, list_line, provider_rows
+        from ...services.models import LISTED, list_line, provider_rows
 
         provider = config.provider(args.provider)
         _refresh_gateway(provider)
@@ -59,8 +59,8 @@ def cmd_list(args: Namespace) -> int:
         if not probed and model_rows:
             out(f"(catalog only — run `llmswitch probe {provider.id}` to see what the server offers)")
         return Exit.OK
-    from ...errors import SelectionError
-    from ...selection import read_all
+    from ...base.errors import SelectionError
+    from ...store.selection import read_all
 
     try:
         selections = list(read_all().values())
@@ -87,7 +87,8 @@ def cmd_list(args: Namespace) -> int:
 
 def _team_note(rows: list[dict[str, Any]]) -> None:
     """Where the providers marked (team) come from and how old the copy is."""
-    from ... import gateway, team
+    from ...net import gateway
+    from ...store import team
 
     rec = team.load_record() if any(row.get("team") for row in rows) else None
     if rec is not None:
@@ -96,7 +97,7 @@ def _team_note(rows: list[dict[str, Any]]) -> None:
 
 def _refresh_gateway(provider: Any) -> None:
     """A gateway's own word on its models, refetched when the copy is old; a failure is a warning."""
-    from ... import gateway
+    from ...net import gateway
     from ..output import warn
 
     for problem in gateway.refresh_stale([provider]):
@@ -104,7 +105,7 @@ def _refresh_gateway(provider: Any) -> None:
 
 
 def _row(provider: ProviderConfig, roles: list[str]) -> dict[str, Any]:
-    from ... import catalog, state
+    from ...store import catalog, state
 
     last = state.last_probe(provider.id, provider.base_url)
     return {**provider_dict(provider), "probed_models": state.known_models(provider.id, provider.base_url),
@@ -119,7 +120,7 @@ def _status(row: dict[str, Any]) -> str:
     """``✓ 2 models · 3 min ago``, ``✗ host not found · 3 min ago``, ``5 live``, ``not probed``."""
     last = row["last_probe"]
     if last is not None:
-        from ...probe.outcome import verdict_mark
+        from ...base.outcome import verdict_mark
 
         return f"{verdict_mark(last['outcome'], last['usable'])} {last['summary']} · {last['age']}"
     probed = row["probed_models"]

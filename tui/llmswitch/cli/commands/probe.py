@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ...errors import Exit, LlmswitchError
+from ...base.errors import Exit, LlmswitchError
 from ..common import load_config
 from ..output import emit_json, out, warn
 
@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
-    from ...config import Config, ProviderConfig
-    from ...probe.outcome import ProbeResult, ProbeTarget
+    from ...base.outcome import ProbeResult, ProbeTarget
+    from ...store.config import Config, ProviderConfig
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -45,9 +45,9 @@ def probe_targets(config: Config, provider_ids: list[str], timeout: float | None
 
     Each is asked about ``model`` when given, else its selected model (any role), else none (``--deep``
     then chats with the first model the server lists)."""
-    from ...errors import SelectionError
-    from ...probe.targets import for_provider
-    from ...selection import read_all
+    from ...base.errors import SelectionError
+    from ...net.probe.targets import for_provider
+    from ...store.selection import read_all
 
     try:
         roles = read_all()
@@ -74,7 +74,7 @@ def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[P
     """Probe concurrently; on a terminal, print each result to stderr as it arrives."""
     import asyncio
 
-    from ...probe import probe_all
+    from ...net.probe import probe_all
 
     async def collect() -> list[ProbeResult]:
         results: dict[str, ProbeResult] = {}
@@ -92,8 +92,8 @@ def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[P
 
 
 def remember(results: list[ProbeResult], providers: list[ProviderConfig]) -> None:
-    """Keep what the probes listed (the one rule is :func:`llmswitch.state.remember`)."""
-    from ... import state
+    """Keep what the probes listed (the one rule is :func:`llmswitch.store.state.remember`)."""
+    from ...store import state
 
     for result, provider in zip(results, providers, strict=True):
         try:
@@ -107,7 +107,7 @@ def with_known_servers(results: list[ProbeResult], providers: list[ProviderConfi
     same URL recognised, marked ``(earlier)`` (``--json`` keeps ``server`` to what this probe saw)."""
     from dataclasses import replace
 
-    from ... import state
+    from ...store import state
 
     shown = []
     for result, provider in zip(results, providers, strict=True):
@@ -117,8 +117,8 @@ def with_known_servers(results: list[ProbeResult], providers: list[ProviderConfi
 
 
 def cmd_probe(args: Namespace) -> int:
-    from ...probe import render_json, render_table
-    from ...probe.outcome import AUTH
+    from ...base.outcome import AUTH
+    from ...net.probe import render_json, render_table
 
     config = load_config()
     made = probe_targets(config, args.providers, args.timeout, args.model)
@@ -135,7 +135,7 @@ def cmd_probe(args: Namespace) -> int:
 
 
 def cmd_doctor(args: Namespace) -> int:
-    from ... import doctor
+    from ...services import doctor
 
     findings = doctor.file_findings()
     config_findings: Any = doctor.config_findings  # untyped in doctor.py: (findings, Config | None, roles)

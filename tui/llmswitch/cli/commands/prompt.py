@@ -44,13 +44,13 @@ def fast(argv: list[str]) -> tuple[str, str] | None:
 
 
 def prompt(role: str, template: str) -> int:
-    from ... import scopes
+    from ...store import scopes
 
     try:
         looked = scopes.Scopes(quiet=True)
         resolved = looked.resolve(role)
     except Exception as exc:  # a prompt never prints a traceback; `llmswitch current` explains
-        from ...errors import NoSelection
+        from ...base.errors import NoSelection
 
         if isinstance(exc, NoSelection):
             return 0
@@ -64,7 +64,7 @@ def prompt(role: str, template: str) -> int:
     try:
         out(template.format_map(values))
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        from ...errors import Exit, LlmswitchError
+        from ...base.errors import Exit, LlmswitchError
 
         raise LlmswitchError(f"--format {template!r} is not a template of these fields ({exc})",
                              "fields: " + ", ".join("{" + f + "}" for f in FIELDS), exit_code=Exit.USAGE) from None

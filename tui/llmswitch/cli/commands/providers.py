@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...errors import Exit, LlmswitchError
+from ...base.errors import Exit, LlmswitchError
 from ..common import load_config
 from ..output import as_problem, emit_json, out, warn
 
@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
     from typing import Any
 
-    from ...catalog import Preset
-    from ...config import ProviderConfig
-    from ...errors import Problem
-    from ...keydecision import KeyDecision
+    from ...base.errors import Problem
+    from ...store.catalog import Preset
+    from ...store.config import ProviderConfig
+    from ...store.keydecision import KeyDecision
 
 _FLAGS = {"base_url": "--base-url", "kind": "--kind", "key_source": "--key-source", "headers": "--header",
           "favorites": "--favorite", "timeout": "--timeout", "api_version": "--api-version", "name": "--name",
@@ -47,8 +47,8 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 
 def cmd_providers_add(args: Namespace) -> int:
-    from ... import catalog
-    from ...config import ConfigError, add_provider
+    from ...store import catalog
+    from ...store.config import ConfigError, add_provider
 
     preset = catalog.preset(args.preset or args.id)
     if args.preset and preset is None:
@@ -65,7 +65,7 @@ def cmd_providers_add(args: Namespace) -> int:
     if preset is not None and preset.id != args.id:
         settings["preset"] = preset.id
     if args.base_url is not None:
-        from ... import urls
+        from ...base import urls
 
         found = urls.problem(args.base_url, args.id)
         if found is not None:
@@ -87,7 +87,7 @@ def cmd_providers_add(args: Namespace) -> int:
     if args.favorite:
         settings["favorites"] = args.favorite
     decision, result = _key_decision(args, preset, settings)
-    settings.update(decision.settings())  # the one decision (llmswitch.keydecision), written where it is read
+    settings.update(decision.settings())  # the one decision (llmswitch.store.keydecision), written where it is read
     try:
         config = add_provider(args.id, settings, replace=args.replace)
     except ConfigError as exc:
@@ -95,7 +95,7 @@ def cmd_providers_add(args: Namespace) -> int:
                              problems=[as_flag_problem(p, args.id) for p in exc.problems]) from None
     provider = config.providers[args.id]
     if result is not None and provider.base_url:
-        from ... import state
+        from ...store import state
 
         state.remember(result, provider.base_url)
     named = f" ({provider.name})" if provider.name != provider.id else ""
@@ -124,8 +124,9 @@ def _key_decision(args: Namespace, preset: Preset | None, settings: dict[str, An
     """
     import asyncio
 
-    from ... import state, urls
-    from ...keydecision import decide_for, keyring_works
+    from ...base import urls
+    from ...store import state
+    from ...store.keydecision import decide_for, keyring_works
 
     base_url = settings.get("base_url") or (preset.resolved_base_url() if preset else None)
     result = None
@@ -140,9 +141,9 @@ def _key_decision(args: Namespace, preset: Preset | None, settings: dict[str, An
 
 
 async def _keyless_look(provider_id: str, base_url: str) -> Any:
-    from ...addurl import asked_with_a_key
-    from ...probe import probe
-    from ...probe.outcome import NOT_THERE, ProbeTarget
+    from ...base.outcome import NOT_THERE, ProbeTarget
+    from ...net.probe import probe
+    from ...services.addurl import asked_with_a_key
 
     target = ProbeTarget(provider=provider_id, base_url=base_url, key=None, key_required=False, timeout=3.0)
     result = await probe(target)
@@ -155,7 +156,7 @@ def as_flag_problem(problem: Any, provider_id: str) -> Problem:
     prefix = f"providers.{provider_id}."
     if not converted.key or not converted.key.startswith(prefix):
         return converted
-    from ...errors import Problem
+    from ...base.errors import Problem
 
     field = converted.key.removeprefix(prefix).split(".", 1)[0]
     fix = "add --api-version 2024-10-21" if field == "api_version" else converted.fix
@@ -163,8 +164,8 @@ def as_flag_problem(problem: Any, provider_id: str) -> Problem:
 
 
 def cmd_providers_rm(args: Namespace) -> int:
-    from ... import keys
-    from ...config import remove_provider
+    from ...store import keys
+    from ...store.config import remove_provider
 
     remove_provider(args.id)
     out(f"removed {args.id} from config.toml")
@@ -173,8 +174,8 @@ def cmd_providers_rm(args: Namespace) -> int:
         out("removed its key from the keyring" if removed else "no key was stored for it")
     else:
         out(f"its key (if any) stays in the keyring — remove it with: llmswitch key rm {args.id}")
-    from ...errors import SelectionError
-    from ...selection import read_all
+    from ...base.errors import SelectionError
+    from ...store.selection import read_all
 
     try:
         for sel in read_all().values():
@@ -187,7 +188,7 @@ def cmd_providers_rm(args: Namespace) -> int:
 
 def provider_dict(provider: ProviderConfig) -> dict[str, Any]:
     """A provider's settings as data; ``local`` is true for a local preset or any server on this machine."""
-    from ...urls import is_loopback
+    from ...base.urls import is_loopback
 
     return {
         "id": provider.id, "name": provider.name, "kind": provider.kind, "base_url": provider.base_url,
@@ -199,7 +200,7 @@ def provider_dict(provider: ProviderConfig) -> dict[str, Any]:
 
 
 def cmd_providers_show(args: Namespace) -> int:
-    from ... import keys
+    from ...store import keys
 
     provider = load_config().provider(args.id)
     resolution = keys.resolve_for(provider)

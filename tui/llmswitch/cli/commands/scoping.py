@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ...errors import Exit, LlmswitchError
-from ...scopes import detect_shell, eval_line
+from ...base.errors import Exit, LlmswitchError
+from ...store.scopes import detect_shell, eval_line
 from ..output import out, shown, warn
 
 TYPE_CHECKING = False
@@ -40,7 +40,7 @@ def configure(name: str, parser: ArgumentParser) -> None:
 
 def shell_lines(shell: str, refs: dict[str, str]) -> str:
     """The assignment (or removal) of ``$LLMSWITCH_USE`` for ``refs``, inert for ``shell``."""
-    from ...scopes import SHELL_VAR, shell_value
+    from ...store.scopes import SHELL_VAR, shell_value
     from .env import assign, unset
 
     if not refs:
@@ -49,8 +49,8 @@ def shell_lines(shell: str, refs: dict[str, str]) -> str:
 
 
 def cmd_shell(args: Namespace) -> int:
-    from ... import scopes
-    from ...switch import parse_ref
+    from ...services.switch import parse_ref
+    from ...store import scopes
     from ..common import load_config
 
     shell = detect_shell(args.shell)
@@ -61,12 +61,12 @@ def cmd_shell(args: Namespace) -> int:
         refs = {}
     if args.action == "use":
         role = args.role or "default"
-        from ...selection import check_role
+        from ...store.selection import check_role
 
         check_role(role)
         provider, model = parse_ref(args.ref, load_config())  # a provider you configured (or a preset)
         ref = f"{provider.id}/{model}"
-        from ...overlay import ref_problem
+        from ...store.overlay import ref_problem
 
         why = ref_problem(ref)
         if why:
@@ -82,7 +82,7 @@ def cmd_shell(args: Namespace) -> int:
                 else "this shell follows the project and user scopes again")
     out(shell_lines(shell, refs))
     if sys.stdout.isatty():
-        from ...chars import shell_word
+        from ...base.chars import shell_word
 
         line = " ".join(shell_word(a) for a in ("shell", args.action, getattr(args, "ref", ""),
                                                 *(["--role", args.role] if args.role else [])) if a)
@@ -95,7 +95,7 @@ def cmd_shell(args: Namespace) -> int:
 # --- trust ------------------------------------------------------------------------------------
 
 def cmd_trust(args: Namespace) -> int:
-    from ... import overlay
+    from ...store import overlay
 
     path = os.path.abspath(args.path) if args.path else overlay.find()
     if path is None:
@@ -116,9 +116,10 @@ def cmd_trust(args: Namespace) -> int:
 
 def check_project(path: str) -> bytes:
     """The file's bytes once it is yours, of the allowed shape, and names only providers you configured."""
-    from ... import bounded, overlay
-    from ...switch import SwitchError, parse_ref
-    from ...trust import judge
+    from ...base import bounded
+    from ...base.trust import judge
+    from ...services.switch import SwitchError, parse_ref
+    from ...store import overlay
     from ..common import load_config
 
     raw = bounded.read_file(path, bounded.PROJECT_FILE, judge=judge)

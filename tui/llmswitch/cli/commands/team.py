@@ -1,6 +1,6 @@
 """``team add URL|PATH``, ``team update``, ``team rm``, ``team show``: the shared providers file.
 
-What the file may hold and how it sits below ``config.toml`` is :mod:`llmswitch.team`; this
+What the file may hold and how it sits below ``config.toml`` is :mod:`llmswitch.store.team`; this
 module shows what a file adds (and its sha256), asks about each env var and plain-http URL
 (``--accept-env VAR`` / ``--accept-http ID`` answer without a terminal; a provider's own
 ``LLMSWITCH_KEY_<ID>`` is asked about only while it is set in this shell, else listed as not
@@ -16,14 +16,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import Exit, LlmswitchError
+from ...base.errors import Exit, LlmswitchError
 from ..output import emit_json, out, warn
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
-    from ...config import ProviderConfig
-    from ...team import Fetched, Record, TeamCheck
+    from ...store.config import ProviderConfig
+    from ...store.team import Fetched, Record, TeamCheck
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
@@ -58,14 +58,15 @@ def _ask(question: str) -> bool:
 
 
 def _mine() -> Any:
-    from ...config import load_file
+    from ...store.config import load_file
 
     return load_file()
 
 
 def _key_lookup(provider: ProviderConfig) -> str:
-    """Where ``provider``'s key will be looked up, in order, as :func:`llmswitch.keys.resolve_for` does it."""
-    from ... import keys, urls
+    """Where ``provider``'s key will be looked up, in order, as :func:`llmswitch.store.keys.resolve_for` does it."""
+    from ...base import urls
+    from ...store import keys
 
     if provider.key_source == "none":
         return "no key (key_source = \"none\")"
@@ -133,7 +134,8 @@ def _source(text: str) -> str:
 
 
 def _add(args: Namespace) -> int:
-    from ... import team, teamfetch
+    from ...net import teamfetch
+    from ...store import team
 
     existing = team.load_record()
     if existing is not None:
@@ -159,7 +161,7 @@ def _add(args: Namespace) -> int:
 
 def _describe_keys(found: TeamCheck, rec: Record) -> None:
     """Each team provider's key source as it will actually be used (after what was accepted)."""
-    from ... import team
+    from ...store import team
 
     used = team.usable(found, rec, _mine())
     out("  keys, where each is looked up (first found wins):")
@@ -184,7 +186,7 @@ def _diff(old: TeamCheck | None, new: TeamCheck) -> list[str]:
 
 
 def _intact(rec: Record) -> bytes | None:
-    from ... import team
+    from ...store import team
 
     try:
         data = team.copy_path().read_bytes()
@@ -194,7 +196,8 @@ def _intact(rec: Record) -> bytes | None:
 
 
 def _update(args: Namespace) -> int:
-    from ... import team, teamfetch
+    from ...net import teamfetch
+    from ...store import team
 
     rec = team.load_record()
     if rec is None:
@@ -226,7 +229,7 @@ def _update(args: Namespace) -> int:
 
 
 def _rm(args: Namespace) -> int:
-    from ... import team
+    from ...store import team
 
     rec = team.load_record()
     if not team.forget() or rec is None:
@@ -237,7 +240,8 @@ def _rm(args: Namespace) -> int:
 
 
 def _show(args: Namespace) -> int:
-    from ... import gateway, team
+    from ...net import gateway
+    from ...store import team
 
     rec = team.load_record()
     if rec is None:
