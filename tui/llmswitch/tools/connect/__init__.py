@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Tool
 
-INFRASTRUCTURE = frozenset({"base", "engine", "registry", "textedit", "verify"})
+INFRASTRUCTURE = frozenset({"base", "engine", "found", "registry", "textedit", "verify"})
 """Modules of this package that are not tools; every other module is one (its name, ``_`` → ``-``, is the CLI name)."""
 
 
