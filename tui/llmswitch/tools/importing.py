@@ -1,8 +1,9 @@
 """``llmswitch import``: find the providers, models and keys other tools are already set up with.
 
-:func:`discover` reads (never writes) the user-level configs of the six tools llmswitch
-connects — aider, llm, opencode, Codex, Claude Code, Continue — and the common env files
-(``./.env``, ``~/.env``, ``~/.continue/.env``), and returns one :class:`Found` per endpoint:
+:func:`discover` reads (never writes) the user-level configs of the tools llmswitch
+connects — each tool module's :meth:`~llmswitch.tools.connect.base.Tool.discover` knows its own files, the
+same it writes for ``connect`` — and the common env files (``./.env``, ``~/.env``, and those a tool names in
+:meth:`~llmswitch.tools.connect.base.Tool.env_files`), and returns one :class:`Found` per endpoint:
 a suggested provider id (a preset when the URL or key variable is one), base URL, API
 kind, the models named there, and how the key is held there (:class:`FoundKey`: an env-var
 reference, a helper command, or a plaintext key with its file and line). Entries llmswitch
@@ -26,283 +27,38 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .connect import _jsonmembers as jsonmembers
-from .connect import textedit
+from . import connect
+from .connect.found import KEY_VAR as _KEY_VAR
+from .connect.found import OURS, Found, FoundKey
+from .connect.found import guess as _guess
+from .connect.found import plain as _plain
+from .connect.found import read as _read
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
-SOURCES = ("aider", "llm", "opencode", "codex", "claude-code", "continue-cli", "env")
+__all__ = ["NO_KEY_SOURCE_YET", "OURS", "SOURCES", "Found", "FoundKey", "adopt", "discover"]
+
+SOURCES = (*connect.names(), "env")
+"""Every tool ``connect`` knows (a new tool module is a new source), then the env files."""
 NO_KEY_SOURCE_YET = "none"
 """The ``key_source`` a provider made from a project file's URL is written with: nothing is read (not your
 environment, not your keyring) until you name its key source. (How a key source is decided and written is
 :mod:`llmswitch.store.keys`' business; this is only the import's "not yet".)"""
-OURS = ("llmswitch", "llmswitch autocomplete", "llmswitch embed")
-_KEY_VAR = re.compile(r"^([A-Z][A-Z0-9_]*)_API_KEY$")
 
-
-@dataclass(frozen=True)
-class FoundKey:
-    """How the key is held where it was found; ``secret`` only for a plaintext key (never shown)."""
-
-    kind: str
-    """``plaintext``, ``env`` (a reference to VAR) or ``command`` (a helper that prints it)."""
-    file: Path
-    name: str = ""
-    """The env var (``env``) or the command (``command``)."""
-    line: int | None = None
-    secret: str | None = field(default=None, repr=False, compare=False)
-
-    def describe(self) -> str:
-        if self.kind == "plaintext":
-            return f"a plaintext key in {self.file}" + (f" (line {self.line})" if self.line else "")
-        return f"${self.name}" if self.kind == "env" else f"the command `{self.name}`"
-
-
-@dataclass(frozen=True)
-class Found:
-    """One endpoint another tool (or an env file) is set up with."""
-
-    source: str
-    file: Path
-    provider: str
-    """Suggested llmswitch provider id: a preset id when the URL or key variable is a preset's."""
-    base_url: str | None
-    """None: the preset's own URL."""
-    kind: str = "openai"
-    models: tuple[str, ...] = ()
-    key: FoundKey | None = None
-    project: bool = False
-    """Found in the current directory (``./.env``), not in your own files: whoever wrote the project chose it."""
-
-    @property
-    def needs_confirmation(self) -> bool:
-        """A project file's own URL: added only once you confirm it, and it reads no key until you name one."""
-        return self.project and self.base_url is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        key = None if self.key is None else {"kind": self.key.kind, "name": self.key.name or None,
-                                             "file": str(self.key.file), "line": self.key.line}
-        return {"source": self.source, "file": str(self.file), "provider": self.provider, "base_url": self.base_url,
-                "kind": self.kind, "models": list(self.models), "key": key, "project": self.project,
-                "needs_confirmation": self.needs_confirmation}
-
-
-# --- where each tool keeps its user-level config -----------------------------------------------
 
 def _home(environ: Mapping[str, str]) -> Path:
     return Path(environ["HOME"]) if environ.get("HOME") else Path.home()
 
 
-def _xdg(environ: Mapping[str, str]) -> Path:
-    return Path(environ["XDG_CONFIG_HOME"]) if environ.get("XDG_CONFIG_HOME") else _home(environ) / ".config"
-
-
-_REFUSED: set[str] = set()
-
-
-def _read(path: Path) -> str | None:
-    """The file's text through :func:`llmswitch.base.bounded.read_file` (a regular file of at most 1 MiB), or None.
-
-    A FIFO, a device or a file over the cap is skipped with one line on stderr (once per path);
-    an absent file or one that is not UTF-8 is skipped quietly, as any file of theirs we cannot use.
-    """
-    import sys
-
-    from ..base import bounded
-    from ..base.chars import terminal_safe
-
-    raw = bounded.read_file(path, bounded.IMPORT_FILE)
-    if isinstance(raw, bounded.Refusal):
-        if raw.problem != bounded.Problem.MISSING and str(path) not in _REFUSED:
-            _REFUSED.add(str(path))
-            sys.stderr.write(f"llmswitch: import skips {terminal_safe(raw.sentence(str(path)))}\n")
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _json(text: str) -> Any:
-    """``text`` through the one bounded decoder (:func:`llmswitch.base.bounded.decode_json`); ValueError when refused."""
-    from ..base import bounded
-
-    decoded = bounded.decode_json(text, bounded.IMPORT_FILE)
-    if decoded.refusal is not None:
-        raise ValueError(decoded.refusal.cause)
-    return decoded.value
-
-
-def _parsed(path: Path, parse: Callable[[str], Any]) -> tuple[str, Any]:
-    """The file's text and what ``parse`` makes of it (None when absent or unreadable by its format).
-
-    A parser that recurses (YAML, JSONC, TOML) on a file nested too deep for it is unreadable too.
-    """
-    text = _read(path) or ""
-    try:
-        return text, parse(text) if text.strip() else None
-    except (ValueError, RecursionError):
-        return text, None
-
-
-def _line_of(text: str, needle: str) -> int | None:
-    return next((n for n, line in enumerate(text.splitlines(), 1) if needle and needle in line), None)
-
-
-def _plain(text: str, file: Path, secret: object) -> FoundKey | None:
-    if not isinstance(secret, str) or not secret.strip():
-        return None
-    return FoundKey("plaintext", file, line=_line_of(text, secret), secret=secret.strip())
-
-
-def _guess(base_url: str | None, key_var: str | None = None) -> tuple[str, str | None, str]:
-    """(provider id, base URL or None for a preset's own, kind) for a URL and/or key variable."""
-    from ..store import catalog
-
-    presets = catalog.presets()
-    if base_url:
-        url = base_url.rstrip("/")
-        for pid, preset in presets.items():
-            if preset.base_url and preset.base_url.rstrip("/") == url:
-                return pid, None, preset.kind
-        host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0]
-        parts = [p for p in host.split(".") if p not in ("api", "www", "com", "ai", "io", "dev", "net", "org")]
-        slug = re.sub(r"[^a-z0-9-]+", "-", (parts[0] if parts else host).lower())[:40].strip("-") or "imported"
-        slug = "local" if slug in ("127", "localhost") else slug
-        # a custom URL never takes a preset's id (or alias): that would point the preset, and its key, elsewhere
-        return (slug if catalog.preset(slug) is None else f"{slug}-imported"), url, \
-            "anthropic" if "anthropic" in url else "openai"
-    match = _KEY_VAR.match(key_var or "")
-    name = match.group(1).lower() if match else "openai"
-    pid = name if name in presets else "openai"
-    return pid, None, presets[pid].kind if pid in presets else "openai"
-
-
-# --- one reader per tool -----------------------------------------------------------------------
-
-def _aider(environ: Mapping[str, str]) -> Iterator[Found]:
-    path = _home(environ) / ".aider.conf.yml"
-    text = _read(path)
-    data = textedit.load_yaml(textedit.strip(text, "aider")) if text else None
-    if not isinstance(data, dict):
-        return
-    models = tuple(str(data[k]).removeprefix("openai/") for k in ("model", "weak-model", "editor-model") if data.get(k))
-    pid, url, kind = _guess(data.get("openai-api-base"), "OPENAI_API_KEY")
-    yield Found("aider", path, pid, url, kind, models, _plain(text or "", path, data.get("openai-api-key")))
-
-
-def _llm(environ: Mapping[str, str]) -> Iterator[Found]:
-    root = Path(environ["LLM_USER_PATH"]) if environ.get("LLM_USER_PATH") else _xdg(environ) / "io.datasette.llm"
-    keys_text = _read(root / "keys.json") or "{}"
-    try:
-        keys = _json(keys_text)
-    except ValueError:
-        keys = {}
-    text = _read(root / "extra-openai-models.yaml")
-    entries = textedit.load_yaml(text) if text else None
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or entry.get("model_id") in OURS or not entry.get("model_name"):
-            continue
-        pid, url, kind = _guess(entry.get("api_base"), "OPENAI_API_KEY")
-        alias = entry.get("api_key_name")
-        key = _plain(keys_text, root / "keys.json", keys.get(alias)) if alias else None
-        yield Found("llm", root / "extra-openai-models.yaml", pid, url, kind, (str(entry["model_name"]),), key)
-    if isinstance(keys, dict) and isinstance(keys.get("openai"), str):
-        yield Found("llm", root / "keys.json", "openai", None, "openai", (), _plain(keys_text, root / "keys.json",
-                                                                                   keys["openai"]))
-
-
-def _opencode(environ: Mapping[str, str]) -> Iterator[Found]:
-    for name in ("opencode.jsonc", "opencode.json", "config.json"):
-        path = _xdg(environ) / "opencode" / name
-        text = _read(path)
-        try:
-            data = jsonmembers.loads_jsonc(text) if text else None
-        except ValueError:
-            continue
-        providers = data.get("provider") if isinstance(data, dict) else None
-        for pid, entry in (providers or {}).items():
-            if pid == "llmswitch" or not isinstance(entry, dict):
-                continue
-            options = entry.get("options") or {}
-            guessed, url, kind = _guess(options.get("baseURL"), f"{pid.upper()}_API_KEY")
-            api_key = str(options.get("apiKey") or "")
-            ref = re.match(r"^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$", api_key)
-            key = FoundKey("env", path, ref.group(1)) if ref else _plain(text or "", path, api_key)
-            kind = "anthropic" if entry.get("npm") == "@ai-sdk/anthropic" else kind
-            yield Found("opencode", path, guessed if url or guessed != "openai" else pid, url, kind,
-                        tuple(entry.get("models") or ()), key)
-
-
-def _codex(environ: Mapping[str, str]) -> Iterator[Found]:
-    root = Path(environ["CODEX_HOME"]) if environ.get("CODEX_HOME") else _home(environ) / ".codex"
-    text = _read(root / "config.toml")
-    try:
-        data = tomllib.loads(text) if text else {}
-    except tomllib.TOMLDecodeError:
-        data = {}
-    for pid, entry in (data.get("model_providers") or {}).items():
-        if pid == "llmswitch" or not isinstance(entry, dict):
-            continue
-        guessed, url, kind = _guess(entry.get("base_url"), entry.get("env_key"))
-        models = (str(data["model"]),) if data.get("model_provider") == pid and data.get("model") else ()
-        key = FoundKey("env", root / "config.toml", str(entry["env_key"])) if entry.get("env_key") else None
-        yield Found("codex", root / "config.toml", guessed, url, kind, models, key)
-    auth_text = _read(root / "auth.json")
-    try:
-        auth = _json(auth_text) if auth_text else {}
-    except ValueError:
-        auth = {}
-    if isinstance(auth, dict) and isinstance(auth.get("OPENAI_API_KEY"), str) and auth["OPENAI_API_KEY"]:
-        yield Found("codex", root / "auth.json", "openai", None, "openai", (),
-                    _plain(auth_text or "", root / "auth.json", auth["OPENAI_API_KEY"]))
-
-
-def _claude(environ: Mapping[str, str]) -> Iterator[Found]:
-    root = Path(environ["CLAUDE_CONFIG_DIR"]) if environ.get("CLAUDE_CONFIG_DIR") else _home(environ) / ".claude"
-    path = root / "settings.json"
-    text, data = _parsed(path, _json)
-    if not isinstance(data, dict):
-        return
-    env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
-    helper = str(data.get("apiKeyHelper") or "")
-    if helper.split()[-3:-1] == ["key", "get"]:  # llmswitch's own connection
-        return
-    base = env.get("ANTHROPIC_BASE_URL")
-    pid, url, _ = _guess(base.rstrip("/") + "/v1" if base else None, "ANTHROPIC_API_KEY")
-    secret = env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
-    key = FoundKey("command", path, helper) if helper else _plain(text, path, secret)
-    if key is None and not base:
-        return
-    models = tuple(str(env[v]) for v in ("ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL") if env.get(v))
-    yield Found("claude-code", path, pid, url, "anthropic" if pid == "anthropic" or url is None else "openai", models, key)
-
-
-def _continue(environ: Mapping[str, str]) -> Iterator[Found]:
-    root = Path(environ["CONTINUE_GLOBAL_DIR"]) if environ.get("CONTINUE_GLOBAL_DIR") else _home(environ) / ".continue"
-    path = root / "config.yaml"
-    text, data = _parsed(path, textedit.load_yaml)
-    for entry in (data.get("models") or []) if isinstance(data, dict) else []:
-        if not isinstance(entry, dict) or entry.get("name") in OURS or entry.get("provider") not in ("openai",
-                                                                                                      "anthropic"):
-            continue
-        pid, url, kind = _guess(entry.get("apiBase"), f"{str(entry['provider']).upper()}_API_KEY")
-        api_key = str(entry.get("apiKey") or "")
-        ref = re.match(r"^\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$", api_key)
-        key = FoundKey("env", path, ref.group(1)) if ref else _plain(text, path, api_key)
-        yield Found("continue-cli", path, pid, url, kind, (str(entry.get("model")),) if entry.get("model") else (), key)
-
-
 def _env_files(environ: Mapping[str, str], cwd: Path) -> Iterator[Found]:
     seen: set[Path] = set()
     home = _home(environ)
-    for path in (cwd / ".env", home / ".env", home / ".continue" / ".env"):
+    tools = (path for name in connect.names() for path in connect.tool(name).env_files(environ))
+    for path in (cwd / ".env", home / ".env", *tools):
         text = _read(path)
         if text is None or path.resolve() in seen:
             continue
@@ -328,10 +84,6 @@ def _dotenv(text: str) -> Iterator[tuple[str, str]]:
             yield match.group(1), re.sub(r"\s+#.*$", "", value) if value[:1] not in ("'", '"') else value
 
 
-READERS: dict[str, Callable[[Mapping[str, str]], Iterator[Found]]] = {
-    "aider": _aider, "llm": _llm, "opencode": _opencode, "codex": _codex, "claude-code": _claude, "continue-cli": _continue}
-
-
 def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | None = None,
              cwd: Path | None = None) -> list[Found]:
     """Everything ``sources`` hold (a tool's unreadable file is skipped: it is theirs, not ours to judge)."""
@@ -339,7 +91,8 @@ def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | No
     found: list[Found] = []
     for source in sources:
         try:
-            found += list(_env_files(environ, cwd or Path.cwd()) if source == "env" else READERS[source](environ))
+            found += list(_env_files(environ, cwd or Path.cwd()) if source == "env"
+                          else connect.tool(source).discover(environ))
         except (ValueError, RecursionError):  # RecursionError: YAML, JSONC or TOML nested too deep to parse
             continue
     return found

@@ -22,8 +22,10 @@ from . import textedit
 from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, parser_line
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
+
+    from .found import Found
 
 KEYS = {"main": "model", "weak": "weak-model", "editor": "editor-model"}
 OWNED = (*KEYS.values(), "openai-api-base", "openai-api-key")
@@ -45,6 +47,18 @@ class Aider(Tool):
 
     def key_plan(self, target: Target) -> KeyPlan:
         return KeyPlan(KeyRef.LAUNCHER, "OPENAI_API_KEY")
+
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import Found, guess, plain, read
+
+        path = self.files(environ)["config"]
+        text = read(path)
+        data = textedit.load_yaml(textedit.strip(text, "aider")) if text else None
+        if not isinstance(data, dict):
+            return
+        models = tuple(str(data[k]).removeprefix(PREFIX) for k in KEYS.values() if data.get(k))
+        pid, url, kind = guess(data.get("openai-api-base"), "OPENAI_API_KEY")
+        yield Found(self.name, path, pid, url, kind, models, plain(text or "", path, data.get("openai-api-key")))
 
     def model_name(self, target: Target) -> str:
         return PREFIX + target.selection.model

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from ...store.config import ProviderConfig
     from ...store.selection import ActiveSelection
+    from .found import Found
 
 
 class Protocol(Enum):
@@ -161,6 +162,15 @@ class Tool:
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         """Label → path of each file the tool reads (its own env var overrides, e.g. CODEX_HOME)."""
         raise NotImplementedError
+
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        """What ``llmswitch import`` finds in the tool's own files (read, never written): one :class:`.found.Found`
+        per endpoint it is set up with, entries llmswitch wrote skipped; an unreadable file yields nothing."""
+        raise NotImplementedError
+
+    def env_files(self, environ: Mapping[str, str]) -> tuple[Path, ...]:
+        """``.env`` files the tool reads keys from, which ``llmswitch import`` reads too (none by default)."""
+        return ()
 
     def key_plan(self, target: Target) -> KeyPlan:
         """How the file will refer to the key for ``target`` (the main role's provider decides)."""

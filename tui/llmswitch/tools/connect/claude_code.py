@@ -32,8 +32,10 @@ from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, Unrea
 from .opencode import same_endpoint
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
+
+    from .found import Found
 
 MODEL_VARS = {"main": ("ANTHROPIC_MODEL",), "small": ("ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")}
 SUFFIX = "/v1"
@@ -65,6 +67,27 @@ class ClaudeCode(jsonmembers.OwnedMembers, Tool):
 
     def key_plan(self, target: Target) -> KeyPlan:
         return KeyPlan(KeyRef.HELPER, helper_command(target.provider.id))
+
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import Found, FoundKey, guess, parsed, plain, read_json
+
+        path = self.files(environ)["settings"]
+        text, data = parsed(path, read_json)
+        if not isinstance(data, dict):
+            return
+        env: dict[str, Any] = data["env"] if isinstance(data.get("env"), dict) else {}
+        helper = str(data.get("apiKeyHelper") or "")
+        if helper.split()[-3:-1] == ["key", "get"]:  # llmswitch's own connection
+            return
+        base = env.get("ANTHROPIC_BASE_URL")
+        pid, url, _ = guess(base.rstrip("/") + SUFFIX if base else None, "ANTHROPIC_API_KEY")
+        secret = env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
+        key = FoundKey("command", path, helper) if helper else plain(text, path, secret)
+        if key is None and not base:
+            return
+        models = tuple(str(env[v]) for v in (MODEL_VARS["main"][0], MODEL_VARS["small"][0]) if env.get(v))
+        yield Found(self.name, path, pid, url, "anthropic" if pid == "anthropic" or url is None else "openai", models,
+                    key)
 
     def problem(self, target: Target) -> tuple[str, str] | None:
         refused = super().problem(target)

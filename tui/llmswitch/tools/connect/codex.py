@@ -36,10 +36,23 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
+    from .found import Found
+
 PROVIDER_ID = "llmswitch"
+AUTH_FILE = "auth.json"
+"""Where ``codex login --with-api-key`` keeps the key (import reads it; connect never writes it)."""
+
+
+def root(environ: Mapping[str, str] | None = None) -> Path:
+    """Codex's folder: ``$CODEX_HOME``, else ``~/.codex``."""
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    codex_home = environ.get("CODEX_HOME")
+    return Path(codex_home) if codex_home else home(environ) / ".codex"
 OWNED_TOP = ("model", "model_provider", "review_model", "profile")
 
 
@@ -55,12 +68,33 @@ class Codex(Tool):
     blocks = {"config": ("codex", "codex/provider")}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
-        from pathlib import Path
+        return {"config": root(environ) / "config.toml"}
 
-        environ = os.environ if environ is None else environ
-        codex_home = environ.get("CODEX_HOME")
-        root = Path(codex_home) if codex_home else home(environ) / ".codex"
-        return {"config": root / "config.toml"}
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import Found, FoundKey, guess, plain, read, read_json
+
+        path = self.files(environ)["config"]
+        text = read(path)
+        try:
+            data = tomllib.loads(text) if text else {}
+        except tomllib.TOMLDecodeError:
+            data = {}
+        for pid, entry in (data.get("model_providers") or {}).items():
+            if pid == PROVIDER_ID or not isinstance(entry, dict):
+                continue
+            guessed, url, kind = guess(entry.get("base_url"), entry.get("env_key"))
+            models = (str(data["model"]),) if data.get("model_provider") == pid and data.get("model") else ()
+            key = FoundKey("env", path, str(entry["env_key"])) if entry.get("env_key") else None
+            yield Found(self.name, path, guessed, url, kind, models, key)
+        auth_path = root(environ) / AUTH_FILE
+        auth_text = read(auth_path)
+        try:
+            auth = read_json(auth_text) if auth_text else {}
+        except ValueError:
+            auth = {}
+        if isinstance(auth, dict) and isinstance(auth.get("OPENAI_API_KEY"), str) and auth["OPENAI_API_KEY"]:
+            yield Found(self.name, auth_path, "openai", None, "openai", (),
+                        plain(auth_text or "", auth_path, auth["OPENAI_API_KEY"]))
 
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")

@@ -39,14 +39,18 @@ from .base import (
 from .opencode import same_endpoint
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
+
+    from .found import Found
 
 ROLES = {"main": ("chat", "edit", "apply", "summarize"), "autocomplete": ("autocomplete",), "embed": ("embed",)}
 NAMES = {"main": "llmswitch", "autocomplete": "llmswitch autocomplete", "embed": "llmswitch embed"}
 _SECRET = re.compile(r"^\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 _MODELS = re.compile(r"^models\s*:\s*(#.*)?$")
 NEW_FILE = "name: Local Config\nversion: 1.0.0\nschema: v1\n"
+FOLDER = ".continue"
+"""Continue's folder in your home directory (``$CONTINUE_GLOBAL_DIR`` moves its config)."""
 
 
 class ContinueCli(Tool):
@@ -63,7 +67,25 @@ class ContinueCli(Tool):
 
         environ = os.environ if environ is None else environ
         root = environ.get("CONTINUE_GLOBAL_DIR")
-        return {"config": (Path(root) if root else home(environ) / ".continue") / "config.yaml"}
+        return {"config": (Path(root) if root else home(environ) / FOLDER) / "config.yaml"}
+
+    def env_files(self, environ: Mapping[str, str]) -> tuple[Path, ...]:
+        return (home(environ) / FOLDER / ".env",)
+
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import OURS, Found, FoundKey, guess, parsed, plain
+
+        path = self.files(environ)["config"]
+        text, data = parsed(path, textedit.load_yaml)
+        for entry in (data.get("models") or []) if isinstance(data, dict) else []:
+            if not isinstance(entry, dict) or entry.get("name") in OURS or entry.get("provider") not in ("openai",
+                                                                                                          "anthropic"):
+                continue
+            pid, url, kind = guess(entry.get("apiBase"), f"{str(entry['provider']).upper()}_API_KEY")
+            api_key = str(entry.get("apiKey") or "")
+            ref = _SECRET.match(api_key)
+            key = FoundKey("env", path, ref.group(1)) if ref else plain(text, path, api_key)
+            yield Found(self.name, path, pid, url, kind, (str(entry.get("model")),) if entry.get("model") else (), key)
 
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")

@@ -29,10 +29,26 @@ from . import textedit
 from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, parser_line
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
+    from .found import Found
+
 MODEL_ID = "llmswitch"
+FOLDER = "io.datasette.llm"
+KEYS_FILE = "keys.json"
+
+
+def root(environ: Mapping[str, str] | None = None) -> Path:
+    """llm's user directory: ``$LLM_USER_PATH``, else its platform folder (macOS: Application Support)."""
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    if environ.get("LLM_USER_PATH"):
+        return Path(environ["LLM_USER_PATH"])
+    if sys.platform == "darwin":
+        return home(environ) / "Library" / "Application Support" / FOLDER
+    return Path(environ.get("XDG_CONFIG_HOME") or home(environ) / ".config") / FOLDER
 
 
 class Llm(Tool):
@@ -46,16 +62,30 @@ class Llm(Tool):
     blocks = {"models": ("llm",)}
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
-        from pathlib import Path
+        folder = root(environ)
+        return {"models": folder / "extra-openai-models.yaml", "default": folder / "default_model.txt"}
 
-        environ = os.environ if environ is None else environ
-        if environ.get("LLM_USER_PATH"):
-            root = Path(environ["LLM_USER_PATH"])
-        elif sys.platform == "darwin":
-            root = home(environ) / "Library" / "Application Support" / "io.datasette.llm"
-        else:
-            root = Path(environ.get("XDG_CONFIG_HOME") or home(environ) / ".config") / "io.datasette.llm"
-        return {"models": root / "extra-openai-models.yaml", "default": root / "default_model.txt"}
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import OURS, Found, guess, plain, read, read_json
+
+        keys_path = root(environ) / KEYS_FILE
+        keys_text = read(keys_path) or "{}"
+        try:
+            keys = read_json(keys_text)
+        except ValueError:
+            keys = {}
+        path = self.files(environ)["models"]
+        text = read(path)
+        entries = textedit.load_yaml(text) if text else None
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get("model_id") in OURS or not entry.get("model_name"):
+                continue
+            pid, url, kind = guess(entry.get("api_base"), "OPENAI_API_KEY")
+            alias = entry.get("api_key_name")
+            key = plain(keys_text, keys_path, keys.get(alias)) if alias else None
+            yield Found(self.name, path, pid, url, kind, (str(entry["model_name"]),), key)
+        if isinstance(keys, dict) and isinstance(keys.get("openai"), str):
+            yield Found(self.name, keys_path, "openai", None, "openai", (), plain(keys_text, keys_path, keys["openai"]))
 
     def key_plan(self, target: Target) -> KeyPlan:
         if target.provider.key_source == "none":

@@ -43,13 +43,26 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
+
+    from .found import Found
 
 PROVIDER_ID = "llmswitch"
 NPM = "@ai-sdk/openai-compatible"
 MEMBERS = {"main": ("model",), "small": ("small_model",)}
 _ENV_REF = re.compile(r"^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
+CONFIG_NAMES = ("opencode.jsonc", "opencode.json", "config.json")
+"""The files opencode reads in its folder, in its order (``connect`` writes the first of the two it prefers)."""
+
+
+def root(environ: Mapping[str, str] | None = None) -> Path:
+    """opencode's config folder: ``$XDG_CONFIG_HOME/opencode`` (``~/.config/opencode``)."""
+    from pathlib import Path
+
+    environ = os.environ if environ is None else environ
+    xdg = environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else home(environ) / ".config") / "opencode"
 
 
 class Opencode(jsonmembers.OwnedMembers, Tool):
@@ -62,13 +75,32 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
     json_label = "config"
 
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
-        from pathlib import Path
+        folder = root(environ)
+        jsonc = folder / CONFIG_NAMES[0]
+        return {"config": jsonc if jsonc.exists() else folder / CONFIG_NAMES[1]}
 
-        environ = os.environ if environ is None else environ
-        xdg = environ.get("XDG_CONFIG_HOME")
-        root = (Path(xdg) if xdg else home(environ) / ".config") / "opencode"
-        jsonc = root / "opencode.jsonc"
-        return {"config": jsonc if jsonc.exists() else root / "opencode.json"}
+    def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
+        from .found import Found, FoundKey, guess, plain, read
+
+        for name in CONFIG_NAMES:
+            path = root(environ) / name
+            text = read(path)
+            try:
+                data = jsonmembers.loads_jsonc(text) if text else None
+            except ValueError:
+                continue
+            providers = data.get("provider") if isinstance(data, dict) else None
+            for pid, entry in (providers or {}).items():
+                if pid == PROVIDER_ID or not isinstance(entry, dict):
+                    continue
+                options = entry.get("options") or {}
+                guessed, url, kind = guess(options.get("baseURL"), f"{pid.upper()}_API_KEY")
+                api_key = str(options.get("apiKey") or "")
+                ref = _ENV_REF.match(api_key)
+                key = FoundKey("env", path, ref.group(1)) if ref else plain(text or "", path, api_key)
+                kind = "anthropic" if entry.get("npm") == "@ai-sdk/anthropic" else kind
+                yield Found(self.name, path, guessed if url or guessed != "openai" else pid, url, kind,
+                            tuple(entry.get("models") or ()), key)
 
     def key_plan(self, target: Target) -> KeyPlan:
         return key_env_for(target, "OPENAI_API_KEY")
