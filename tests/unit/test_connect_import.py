@@ -112,3 +112,29 @@ def test_key_references_become_the_key_source(home, run_cli, config_dir):
     assert 'key_source = "env:BOX_TOKEN"' in text and 'key_source = "command:pass show anthropic"' in text
     assert {r["provider"] for r in json.loads(done.stdout)} == {"local", "anthropic"}
     assert run_cli("import", "nowhere").returncode == 2
+
+
+def test_each_tool_module_discovers_its_own_files_and_importing_names_none_of_them(tmp_path):
+    """A new tool is one module: it has its own discover, and importing.py knows no tool's file or location variable."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    from llmswitch.tools import connect
+    from llmswitch.tools.connect.base import Tool
+
+    source = Path(inspect.getfile(importing)).read_text()
+    environ = {"HOME": str(tmp_path)}
+    assert set(importing.SOURCES) == {*connect.names(), "env"}
+    for name in connect.names():
+        tool = connect.tool(name)
+        assert type(tool).discover is not Tool.discover, f"{name} has no discover of its own"
+        module = Path(inspect.getfile(type(tool))).read_text()
+        names = {path.name for path in tool.files(environ).values()}
+        names |= {path.relative_to(tmp_path).parts[0] for path in tool.files(environ).values()}
+        names |= set(re.findall(r"environ(?:\.get\(|\[)\"([A-Z_]+)\"", module)) - {"HOME"}
+        names |= {value for value in vars(inspect.getmodule(type(tool))).values()
+                  if isinstance(value, str) and re.fullmatch(r"\.?[\w.-]+\.(json|jsonc|toml|ya?ml|txt)|\.\w+", value)}
+        for fact in names:
+            assert not re.search(rf"(?<![\w.]){re.escape(fact)}(?!\w)", source), \
+                f"importing.py names {name}'s {fact!r}; it belongs in {name}'s module"
