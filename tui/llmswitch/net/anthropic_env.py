@@ -2,7 +2,8 @@
 
 A selection speaks Anthropic Messages when its provider's kind is ``anthropic`` (the
 Messages API at ``BASE_URL/messages``) or when it is a gateway known to serve
-``/v1/messages`` beside the OpenAI routes (the LiteLLM proxy, OpenRouter). Then ``exec`` also sets:
+``/v1/messages`` beside the OpenAI routes (its preset's ``serves`` says so: the LiteLLM proxy,
+OpenRouter). Then ``exec`` also sets:
 
 * ``ANTHROPIC_BASE_URL``: the endpoint root without ``/v1`` (Claude Code and the Anthropic
   SDKs append ``/v1/messages`` themselves);
@@ -27,19 +28,25 @@ if TYPE_CHECKING:
     from ..store.config import ProviderConfig
     from ..store.selection import ActiveSelection
 
-MESSAGES_GATEWAYS = ("litellm", "openrouter")
-"""Presets of gateways documented to serve Anthropic Messages at ``ROOT/v1/messages`` (with a Bearer token)."""
 SMALL_ROLE = "small"
 
 
 def messages_root(sel: ActiveSelection, provider: ProviderConfig | None = None) -> str | None:
     """The root URL under which ``/v1/messages`` answers for ``sel``, or None when it does not speak Messages."""
-    gateway = provider is not None and (provider.preset or provider.id) in MESSAGES_GATEWAYS
-    if sel.api_kind != "anthropic" and not gateway:
+    if sel.api_kind != "anthropic" and not (provider is not None and is_messages_gateway(provider.preset or provider.id)):
         return None
     from ..base.urls import api_root
 
     return api_root(sel.base_url)
+
+
+def is_messages_gateway(preset: str) -> bool:
+    """Whether the preset ``preset`` is a gateway documented to serve Anthropic Messages at ``ROOT/v1/messages``
+    (with a Bearer token) beside the OpenAI routes, by its ``serves`` (no hosted catalog is loaded)."""
+    from ..store.catalog import served_by
+
+    served = served_by(preset)
+    return "messages" in served and "chat" in served
 
 
 def key_variable(sel: ActiveSelection) -> str:

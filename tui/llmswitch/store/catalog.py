@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 API_KINDS = ("openai", "azure", "anthropic")
 
+PROTOCOLS = ("chat", "responses", "messages")
+"""The wire protocols a preset may serve: chat completions, the Responses API, Anthropic Messages
+(the names of :class:`llmswitch.tools.connect.base.Protocol`, lower-case)."""
+_OPENAI_ROUTES = frozenset({"chat", "responses"})
+_GATEWAY_ROUTES = frozenset({"chat", "responses", "messages"})
+KIND_SERVES: dict[str, frozenset[str]] = {"azure": _OPENAI_ROUTES, "anthropic": frozenset({"messages"})}
+"""What an API kind alone says is served; kind ``openai`` means OpenAI-compatible, which says nothing."""
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -71,6 +79,9 @@ class Preset:
     that load a model by that id) and ``{model_file}`` (a model file: the id only when it names a ``.gguf``)."""
     server: str | None = None
     """The name the probe's fingerprint gives this software when it answers (local servers)."""
+    serves: frozenset[str] = frozenset()
+    """The protocols (:data:`PROTOCOLS`) its documentation says it serves; empty when unknown (the API kind
+    and the live probe decide). ``connect`` refuses a tool whose protocol is not in here before probing."""
     hosted: bool = field(default=False, repr=False)
     """True when the model list comes from the bundled catalog (loaded on first use)."""
 
@@ -100,7 +111,8 @@ LOCAL_PRESETS: tuple[Preset, ...] = (
            start_hint="start it: llama-server -m {model_file} --host {host} --port {port}", server="llama.cpp"),
     Preset("litellm", "LiteLLM proxy", "http://127.0.0.1:4000/v1", key_env=("LITELLM_API_KEY", "LITELLM_MASTER_KEY"),
            key_required=False, local=True, url_env="LITELLM_PROXY_URL", aliases=("litellm_proxy", "litellm-proxy"),
-           start_hint="start it: litellm --config config.yaml --host {host} --port {port}", server="LiteLLM proxy"),
+           start_hint="start it: litellm --config config.yaml --host {host} --port {port}", server="LiteLLM proxy",
+           serves=_GATEWAY_ROUTES),
     Preset("openai-compat", "OpenAI-compatible server", None, key_env=("OPENAI_COMPAT_API_KEY",), key_required=False,
            local=True, url_env="OPENAI_COMPAT_BASE_URL", aliases=("openai_compat", "openai-compatible")),
 )
@@ -123,6 +135,12 @@ _KNOWN_BASE_URLS: dict[str, tuple[str, str]] = {
     "vercel": ("https://ai-gateway.vercel.sh/v1", "openai"),
 }
 _KEY_CHECK_PATHS = {"openrouter": "/key"}
+_HOSTED_SERVES: dict[str, frozenset[str]] = {
+    "openai": _OPENAI_ROUTES,
+    "azure": KIND_SERVES["azure"],
+    "anthropic": KIND_SERVES["anthropic"],
+    "openrouter": _GATEWAY_ROUTES,  # documents /api/v1/messages for Claude Code beside the OpenAI routes
+}
 _ALIASES = {"together": "togetherai", "gemini": "google", "grok": "xai", "azure-openai": "azure"}
 # SDK packages whose providers speak something other than OpenAI's chat API.
 _NPM_KINDS = {"@ai-sdk/anthropic": "anthropic", "@ai-sdk/azure": "azure"}
@@ -187,6 +205,7 @@ def _hosted_preset(provider: dict[str, Any]) -> Preset | None:
         kind=kind,
         key_env=tuple(e for e in provider.get("env") or () if "KEY" in e or "TOKEN" in e),
         key_check_path=_KEY_CHECK_PATHS.get(pid),
+        serves=_HOSTED_SERVES.get(pid, frozenset()),
         aliases=tuple(a for a, target in _ALIASES.items() if target == pid),
         hosted=True,
     )
@@ -297,6 +316,16 @@ def preset(name: str) -> Preset | None:
         return table[name]
     target = _alias_table().get(name)
     return table.get(target) if target else None
+
+
+def served_by(name: str | None) -> frozenset[str]:
+    """``Preset.serves`` of the preset ``name`` (id or alias), empty when none; never loads the hosted catalog."""
+    if not name:
+        return frozenset()
+    local = _LOCAL_NAMES.get(name)
+    if local is not None:
+        return local.serves
+    return _HOSTED_SERVES.get(_ALIASES.get(name, name), frozenset())
 
 
 def local_preset(name: str | None) -> Preset | None:

@@ -1,4 +1,4 @@
-"""Probe the exact URL and model a tool will use, with the protocol it speaks; and what serves what.
+"""Probe the exact URL and model a tool will use, with the protocol it speaks; and what serves what (from the presets).
 
 One small request (one output token where the API allows it) to ``base_url + protocol.path``
 with the tool's model, the provider's headers and the key in the protocol's header. The
@@ -21,16 +21,6 @@ if TYPE_CHECKING:
 
 ANTHROPIC_VERSION = "2023-06-01"
 
-KNOWN_SERVES: dict[str, frozenset[Protocol]] = {
-    "openai": frozenset({Protocol.CHAT, Protocol.RESPONSES}),
-    "azure": frozenset({Protocol.CHAT, Protocol.RESPONSES}),
-    "litellm": frozenset({Protocol.CHAT, Protocol.RESPONSES, Protocol.MESSAGES}),
-    "anthropic": frozenset({Protocol.MESSAGES}),
-    "openrouter": frozenset({Protocol.CHAT, Protocol.RESPONSES, Protocol.MESSAGES}),
-}
-"""Presets (or API kinds) whose documentation says they serve these protocols; the live probe decides the rest."""
-
-
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
@@ -46,23 +36,34 @@ class Verdict:
         return f"{self.cause} — {self.fix}" if self.fix else self.cause
 
 
+def protocols(names: frozenset[str]) -> frozenset[Protocol]:
+    """The :class:`Protocol` members named in a preset's ``serves`` (see :data:`llmswitch.store.catalog.PROTOCOLS`)."""
+    return frozenset(Protocol[name.upper()] for name in names)
+
+
 def known(provider: ProviderConfig) -> frozenset[Protocol] | None:
-    """What ``provider`` is documented to serve (by preset, then API kind), or None when unknown."""
+    """What ``provider`` is documented to serve (its preset's ``serves``, then its API kind's), or None when unknown."""
+    from ...store import catalog
+
     for name in (provider.preset, provider.id):
-        if name and name in KNOWN_SERVES:
-            return KNOWN_SERVES[name]
-    if provider.kind in ("azure", "anthropic"):  # kind "openai" means OpenAI-compatible: it says nothing here
-        return KNOWN_SERVES[provider.kind]
-    return None
+        served = catalog.served_by(name)
+        if served:
+            return protocols(served)
+    by_kind = catalog.KIND_SERVES.get(provider.kind)
+    return protocols(by_kind) if by_kind else None
 
 
 def who_serves(protocol: Protocol, config: Config | None) -> str:
-    """A short list of providers that would work for ``protocol``: configured ones first, then presets."""
+    """A short list of providers that would work for ``protocol``: configured ones first, then presets (hosted first)."""
     names: list[str] = []
     if config is not None:
         names = [p.id for p in config.providers.values() if (known(p) or frozenset()) >= {protocol}]
     if not names:
-        names = [n for n, served in KNOWN_SERVES.items() if protocol in served and n != "azure"]
+        from ...store import catalog
+
+        serving = [p for p in catalog.presets().values()
+                   if protocol.name.lower() in p.serves and p.kind != "azure"]  # Azure needs the user's own resource
+        names = [p.id for p in sorted(serving, key=lambda p: (p.local, p.id))]
     return ", ".join(names[:4])
 
 
