@@ -19,7 +19,6 @@ from .base import Protocol, Target
 if TYPE_CHECKING:
     from ...store.config import Config, ProviderConfig
 
-ANTHROPIC_VERSION = "2023-06-01"
 
 @dataclass(frozen=True)
 class Verdict:
@@ -75,16 +74,17 @@ def _body(protocol: Protocol, model: str) -> dict[str, Any]:
 
 def headers(protocol: Protocol, provider: ProviderConfig, key: str | None) -> dict[str, str]:
     """What the tool would send: the provider's headers and the key in the protocol's header."""
+    from ...base.urls import auth_headers
     from ...store import keys
 
     sent = {"content-type": "application/json", "accept": "application/json", **keys.headers_for(provider)}
-    if protocol is Protocol.MESSAGES:
-        sent.setdefault("anthropic-version", ANTHROPIC_VERSION)
-        if key:
-            sent["x-api-key"] = key
-    elif key:
-        sent["api-key" if provider.kind == "azure" else "authorization"] = key if provider.kind == "azure" \
-            else f"Bearer {key}"
+    # the tool sends the protocol's own header: Messages → x-api-key; otherwise Azure's api-key or a Bearer token
+    kind = "anthropic" if protocol is Protocol.MESSAGES else "azure" if provider.kind == "azure" else "openai"
+    for name, value in auth_headers(kind, key or None).items():
+        if name == "anthropic-version":
+            sent.setdefault(name, value)
+        else:
+            sent[name] = value
     return sent
 
 
