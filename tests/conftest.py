@@ -72,6 +72,23 @@ def isolated(tmp_path, monkeypatch, request):
     keyring.core.set_keyring(previous)
 
 
+TOOL_LOCATION_VARS = ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR")
+"""The variables that move another tool's config folder; a test's tool home clears them."""
+
+
+@pytest.fixture
+def tool_home(tmp_path, monkeypatch) -> Path:
+    """A throw-away HOME (and XDG_CONFIG_HOME under it) for the tools connect and import touch, with every
+    tool-location variable cleared, so each tool's config resolves inside it."""
+    home = tmp_path / "tool-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for name in TOOL_LOCATION_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
 @pytest.fixture
 def config_dir(isolated) -> Path:
     return Path(os.environ["LLMSWITCH_CONFIG_DIR"])

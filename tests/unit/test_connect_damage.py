@@ -13,14 +13,8 @@ from upstreams import FAKE_KEY, Reply, openai_like
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "tool-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    return home
+def home(tool_home):
+    return tool_home
 
 
 @pytest.fixture

@@ -13,15 +13,9 @@ OTHER = "sk-test-other-import-0077"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "tool-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR"):
-        monkeypatch.delenv(name, raising=False)
+def home(tool_home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    return home
+    return tool_home
 
 
 def write(path, text):

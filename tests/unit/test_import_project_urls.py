@@ -22,14 +22,8 @@ KEY_VAR = re.compile(r"^([A-Z][A-Z0-9_]*)_API_KEY$")
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tool_home, tmp_path, monkeypatch):
     """A cloned repository as the current directory, with its own home elsewhere."""
-    home = tmp_path / "tool-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR"):
-        monkeypatch.delenv(name, raising=False)
     repo = tmp_path / "cloned-repo"
     repo.mkdir()
     monkeypatch.chdir(repo)
