@@ -144,8 +144,8 @@ CELLS = [
     Cell("keyring rejected", REQUIRED, "auth_rejected", ("key rejected",),  # the usual source: not in the short summary
          ("run: llmswitch key set box",), follow_key_set, _keyring_bad, offers_key_set=True),
     Cell("env var rejected", REQUIRED + 'key_source = "env:BOX_TOKEN"\n', "auth_rejected",
-         ("key rejected", "from env BOX_TOKEN"), ("put the right key in BOX_TOKEN", "switch the source"),
-         follow_variable, lambda box: box.env.update(BOX_TOKEN=BAD), offers_key_set=True),
+         ("key rejected", "from env BOX_TOKEN"), ("put the right key in BOX_TOKEN",),
+         follow_variable, lambda box: box.env.update(BOX_TOKEN=BAD)),
     Cell("conventional env var rejected", "", "auth_rejected", ("key rejected", "from env GROQ_API_KEY"),
          ("put the right key in GROQ_API_KEY", "store it in the keyring, which is read before GROQ_API_KEY"),
          follow_variable, lambda box: box.env.update(GROQ_API_KEY=BAD), offers_key_set=True, pid="groq"),

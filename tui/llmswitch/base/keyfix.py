@@ -7,7 +7,8 @@ place that was actually consulted, and following it as written changes what is s
 * a rejected key from ``LLMSWITCH_KEY_<ID>`` → put the right key in that variable (it wins over
   every other source, so storing a key elsewhere changes nothing), or unset it;
 * from the keyring → ``llmswitch key set P``;
-* from an environment variable → put the right key in it (or switch the source);
+* from an environment variable → put the right key in it (the keyring is offered only where it was
+  consulted and works: a conventional variable read after an empty keyring entry);
 * from a ``command:`` → make that command print the right key (the command is named, never its output);
 * ``key_source = "none"`` but the server wants a key → set ``key_source`` at ``config.toml:LINE``;
 * the keyring is unusable (no backend, null, plaintext only, locked, dismissed) → an environment
@@ -95,12 +96,6 @@ def unusable_keyring_fix(origin: KeyOrigin, provider: str) -> str:
             f'it: set key_source = "env:{var}"{at(origin)} and put the key in {var}; to use the keyring: {remedy}')
 
 
-def _store_in_keyring(origin: KeyOrigin, provider: str) -> str:
-    if origin.configured == KEYRING:
-        return f"run: llmswitch key set {provider}"
-    return f'set key_source = "keyring"{at(origin)}, then run: llmswitch key set {provider}'
-
-
 def missing_fix(origin: KeyOrigin | None, provider: str) -> str:
     """No key was sent and one is wanted: where to put one so that it is found."""
     if origin is None:
@@ -153,8 +148,8 @@ def replace_key(origin: KeyOrigin | None, provider: str, *, alternatives: bool =
         fix = f"put the right key in {origin.name} (export {origin.name}={KEY})"
         if not alternatives:
             return fix
-        if origin.configured == ENV:
-            return f"{fix}, or switch the source: {_store_in_keyring(origin, provider)}"
+        if origin.configured == ENV:  # the keyring was not consulted, so whether it works here is unknown:
+            return fix                # offer only the way that works (the variable the user chose)
         if origin.keyring_usable:
             return f"{fix}, or store it in the keyring, which is read before {origin.name}: run: llmswitch key set " \
                    f"{provider}"
