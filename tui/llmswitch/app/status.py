@@ -73,11 +73,12 @@ def has_app_fix(result: ProbeResult | None, key_origin: KeyOrigin | None = None)
 def origin_line(provider: ProviderConfig, key_origin: KeyOrigin | None) -> str:
     """Where the key really came from (``env LLMSWITCH_KEY_GROQ``), or the configured source when not resolved."""
     from ..base.keyorigin import ABSENT
+    from ..store.keys import lookup_text
 
     if key_origin is None:
-        return provider.key_source_text()
+        return lookup_text(provider)
     if key_origin.kind == ABSENT:
-        return f"none found ({provider.key_source_text()})"
+        return f"none found ({lookup_text(provider)})"
     return key_origin.label()
 
 

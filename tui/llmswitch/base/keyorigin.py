@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ABSENT", "COMMAND", "ENV", "KEYRING", "NONE", "OVERRIDE", "KeyOrigin"]
+from .keyplaces import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, place_words
 
-OVERRIDE = "override"
-"""``LLMSWITCH_KEY_<ID>``: wins over every other source."""
-KEYRING = "keyring"
-"""The OS keyring, service ``llmswitch``, username = provider id."""
-ENV = "env"
-"""A conventional or configured environment variable (``OPENROUTER_API_KEY``, ``key_source = "env:VAR"``)."""
-COMMAND = "command"
-"""``key_source = "command:…"``: the command's first line of output."""
-NONE = "none"
-"""``key_source = "none"``: no key is looked for or sent."""
-ABSENT = "absent"
-"""Looked everywhere the configuration says; nothing found."""
+__all__ = ["ABSENT", "COMMAND", "ENV", "KEYRING", "NONE", "OVERRIDE", "KeyOrigin"]
 
 
 @dataclass(frozen=True)
@@ -56,4 +45,5 @@ class KeyOrigin:
 
         The override is an env var too (``env LLMSWITCH_KEY_GROQ``), as ``llmswitch key where`` lists it.
         """
-        return f"{ENV if self.kind == OVERRIDE else self.kind} {self.name}".strip()
+        return place_words(self.kind, self.name)
+

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..base import chars
 from ..base.errors import KeyProblem
 from ..base.keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
+from ..base.keyplaces import lookup_order, place_words
 from ..base.redact import scrub, terminal_safe
 from .selection import KEY_SOURCES
 
@@ -346,14 +347,14 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
         search.origin = replace(search.origin, kind=NONE)
         return search.done()
     if read_override:
-        found = search.found(f"env {override}", environ.get(override), f"set {override} to the key alone, or unset it",
+        found = search.found(place_words(OVERRIDE, override), environ.get(override), f"set {override} to the key alone, or unset it",
                              OVERRIDE, override)
         if found is not None:
             return found
     else:
-        search.steps.append(Step(f"env {override_var(provider_id)}", False, "not read: team provider, not accepted"))
+        search.steps.append(Step(place_words(OVERRIDE, override_var(provider_id)), False, "not read: team provider, not accepted"))
     if source == "keyring":
-        where = f"keyring {SERVICE}/{provider_id}"
+        where = place_words(KEYRING, f"{SERVICE}/{provider_id}")
         try:
             value = stored(provider_id)
         except KeyringUnavailable as exc:
@@ -366,7 +367,7 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
             if found is not None:
                 return found
     elif source == "command" and command:
-        where = f"command {command}"
+        where = place_words(COMMAND, command)
         search.origin = replace(search.origin, name=command)
         try:
             produced = run_key_command(provider_id, command)
@@ -379,7 +380,7 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
             if found is not None:
                 return found
     for name in env:
-        found = search.found(f"env {name}", environ.get(name), f"set {name} to the key alone, or unset it", ENV, name)
+        found = search.found(place_words(ENV, name), environ.get(name), f"set {name} to the key alone, or unset it", ENV, name)
         if found is not None:
             return found
     return search.done()
@@ -415,6 +416,14 @@ def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> st
         raise KeyCommandFailed(f"key command {why}{f' ({err})' if err else ''}", "run it by hand to see why",
                                subject=provider_id)
     return key
+
+
+def lookup_text(provider: ProviderConfig) -> str:
+    """Where ``provider``'s key is looked for, in order (``env LLMSWITCH_KEY_GROQ, then keyring llmswitch/groq, …``):
+    the words ``key where`` lists, without touching any of the places."""
+    return lookup_order(provider.key_source, override=override_var(provider.id) if provider.reads_override else "",
+                        keyring_entry=f"{SERVICE}/{provider.id}", command=provider.key_command or "",
+                        env=provider.key_env, required=provider.key_required)
 
 
 def resolve_for(provider: ProviderConfig) -> Resolution:

@@ -179,19 +179,13 @@ def _written_before(sel: ActiveSelection, moment: float) -> bool:
 
 
 def describe_key_source(sel: ActiveSelection) -> str:
-    """The key reference other readers see in active.toml, in lookup order."""
+    """The key reference other readers see in active.toml, in lookup order (the words of ``key where``)."""
+    from ...base.keyplaces import lookup_order
     from ...store.selection import override_var
 
-    if sel.key_source == "none":
-        return "none (keyless server)"
-    parts = [f"env {override_var(sel.provider)}"]
-    if sel.key_source == "keyring":
-        parts.append(f"keyring {sel.keyring_service}/{sel.keyring_username}")
-    elif sel.key_source == "command":
-        parts.append(f"command {sel.key_command}")
-    parts += [f"env {name}" for name in sel.key_env]
-    text = ", then ".join(parts)
-    return text if sel.key_required else text + " (optional)"
+    entry = f"{sel.keyring_service}/{sel.keyring_username}"
+    return lookup_order(sel.key_source, override=override_var(sel.provider), keyring_entry=entry,
+                        command=sel.key_command or "", env=tuple(sel.key_env), required=sel.key_required)
 
 
 # --- use --------------------------------------------------------------------------------------
