@@ -40,6 +40,9 @@ from .connect.found import read as _read
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from ..base.outcome import ProbeResult
+    from ..store.keydecision import KeyDecision
+
 __all__ = ["NO_KEY_SOURCE_YET", "OURS", "SOURCES", "Found", "FoundKey", "adopt", "discover"]
 
 SOURCES = (*connect.names(), "env")
@@ -100,11 +103,12 @@ def discover(sources: tuple[str, ...] = SOURCES, environ: Mapping[str, str] | No
 
 # --- adopting a find ---------------------------------------------------------------------------
 
-def _key_source(key: FoundKey | None, pid: str, base_url: str | None, *, move_key: bool,
-                keyring_ok: bool) -> str:
-    """``key_source`` for a find, as :mod:`llmswitch.store.keydecision` decides it: the tool's reference (a variable, a
-    command) is kept; a plaintext key moved goes to the keyring; else the keyring when one works, ``env:VAR``
-    when none does, ``none`` for a server a probe saw answer without a key."""
+def _key_decision(key: FoundKey | None, pid: str, base_url: str | None, *, move_key: bool, keyring_ok: bool,
+                  result: ProbeResult | None = None) -> KeyDecision:
+    """The key facts for a find, as :mod:`llmswitch.store.keydecision` decides them: the tool's reference (a
+    variable, a command) is kept; a plaintext key moved goes to the keyring; else the keyring when one works,
+    ``env:VAR`` when none does, ``none`` for a server that answered without a key — ``result`` (a keyless probe
+    of the find's URL) or, without it, the last remembered probe there."""
     from ..store.keydecision import decide_for
 
     chosen = None
@@ -112,7 +116,7 @@ def _key_source(key: FoundKey | None, pid: str, base_url: str | None, *, move_ke
         chosen = f"{key.kind}:{key.name}"
     elif key is not None and key.kind == "plaintext" and move_key:
         chosen = "keyring"
-    return decide_for(pid, base_url=base_url, chosen=chosen, keyring_ok=keyring_ok).source
+    return decide_for(pid, base_url=base_url, chosen=chosen, keyring_ok=keyring_ok, result=result)
 
 
 def _default_var(pid: str) -> str:
@@ -146,7 +150,8 @@ def _own_id(pid: str, url: str, config: Any) -> tuple[str, Any]:
                          f"add it under an id of your own: llmswitch providers add ID --base-url {url}")
 
 
-def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -> tuple[str, list[str]]:
+def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False,
+          result: ProbeResult | None = None) -> tuple[str, list[str]]:
     """Configure ``found`` (returns the provider id and what happened, one sentence each); a key is never printed.
 
     A custom endpoint becomes a provider entry under its own id (:func:`_own_id`: never a preset's,
@@ -156,6 +161,7 @@ def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -
 
     A URL from a project file (:attr:`Found.needs_confirmation`) is added only with ``accepted_url``
     (the user confirmed that very URL), with key source :data:`NO_KEY_SOURCE_YET`, and its key is not moved.
+    ``result``, a keyless probe of the find's URL, says whether the server wants a key (``key_required``).
     """
     from ..store import catalog, keys
     from ..store.config import edit, load
@@ -174,12 +180,12 @@ def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -
         pid, existing = _own_id(pid, found.base_url, config)
     preset = catalog.preset(pid)
     url = found.base_url if found.base_url is not None else preset.resolved_base_url() if preset else None
-    source = NO_KEY_SOURCE_YET if guarded else _key_source(found.key, pid, url, move_key=move_key,
-                                                             keyring_ok=keyring_ok)
+    decided = {"key_source": NO_KEY_SOURCE_YET} if guarded else _key_decision(
+        found.key, pid, url, move_key=move_key, keyring_ok=keyring_ok, result=result).settings()
+    source = str(decided["key_source"])
     if found.base_url is not None:
         if existing is None:
-            settings: dict[str, Any] = {"base_url": found.base_url, "key_source": source,
-                                        "name": f"{pid} (from {found.source})"}
+            settings: dict[str, Any] = {"base_url": found.base_url, **decided, "name": f"{pid} (from {found.source})"}
             if found.kind != "openai":
                 settings["kind"] = found.kind
             edit.add_provider(pid, settings)
@@ -195,7 +201,7 @@ def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False) -
             notes.append(f"{found.base_url} is already configured as {pid}; it was left as it is")
     elif existing is None and source != "keyring" and (
             preset is None or source != f"env:{(preset.key_env or ('',))[0]}"):
-        edit.add_provider(pid, {"preset": pid, "key_source": source})
+        edit.add_provider(pid, {"preset": pid, **decided})
         notes.append(f"added provider {pid} (key: {source}) to {config.path}")
     key = found.key
     if key is not None and key.kind == "plaintext" and key.secret:

@@ -21,6 +21,7 @@ from ..output import emit_json, out
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
+    from ...net.probe import ProbeResult
     from ...tools.importing import Found
 
 
@@ -74,6 +75,31 @@ def _move(found: Found, args: Namespace) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _keyless_answers(found: list[Found]) -> dict[str, ProbeResult]:
+    """What each find's own URL answers without a key (asked once per URL, all at once, within the configured
+    probe timeout), so ``--add`` writes whether the server wants a key as the wizard and ``add`` do. A project
+    file's URL is not asked: it reads no key until its key source is named."""
+    import asyncio
+
+    from ...net.probe import ProbeTarget, probe
+    from ...services.addurl import asked_with_a_key
+    from ..common import load_config
+
+    wanted = sorted({f.base_url for f in found if f.base_url and not f.needs_confirmation})
+    if not wanted:
+        return {}
+    timeout = load_config().probe_timeout
+
+    async def ask(url: str) -> ProbeResult:
+        target = ProbeTarget(provider="imported", base_url=url, key=None, key_required=False, timeout=timeout)
+        return await asked_with_a_key(target, await probe(target))
+
+    async def ask_all() -> list[ProbeResult]:
+        return list(await asyncio.gather(*(ask(url) for url in wanted)))
+
+    return dict(zip(wanted, asyncio.run(ask_all()), strict=True))
+
+
 def cmd_import(args: Namespace) -> int:
     from ...tools import importing
 
@@ -95,8 +121,10 @@ def cmd_import(args: Namespace) -> int:
             out(f"nothing found in: {', '.join(sources)}")
         return Exit.OK
     results = []
+    heard = _keyless_answers(found)
     for item in found:
-        pid, notes = importing.adopt(item, move_key=_move(item, args), accepted_url=_accepted(item, args))
+        pid, notes = importing.adopt(item, move_key=_move(item, args), accepted_url=_accepted(item, args),
+                                     result=heard.get(item.base_url or ""))
         results.append({**item.as_dict(), "provider": pid, "notes": notes})
         if not args.json:
             out(f"{item.source} ({item.file}): {pid}")
