@@ -172,3 +172,17 @@ def test_at_a_terminal_a_project_url_is_asked_and_no_is_the_default(project, con
     providers = load().providers
     assert providers["aaa"].base_url == "https://aaa.example/v1" and providers["aaa"].key_source == "none"
     assert "bbb" not in providers
+
+
+def test_a_project_files_key_is_not_moved_into_your_keyring_by_move_keys(project, config_dir, run_cli):
+    """A cloned repository's ``./.env`` key for a preset, with nothing in your keyring: ``--move-keys`` alone
+    would make the project author's key yours for that provider (your prompts on their account)."""
+    from llmswitch.store import keys
+
+    (project / ".env").write_text(f"OPENROUTER_API_KEY={PROJECT_KEY}\n")
+    added = run_cli("import", "env", "--add", "--move-keys")
+    assert added.returncode == 0, added.stderr
+    assert keys.stored("openrouter") is None, "the project's key did not become yours"
+    assert "is a project file's key for openrouter, chosen by whoever wrote that project; it was not moved" \
+        in added.stdout, added.stdout
+    assert "llmswitch key set openrouter" in added.stdout and PROJECT_KEY not in added.stdout + added.stderr

@@ -213,6 +213,10 @@ def adopt(found: Found, *, move_key: bool = False, accepted_url: bool = False,
             var = source.removeprefix("env:")
             notes.append(f"{where} holds a plaintext key for {pid}; no keyring works here, so it was not moved — "
                          f"export {var}=<the key> (key_source = \"{source}\")")
+        elif not move_key and found.project:
+            notes.append(f"{where} is a project file's key for {pid}, chosen by whoever wrote that project; it was "
+                         f"not moved (--move-keys moves keys from your own files only) — if it is yours, answer yes "
+                         f"at the prompt of a terminal, or: llmswitch key set {pid}")
         elif not move_key:
             notes.append(f"{where} holds a plaintext key for {pid}; it was not moved (add --move-keys, or: "
                          f"llmswitch key set {pid})")

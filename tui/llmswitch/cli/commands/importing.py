@@ -3,7 +3,9 @@
 Without ``--add`` it only lists what it found (provider, URL, models, how the key is held:
 a plaintext key is named by file and line, never shown). ``--add`` configures each find;
 a plaintext key moves into the keyring with ``--move-keys`` or after a yes at the prompt
-(a terminal only), and the file still holding the plaintext copy is named.
+(a terminal only), and the file still holding the plaintext copy is named. A key in a project file
+(``./.env`` of a cloned repository) moves only after a yes at the prompt: ``--move-keys`` alone would
+make the project author's key yours for that provider.
 
 A base URL from a project file (``./.env``) is added only once confirmed — a yes at the prompt
 (a terminal only) or ``--accept-url URL``; ``--add`` alone is not that — under an id of its own,
@@ -67,11 +69,13 @@ def _accepted(found: Found, args: Namespace) -> bool:
 def _move(found: Found, args: Namespace) -> bool:
     if found.needs_confirmation:
         return False  # its key is not moved: it reads none until you name its key source
-    if args.move_keys:
+    if args.move_keys and not found.project:
         return True
-    if found.key is None or found.key.kind != "plaintext" or not sys.stdin.isatty():
+    if found.key is None or found.key.kind != "plaintext" or args.json or not sys.stdin.isatty():
         return False
-    answer = input(f"move the plaintext key for {found.provider} from {found.key.file} into the keyring? [y/N] ")
+    whose = " (a project file: whoever wrote the project chose this key)" if found.project else ""
+    answer = input(f"move the plaintext key for {found.provider} from {found.key.file}{whose} into the keyring? "
+                   f"[y/N] ")
     return answer.strip().lower() in ("y", "yes")
 
 
