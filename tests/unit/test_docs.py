@@ -179,3 +179,16 @@ def test_the_tool_table_cites_the_versions_installed_and_tests_that_exist():
     for file, test in cited:
         assert not file or (integration / f"{file}.py").exists(), file
         assert not test or f"def {test}(" in defined, test
+
+
+def test_the_probe_page_explains_every_outcome_and_marks_the_usable_ones():
+    from llmswitch.base.outcome import USABLE, Outcome
+
+    page = (DOCS / "probe.md").read_text(encoding="utf-8")
+    table = page[page.index("| outcome | meaning |"):].split("\n\n")[0].splitlines()[2:]
+    named = {name: row for row in table for name in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
+    assert set(named) == {outcome.value for outcome in Outcome}
+    for name, row in named.items():
+        cell, meaning = row.strip("| ").split(" | ")[:2]
+        marked = f"`{name}` (usable)" in cell or (cell.count("`") == 2 and "(usable)" in meaning)
+        assert marked == (name in USABLE), name
