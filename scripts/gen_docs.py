@@ -75,7 +75,7 @@ def generated() -> str:
     """The text between (and including) the markers."""
     parts = [BEGIN.format(python=python_version()), ""]
     for command, text in helps():
-        level = "##" if command.count(" ") <= 1 else "###"
+        level = "###" if command.count(" ") <= 1 else "####"  # under the page's "## The help of every command"
         parts += [f"{level} {command}", "", "```text", text.rstrip(), "```", ""]
     return "\n".join([*parts, END])
 

@@ -41,7 +41,7 @@ def test_every_command_and_sub_command_has_its_help_in_the_doc(gen_docs):
     assert {f"llmswitch {name}" for name, *_ in COMMANDS} <= set(commands)
     assert {"llmswitch key set", "llmswitch team update", "llmswitch shell use", "llmswitch config check"} <= set(commands)
     for command in commands:
-        assert f"#{'#' if command.count(' ') > 1 else ''} {command}\n" in text, command
+        assert f"\n###{'#' if command.count(' ') > 1 else ''} {command}\n" in text, command
 
 
 def test_the_help_is_rendered_at_a_fixed_width_whatever_the_terminal(gen_docs, monkeypatch):
