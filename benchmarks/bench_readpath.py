@@ -11,7 +11,7 @@ How it measures, so the ratio is llmswitch's and nothing else's:
   that imports certifi, say) would otherwise add the same cost to the baseline and hide ours;
 * bytecode writing on for the subjects (PYTHONDONTWRITEBYTECODE removed), one warm-up run each;
 * for each subject, every round runs `python -c pass` and then the subject, back to back; the
-  result is the median of the per-round ratios (and the medians in ms, for the README).
+  result is the median of the per-round ratios (and the medians in ms, for docs/benchmarks.md).
 One row, for information, reads a hand-edited active.toml (no parse cache: tomllib is imported).
 
 Scopes (issue 13): `llmswitch prompt` (the prompt segment, run at every prompt) ≤ 2.7× in the user,

@@ -3,7 +3,7 @@
 Each benchmark module in this folder exposes ``run() -> list[dict]`` with keys
 name, target, measured, passed (True, False, or None for a row shown for information)
 and optionally detail; every ratio is against a baseline measured in the same run.
-``--markdown`` prints the table for the README. The machine, the Python version and
+``--markdown`` prints the table for docs/benchmarks.md. The machine, the Python version and
 whether bytecode writing is on are printed with every table.
 """
 

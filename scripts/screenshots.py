@@ -2,7 +2,7 @@
 
     python scripts/screenshots.py            # all
     python scripts/screenshots.py picker     # names containing "picker"
-    python scripts/screenshots.py --captions # the README's image lines
+    python scripts/screenshots.py --captions # the image lines of docs/picker.md
 
 Everything is local and throw-away: fake upstream servers on 127.0.0.1
 (ephemeral ports, hidden on screen), config/cache/state dirs and a test
@@ -53,7 +53,7 @@ CAPTIONS = {
     "wizard-5-model": "Setup wizard: default model",
     "wizard-6-done": "Setup wizard: done",
 }
-"""The README's caption of each screenshot (``--captions`` prints the Markdown)."""
+"""The caption of each screenshot in docs/picker.md (``--captions`` prints the Markdown)."""
 
 
 class Sandbox:
@@ -266,9 +266,9 @@ async def _take(name: str, size: tuple[int, int], setup, run_before, root: Path)
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] == ["--captions"]:  # the README's lines, in the order the shots are taken
+    if argv[1:] == ["--captions"]:  # docs/picker.md's lines, in the order the shots are taken
         for name, *_ in _shots():
-            print(f"![{CAPTIONS[name]}](screenshots/{name}.svg)")
+            print(f"![{CAPTIONS[name]}](../screenshots/{name}.svg)")
         return 0
     OUT.mkdir(exist_ok=True)
     wanted = argv[1:]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite — the README's test command and CI run exactly this.
+# The whole test suite — the README's Quickstart test command and CI (.ci/run) run exactly this.
 #
 # * mypy (strict) over tui/llmswitch, ruff, and lint-imports (the floors contract in pyproject.toml);
 # * unit, CLI, app and snapshot tests (pytest, two workers);

@@ -44,7 +44,7 @@ VERSIONS = {
     "llm": "0.36",
     "@openai/codex": "0.171.0",
 }
-"""What the integration tier installs; the README's tool rows cite these."""
+"""What the integration tier installs; the tool table in docs/connect.md cites these (tests/unit/test_docs.py compares)."""
 
 INSTALL_TIMEOUT = 900
 RUN_TIMEOUT = 120

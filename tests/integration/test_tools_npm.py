@@ -19,7 +19,7 @@ from runcli import cli_command
 pytestmark = pytest.mark.integration
 
 NPM_VERSIONS = {"opencode-ai": "1.18.33", "@anthropic-ai/claude-code": "2.1.332", "@continuedev/cli": "1.5.47"}
-"""What this file installs (the README's rows cite these); ``LLMSWITCH_IT_<PACKAGE>_VERSION`` overrides."""
+"""What this file installs (docs/connect.md's rows cite these; tests/unit/test_docs.py compares); ``LLMSWITCH_IT_<PACKAGE>_VERSION`` overrides."""
 
 
 def tool(package: str, executable: str):

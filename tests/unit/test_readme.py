@@ -1,4 +1,4 @@
-"""The README's examples for tool authors actually work."""
+"""The docs' examples for tool authors work, and their tables name what exists (README.md, docs/)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+TOOL_AUTHORS = ROOT / "docs" / "tool-authors.md"
+SECURITY = ROOT / "docs" / "security.md"
 FAKE = "sk-test-not-a-real-key-0099"
 
 
 def block_after(heading: str, language: str) -> str:
-    text = README.read_text()
+    text = TOOL_AUTHORS.read_text()
     start = text.index(heading)
     match = re.compile(rf"```{language}\n(.*?)```", re.S).search(text, start)
     return match.group(1)
@@ -52,19 +55,27 @@ def test_stdlib_reader_finds_the_default_location(run_cli, tmp_path):
         os.environ["LLMSWITCH_CONFIG_DIR"] = env_dir
 
 
-def test_every_command_in_the_table_exists(run_cli):
-    text = README.read_text()
-    table = text[text.index("## Commands"):text.index("Exit codes:")]
-    commands = set(re.findall(r"`llmswitch ([a-z]+)", table))
-    help_text = run_cli("--help").stdout
-    assert commands and all(name in help_text for name in commands), commands
+def command_table(text: str, heading: str) -> set[str]:
+    """The commands named in the table that follows ``heading``."""
+    start = text.index(heading)
+    table = text[start:text.index("\n\n", text.index("| command |", start))]
+    return set(re.findall(r"`llmswitch ([a-z]+)", table))
+
+
+def test_the_command_tables_name_every_command_and_only_commands():
+    from llmswitch.cli.parser import COMMANDS
+
+    commands = {name for name, *_ in COMMANDS}
+    for named in (command_table(README.read_text(), "## Commands"),
+                  command_table((ROOT / "docs" / "cli.md").read_text(), "# Commands")):
+        assert named - commands == set(), "not commands"
+        assert commands - named == set(), "commands missing from a table"
 
 
 def test_the_security_section_lists_each_read_cap_and_names_tests_that_exist():
     from llmswitch.base import bounded
 
-    text = README.read_text()
-    section = text[text.index("## Security"):text.index("## Development")]
+    section = SECURITY.read_text()
     caps = re.findall(r"^  \| [^|]+ \| (\d+ [KM]iB) \|$", section, re.M)
     assert caps == [kind.size() for kind in bounded.KINDS], caps
     tests = Path(__file__).resolve().parent

@@ -1,4 +1,4 @@
-"""The README's "Add /model to your REPL" examples run as written."""
+"""The examples in docs/repl.md ("Add /model to your REPL") run as written."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import pytest
 from llmswitch.store import state
 from upstreams import Reply, chat_completions, models_body
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPL_DOC = Path(__file__).resolve().parents[2] / "docs" / "repl.md"
 
 
 def blocks() -> list[str]:
-    text = README.read_text()
-    section = text[text.index("## Add /model to your REPL"):text.index("### The pieces")]
+    text = REPL_DOC.read_text()
+    section = text[:text.index("## The pieces")]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
@@ -64,6 +64,6 @@ def test_the_prompt_toolkit_example(fake):
         pipe.send_text("/model model-b\rhello\r")
         pipe.close()
         with contextlib.redirect_stdout(printed):
-            exec(compile(blocks()[1], str(README), "exec"), {"__name__": "__snippet__"})
+            exec(compile(blocks()[1], str(REPL_DOC), "exec"), {"__name__": "__snippet__"})
     assert "switched this session to fake/model-b" in printed.getvalue()
     assert "→ fake/model-b: hello" in printed.getvalue()

@@ -1,4 +1,4 @@
-"""The prompt snippets proposed for the README (starship, tmux, bash/zsh PS1, fish), each run for real.
+"""The prompt snippets in docs/scopes.md (starship, tmux, bash/zsh PS1, fish), each run for real.
 
 Each runs inside a project whose trusted ``.llmswitch.toml`` sets the model, so the segment must
 show it with its scope mark. Shells and tmux run in a real terminal (a tmux pane, captured as a

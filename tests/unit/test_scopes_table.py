@@ -3,7 +3,7 @@
 Each scope names a different provider (u: user, s: shell, p: project, and the REPL's session
 choice t), so the model a read path answers with says which scope won. The order is
 session → shell → project → user; nothing set is NoSelection everywhere. The stdlib reader in
-README "For tool authors" reads the user scope only, as the README says.
+docs/tool-authors.md reads the user scope only, as that page says.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from llmswitch.cli.main import main
 from llmswitch.services.switch import switch
 from llmswitch.store import overlay, scopes, selection
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+TOOL_AUTHORS = Path(__file__).resolve().parents[2] / "docs" / "tool-authors.md"
 ROLES = ("default", "small")
 SCOPES = ("shell", "project", "user")
 COMBINATIONS = [set(c) for n in range(len(SCOPES) + 1) for c in itertools.combinations(SCOPES, n)]
@@ -148,8 +148,7 @@ def test_exec_and_the_tools_it_starts(world, monkeypatch, role, present, run_cli
 
 
 def readme_reader() -> str:
-    text = README.read_text()
-    section = text[text.index("## For tool authors"):]
+    section = TOOL_AUTHORS.read_text()
     code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
     said = section[:section.index(code)][-300:]
     assert "def llmswitch_selection" in code and ("user scope" in said or "user-level" in said)
@@ -160,7 +159,7 @@ def readme_reader() -> str:
 def test_the_readme_stdlib_reader_reads_the_user_scope_only(world, monkeypatch, role, present):
     arrange(world, monkeypatch, role, set(present))
     namespace: dict[str, object] = {}
-    exec(readme_reader(), namespace)  # noqa: S102 - the README's own example, as a tool author copies it
+    exec(readme_reader(), namespace)  # noqa: S102 - the docs' own example, as a tool author copies it
     reader = namespace["llmswitch_selection"]
     if "user" not in present:
         with pytest.raises((KeyError, FileNotFoundError)):

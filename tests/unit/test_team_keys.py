@@ -179,13 +179,13 @@ def test_add_says_when_the_keyring_entry_already_holds_a_key_and_where_it_would_
 
 
 def test_the_security_docs_cite_tests_that_exist():
-    """README's "Team files" and "Imports from a project" rules each name their test; those tests exist."""
+    """docs/security.md's "Team files" and "Imports from a project" rules each name their test; those tests exist."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text()
-    section = readme[readme.index("- **Team files**"):readme.index("- **Shells.**")]
+    security = (root / "docs" / "security.md").read_text()
+    section = security[security.index("- **Team files**"):security.index("- **Shells.**")]
     cited = set(re.findall(r"`(test_[a-z0-9_]+)`", section))
     files = set(re.findall(r"tests/unit/(test_[a-z0-9_]+)\.py", section))
     assert len(cited) >= 6 and {"test_team_keys", "test_import_project_urls"} <= files

@@ -66,7 +66,7 @@ TOOL_FILE = Kind("another tool's config file (connect)", 4 * 1024 * 1024)
 SERVER_ANSWER = Kind("a server's answer", 8 * 1024 * 1024)
 """One answer's decoded bytes (a big OpenRouter ``/models`` is ~1 MiB)."""
 KINDS = (PROJECT_FILE, TEAM_FILE, IMPORT_FILE, TOOL_FILE, SERVER_ANSWER)
-"""Every kind, for the docs (README's security section lists each cap; a test compares)."""
+"""Every kind, for the docs (docs/security.md lists each cap; a test compares)."""
 
 MAX_DEPTH = 64
 """Arrays and objects (or TOML arrays and tables) nest at most this deep; real answers nest 5 or 6."""

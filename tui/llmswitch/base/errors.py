@@ -6,7 +6,7 @@ and the Python API render the fields. Nobody splits a sentence to get the fix ba
 Stdlib only and no ``dataclasses``: this module is on the read path
 (``llmswitch current``, ``llmswitch.active()``).
 
-Exit codes (documented in README):
+Exit codes (documented in docs/cli.md):
   0 ok · 1 a check failed (probe, doctor, config check) · 2 usage error or an
   invalid config/state file · 3 unknown provider, no selection, nothing stored ·
   4 key problem (missing key, keyring unavailable) · 127 exec: command not found ·

@@ -1,6 +1,6 @@
 """Which model is active *here*: the one resolver every read path asks.
 
-Scopes, first match wins, per role (documented in README, "Scopes"):
+Scopes, first match wins, per role (documented in docs/scopes.md):
 
 1. **session** — a REPL's ``/model`` choice (inside that process only);
 2. **shell** — ``$LLMSWITCH_USE``, set by ``eval "$(llmswitch shell use PROVIDER/MODEL)"``:

@@ -19,7 +19,7 @@ otherwise it parses the TOML. Byte equality, not size/mtime/inode: mtime moves i
 coarse ticks, so an edit in the same tick would look unchanged, and comparing a
 file of a few hundred bytes, already read, costs next to nothing.
 
-File layout (documented in README, "For tool authors")::
+File layout (documented in docs/tool-authors.md)::
 
     version = 1
     updated = 2026-11-21T19:30:00Z
@@ -455,5 +455,5 @@ def clear(role: str, path: Path | str | None = None) -> bool:
 
 HEADER = """\
 # Written by llmswitch; edit with `llmswitch use`. Other tools read it:
-# see "For tool authors" in llmswitch's README. No key is ever stored here.
+# see docs/tool-authors.md in llmswitch's repository. No key is ever stored here.
 """

@@ -26,7 +26,7 @@ from .validate import load, parse
 __all__ = ["HEADER", "add_provider", "change_settings", "remove_provider", "render_provider", "written_settings"]
 
 HEADER = """\
-# llmswitch providers — see `llmswitch config check` and the README.
+# llmswitch providers — see `llmswitch config check` and docs/config.md in llmswitch's repository.
 # Keys are never stored here: `llmswitch key set PROVIDER` puts them in the OS keyring.
 """
 

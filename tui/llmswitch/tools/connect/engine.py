@@ -10,7 +10,7 @@ atomic writes (mode and owner kept) → registry entry.
 from the new selection, without the network; ``status`` reports what each tool points
 at, its drift and its damage; ``disconnect`` removes our parts and gives back the file.
 
-The promises (README, "What llmswitch promises about other tools' files"):
+The promises (docs/connect.md, "What llmswitch promises about other tools' files"):
 
 * **Only recorded files.** The registry holds the exact paths written at connect time and a
   sha256 of what llmswitch last wrote. ``follow`` and ``disconnect`` touch those paths only;
