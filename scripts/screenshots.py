@@ -192,7 +192,7 @@ def _shots() -> list[Shot]:
         await scenes.settled(pilot)
         options = pilot.app.picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.catalog_rows is not None)
+        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.browser.catalog_rows is not None)
         await pilot.press(*"sonnet")
         await pilot.pause(0.1)
 

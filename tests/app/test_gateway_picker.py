@@ -26,9 +26,9 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: probes_done(app) and server.requests_to("/v1/model/info"))
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         models = app.picker.query_one(ModelList)
-        assert [r.model for r in app.picker.filter.rows] == ["team-large"], "no embedding model as a chat default"
+        assert [r.model for r in app.picker.browser.filter.rows] == ["team-large"], "no embedding model as a chat default"
         text = screen_text(app)
         assert "128k" in text and "2.5" in text
         await pilot.press(*"team-large")
@@ -38,7 +38,7 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
         assert "gateway metadata: 2 models, fetched just now" in screen_text(app)
         await pilot.press("ctrl+t", "ctrl+t")
         assert app.picker.role == "embedding"
-        assert [r.model for r in app.picker.filter.rows] == ["team-embed"]
+        assert [r.model for r in app.picker.browser.filter.rows] == ["team-embed"]
 
 
 async def test_the_palette_says_context_and_price_from_the_gateway(upstream, isolated, make_app):
@@ -49,7 +49,7 @@ async def test_the_palette_says_context_and_price_from_the_gateway(upstream, iso
     keys.store("team", FAKE_KEY)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         await pilot.press("ctrl+p")
         await pilot.press(*"team-large")
         assert await wait_for(pilot, lambda: "ctx 128k · $2.5/$10 per M · from the gateway" in screen_text(app))
@@ -72,7 +72,7 @@ async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstr
     switch("team/cheap", check_key=False)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         await pilot.press(*"team/dear", "enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "17× team/cheap" in screen_text(app)

@@ -135,11 +135,11 @@ async def test_a_key_in_the_picker_filter_is_masked_and_filters_nothing(upstream
         assert await wait_for(pilot, lambda: probes_done(app))
         picker = app.picker
         filter_input = picker.query_one("#filter", GuardedInput)
-        everything = len(picker.filter.rows)
+        everything = len(picker.browser.filter.rows)
         await paste(pilot, PASTED)
         assert filter_input.password and refused_said(app)
         assert PASTED not in screen_text(app)
-        assert len(picker.filter.matches(filter_input.usable_value)) == everything  # not used as a query
+        assert len(picker.browser.filter.matches(filter_input.usable_value)) == everything  # not used as a query
         filter_input.value = ""
         await pilot.pause(0.05)
         assert not filter_input.password

@@ -112,7 +112,7 @@ async def test_reprobe_cancels_the_sweep_in_flight(upstream, isolated, make_app)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         picker = app.picker
-        assert await wait_for(pilot, lambda: "acme" in picker.probing)
+        assert await wait_for(pilot, lambda: "acme" in picker.provider_list.probing)
         first = [w for w in picker.workers if w.group == "probe"][0]
         await pilot.pause(0.3)
         assert "acme" not in picker.results  # still hanging
@@ -120,7 +120,7 @@ async def test_reprobe_cancels_the_sweep_in_flight(upstream, isolated, make_app)
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: "acme" in picker.results)
         assert first.is_cancelled
-        assert picker.probe_generation == 2
+        assert picker.provider_list.probe_generation == 2
         assert picker.results["acme"].usable
         assert "2 models" in screen_text(app)
 
@@ -254,7 +254,7 @@ async def test_bindings_can_be_remapped_by_id(mixed_scene, make_app, monkeypatch
         await pilot.press("f6")
         assert app.picker.role == "small"
         await pilot.press("f9")
-        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+        assert await wait_for(pilot, lambda: app.picker.provider_list.probe_generation == 2)
 
 
 async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_app):
@@ -263,10 +263,10 @@ async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_
         await ready(pilot)
         await pilot.press("r")  # the filter has the focus: it is text
         assert app.picker.query_one("#filter").value == "r"
-        assert app.picker.probe_generation == 1
+        assert app.picker.provider_list.probe_generation == 1
         app.picker.query_one(ModelList).focus()
         await pilot.press("r")
-        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+        assert await wait_for(pilot, lambda: app.picker.provider_list.probe_generation == 2)
         await pilot.press("x")  # other letters go to the filter
         assert app.picker.query_one("#filter").value == "rx"
         assert app.picker.focused is app.picker.query_one("#filter")
@@ -379,9 +379,9 @@ async def test_the_whole_catalog_is_built_only_when_its_view_opens(mixed_scene, 
         await ready(pilot)
         picker = app.picker
         await pilot.pause(0.3)
-        assert picker.catalog_rows is None  # not built, not resident, while nobody looks at it
+        assert picker.browser.catalog_rows is None  # not built, not resident, while nobody looks at it
         assert not any(w.group == "catalog" for w in picker.workers)
         options = picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await wait_for(pilot, lambda: picker.catalog_rows is not None)
-        assert len(picker.query_one(ModelList).rows) == len(picker.catalog_rows) > 1000
+        assert await wait_for(pilot, lambda: picker.browser.catalog_rows is not None)
+        assert len(picker.query_one(ModelList).rows) == len(picker.browser.catalog_rows) > 1000

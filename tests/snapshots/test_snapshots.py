@@ -111,7 +111,7 @@ def test_picker_whole_catalog(isolated, snap_compare):
         picker = pilot.app.picker
         options = picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await scenes.wait_for(pilot, lambda: picker.catalog_rows is not None)
+        assert await scenes.wait_for(pilot, lambda: picker.browser.catalog_rows is not None)
         await pilot.press(*"sonnet")
         await pilot.pause(0.1)
 
