@@ -104,6 +104,16 @@ async def wait_for(pilot, predicate, timeout: float = 30.0) -> bool:
     return True
 
 
+def workers_done(app) -> bool:
+    """Every worker the app started (probes, writes, catalog loads) has finished."""
+    return all(worker.is_finished for worker in app.workers)
+
+
+async def quiet(pilot) -> None:
+    """Until every worker has finished and the app has handled what they posted (a snapshot's moment)."""
+    assert await wait_for(pilot, lambda: workers_done(pilot.app))
+
+
 def probes_done(app) -> bool:
     """The picker has a result for every provider it probes."""
     from llmswitch.app.widgets.provider_list import ProviderList
@@ -229,14 +239,13 @@ def many_models(n: int = 5000) -> list:
 async def settled(pilot) -> None:
     """Every probe of the picker has answered."""
     assert await wait_for(pilot, lambda: probes_done(pilot.app))
-    await pilot.pause(0.1)
 
 
 async def choose_provider(pilot, pid: str) -> None:
     """Highlight a provider in the picker's providers pane."""
     picker = pilot.app.picker
     picker.query_one("#providers").highlighted = list(picker.providers).index(pid) + 1
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: picker.view == pid)
 
 
 async def wizard_at(pilot, step: str) -> None:
@@ -264,4 +273,4 @@ async def wizard_at(pilot, step: str) -> None:
         assert STEPS.index(wizard.step) <= STEPS.index(step)
     if step == "probe":
         assert await wait_for(pilot, lambda: len(wizard.results) == 2)
-    await pilot.pause(0.2)
+    assert await wait_for(pilot, lambda: workers_done(app))

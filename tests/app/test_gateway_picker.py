@@ -32,7 +32,7 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
         text = screen_text(app)
         assert "128k" in text and "2.5" in text
         await pilot.press(*"team-large")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: "from the gateway → openai/gpt-4o" in screen_text(app))
         assert models.highlighted is not None and models.highlighted.model == "team-large"
         assert "from the gateway → openai/gpt-4o" in screen_text(app)
         assert "gateway metadata: 2 models, fetched just now" in screen_text(app)
@@ -77,7 +77,7 @@ async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstr
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "17× team/cheap" in screen_text(app)
         await pilot.press("n")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen) and scenes.workers_done(app))
         assert selection.read("default").ref == "team/cheap"
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -110,6 +110,6 @@ async def test_the_picker_marks_providers_from_the_team_file(upstream, isolated,
     team.record(body, str(tmp_path / "team.toml"), Fetched(body), (), ())
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: "corp (team)" in screen_text(app))
         text = screen_text(app)
         assert "corp (team)" in text and "mine (team)" not in text
