@@ -157,7 +157,11 @@ class PickerScreen(Screen[None]):
         model_list = self.query_one(ModelList)
         model_list.active_ref = active.ref if active else None
         model_list.refresh()
-        self.query_one(PickerBar).show(self.role, active, pick_mode=self.pick_mode, sort=self.browser.sort)
+        from .where import bar_text, look
+
+        resolved = look(self.role)[1]  # the scope in force here: shell, project or user (issue 13)
+        self.query_one(PickerBar).show(self.role, resolved.selection if resolved is not None else active,
+                                       bar_text(resolved), pick_mode=self.pick_mode, sort=self.browser.sort)
 
     def on_resize(self) -> None:
         self._update_bar()

@@ -20,18 +20,15 @@ class PickerBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
 
-    def show(self, role: str, active: ActiveSelection | None, *, pick_mode: bool, sort: str) -> None:
-        from ..screens.where import bar_text, look
-
+    def show(self, role: str, active: ActiveSelection | None, scope: str, *, pick_mode: bool, sort: str) -> None:
+        """``active`` is the model in force for ``role`` here, and ``scope`` where it comes from when not active.toml."""
         bar = Text()
         bar.append(" llmswitch ", style="bold reverse")
         bar.append("  pick for " if pick_mode else "  role: ", style="dim")
         bar.append(role, style="bold")
-        resolved = look(role)[1]  # the scope in force here: shell, project or user (issue 13)
-        active = resolved.selection if resolved is not None else active
         bar.append("  active: ", style="dim")
         bar.append(self.app.shown(active.ref) if active else "none", style="bold" if active else "dim")
-        bar.append(self.app.shown(bar_text(resolved)), style="yellow")
+        bar.append(self.app.shown(scope), style="yellow")
         sorted_by = f"  sort: {sort}"
         width = self.screen.size.width or 80
         if bar.cell_len + len(sorted_by) <= width:
