@@ -157,9 +157,9 @@ async def _child_filter(subject: bool) -> dict:
             options = picker.query_one("#providers")
             options.highlighted = options.get_option_index(CATALOG)
             await pilot.pause(0.05)
-            picker.catalog_rows = rows
+            picker.browser.catalog_rows = rows
             picker.rebuild_rows()
-            original = picker.apply_filter
+            original = picker.browser.apply_filter
             model_list = picker.query_one(ModelList)
 
             def timed(*args, **kwargs):
@@ -168,7 +168,7 @@ async def _child_filter(subject: bool) -> dict:
                 _draw_visible(model_list)
                 times.append(time.perf_counter() - started)
 
-            picker.apply_filter = timed
+            picker.browser.apply_filter = timed
             picker.query_one("#filter").focus()
             await pilot.pause(0.05)
         for key in _keystrokes():
@@ -204,7 +204,7 @@ async def _child_paint(subject: bool, spawned: float) -> dict:
             picker = app.picker
             options = picker.query_one("#providers")
             options.highlighted = options.get_option_index(CATALOG)
-            while picker.catalog_rows is None:
+            while picker.browser.catalog_rows is None:
                 await asyncio.sleep(0.001)
             shown = asyncio.Event()
             picker.call_after_refresh(shown.set)

@@ -151,7 +151,7 @@ def _shots() -> list[Shot]:
     async def filtered(pilot) -> None:
         await scenes.settled(pilot)
         await pilot.press("ctrl+o", *"gpt-4")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     async def diagnosis(pilot) -> None:
         await scenes.settled(pilot)
@@ -165,7 +165,7 @@ def _shots() -> list[Shot]:
         await scenes.settled(pilot)
         await pilot.press(*"openrouter/anthropic", "enter")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     async def editor(pilot) -> None:
         await pilot.press("ctrl+n")
@@ -173,7 +173,7 @@ def _shots() -> list[Shot]:
         await pilot.press(*"openrouter", "enter")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ProviderScreen))
         await pilot.press(*FAKE_KEY)
-        await pilot.pause(0.2)
+        await scenes.quiet(pilot)
 
     async def editor_no_keyring(pilot) -> None:
         await pilot.press("ctrl+n")
@@ -184,7 +184,7 @@ def _shots() -> list[Shot]:
         assert await scenes.wait_for(pilot, lambda: editor.keyring_problem is not None)
         await pilot.press(*"gpu-box")
         editor.query_one("#f-base-url").value = "http://127.0.0.1:8000/v1"
-        await pilot.pause(0.2)
+        await scenes.quiet(pilot)
 
     async def whole_catalog(pilot) -> None:
         from llmswitch.app.screens.picker import CATALOG
@@ -192,13 +192,13 @@ def _shots() -> list[Shot]:
         await scenes.settled(pilot)
         options = pilot.app.picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.catalog_rows is not None)
+        assert await scenes.wait_for(pilot, lambda: pilot.app.picker.browser.catalog_rows is not None)
         await pilot.press(*"sonnet")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     async def help_screen(pilot) -> None:
         await pilot.press("f1")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     def step(name: str):
         async def run(pilot) -> None:

@@ -85,23 +85,44 @@ def screen_text(app) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
 
 
-async def wait_for(pilot, predicate, timeout: float = 10.0) -> bool:
-    """Pause the pilot until ``predicate()`` holds."""
+async def wait_for(pilot, predicate, timeout: float = 30.0) -> bool:
+    """Let the app run until ``predicate()`` holds, then until it has handled what that set off.
+
+    The ceiling is generous (a busy machine is slow, not wrong); past it the test fails naming the
+    condition's line. Returns True, so ``assert await wait_for(...)`` reads as before.
+    """
     import time
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
+    while not predicate():
+        if time.monotonic() > deadline:
+            code = predicate.__code__
+            raise AssertionError(f"waited {timeout:g} s for the condition at {Path(code.co_filename).name}:"
+                                 f"{code.co_firstlineno}; it never held")
+        await pilot.pause(0.02)
+    await pilot.pause()  # the messages the change posted are handled before the test looks
+    return True
+
+
+def workers_done(app) -> bool:
+    """Every worker the app started (probes, writes, catalog loads) has finished."""
+    return all(worker.is_finished for worker in app.workers)
+
+
+async def quiet(pilot) -> None:
+    """Until every worker has finished and the app has handled what they posted (a snapshot's moment)."""
+    assert await wait_for(pilot, lambda: workers_done(pilot.app))
 
 
 def probes_done(app) -> bool:
     """The picker has a result for every provider it probes."""
+    from llmswitch.app.widgets.provider_list import ProviderList
+
     picker = app.picker
-    return picker is not None and not picker.probing and len(picker.results) >= len(
-        [p for p in picker.providers.values() if p.base_url])
+    found = picker.query(ProviderList) if picker is not None else ()
+    providers = found.first() if found else None
+    return providers is not None and not providers.probing and len(providers.results) >= len(
+        [p for p in providers.providers.values() if p.base_url])
 
 
 def local_servers(make, setenv) -> dict[str, FakeUpstream]:
@@ -218,14 +239,13 @@ def many_models(n: int = 5000) -> list:
 async def settled(pilot) -> None:
     """Every probe of the picker has answered."""
     assert await wait_for(pilot, lambda: probes_done(pilot.app))
-    await pilot.pause(0.1)
 
 
 async def choose_provider(pilot, pid: str) -> None:
     """Highlight a provider in the picker's providers pane."""
     picker = pilot.app.picker
     picker.query_one("#providers").highlighted = list(picker.providers).index(pid) + 1
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: picker.view == pid)
 
 
 async def wizard_at(pilot, step: str) -> None:
@@ -253,4 +273,4 @@ async def wizard_at(pilot, step: str) -> None:
         assert STEPS.index(wizard.step) <= STEPS.index(step)
     if step == "probe":
         assert await wait_for(pilot, lambda: len(wizard.results) == 2)
-    await pilot.pause(0.2)
+    assert await wait_for(pilot, lambda: workers_done(app))

@@ -26,19 +26,19 @@ async def test_the_picker_shows_a_gateways_context_prices_and_keeps_embeddings_f
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_for(pilot, lambda: probes_done(app) and server.requests_to("/v1/model/info"))
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         models = app.picker.query_one(ModelList)
-        assert [r.model for r in app.picker.filter.rows] == ["team-large"], "no embedding model as a chat default"
+        assert [r.model for r in app.picker.browser.filter.rows] == ["team-large"], "no embedding model as a chat default"
         text = screen_text(app)
         assert "128k" in text and "2.5" in text
         await pilot.press(*"team-large")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: "from the gateway → openai/gpt-4o" in screen_text(app))
         assert models.highlighted is not None and models.highlighted.model == "team-large"
         assert "from the gateway → openai/gpt-4o" in screen_text(app)
         assert "gateway metadata: 2 models, fetched just now" in screen_text(app)
         await pilot.press("ctrl+t", "ctrl+t")
         assert app.picker.role == "embedding"
-        assert [r.model for r in app.picker.filter.rows] == ["team-embed"]
+        assert [r.model for r in app.picker.browser.filter.rows] == ["team-embed"]
 
 
 async def test_the_palette_says_context_and_price_from_the_gateway(upstream, isolated, make_app):
@@ -49,7 +49,7 @@ async def test_the_palette_says_context_and_price_from_the_gateway(upstream, iso
     keys.store("team", FAKE_KEY)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         await pilot.press("ctrl+p")
         await pilot.press(*"team-large")
         assert await wait_for(pilot, lambda: "ctx 128k · $2.5/$10 per M · from the gateway" in screen_text(app))
@@ -72,12 +72,12 @@ async def test_a_much_dearer_model_asks_first_and_no_keeps_the_current_one(upstr
     switch("team/cheap", check_key=False)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.filter.rows))
+        assert await wait_for(pilot, lambda: any(r.metadata == "gateway" for r in app.picker.browser.filter.rows))
         await pilot.press(*"team/dear", "enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "17× team/cheap" in screen_text(app)
         await pilot.press("n")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen) and scenes.workers_done(app))
         assert selection.read("default").ref == "team/cheap"
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -110,6 +110,6 @@ async def test_the_picker_marks_providers_from_the_team_file(upstream, isolated,
     team.record(body, str(tmp_path / "team.toml"), Fetched(body), (), ())
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: "corp (team)" in screen_text(app))
         text = screen_text(app)
         assert "corp (team)" in text and "mine (team)" not in text

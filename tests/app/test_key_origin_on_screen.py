@@ -22,6 +22,6 @@ async def test_an_override_is_named_and_ctrl_g_does_not_offer_the_keyring(upstre
         assert "key: env LLMSWITCH_KEY_VLLM" in text and "press ctrl+g to enter a key" not in text
         assert "— put the right key in" in text and "LLMSWITCH_KEY_VLLM (it wins over every other source" in text
         await pilot.press("ctrl+g")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: scenes.workers_done(app))
         assert not isinstance(app.screen, ProviderScreen)
         assert OTHER_KEY not in screen_text(app)

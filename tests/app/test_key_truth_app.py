@@ -24,7 +24,7 @@ from llmswitch.store.keydecision import key_fields
 from upstreams import FAKE_KEY
 
 from . import scenes
-from .scenes import probes_done, screen_text, wait_for
+from .scenes import probes_done, screen_text, wait_for, workers_done
 from .test_setup import detected
 
 
@@ -60,13 +60,12 @@ async def finish_with(pilot, wizard, pick: set[str], key: str | None = None, pid
     for other in set(choose.selected) - pick:
         choose.deselect(other)
     await pilot.press("ctrl+n")
-    await pilot.pause(0.2)
+    assert await wait_for(pilot, lambda: wizard.step == "keys" and workers_done(pilot.app))
     if key is not None:
         wizard.query_one(f"#key-{pid}", Input).value = key
     await pilot.press("ctrl+n")
     assert wizard.step == "probe", wizard.step
-    assert await wait_for(pilot, lambda: len(wizard.results) == len(pick))
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: len(wizard.results) == len(pick) and workers_done(pilot.app))
     await pilot.press("ctrl+n")
     if "litellm" in pick:
         wizard.refs["default"] = "litellm/gpt-4o-mini"
@@ -145,8 +144,7 @@ async def test_a_restarted_wizard_sees_the_variable_it_proposed(local_servers, m
         for other in set(choose.selected) - {"litellm"}:
             choose.deselect(other)
         await pilot.press("ctrl+n")
-        await pilot.pause(0.2)
-        assert "key from $LITELLM_API_KEY" in screen_text(app)
+        assert await wait_for(pilot, lambda: "key from $LITELLM_API_KEY" in screen_text(app))
         assert not wizard.query("#key-litellm")
         await pilot.press("ctrl+n")
         assert await wait_for(pilot, lambda: "litellm" in wizard.results)
@@ -171,10 +169,10 @@ async def test_editor_new_provider_for_a_keyed_proxy(upstream, isolated, make_ap
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
         editor = app.screen
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: workers_done(app))  # the keyring checked, the key's state said
         editor.query_one("#f-id", Input).value = "proxy"
         editor.query_one("#f-base-url", Input).value = server.url + "/v1"
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: editor.query_one("#f-base-url", Input).value == server.url + "/v1")
         await pilot.press("ctrl+s")
         assert await wait_for(pilot, lambda: "proxy" in (tomllib.loads(paths.config_file().read_text())
                                                         .get("providers", {})))

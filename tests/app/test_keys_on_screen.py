@@ -25,7 +25,7 @@ PASTED = "sk-proj-pasted-not-a-real-key-0042"
 
 async def paste(pilot, text: str) -> None:
     pilot.app.post_message(events.Paste(text))
-    await pilot.pause(0.1)
+    await pilot.pause()  # until the app has handled it
 
 
 def toasts(app) -> list[str]:
@@ -89,15 +89,14 @@ async def test_a_key_pasted_into_base_url_is_masked_and_refused(keyed_vllm, make
         editor = app.screen
         url = editor.query_one("#f-base-url", GuardedInput)
         url.focus()
-        await pilot.pause(0.05)
+        assert await wait_for(pilot, lambda: editor.focused is url)
         before = paths.config_file().read_text()
         await paste(pilot, PASTED)  # replaces the pre-selected URL
         assert url.password and url.holds_key
         assert PASTED not in screen_text(app)
         assert refused_said(app)
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
-        assert "Base URL: that is a key" in screen_text(app)
+        assert await wait_for(pilot, lambda: "Base URL: that is a key" in screen_text(app))
         assert paths.config_file().read_text() == before
         assert keys.stored("vllm") is None
 
@@ -121,8 +120,7 @@ async def test_a_key_typed_into_any_other_editor_field_is_refused(isolated, make
         assert target.password
         assert PASTED not in screen_text(app)
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
-        assert "that is a key" in screen_text(app)
+        assert await wait_for(pilot, lambda: "that is a key" in screen_text(app))
         assert not paths.config_file().exists()
 
 
@@ -135,14 +133,13 @@ async def test_a_key_in_the_picker_filter_is_masked_and_filters_nothing(upstream
         assert await wait_for(pilot, lambda: probes_done(app))
         picker = app.picker
         filter_input = picker.query_one("#filter", GuardedInput)
-        everything = len(picker.filter.rows)
+        everything = len(picker.browser.filter.rows)
         await paste(pilot, PASTED)
         assert filter_input.password and refused_said(app)
         assert PASTED not in screen_text(app)
-        assert len(picker.filter.matches(filter_input.usable_value)) == everything  # not used as a query
+        assert len(picker.browser.filter.matches(filter_input.usable_value)) == everything  # not used as a query
         filter_input.value = ""
-        await pilot.pause(0.05)
-        assert not filter_input.password
+        assert await wait_for(pilot, lambda: not filter_input.password)
         long_id = "qwen2-5-coder-32b-instruct-0001"
         assert holds_key(long_id)  # shaped like a key...
         await pilot.press(*long_id)
@@ -160,7 +157,7 @@ async def test_a_key_in_the_add_provider_search_is_masked_and_enter_is_refused(i
         assert search.password and refused_said(app)
         assert PASTED not in screen_text(app)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: scenes.workers_done(app))
         assert isinstance(app.screen, PresetChooser)  # nothing chosen with it
 
 
@@ -182,7 +179,7 @@ async def test_a_key_in_the_wizard_fields_is_masked_at_once(nothing_local, make_
         assert add.password and refused_said(app)  # before Enter
         assert PASTED not in screen_text(app)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: scenes.workers_done(app))
         assert add.value == "" and wizard.step == "choose"
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static
 
-from llmswitch.app.screens.provider import ProviderScreen
+from llmswitch.app.screens.provider import PresetChooser, ProviderScreen
 from upstreams import openai_like
 
 from . import scenes
-from .scenes import probes_done, screen_text, wait_for
+from .scenes import probes_done, screen_text, wait_for, workers_done
 
 
 async def open_editor(pilot, pid: str) -> ProviderScreen:
@@ -16,8 +16,7 @@ async def open_editor(pilot, pid: str) -> ProviderScreen:
     assert await wait_for(pilot, lambda: probes_done(app))
     await scenes.choose_provider(pilot, pid)
     await pilot.press("f2")
-    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen) and scenes.workers_done(app))
     return app.screen
 
 
@@ -34,12 +33,11 @@ async def test_editor_knows_a_loopback_server_that_answered_401_wants_a_key(upst
 
 async def open_custom_editor(pilot) -> ProviderScreen:
     app = pilot.app
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: app.picker is not None and app.picker.is_mounted)
     await pilot.press("ctrl+n")
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
     await pilot.press("enter")  # Enter alone: a custom URL
-    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
-    await pilot.pause(0.2)
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen) and scenes.workers_done(app))
     return app.screen
 
 
@@ -78,7 +76,6 @@ async def test_with_a_working_keyring_the_editor_still_recommends_it(isolated, m
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_custom_editor(pilot)
-        await pilot.pause(0.3)
         assert editor.keyring_problem is None
         assert editor.query_one("#f-key-source", Select).value == "keyring"
         assert "keyring (recommended)" in screen_text(app)
@@ -95,7 +92,6 @@ async def wizard_detected(pilot):
     assert await wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
     wizard = app.screen
     assert await wait_for(pilot, lambda: not wizard.detecting)
-    await pilot.pause(0.05)
     return wizard
 
 
@@ -128,7 +124,7 @@ async def test_wizard_adds_a_server_by_its_url_named_from_what_answered(upstream
         assert "wants a key" in screen_text(app)
         await pilot.press("ctrl+n")
         assert wizard.step == "keys"
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: "litellm key" in screen_text(app))
         text = screen_text(app)
         assert "litellm key" in text and "vllm key" not in text  # a key only where the server wants one
         wizard.query_one("#key-litellm", Input).value = FAKE_KEY
@@ -169,7 +165,7 @@ async def test_enter_on_a_provider_moves_to_its_models_not_a_switch(mixed_scene,
         providers.focus()
         await scenes.choose_provider(pilot, "openrouter")  # failing: a switch would ask first
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: isinstance(app.focused, ModelList) and workers_done(app))
         assert isinstance(app.focused, ModelList)
         assert app.picker.view == "openrouter"
         assert app.screen is app.picker  # no "is failing — use anyway?" dialog
@@ -241,9 +237,9 @@ async def test_toasts_leave_the_bottom_border_alone(mixed_scene, make_app):
 async def test_the_add_provider_placeholder_fits_at_80_columns(isolated, make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: app.picker is not None and app.picker.is_mounted)
         await pilot.press("ctrl+n")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser) and app.screen.query("#preset-search"))
         search = app.screen.query_one("#preset-search", Input)
         assert len(search.placeholder) <= search.size.width, (search.placeholder, search.size.width)
 
@@ -271,7 +267,7 @@ async def test_an_unknown_keymap_id_is_reported(isolated, make_app, monkeypatch)
     monkeypatch.setenv("LLMSWITCH_KEYMAP", "picker.rol=ctrl+y;picker.reprobe=f6")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: "'picker.rol'" in " ".join(toasts(app)))
         said = " ".join(toasts(app))
         assert "'picker.rol'" in said and "did you mean picker.role" in said
         assert "picker.reprobe" not in said
@@ -299,7 +295,7 @@ async def test_slash_in_the_focused_filter_starts_no_query(mixed_scene, make_app
         filter_input = app.picker.query_one("#filter", Input)
         filter_input.focus()
         await pilot.press("slash")
-        await pilot.pause(0.05)
+        await pilot.pause()  # until the app has handled it
         assert filter_input.value == ""
         await pilot.press(*"openai/gpt")
         assert filter_input.value == "openai/gpt"  # a slash inside a ref is text

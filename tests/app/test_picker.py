@@ -13,12 +13,11 @@ from llmswitch.store import selection
 from upstreams import FAKE_KEY, openai_like
 
 from . import scenes
-from .scenes import probes_done, screen_text, wait_for
+from .scenes import probes_done, screen_text, wait_for, workers_done
 
 
 async def ready(pilot) -> None:
     assert await wait_for(pilot, lambda: probes_done(pilot.app)), "probes did not finish"
-    await pilot.pause(0.1)
 
 
 async def test_statuses_are_live_and_mixed(mixed_scene, make_app):
@@ -42,7 +41,7 @@ async def test_enter_switches_and_writes_active_file(mixed_scene, make_app):
         assert await wait_for(pilot, lambda: selection.read("default").ref == "ollama/qwen2.5:0.5b")
         sel = selection.read("default")
         assert sel.base_url == mixed_scene.servers["ollama"].url + "/v1"
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: any("ollama / qwen2.5:0.5b" in str(n.message) for n in app._notifications))
         toasts = [str(n.message) for n in app._notifications]
         assert any("ollama / qwen2.5:0.5b" in t and "127.0.0.1" in t for t in toasts), toasts
 
@@ -67,15 +66,12 @@ async def test_failing_provider_asks_and_says_why(mixed_scene, make_app):
         await pilot.press(*"openrouter/anthropic")
         assert app.picker.query_one(ModelList).highlighted.provider == "openrouter"
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ConfirmScreen)
-        assert "key rejected" in screen_text(app)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen) and "key rejected" in screen_text(app))
         await pilot.press("n")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen) and workers_done(app))
         assert selection.read("default").ref == "openai/gpt-4o-mini"
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         assert await wait_for(pilot, lambda: selection.read("default").provider == "openrouter")
 
@@ -112,15 +108,15 @@ async def test_reprobe_cancels_the_sweep_in_flight(upstream, isolated, make_app)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         picker = app.picker
-        assert await wait_for(pilot, lambda: "acme" in picker.probing)
+        assert await wait_for(pilot, lambda: "acme" in picker.provider_list.probing)
         first = [w for w in picker.workers if w.group == "probe"][0]
-        await pilot.pause(0.3)
-        assert "acme" not in picker.results  # still hanging
+        assert await wait_for(pilot, lambda: scene.servers["acme"].requests_to("/v1/models"))
+        assert "acme" not in picker.results  # still hanging: the server has the request and does not answer
         openai_like(scene.servers["acme"], models=("alpha-1", "beta-2"))  # now it answers
         await pilot.press("ctrl+r")
         assert await wait_for(pilot, lambda: "acme" in picker.results)
         assert first.is_cancelled
-        assert picker.probe_generation == 2
+        assert picker.provider_list.probe_generation == 2
         assert picker.results["acme"].usable
         assert "2 models" in screen_text(app)
 
@@ -130,8 +126,7 @@ async def test_apply_fix_sets_suggested_base_url(mixed_scene, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         app.picker.query_one("#providers").highlighted = list(app.picker.providers).index("lab") + 1
-        await pilot.pause(0.1)
-        assert app.picker.view == "lab"
+        assert await wait_for(pilot, lambda: app.picker.view == "lab")
         assert "set base_url to" in screen_text(app) and "press ctrl+g" in screen_text(app)
         await pilot.press("ctrl+g")
         lab_url = mixed_scene.servers["lab"].url
@@ -152,12 +147,10 @@ async def test_works_in_80x24(mixed_scene, make_app):
         text = screen_text(app)
         assert "Use model" in text or "Re-probe" in text
         await pilot.press("f1")
-        await pilot.pause(0.1)
-        assert "picker.switch" in screen_text(app)
+        assert await wait_for(pilot, lambda: "picker.switch" in screen_text(app))
         await pilot.press("escape")
         await pilot.press("f2")
-        await pilot.pause(0.2)
-        assert "Base URL" in screen_text(app)
+        assert await wait_for(pilot, lambda: "Base URL" in screen_text(app))
 
 
 async def test_no_key_on_any_screen(mixed_scene, make_app):
@@ -167,10 +160,10 @@ async def test_no_key_on_any_screen(mixed_scene, make_app):
         seen = [screen_text(app)]
         for pid in app.picker.providers:
             app.picker.query_one("#providers").highlighted = list(app.picker.providers).index(pid) + 1
-            await pilot.pause(0.05)
+            assert await wait_for(pilot, lambda pid=pid: app.picker.view == pid)
             seen.append(screen_text(app))
         await pilot.press("f2")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: "Base URL" in screen_text(app) and workers_done(app))
         seen.append(screen_text(app))
         assert not any(FAKE_KEY in text for text in seen)
         assert any("sk-test-…0001" in text for text in seen)  # the redacted form is shown
@@ -192,8 +185,7 @@ async def test_pick_mode_returns_without_writing(mixed_scene, make_app):
     async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         await pilot.press(*"ollama/llama")
-        await pilot.press("enter")
-        await pilot.pause(0.1)
+        await pilot.press("enter")  # pick mode: the app exits with the ref (the block ends when it has)
     assert app.return_value == "ollama/llama3.2:latest"
     assert selection.read("default").ref == "openai/gpt-4o-mini"
 
@@ -202,7 +194,6 @@ async def test_pick_mode_escape_cancels(mixed_scene, make_app):
     app = make_app(pick_role="default")
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.press("escape")
-        await pilot.pause(0.1)
     assert app.return_value is None
 
 
@@ -216,17 +207,16 @@ def test_run_with_broken_config_prints_problems_and_returns_2(isolated, capsys):
 
 
 @pytest.mark.parametrize("query", ["", "gpt", "claude sonnet", "zzzzzz"])
-def test_filter_on_the_whole_catalog_is_fast(query):
-    import time
-
+def test_filter_on_the_whole_catalog_finds_every_match(query):
+    """Every row holding each word of the query is found (how fast is the benchmark's to say: bench_tui)."""
     from llmswitch.services.models import Filter, sort_rows
 
     rows = sort_rows(scenes.many_models(5000))
-    flt = Filter(rows)
-    started = time.perf_counter()
-    matches = flt.matches(query)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.25  # generous for loaded CI; the benchmark measures the real p90
+    matches = Filter(rows).matches(query)
+    words = query.lower().split()
+    plain = [r for r in rows if all(w in r.haystack for w in words)]
+    assert {id(r) for r in plain} <= {id(r) for r in matches}
+    assert len(matches) == len(rows) if not words else plain or query == "zzzzzz"
     if query == "zzzzzz":
         assert matches == []
 
@@ -254,7 +244,7 @@ async def test_bindings_can_be_remapped_by_id(mixed_scene, make_app, monkeypatch
         await pilot.press("f6")
         assert app.picker.role == "small"
         await pilot.press("f9")
-        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+        assert await wait_for(pilot, lambda: app.picker.provider_list.probe_generation == 2)
 
 
 async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_app):
@@ -263,10 +253,10 @@ async def test_r_reprobes_from_a_list_and_types_in_the_filter(mixed_scene, make_
         await ready(pilot)
         await pilot.press("r")  # the filter has the focus: it is text
         assert app.picker.query_one("#filter").value == "r"
-        assert app.picker.probe_generation == 1
+        assert app.picker.provider_list.probe_generation == 1
         app.picker.query_one(ModelList).focus()
         await pilot.press("r")
-        assert await wait_for(pilot, lambda: app.picker.probe_generation == 2)
+        assert await wait_for(pilot, lambda: app.picker.provider_list.probe_generation == 2)
         await pilot.press("x")  # other letters go to the filter
         assert app.picker.query_one("#filter").value == "rx"
         assert app.picker.focused is app.picker.query_one("#filter")
@@ -305,8 +295,9 @@ async def test_provider_status_lines_wrap_at_a_word_instead_of_being_cut(mixed_s
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(pilot)
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
         options = app.picker.query_one("#providers")
+        assert await wait_for(pilot, lambda: options.virtual_size.height > 2 * options.option_count
+                              and app.screen.size == (80, 24))
         assert options.virtual_size.height > 2 * options.option_count  # some statuses took a second line
         lines = [options.render_line(y).text.rstrip() for y in range(options.virtual_size.height)]
         assert not any(line.endswith("…") for line in lines), lines
@@ -328,7 +319,7 @@ async def palette_hits(pilot, query: str) -> list[str]:
         return [str(getattr(o.prompt, "plain", o.prompt)) for o in results.options]
 
     assert await wait_for(pilot, lambda: any("switch model" in t for t in texts()))
-    await pilot.pause(0.5)  # every provider has answered
+    assert await wait_for(pilot, lambda: workers_done(app))  # the palette's search has heard every provider
     return texts()
 
 
@@ -378,10 +369,10 @@ async def test_the_whole_catalog_is_built_only_when_its_view_opens(mixed_scene, 
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         picker = app.picker
-        await pilot.pause(0.3)
-        assert picker.catalog_rows is None  # not built, not resident, while nobody looks at it
+        assert await wait_for(pilot, lambda: workers_done(app))
+        assert picker.browser.catalog_rows is None  # not built, not resident, while nobody looks at it
         assert not any(w.group == "catalog" for w in picker.workers)
         options = picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await wait_for(pilot, lambda: picker.catalog_rows is not None)
-        assert len(picker.query_one(ModelList).rows) == len(picker.catalog_rows) > 1000
+        assert await wait_for(pilot, lambda: picker.browser.catalog_rows is not None)
+        assert len(picker.query_one(ModelList).rows) == len(picker.browser.catalog_rows) > 1000

@@ -27,10 +27,9 @@ async def open_editor(pilot, pid: str) -> ProviderScreen:
     app = pilot.app
     assert await wait_for(pilot, lambda: probes_done(app))
     app.picker.query_one("#providers").highlighted = list(app.picker.providers).index(pid) + 1
-    await pilot.pause(0.05)
+    assert await wait_for(pilot, lambda: app.picker.view == pid)
     await pilot.press("f2")
-    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen) and scenes.workers_done(app))
     return app.screen
 
 
@@ -122,8 +121,7 @@ async def test_bad_base_url_is_refused_with_the_reason(mixed_scene, make_app):
         editor.query_one("#f-base-url", Input).value = "ftp://nowhere"
         before = paths.config_file().read_text()
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
-        assert "must start with http" in screen_text(app)
+        assert await wait_for(pilot, lambda: "must start with http" in screen_text(app))
         assert paths.config_file().read_text() == before
 
 
@@ -149,7 +147,7 @@ async def post_keys(pilot, *keys: str) -> None:
     for key in keys:
         char = key if len(key) == 1 else None
         pilot.app.post_message(events.Key("space" if key == " " else key, char))
-    await pilot.pause(0.2)
+    await pilot.pause()  # until the app has handled them (the caller waits for what they should have done)
 
 
 async def open_custom(pilot) -> ProviderScreen:
@@ -157,8 +155,7 @@ async def open_custom(pilot) -> ProviderScreen:
     await pilot.press("ctrl+n")
     assert await wait_for(pilot, lambda: isinstance(app.screen, PresetChooser))
     await pilot.press("enter")
-    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
-    await pilot.pause(0.1)
+    assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen) and scenes.workers_done(app))
     return app.screen
 
 
@@ -168,6 +165,7 @@ async def test_fast_typing_lands_in_the_field_it_was_meant_for(isolated, make_ap
         editor = await open_custom(pilot)
         assert editor.focused is editor.query_one("#f-id")
         await post_keys(pilot, *"fake2", "down", *"Fake Two", "tab", *"http://127.0.0.1:9/v1")
+        assert await wait_for(pilot, lambda: editor.query_one("#f-base-url", Input).value == "http://127.0.0.1:9/v1")
         assert editor.query_one("#f-id", Input).value == "fake2"
         assert editor.query_one("#f-name", Input).value == "Fake Two"
         assert editor.query_one("#f-base-url", Input).value == "http://127.0.0.1:9/v1"
@@ -179,7 +177,7 @@ async def test_up_down_move_between_fields_and_never_open_a_menu(upstream, isola
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_editor(pilot, "acme")
         editor.query_one("#f-base-url", Input).focus()
-        await pilot.pause(0.05)
+        assert await wait_for(pilot, lambda: editor.focused is editor.query_one("#f-base-url"))
         order = []
         for _ in range(5):
             await pilot.press("down")
@@ -215,13 +213,13 @@ async def test_env_field_refuses_a_key_without_echoing_it(upstream, isolated, ma
     async with app.run_test(size=(100, 30)) as pilot:
         editor = await open_editor(pilot, "acme")
         editor.query_one("#f-key-source").value = "env"
-        await pilot.pause(0.05)
         arg = editor.query_one("#f-key-arg", Input)
+        assert await wait_for(pilot, lambda: not arg.disabled)
         arg.focus()
         await pilot.press(*FAKE_KEY)
         assert arg.password  # masked as soon as it looks like a key
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: "that is a key" in screen_text(app))
         text = screen_text(app)
         assert "that is a key" in text
         assert FAKE_KEY not in text

@@ -6,12 +6,11 @@ from llmswitch.app.screens.where import WhereScreen
 from llmswitch.app.widgets.model_list import ModelList
 from llmswitch.store import overlay, scopes, selection
 
-from .scenes import probes_done, screen_text, wait_for
+from .scenes import probes_done, screen_text, wait_for, workers_done
 
 
 async def ready(pilot) -> None:
     assert await wait_for(pilot, lambda: probes_done(pilot.app)), "probes did not finish"
-    await pilot.pause(0.1)
 
 
 def project(tmp_path, monkeypatch, roles: dict[str, str]):
@@ -43,8 +42,7 @@ async def test_the_header_names_the_project_scope_and_enter_offers_the_project(m
         text = screen_text(app)
         assert "active: openai/gpt-4o" in text and "project scope" in text
         await pilot.press(*"ollama/qwen", "enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen) and "This project" in screen_text(app))
         shown = screen_text(app)
         assert "This project" in shown and 'eval "$(llmswitch shell use ollama/qwen2.5:0.5b)"' in shown
         await pilot.click("#project")
@@ -66,11 +64,11 @@ async def test_with_a_shell_scope_the_user_default_can_still_be_chosen(mixed_sce
         await pilot.press(*"ollama/qwen")
         assert app.picker.query_one(ModelList).highlighted.ref == "ollama/qwen2.5:0.5b"
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen)
+                              and "$LLMSWITCH_USE sets" in screen_text(app))
         assert "$LLMSWITCH_USE sets default → openai/gpt-4o, which wins" in screen_text(app)
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        assert await wait_for(pilot, lambda: not isinstance(app.screen, WhereScreen) and workers_done(app))
         assert selection.read().ref == "openai/gpt-4o-mini"  # cancelled: nothing written
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, WhereScreen))

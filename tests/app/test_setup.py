@@ -36,7 +36,6 @@ async def detected(pilot) -> SetupWizard:
     assert await wait_for(pilot, lambda: isinstance(app.screen, SetupWizard))
     wizard = app.screen
     assert await wait_for(pilot, lambda: not wizard.detecting)
-    await pilot.pause(0.05)
     return wizard
 
 
@@ -53,8 +52,7 @@ async def test_wizard_happy_path_writes_everything_at_the_end(local_servers, mak
         choose.deselect("openrouter")  # no network in tests: keep it local
         await pilot.press("ctrl+n")
         assert wizard.step == "keys"
-        await pilot.pause(0.1)
-        assert "litellm key" in screen_text(app)
+        assert await wait_for(pilot, lambda: "litellm key" in screen_text(app))
         wizard.query_one("#key-litellm").focus()
         await pilot.press(*FAKE_KEY)
         assert FAKE_KEY not in screen_text(app)
@@ -104,14 +102,15 @@ async def test_escape_at_any_step_writes_nothing(local_servers, make_app, steps)
                 wizard.query_one("#key-litellm").value = FAKE_KEY
             if wizard.step == "probe":
                 assert await wait_for(pilot, lambda: len(wizard.results) == 2)
+            before = wizard.step
             await pilot.press("ctrl+n")
-            await pilot.pause(0.05)
+            assert await wait_for(pilot, lambda before=before: wizard.step != before)
         if wizard.step == "model":
             await pilot.press("enter")  # a default chosen, but not finished
         assert wizard.step == ("detect", "choose", "keys", "probe", "model")[steps]
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: not isinstance(app.screen, SetupWizard))
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: scenes.workers_done(app))
         assert nothing_written()
 
 
@@ -128,9 +127,8 @@ async def test_unusable_keyring_offers_an_env_reference(local_servers, make_app,
         wizard.query_one("#choose-list", SelectionList).deselect("openrouter")
         wizard.query_one("#choose-list", SelectionList).deselect("ollama")
         await pilot.press("ctrl+n")
-        assert await wait_for(pilot, lambda: wizard.keyring_problem is not None)
-        await pilot.pause(0.05)
-        assert "keyring cannot be used" in screen_text(app)
+        assert await wait_for(pilot, lambda: wizard.keyring_problem is not None
+                              and "keyring cannot be used" in screen_text(app))
         assert "not stored" in wizard.query_one("#key-litellm").placeholder  # a key there is for the check only
         assert wizard.query_one("#env-litellm").value == "LITELLM_API_KEY"
         monkeypatch.setenv("LITELLM_API_KEY", FAKE_KEY)
@@ -165,7 +163,7 @@ async def paste(pilot, text: str) -> None:
     from textual import events
 
     pilot.app.post_message(events.Paste(text))
-    await pilot.pause(0.05)
+    await pilot.pause()  # until the app has handled it
 
 
 def toasts(app) -> list[str]:
@@ -195,7 +193,8 @@ async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(not
         await pilot.press(*"groq", "enter")
         await pilot.press("ctrl+n")
         assert wizard.step == "keys"
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: "no keyring" in wizard.query_one("#key-groq").placeholder
+                              and wizard.focused is wizard.query_one("#env-groq"))
         key_input = wizard.query_one("#key-groq")
         assert "no keyring" in key_input.placeholder
         text = screen_text(app)
@@ -207,7 +206,7 @@ async def test_no_keyring_a_key_pasted_for_the_env_var_is_masked_and_refused(not
         assert GROQ_LIKE_KEY not in screen_text(app)
         assert "that is a key" in screen_text(app)
         await pilot.press("ctrl+n")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: any("that is a key" in t for t in toasts(app)))
         assert wizard.step == "keys"  # refused
         assert any("that is a key" in t for t in toasts(app))
         assert not any(GROQ_LIKE_KEY in t for t in toasts(app))
@@ -221,7 +220,7 @@ async def test_add_preset_box_never_echoes_a_key(nothing_local, make_app):
         await pilot.press("ctrl+n")
         await paste(pilot, GROQ_LIKE_KEY)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: toasts(app))
         assert toasts(app) and not any(GROQ_LIKE_KEY in t for t in toasts(app))
         assert wizard.step == "choose"
 
@@ -263,10 +262,9 @@ async def test_hidden_steps_cannot_take_the_focus(local_servers, make_app):
         await pilot.press("ctrl+n")
         wizard.query_one("#choose-add").focus()
         await pilot.press("ctrl+n")
-        await pilot.pause(0.05)
-        assert wizard.step == "keys"
+        assert await wait_for(pilot, lambda: wizard.step == "keys" and wizard.focused is not None
+                              and wizard.query_one("#keys") in wizard.focused.ancestors)
         assert wizard.query_one("#choose").disabled
-        assert wizard.focused is not None and wizard.query_one("#keys") in wizard.focused.ancestors
 
 
 async def test_f1_lists_the_wizard_keys_first(local_servers, make_app):
@@ -274,7 +272,7 @@ async def test_f1_lists_the_wizard_keys_first(local_servers, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await detected(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.1)
+        assert await wait_for(pilot, lambda: "(this screen)" in screen_text(app))
         text = screen_text(app)
         assert "(this screen)" in text and text.index("Setup wizard") < text.index("Model picker")
         assert text.index("setup.next") < text.index("picker.switch")
@@ -288,10 +286,10 @@ async def test_typing_right_after_next_goes_to_the_new_step(vllm_wanting_a_key, 
         wizard = await detected(pilot)
         await pilot.press("ctrl+n")
         wizard.query_one("#choose-add").focus()
-        await pilot.pause(0.05)
+        assert await wait_for(pilot, lambda: wizard.focused is wizard.query_one("#choose-add"))
         for key in ["ctrl+n", *FAKE_KEY]:  # all queued before the first is handled
             app.post_message(events.Key(key, key if len(key) == 1 else None))
-        await pilot.pause(0.3)
+        assert await wait_for(pilot, lambda: [i.value for i in wizard.query("#key-vllm")] == [FAKE_KEY])
         assert wizard.step == "keys"
         assert wizard.query_one("#choose-add").value == ""
         assert wizard.query_one("#key-vllm").value == FAKE_KEY

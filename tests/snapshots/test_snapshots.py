@@ -35,7 +35,7 @@ def test_picker_filtered_by_context(mixed, snap_compare):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("ctrl+o", *"gpt-4")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -61,7 +61,7 @@ def test_confirm_failing_provider(mixed, snap_compare):
         await settled(pilot)
         await pilot.press(*"openrouter/anthropic", "enter")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -75,7 +75,7 @@ def test_preset_chooser(isolated, snap_compare):
         await pilot.press("ctrl+n")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, PresetChooser))
         await pilot.press(*"open")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -87,7 +87,7 @@ def test_provider_editor(isolated, snap_compare):
         await pilot.press(*"openrouter", "enter")
         assert await scenes.wait_for(pilot, lambda: isinstance(pilot.app.screen, ProviderScreen))
         await pilot.press(*FAKE_KEY)  # masked
-        await pilot.pause(0.2)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -111,9 +111,9 @@ def test_picker_whole_catalog(isolated, snap_compare):
         picker = pilot.app.picker
         options = picker.query_one("#providers")
         options.highlighted = options.get_option_index(CATALOG)
-        assert await scenes.wait_for(pilot, lambda: picker.catalog_rows is not None)
+        assert await scenes.wait_for(pilot, lambda: picker.browser.catalog_rows is not None)
         await pilot.press(*"sonnet")
-        await pilot.pause(0.1)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -141,7 +141,7 @@ def test_wizard_keys_without_keyring(local, snap_compare):
         wizard.query_one("#choose-list", SelectionList).deselect("openrouter")
         await pilot.press("ctrl+n")
         assert await scenes.wait_for(pilot, lambda: wizard.keyring_problem is not None)
-        await pilot.pause(0.2)
+        await scenes.quiet(pilot)
 
     assert snap_compare(new_app(setup=True), terminal_size=SIZE, run_before=run_before)
 

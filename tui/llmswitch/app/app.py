@@ -49,8 +49,9 @@ class LLMSwitchApp(App[str | None]):
     """Pick the active model; edit providers; first-run setup."""
 
     TITLE = "llmswitch"
-    CSS_PATH = ["app.tcss", "screens/picker.tcss"]
-    """The picker is the default screen, whose own CSS_PATH Textual does not load: its sheet comes with the app."""
+    CSS_PATH = ["app.tcss", "screens/picker.tcss", "widgets/picker_bar.tcss", "widgets/provider_list.tcss",
+                "widgets/model_browser.tcss", "widgets/details.tcss"]
+    """The picker is the default screen, whose own CSS_PATH Textual does not load: its sheets come with the app."""
     COMMANDS = App.COMMANDS | {_switch_model_commands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help", tooltip="List every key binding"),

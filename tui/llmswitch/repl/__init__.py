@@ -27,8 +27,9 @@ Rules kept here:
   otherwise a short numbered list, or did-you-mean;
 * every reply says which scope changed: this session, or active.toml.
 
-The pieces: :mod:`.parse` (the command line), :mod:`.switcher` (the session
-and the commands), :mod:`.queries` (what a query or list finds), :mod:`.index`
+The pieces: :mod:`.parse` (the command line), :mod:`.switcher` (the public
+face), :mod:`.session` (the session's choice per role), :mod:`.model_command`
+(what each command does), :mod:`.queries` (what a query or list finds), :mod:`.index`
 (your providers and completion tables over :mod:`llmswitch.services.models`), :mod:`.gate` (the check before a switch),
 :mod:`.completion` (readline and prompt_toolkit), :mod:`.reply` (replies and
 numbered lists), :mod:`.explain` (what a failed request means).

@@ -1,4 +1,8 @@
-"""Add, edit and remove a provider; enter its key (stored in the keyring, never shown)."""
+"""Add, edit and remove a provider; enter its key (stored in the keyring, never shown).
+
+:class:`ProviderScreen` is the editor: the form (:class:`~..widgets.provider_form.ProviderForm`, which
+owns its fields and what they mean), the probe's diagnosis under it, and what Save, Probe and Remove do.
+"""
 
 from __future__ import annotations
 
@@ -9,66 +13,21 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...base import paths
 from ...store import catalog, keys
-from ...store.config import (
-    ConfigError,
-    ProviderConfig,
-    add_provider,
-    check_env_name,
-    load,
-    normalize_base_url,
-    provider_from_preset,
-    remove_provider,
-)
-from ..edits import written_settings
+from ...store.config import ConfigError, ProviderConfig, add_provider, load, provider_from_preset, remove_provider
 from ..status import diagnosis_text
-from ..widgets.guarded import REFUSED, REFUSED_SENTENCE, GuardedInput
+from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
+from ..widgets.provider_form import ProviderForm
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
-
     from ...base.outcome import ProbeResult
     from ..app import LLMSwitchApp
-
-FIELD_NAMES = {"f-id": "Id", "f-name": "Name", "f-base-url": "Base URL", "f-timeout": "Timeout",
-               "f-headers": "Headers", "f-key-arg": "Env var / cmd"}
-"""The editor's fields that are not for keys, as their labels say."""
-
-KEY_SOURCES = (("keyring (recommended)", "keyring"), ("environment variable", "env"),
-               ("command output", "command"), ("none (keyless server)", "none"))
-KEY_HINT = "paste the key (hidden; stored in the keyring)"
-NO_KEYRING_SOURCES = (("keyring (unavailable here)", "keyring"), *KEY_SOURCES[1:])
-"""The choices while the keyring cannot be used: it stays offered (for when it works), not recommended."""
-
-
-def env_default(provider: ProviderConfig, pid: str = "") -> str:
-    """The variable a key is read from when none is named: the preset's, else ``ID_API_KEY``."""
-    if provider.key_env:
-        return provider.key_env[0]
-    return f"{(pid or provider.id or 'provider').upper().replace('-', '_').replace('.', '_')}_API_KEY"
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value; Other: value`` → dict (ValueError with a message)."""
-    headers: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, value = part.partition(":")
-        if not sep:
-            name, sep, value = part.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"header {part!r} is not written as Name: value")
-        headers[name.strip()] = value.strip()
-    return headers
-
-
-def format_headers(headers: dict[str, str]) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in headers.items())
 
 
 class PresetChooser(ModalScreen[ProviderConfig | None]):
@@ -163,7 +122,7 @@ class PresetChooser(ModalScreen[ProviderConfig | None]):
 class ProviderScreen(Screen[bool]):
     """Edit one provider; Save writes config.toml (and the key to the keyring), then probes."""
 
-    CSS_PATH = "provider.tcss"
+    CSS_PATH = ["provider.tcss", "../widgets/provider_form.tcss"]
     BINDINGS = [
         Binding("ctrl+s", "save", "Save & probe", id="provider.save", tooltip="Write config.toml, store the key, probe"),
         Binding("ctrl+r", "probe", "Probe", id="provider.probe", tooltip="Probe the saved settings again"),
@@ -184,44 +143,27 @@ class ProviderScreen(Screen[bool]):
     def __init__(self, provider: ProviderConfig, *, new: bool = False, result: ProbeResult | None = None,
                  for_key: bool = False) -> None:
         super().__init__()
-        self.provider = provider
-        self.new = new or not provider.configured
+        self.form = ProviderForm(provider, new=new or not provider.configured, for_key=for_key, id="provider-form")
         self.result = result
-        self.for_key = for_key
-        """Opened to enter a key (the probe's key fix): the masked API key field has the focus."""
         self.changed = False
-        self.key_problem: str | None = None
-        self.saved_form: tuple[object, ...] = ()
-        """The form as opened or last saved (see :meth:`form_state`)."""
-        self._arg_hint = ""
-        self.keyring_problem: str | None = None
+
+    @property
+    def provider(self) -> ProviderConfig:
+        """The provider as last saved (or as opened)."""
+        return self.form.provider
+
+    @property
+    def new(self) -> bool:
+        """Being added: not in config.toml yet."""
+        return self.form.new
+
+    @property
+    def keyring_problem(self) -> str | None:
         """Why the keyring cannot be used here (checked as the editor opens), or None."""
-        self._auto_env: str | None = None
-        """The env var name the editor filled in itself (it follows the id until the person edits it)."""
+        return self.form.keyring_problem
 
     def compose(self) -> ComposeResult:
-        p = self.provider
-        with VerticalScroll(id="provider-form"):
-            yield from self._row("Id", GuardedInput(p.id, placeholder="lowercase id, e.g. my-vllm", id="f-id",
-                                                    compact=True, disabled=not self.new or bool(p.preset)))
-            yield from self._row("Name", GuardedInput(p.name, placeholder="display name", id="f-name", compact=True))
-            yield from self._row("Base URL", GuardedInput(p.base_url or "", placeholder="https://host/v1",
-                                                          id="f-base-url", compact=True))
-            yield from self._row("API kind", Select([(k, k) for k in catalog.API_KINDS], value=p.kind,
-                                                    allow_blank=False, id="f-kind", compact=True))
-            yield from self._row("Timeout (s)", GuardedInput(f"{p.timeout:g}", id="f-timeout", compact=True,
-                                                             type="number"))
-            yield from self._row("Headers", GuardedInput(format_headers(p.headers), placeholder="X-Title: my app; …",
-                                                         id="f-headers", compact=True))
-            yield from self._row("Key source", Select(KEY_SOURCES, value=p.key_source, allow_blank=False,
-                                                      id="f-key-source", compact=True))
-            arg = p.key_env[0] if p.key_source == "env" and p.key_env else p.key_command or ""
-            env_hint = env_default(p)
-            self._arg_hint = f"{env_hint}, or: pass show {p.id or 'name'}"
-            yield from self._row("Env var / cmd", GuardedInput(arg, placeholder=self._arg_hint, id="f-key-arg",
-                                                               compact=True))
-            yield from self._row("API key", Input(placeholder=KEY_HINT, password=True, id="f-key", compact=True))
-            yield Static(id="key-state", markup=False)
+        yield self.form
         yield Static(id="provider-status", markup=False)
         with Horizontal(id="provider-buttons"):
             yield Button("Save & probe", id="save", variant="primary", compact=True)
@@ -231,39 +173,21 @@ class ProviderScreen(Screen[bool]):
             yield Button("Back", id="close", compact=True)
         yield Footer()
 
-    @staticmethod
-    def _row(label: str, widget: Widget) -> ComposeResult:
-        with Horizontal(classes="form-row"):
-            yield Label(label, classes="form-label")
-            yield widget
-
     def on_mount(self) -> None:
         title = f"Add provider {self.provider.id}" if self.new else f"Edit provider {self.provider.id}"
-        self.query_one("#provider-form").border_title = title.strip()
+        self.form.border_title = title.strip()
         self.query_one("#provider-status").border_title = "Probe"
-        if self.for_key and self.provider.key_source != "keyring":
-            self.query_one("#f-key-source", Select).value = "keyring"  # the form only: ctrl+s writes it
-        self._sync_key_fields()
-        self.check_keyring()
         if self.result is not None:
             self._show_result(self.result, None)
         else:
             self.query_one("#provider-status", Static).update(Text("Save to probe these settings.", style="dim"))
-        self.check_key_state()
-        if self.for_key:
-            first = "#f-key"
-        elif self.new and not self.provider.preset:
-            first = "#f-id"
-        else:
-            first = "#f-key" if self.provider.key_required else "#f-base-url"
-        self.set_focus(self.query_one(first))  # at once: keys typed (or pasted) as the editor opens go to this field
-        self.saved_form = self.form_state()
+        self.set_focus(self.form.first_field())  # at once: keys typed (or pasted) as the editor opens go there
+        self.form.mark_saved()
 
     # -- moving between fields
     def action_field(self, step: int) -> None:
         focused = self.focused
-        # an open menu (a Select's list of choices has the focus): move its cursor
-        if isinstance(focused, OptionList) and any(isinstance(node, Select) for node in focused.ancestors):
+        if self.form.in_open_menu(focused) and isinstance(focused, OptionList):  # up/down move its cursor
             focused.action_cursor_down() if step > 0 else focused.action_cursor_up()
         elif step > 0:
             self.focus_next()
@@ -284,149 +208,10 @@ class ProviderScreen(Screen[bool]):
         self.query_one("#f-base-url", Input).value = self.result.suggested_base_url
         self.action_save()
 
-    @on(Input.Changed, "#f-key-arg")
-    def _key_arg_changed(self, event: Input.Changed) -> None:
-        """Say at once what is wrong with the variable name (a key pasted here is masked by the field itself)."""
-        value = event.value.strip()
-        source = self.query_one("#f-key-source", Select).value
-        problem = check_env_name(value) if source == "env" and value else None
-        if self.query_one("#f-key-arg", GuardedInput).holds_key:
-            problem = REFUSED
-        if problem:
-            self.query_one("#key-state", Static).update(Text(f"Env var / cmd: {problem}", style="yellow"))
-
-    def _sync_key_fields(self) -> None:
-        source = self.query_one("#f-key-source", Select).value
-        arg, key = self.query_one("#f-key-arg", Input), self.query_one("#f-key", Input)
-        arg.disabled = source not in ("env", "command")
-        key.disabled = source != "keyring"
-        # a disabled field says it is unused (and Tab skips it), so counting Tabs never lands a key elsewhere
-        arg.placeholder = (self._arg_hint if not arg.disabled else f"not used: key source is {source}")
-        key.placeholder = (KEY_HINT if not key.disabled else "not used: the key is not kept in the keyring")
-        for field in (arg, key):
-            if field.parent is not None:
-                field.parent.set_class(field.disabled, "-unused")
-
-    def form_state(self) -> tuple[object, ...]:
-        """What the form holds now (compared on Escape: edits are never dropped without asking)."""
-        values: list[object] = [w.value for w in self.query(Input)]
-        values += [w.value for w in self.query(Select)]
-        return tuple(values)
-
-    @on(Select.Changed, "#f-key-source")
-    def _source_changed(self) -> None:
-        self._sync_key_fields()
-        if self.keyring_problem is not None:  # what the keyring choice means here, in one line
-            self.check_key_state()
-
-    @work(thread=True, group="keyring", exit_on_error=False)
-    def check_keyring(self) -> None:
-        """Whether the keyring can be used (picking a backend blocks): a new provider defaults to what works."""
-        try:
-            keys.backend()
-        except keys.KeyProblem as exc:
-            self.app.call_from_thread(self._keyring_unusable, exc.cause)
-
-    def _keyring_unusable(self, problem: str) -> None:
-        """``problem`` is the cause alone (``no OS keyring is available (…)``). No keyring: a new provider reads its key from an env var instead, and the form says why in one line."""
-        self.keyring_problem = problem
-        source = self.query_one("#f-key-source", Select)
-        source.set_options(NO_KEYRING_SOURCES)
-        source.value = self.provider.key_source
-        if self.new and self.provider.key_source == "keyring" and not self.for_key:
-            arg = self.query_one("#f-key-arg", GuardedInput)
-            source.value = "env"
-            if not arg.value:
-                self._auto_env = arg.value = env_default(self.provider, self.query_one("#f-id", GuardedInput).text)
-            self._sync_key_fields()
-        if source.value != "keyring":
-            self.query_one("#key-state", Static).update(self._keyring_line())
-        self.saved_form = self.form_state()  # the editor's own default, not an edit
-
-    @on(Input.Changed, "#f-id")
-    def _id_changed(self, event: Input.Changed) -> None:
-        """The env var the editor chose follows the id being typed (``MY_BOX_API_KEY``) until edited by hand."""
-        arg = self.query_one("#f-key-arg", GuardedInput)
-        if self._auto_env is not None and arg.value == self._auto_env and not self.provider.key_env:
-            self._auto_env = arg.value = env_default(self.provider, event.value.strip())
-
-    def _keyring_line(self) -> Text:
-        return Text(f"{self.app.shown(self.keyring_problem or 'no keyring')}: the key is read from the env var "
-                    "above; pick keyring once it works", style="yellow")
-
-    @work(thread=True, group="key-state", exit_on_error=False)
-    def check_key_state(self) -> None:
-        """Say whether a key is stored (never what it is)."""
-        if self.for_key and self.provider.key_source != "keyring":
-            text = Text(f"key source set to keyring (was {self.app.shown(self.provider.key_source_text())}): paste the "
-                        "key above, then ctrl+s", style="yellow")
-        elif self.keyring_problem is not None and self.query_one("#f-key-source", Select).value != "keyring":
-            text = self._keyring_line()
-        elif self.provider.key_source != "keyring" or not self.provider.id:
-            text = Text("")
-        else:
-            try:
-                stored = keys.stored(self.provider.id) is not None
-                if stored:
-                    text = Text("a key is stored in the keyring (type a new one to replace it)", style="dim")
-                elif self.provider.key_required:
-                    text = Text("no key stored yet, and the server wants one: paste it above", style="yellow")
-                else:
-                    text = Text("no key stored yet (optional: the server has not asked for one)", style="dim")
-            except keys.KeyProblem as exc:
-                text = Text(self.app.shown(str(exc)), style="yellow")
-        self.app.call_from_thread(self.query_one("#key-state", Static).update, text)
-
-    # -- collecting the form
-    def collect(self) -> tuple[str, dict[str, Any], str | None]:
-        """(id, settings for config.toml, key typed or None); ValueError with a message."""
-        for field in self.query(GuardedInput):
-            if field.refused and not field.disabled:
-                raise ValueError(f"{FIELD_NAMES.get(field.id or '', 'that field')}: {REFUSED}")  # never echoes it
-        pid = self.query_one("#f-id", GuardedInput).text.strip()
-        if not pid:
-            raise ValueError("the provider needs an id, e.g. my-server")
-        preset = catalog.preset(self.provider.preset) if self.provider.preset else catalog.preset(pid)
-        base = provider_from_preset(preset) if preset else ProviderConfig(id=pid, name=pid, base_url=None)
-        settings = written_settings(pid) if not self.new else {}
-        if preset and preset.id != pid:
-            settings["preset"] = preset.id
-
-        def put(name: str, value: object, default: object) -> None:
-            if value != default:
-                settings[name] = value
-            else:
-                settings.pop(name, None)
-
-        put("name", self.query_one("#f-name", GuardedInput).text.strip() or base.name, base.name)
-        raw_url = self.query_one("#f-base-url", GuardedInput).text.strip()
-        url = normalize_base_url(raw_url)
-        put("base_url", url, base.base_url)
-        put("kind", self.query_one("#f-kind", Select).value, base.kind)
-        try:
-            timeout = float(self.query_one("#f-timeout", Input).value or 0)
-        except ValueError:
-            raise ValueError("timeout must be a number of seconds") from None
-        if not 0 < timeout <= 600:
-            raise ValueError("timeout must be between 0 and 600 seconds")
-        default_timeout = load().probe_timeout
-        put("timeout", timeout if timeout != int(timeout) else int(timeout), default_timeout)
-        put("headers", parse_headers(self.query_one("#f-headers", GuardedInput).text), {})
-        source = self.query_one("#f-key-source", Select).value
-        arg = self.query_one("#f-key-arg", GuardedInput).text.strip()
-        if source in ("env", "command") and not arg:
-            raise ValueError("name the environment variable" if source == "env" else "give the command that prints the key")
-        if source == "env" and (problem := check_env_name(arg)):
-            raise ValueError(f"Env var: {problem}")  # never echoes what was typed
-        text = f"{source}:{arg}" if source in ("env", "command") else source
-        put("key_source", text, "keyring")
-        key = self.query_one("#f-key", Input).value.strip() if source == "keyring" else ""
-        return pid, settings, key or None
-
     # -- actions
     def action_save(self) -> None:
         try:
-            pid, settings, key = self.collect()
+            pid, settings, key = self.form.collect()
         except (ValueError, ConfigError) as exc:
             self._status(Text(self.app.shown_lines(str(exc)), style="red"))
             return
@@ -447,7 +232,7 @@ class ProviderScreen(Screen[bool]):
             finally:
                 key = None
             call(self._key_stored)
-        settings = decided(pid, settings, stored=key_given, new=self.new, keyring_ok=self.keyring_problem is None)
+        settings = decided(pid, settings, stored=key_given, new=self.new, keyring_ok=self.form.keyring_problem is None)
         try:
             config = add_provider(pid, settings, replace=not self.new)
         except ConfigError as exc:
@@ -459,19 +244,14 @@ class ProviderScreen(Screen[bool]):
         call(self._saved, config.providers[pid])
 
     def _key_stored(self) -> None:
-        key_input = self.query_one("#f-key", Input)
-        key_input.value = ""
-        self.query_one("#key-state", Static).update(Text("key stored in the keyring", style="green"))
+        self.form.key_stored()
 
     def _saved(self, provider: ProviderConfig) -> None:
-        self.provider = provider
-        self.new = False
+        self.form.saved(provider)
         self.changed = True
-        self.query_one("#f-id", Input).disabled = True
         self.query_one("#remove", Button).display = True
         self.refresh_bindings()  # f8 Remove is offered now
         self.query_one("#provider-form").border_title = f"Edit provider {provider.id}"
-        self.saved_form = self.form_state()
         self.notify(f"{provider.id} saved to {paths.config_file().name}", title="Provider saved", markup=False)
         self.action_probe()
 
@@ -543,7 +323,7 @@ class ProviderScreen(Screen[bool]):
         """Back to the picker; with edits not saved, ask first."""
         from .confirm import ConfirmScreen
 
-        if self.form_state() == self.saved_form:
+        if not self.form.edited:
             self.dismiss(self.changed)
             return
         name = self.query_one("#f-id", GuardedInput).text.strip() or "the new provider"
