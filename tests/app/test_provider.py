@@ -253,3 +253,17 @@ async def test_add_provider_down_enter_picks_custom_url(isolated, make_app):
         await pilot.press("down", "enter")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ProviderScreen))
         assert app.screen.new and app.screen.provider.id == ""  # Custom URL, not the first preset
+
+
+async def test_the_editors_probe_writes_what_the_server_said_about_the_key(upstream, isolated, make_app):
+    """A server on this machine is taken to need no key until it says otherwise; when the editor's probe hears it
+    refuse a request without one, config.toml says so (as the wizard and ``add`` write it), and the editor too."""
+    scenes.single(upstream, key=None)
+    assert "key_required" not in config_providers()["acme"]
+    app = make_app(stable=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await open_editor(pilot, "acme")
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: config_providers()["acme"].get("key_required") is True)
+        assert await wait_for(pilot, lambda: editor.provider.key_required)
+        assert "key_source" not in config_providers()["acme"], "the keyring, the default, stays unwritten"

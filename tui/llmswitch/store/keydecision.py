@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..base.outcome import ProbeResult
     from .config import Config, ProviderConfig
 
-__all__ = ["KeyDecision", "decide", "decide_for", "default_variable", "key_fields", "keyring_works",
+__all__ = ["KeyDecision", "decide", "decide_for", "default_variable", "key_fields", "keyring_works", "learned_from",
            "refresh_selections"]
 
 KEYRING = "keyring"
@@ -131,6 +131,20 @@ def decide_for(provider_id: str, *, base_url: str | None, preset: str | None = N
     return decide(chosen=chosen, default_required=default_required, hosted=hosted, learned=learned,
                   keyring_ok=keyring_works() if keyring_ok is None else keyring_ok,
                   variable=default_variable(provider_id, key_env or (found.key_env if found else ())))
+
+
+def learned_from(provider: ProviderConfig, result: ProbeResult) -> KeyDecision | None:
+    """What a probe of a configured provider makes news of for config.toml, or None: the decision when the server's
+    answer (it refused without a key, or answered without one) says something other than the file about whether a
+    key is needed. The source stays the one configured; ``key_source = "none"`` is left alone (it sends no key, so
+    its probe cannot tell)."""
+    from . import state
+
+    if not provider.configured or provider.key_source == NONE or state.key_wanted(result) is None:
+        return None
+    decision = decide_for(provider.id, base_url=provider.base_url, preset=provider.preset,
+                          chosen=provider.key_source_text(), result=result, keyring_ok=True, key_env=provider.key_env)
+    return None if decision.required == provider.key_required else decision
 
 
 # --- active.toml's copy ------------------------------------------------------------------------

@@ -276,6 +276,10 @@ class ProviderScreen(Screen[bool]):
         await asyncio.to_thread(state.remember, result, provider.base_url)
         self.result = result
         self._show_result(result, problem)
+        learned = await asyncio.to_thread(write_learned, provider, result)
+        if learned is not None:
+            self.form.saved(learned[0])
+            self.notify(learned[1], title="Provider saved", markup=False)
 
     def _show_result(self, result: ProbeResult, problem: str | None) -> None:
         self._status(diagnosis_text(self.provider, result, problem, self.app.shown, where="editor"))
@@ -372,3 +376,29 @@ def decided(pid: str, settings: dict[str, Any], *, stored: bool, new: bool, keyr
     if made.get("key_source") == "keyring":
         made.pop("key_source")
     return made
+
+
+def write_learned(provider: ProviderConfig, result: ProbeResult) -> tuple[ProviderConfig, str] | None:
+    """After the editor's probe: write what the server's answer says about the key into config.toml when it is
+    news (:func:`llmswitch.store.keydecision.learned_from`), as the wizard and ``add`` do; the provider as saved now
+    and one sentence saying what was written, or None. Blocking."""
+    from ...store.config.edit import change_settings
+    from ...store.keydecision import learned_from
+
+    decision = learned_from(provider, result)
+    if decision is None:
+        return None
+
+    def change(settings: dict[str, Any]) -> None:
+        settings.update(decision.settings())
+        if "key_required" not in decision.settings():
+            settings.pop("key_required", None)  # the file's own rule says it now
+        if settings.get("key_source") == "keyring":
+            settings.pop("key_source")  # the default stays unwritten
+
+    try:
+        config = change_settings(provider.id, change)
+    except (ConfigError, OSError):
+        return None  # the probe's answer stays on screen; the saved settings are the person's
+    needed = "needs a key" if decision.required else "needs no key"
+    return config.providers[provider.id], f"{provider.id} {needed} ({decision.why}); config.toml says so now"
