@@ -8,6 +8,7 @@ header, 401 "Access denied due to …", 404 "Resource not found" (also for a mis
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -156,7 +157,7 @@ def test_env_names_the_same_endpoint(run_cli, run_cli_process, config_dir, upstr
     _configure(config_dir, server, version)
     run_cli("key", "set", "az", input=FAKE_KEY)
     assert run_cli("use", "az/chat").returncode == 0
-    script = ["python", "-c", "import json, os; print(json.dumps({k: os.environ.get(k) for k in "
+    script = [sys.executable, "-c", "import json, os; print(json.dumps({k: os.environ.get(k) for k in "
               "('OPENAI_BASE_URL', 'OPENAI_API_TYPE', 'OPENAI_API_VERSION')}))"]
     done = run_cli_process("exec", "--", *script)
     seen = json.loads(done.stdout)
