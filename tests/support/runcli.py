@@ -124,12 +124,25 @@ def run_in_process(*args: str, input: str | None = None, env: dict[str, str] | N
     """
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("run_in_process needs the main thread (signal handlers, SIGALRM timeout)")
+    if _loop_running():
+        raise RuntimeError("run_in_process in a running event loop: the CLI runs its own (asyncio.run); "
+                           "call it from a plain (not async) test")
     argv = list(args)
     stdin = _stream(input if input is not None else "", errors="strict")
     stdout, stderr = _stream("", errors="strict"), _stream("", errors="backslashreplace")
     with _fresh_process(argv, env, stdin, stdout, stderr, timeout):
         code = _exit_code(argv, stderr)
     return subprocess.CompletedProcess([*cli_command(), *argv], code, _text(stdout), _text(stderr))
+
+
+def _loop_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _exit_code(argv: list[str], stderr: io.TextIOWrapper) -> int:
