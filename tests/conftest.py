@@ -25,14 +25,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # --- isolation: tests never touch the real home, keyring or environment ----------------------
 
-import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 SUPPORT = Path(__file__).parent / "support"
 
-from runcli import cli_command  # noqa: E402
+from runcli import run_in_process, run_in_subprocess  # noqa: E402
 
 LEAKY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENROUTER_API_KEY",
              "GROQ_API_KEY", "TOGETHER_API_KEY", "DEEPSEEK_API_KEY", "ANTHROPIC_API_KEY", "OLLAMA_BASE_URL",
@@ -96,10 +95,15 @@ def config_dir(isolated) -> Path:
 
 @pytest.fixture
 def run_cli(isolated):
-    """Run ``llmswitch ARGS`` through its real entry point; returns CompletedProcess (text)."""
+    """Run ``llmswitch ARGS`` through its real entry function in this process, as a terminal-less child would
+    see it; returns CompletedProcess (text). What is isolated, and how: :func:`runcli.run_in_process`."""
+    return run_in_process
 
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60):
-        return subprocess.run([*cli_command(), *args], input=input if input is not None else "",
-                              capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
-    return run
+@pytest.fixture
+def run_cli_process(isolated):
+    """Run the ``llmswitch`` console script as a child process; returns CompletedProcess (text).
+
+    Only where the process boundary is the thing tested: the console script itself, ``exec`` (it replaces
+    the process), signals and kills, the read path's imports, real shells and terminals."""
+    return run_in_subprocess

@@ -8,6 +8,7 @@ header, 401 "Access denied due to …", 404 "Resource not found" (also for a mis
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -151,14 +152,14 @@ async def test_client_asks_what_the_deep_check_asks(config_dir, upstream, versio
 
 
 @pytest.mark.parametrize(("version", "base", "api_type"), [(None, "/openai/v1", None), (DATED, "", "azure")])
-def test_env_names_the_same_endpoint(run_cli, config_dir, upstream, version, base, api_type):
+def test_env_names_the_same_endpoint(run_cli, run_cli_process, config_dir, upstream, version, base, api_type):
     server = azure_like(upstream())
     _configure(config_dir, server, version)
     run_cli("key", "set", "az", input=FAKE_KEY)
     assert run_cli("use", "az/chat").returncode == 0
-    script = ["python", "-c", "import json, os; print(json.dumps({k: os.environ.get(k) for k in "
+    script = [sys.executable, "-c", "import json, os; print(json.dumps({k: os.environ.get(k) for k in "
               "('OPENAI_BASE_URL', 'OPENAI_API_TYPE', 'OPENAI_API_VERSION')}))"]
-    done = run_cli("exec", "--", *script)
+    done = run_cli_process("exec", "--", *script)
     seen = json.loads(done.stdout)
     assert seen == {"OPENAI_BASE_URL": server.url + base, "OPENAI_API_TYPE": api_type, "OPENAI_API_VERSION": version}
 

@@ -159,8 +159,9 @@ COMMANDS = {"current": ("current",), "current --json": ("current", "--json"), "e
             "exec": ("exec", "--", "sh", "-c", 'echo "$OPENAI_BASE_URL $OPENAI_MODEL"'), "prompt": ("prompt",)}
 
 
-def _everything(run_cli) -> dict[str, tuple[int, str, str]]:
-    seen = {name: run_cli(*args, timeout=30) for name, args in COMMANDS.items()}
+def _everything(run_cli, run_cli_process) -> dict[str, tuple[int, str, str]]:
+    seen = {name: (run_cli_process if name == "exec" else run_cli)(*args, timeout=30)  # exec replaces the process
+            for name, args in COMMANDS.items()}
     api = subprocess.run([sys.executable, "-c", API], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "OPENAI_API_KEY": "unused"})
     return {**{n: (d.returncode, d.stdout, d.stderr) for n, d in seen.items()},
@@ -181,15 +182,15 @@ OVERLAYS = {
 }
 
 
-def test_an_untrusted_project_file_of_any_size_or_bytes_changes_nothing_but_one_line(repo, run_cli):
-    baseline = _everything(run_cli)
+def test_an_untrusted_project_file_of_any_size_or_bytes_changes_nothing_but_one_line(repo, run_cli, run_cli_process):
+    baseline = _everything(run_cli, run_cli_process)
     assert baseline["current"][0] == 0 and "p/user-model" in baseline["current"][1], baseline
     path = repo / overlay.PROJECT_FILE
     line = (f"llmswitch: ignoring {path} (not trusted yet) — to use it, read it, then run: cd {repo} && "
             f"llmswitch trust\n")
     for name, body in OVERLAYS.items():
         path.write_bytes(body)
-        seen = _everything(run_cli)
+        seen = _everything(run_cli, run_cli_process)
         for command, (code, stdout, stderr) in seen.items():
             was = baseline[command]
             if command == "prompt":  # the prompt's own mark is its one line (it prints nothing on stderr)

@@ -171,18 +171,18 @@ def test_env_for_keyless_and_missing_keys(run_cli):
     assert done.returncode == 4 and "run: llmswitch key set groq" in done.stderr
 
 
-def test_exec_passes_the_environment_not_argv(run_cli):
+def test_exec_passes_the_environment_not_argv(run_cli, run_cli_process):
     run_cli("key", "set", "groq", input=FAKE)
     run_cli("use", "groq/llama-3.1-8b-instant")
     code = "import os, sys, json; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"
-    done = run_cli("exec", "--", sys.executable, "-c", code, "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
+    done = run_cli_process("exec", "--", sys.executable, "-c", code, "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
                    env={"OPENAI_BASE_URL": "https://api.openai.com/v1"})
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
     assert got == {"OPENAI_API_KEY": FAKE, "OPENAI_BASE_URL": "https://api.groq.com/openai/v1",
                    "OPENAI_MODEL": "llama-3.1-8b-instant"}
-    assert run_cli("exec", "--", sys.executable, "-c", "import sys; sys.exit(7)").returncode == 7
-    missing = run_cli("exec", "--", "no-such-command-llmswitch")
+    assert run_cli_process("exec", "--", sys.executable, "-c", "import sys; sys.exit(7)").returncode == 7
+    missing = run_cli_process("exec", "--", "no-such-command-llmswitch")
     assert missing.returncode == 127 and "command not found" in missing.stderr
     assert run_cli("exec").returncode == 2
 
@@ -221,7 +221,7 @@ def test_config_check_and_path(run_cli, config_dir):
     assert paths["config"] == str(config_dir / "config.toml")
 
 
-def test_redaction_across_every_command(run_cli, config_dir, tmp_path):
+def test_redaction_across_every_command(run_cli, run_cli_process, config_dir, tmp_path):
     """With a key stored, no command prints it except the two that exist to print it."""
     run_cli("key", "set", "groq", input=FAKE)
     run_cli("providers", "add", "groq", "--header", "X-Title: redaction")
@@ -235,7 +235,7 @@ def test_redaction_across_every_command(run_cli, config_dir, tmp_path):
         ("providers", "add", "groq"), ("use", "--role", "small", "groq/llama-3.1-8b-instant"),
     ]
     for args in commands:
-        done = run_cli(*args)
+        done = (run_cli_process if args[0] == "exec" else run_cli)(*args)  # exec replaces the process
         assert FAKE not in done.stdout and FAKE not in done.stderr, args
     for directory in (config_dir, Path(os.environ["LLMSWITCH_CACHE_DIR"]), Path(os.environ["LLMSWITCH_STATE_DIR"])):
         for path in directory.rglob("*") if directory.exists() else ():

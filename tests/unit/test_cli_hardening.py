@@ -22,8 +22,8 @@ FAKE = "sk-test-not-a-real-key-0111"
 PROBE_ENV = "import json, os, sys; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"
 
 
-def child_env(run_cli, *names: str, env: dict[str, str] | None = None, role: str = "default") -> dict[str, str | None]:
-    done = run_cli("exec", "--role", role, "--", sys.executable, "-c", PROBE_ENV, *names, env=env)
+def child_env(run, *names: str, env: dict[str, str] | None = None, role: str = "default") -> dict[str, str | None]:
+    done = run("exec", "--role", role, "--", sys.executable, "-c", PROBE_ENV, *names, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -91,7 +91,7 @@ TAMPERED = [
 
 
 @pytest.mark.parametrize(("old", "new"), TAMPERED)
-def test_the_key_source_comes_from_config_not_active_toml(run_cli, config_dir, tmp_path, old, new):
+def test_the_key_source_comes_from_config_not_active_toml(run_cli, run_cli_process, config_dir, tmp_path, old, new):
     run_cli("key", "set", "groq", input=FAKE)
     run_cli("key", "set", "openai", input="sk-test-the-openai-key-0000")
     assert run_cli("use", "groq/llama-3.1-8b-instant").returncode == 0
@@ -115,15 +115,15 @@ def test_the_key_source_comes_from_config_not_active_toml(run_cli, config_dir, t
     assert any(p["key"] == "roles.default" and "does not match config.toml" in p["cause"] for p in report["problems"])
     assert run_cli("current").returncode == 0  # other readers still see the file (the reference is theirs)
     assert run_cli("use", "groq/llama-3.1-8b-instant").returncode == 0  # the fix, followed
-    assert child_env(run_cli, "OPENAI_API_KEY") == {"OPENAI_API_KEY": FAKE}
+    assert child_env(run_cli_process, "OPENAI_API_KEY") == {"OPENAI_API_KEY": FAKE}
 
 
-def test_a_config_change_after_use_is_drift_too(run_cli, config_dir):
+def test_a_config_change_after_use_is_drift_too(run_cli, run_cli_process, config_dir):
     config_dir.mkdir(parents=True)
     (config_dir / "config.toml").write_text('[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n'
                                             'key_source = "env:BOX_KEY"\n')
     assert run_cli("use", "box/m1").returncode == 0
-    assert child_env(run_cli, "OPENAI_API_KEY", env={"BOX_KEY": FAKE}) == {"OPENAI_API_KEY": FAKE}
+    assert child_env(run_cli_process, "OPENAI_API_KEY", env={"BOX_KEY": FAKE}) == {"OPENAI_API_KEY": FAKE}
     (config_dir / "config.toml").write_text('[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n'
                                             'key_source = "env:OTHER_KEY"\n')
     done = run_cli("exec", "--", "true", env={"BOX_KEY": FAKE, "OTHER_KEY": FAKE})
@@ -157,7 +157,7 @@ def test_tampered_values_are_refused_on_read(run_cli, config_dir, edit, fragment
         llmswitch.active()
 
 
-def test_a_role_whose_provider_is_gone_is_an_error_for_that_role(run_cli, config_dir):
+def test_a_role_whose_provider_is_gone_is_an_error_for_that_role(run_cli, run_cli_process, config_dir):
     config_dir.mkdir(parents=True)
     (config_dir / "config.toml").write_text('[providers.box]\nbase_url = "http://127.0.0.1:9/v1"\n')
     assert run_cli("use", "ollama/llama3").returncode == 0
@@ -168,7 +168,7 @@ def test_a_role_whose_provider_is_gone_is_an_error_for_that_role(run_cli, config
         assert done.returncode == 3
         one_sentence(done.stderr, "role small uses provider 'box', which is no longer configured",
                      "llmswitch use --role small PROVIDER/MODEL")
-    assert child_env(run_cli, "OPENAI_MODEL") == {"OPENAI_MODEL": "llama3"}  # the other role is fine
+    assert child_env(run_cli_process, "OPENAI_MODEL") == {"OPENAI_MODEL": "llama3"}  # the other role is fine
     assert run_cli("current", "--role", "small").returncode == 0  # readers may still see it
     check = run_cli("config", "check")
     assert check.returncode == 1 and "no longer configured" in check.stdout
@@ -254,7 +254,7 @@ def test_every_shell_reads_hostile_values_back_literally(run_cli, tmp_path, shel
 
 # --- item 11: exec sets or clears every variable it owns -------------------------------------------
 
-def test_exec_clears_what_an_earlier_env_of_another_provider_left(run_cli, config_dir):
+def test_exec_clears_what_an_earlier_env_of_another_provider_left(run_cli, run_cli_process, config_dir):
     config_dir.mkdir(parents=True)
     (config_dir / "config.toml").write_text(
         '[providers.gateway]\nbase_url = "https://gw.example.com/v1"\nkey_source = "none"\n'
@@ -275,19 +275,19 @@ def test_exec_clears_what_an_earlier_env_of_another_provider_left(run_cli, confi
     stale["OPENAI_API_TYPE"], stale["OPENAI_API_VERSION"] = "azure", "2023-05-15"
     names = ("LLMSWITCH_HEADERS", "OPENAI_API_TYPE", "OPENAI_API_VERSION", "OPENAI_ORG_ID", "OPENAI_ORGANIZATION",
              "OPENAI_MODEL", "LLMSWITCH_PROVIDER")
-    small = child_env(run_cli, *names, env=stale, role="small")
+    small = child_env(run_cli_process, *names, env=stale, role="small")
     assert small == {"LLMSWITCH_HEADERS": None, "OPENAI_API_TYPE": None, "OPENAI_API_VERSION": None,
                      "OPENAI_ORG_ID": None, "OPENAI_ORGANIZATION": None, "OPENAI_MODEL": "llama3",
                      "LLMSWITCH_PROVIDER": "ollama"}
-    azure = child_env(run_cli, *names, env=stale, role="azure")
+    azure = child_env(run_cli_process, *names, env=stale, role="azure")
     assert azure["OPENAI_API_TYPE"] == "azure" and azure["OPENAI_API_VERSION"] == "2024-10-21"
     assert azure["LLMSWITCH_HEADERS"] is None and azure["OPENAI_ORG_ID"] is None
 
 
-def test_openai_keeps_its_organisation(run_cli):
+def test_openai_keeps_its_organisation(run_cli, run_cli_process):
     run_cli("key", "set", "openai", input=FAKE)
     assert run_cli("use", "openai/gpt-4o-mini").returncode == 0
-    got = child_env(run_cli, "OPENAI_ORG_ID", env={"OPENAI_ORG_ID": "org-mine"})
+    got = child_env(run_cli_process, "OPENAI_ORG_ID", env={"OPENAI_ORG_ID": "org-mine"})
     assert got == {"OPENAI_ORG_ID": "org-mine"}
 
 

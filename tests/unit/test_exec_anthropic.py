@@ -17,17 +17,17 @@ NAMES = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANT
 SHOW = "import os, sys, json; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"
 
 
-def exec_env(run_cli, *extra: str, env: dict[str, str] | None = None) -> dict[str, str | None]:
-    done = run_cli("exec", *extra, "--", sys.executable, "-c", SHOW, *NAMES, env=env)
+def exec_env(run, *extra: str, env: dict[str, str] | None = None) -> dict[str, str | None]:
+    done = run("exec", *extra, "--", sys.executable, "-c", SHOW, *NAMES, env=env)
     assert done.returncode == 0, done.stderr
     assert FAKE not in done.stderr
     return json.loads(done.stdout)
 
 
-def test_an_anthropic_selection_sets_the_anthropic_variables(run_cli):
+def test_an_anthropic_selection_sets_the_anthropic_variables(run_cli, run_cli_process):
     run_cli("key", "set", "anthropic", input=FAKE)
     assert run_cli("use", "anthropic/claude-sonnet-4-5").returncode == 0
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert got == {"ANTHROPIC_BASE_URL": "https://api.anthropic.com",  # the SDKs append /v1/messages
                    "ANTHROPIC_API_KEY": FAKE, "ANTHROPIC_AUTH_TOKEN": None,  # x-api-key, as llmswitch sends it
                    "ANTHROPIC_MODEL": "claude-sonnet-4-5",
@@ -35,33 +35,33 @@ def test_an_anthropic_selection_sets_the_anthropic_variables(run_cli):
                    "OPENAI_API_KEY": FAKE}
 
 
-def test_the_small_role_becomes_the_fast_model_only_on_the_same_endpoint(run_cli):
+def test_the_small_role_becomes_the_fast_model_only_on_the_same_endpoint(run_cli, run_cli_process):
     run_cli("key", "set", "anthropic", input=FAKE)
     run_cli("use", "anthropic/claude-sonnet-4-5")
     run_cli("use", "--role", "small", "anthropic/claude-haiku-4-5")
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert got["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
     assert got["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == got["ANTHROPIC_SMALL_FAST_MODEL"] == "claude-haiku-4-5"
     run_cli("use", "--role", "small", "ollama/llama3")  # another endpoint: Claude Code sends everything to one
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert got["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == got["ANTHROPIC_SMALL_FAST_MODEL"] == "claude-sonnet-4-5"
 
 
-def test_a_messages_gateway_gets_a_bearer_token_at_its_root(run_cli):
+def test_a_messages_gateway_gets_a_bearer_token_at_its_root(run_cli, run_cli_process):
     assert run_cli("providers", "add", "gw", "--preset", "litellm", "--base-url", "http://127.0.0.1:4999/v1",
                    "--key-source", "keyring").returncode == 0
     run_cli("key", "set", "gw", input=GATEWAY_FAKE)
     assert run_cli("use", "gw/claude-sonnet-4-5").returncode == 0, run_cli("current").stderr
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert got["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4999"
     assert got["ANTHROPIC_AUTH_TOKEN"] == GATEWAY_FAKE and got["ANTHROPIC_API_KEY"] is None  # never both
     assert got["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
 
 
-def test_any_other_selection_clears_what_an_earlier_anthropic_one_set(run_cli):
+def test_any_other_selection_clears_what_an_earlier_anthropic_one_set(run_cli, run_cli_process):
     run_cli("use", "ollama/llama3")
     inherited = {name: "left-over" for name in NAMES}
-    got = exec_env(run_cli, env=inherited)
+    got = exec_env(run_cli_process, env=inherited)
     assert {name: got[name] for name in NAMES if name.startswith("ANTHROPIC")} == dict.fromkeys(NAMES[:-1])
     assert got["OPENAI_API_KEY"] == "llmswitch-keyless"
 
@@ -102,19 +102,19 @@ def test_environment_api_needs_the_provider_only_for_gateways():
     assert set(env) - {"LLMSWITCH_HEADERS", "OPENAI_API_TYPE", "OPENAI_API_VERSION"} <= set(api.OWNED_VARS)
 
 
-def test_openrouter_is_a_messages_gateway_at_its_api_root(run_cli):
+def test_openrouter_is_a_messages_gateway_at_its_api_root(run_cli, run_cli_process):
     run_cli("key", "set", "openrouter", input=GATEWAY_FAKE)
     assert run_cli("use", "openrouter/anthropic/claude-sonnet-4.5").returncode == 0
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert got["ANTHROPIC_BASE_URL"] == "https://openrouter.ai/api"  # OpenRouter's documented Claude Code root
     assert got["ANTHROPIC_AUTH_TOKEN"] == GATEWAY_FAKE and got["ANTHROPIC_API_KEY"] is None
     assert got["ANTHROPIC_MODEL"] == "anthropic/claude-sonnet-4.5"
 
 
-def test_a_plain_openai_compatible_provider_gets_no_anthropic_variables(run_cli):
+def test_a_plain_openai_compatible_provider_gets_no_anthropic_variables(run_cli, run_cli_process):
     run_cli("key", "set", "groq", input=GATEWAY_FAKE)
     run_cli("use", "groq/llama-3.1-8b-instant")
-    got = exec_env(run_cli)
+    got = exec_env(run_cli_process)
     assert all(got[name] is None for name in NAMES if name.startswith("ANTHROPIC"))
     assert got["OPENAI_API_KEY"] == GATEWAY_FAKE
 

@@ -37,10 +37,12 @@ class Shell:
     """One person's shell: the environment every command of a cell runs with."""
 
     run: Callable[..., object]
+    run_process: Callable[..., object]
     env: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, *args: str, input: str | None = None):  # noqa: A002 - run_cli's name
-        return self.run(*args, input=input, env=self.env)
+        run = self.run_process if args[:1] == ("exec",) else self.run  # exec replaces the process: a real one
+        return run(*args, input=input, env=self.env)
 
 
 def written(pid: str) -> dict:
@@ -149,8 +151,8 @@ KEYRING = {"keyring": {}, "no keyring": NO_KEYRING}
 
 
 @pytest.fixture
-def shell(run_cli) -> Shell:
-    return Shell(run_cli)
+def shell(run_cli, run_cli_process) -> Shell:
+    return Shell(run_cli, run_cli_process)
 
 
 @pytest.mark.parametrize("keyring", list(KEYRING))

@@ -131,12 +131,12 @@ def test_the_repl_and_chat_follow_the_same_order_with_the_session_on_top(world, 
 
 
 @pytest.mark.parametrize(("role", "present"), CASES, ids=IDS)
-def test_exec_and_the_tools_it_starts(world, monkeypatch, role, present, run_cli):
+def test_exec_and_the_tools_it_starts(world, monkeypatch, role, present, run_cli_process):
     arrange(world, monkeypatch, role, set(present))
     winner = expected(set(present))
     show = [sys.executable, "-c", "import os, llmswitch; print(os.environ['LLMSWITCH_MODEL'], llmswitch.active("
             f"{role!r}).model, os.environ['OPENAI_BASE_URL'])"]
-    done = run_cli("exec", "--role", role, "--", *show)
+    done = run_cli_process("exec", "--role", role, "--", *show)
     if winner is None:
         assert done.returncode == 3, done.stderr
         return

@@ -62,10 +62,11 @@ def clean(text: str) -> str:
 class ChatSession:
     """The conversation, the client for the current selection, and the turn loop."""
 
-    def __init__(self, switcher: ModelSwitcher, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+    def __init__(self, switcher: ModelSwitcher, *, out: TextIO | None = None, err: TextIO | None = None,
                  interactive: bool = False) -> None:
         self.switcher = switcher
-        self.out, self.err = out, err
+        # the streams in force when the session starts (a default bound at import time would outlive a redirection)
+        self.out, self.err = out or sys.stdout, err or sys.stderr
         self.interactive = interactive
         self.messages: list[dict[str, str]] = []
         self.failures = 0
@@ -76,7 +77,7 @@ class ChatSession:
         self._announce = True
         self._warned: set[tuple[str, str]] = set()
         self._last_ref: str | None = None
-        self._dim = interactive and err.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        self._dim = interactive and self.err.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
     # -- output
     def note(self, text: str) -> None:
