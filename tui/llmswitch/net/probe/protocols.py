@@ -30,9 +30,11 @@ from .transport import request, request_headers
 
 __all__ = ["ROUTES", "fingerprint_protocols", "gemini_models_url", "verdict"]
 
-ROUTES = {"chat": "/chat/completions", "responses": "/responses", "messages": "/messages",
-          "count_tokens": "/messages/count_tokens", "embeddings": "/embeddings"}
-"""The POST routes under ``base_url``; ``gemini`` is asked at :func:`gemini_models_url`."""
+ROUTES = {"chat": "/chat/completions", "responses": "/responses", "messages": "/v1/messages",
+          "count_tokens": "/v1/messages/count_tokens", "embeddings": "/embeddings"}
+"""The POST routes, where the tools that speak them send them: OpenAI's under ``base_url`` (what an OpenAI
+client appends), Anthropic's under the API root (Claude Code appends ``/v1/messages`` to a base URL without
+``/v1``: :func:`llmswitch.base.urls.api_root`); ``gemini`` is asked at :func:`gemini_models_url`."""
 _ABOUT_A_FIELD = re.compile(r"required|missing|must (?:be|have|provide|contain)|invalid|expected|field|parameter")
 _ABOUT_A_MODEL = re.compile(r"\bmodel\b")
 
@@ -61,7 +63,7 @@ def verdict(protocol: str, status: int | None, body: bytes) -> bool | None:
     if status in (405, 501):
         return False
     if status == 404:
-        return True if _ABOUT_A_MODEL.search(message) and not not_found else False
+        return bool(_ABOUT_A_MODEL.search(message))  # "model '' not found": the route is there, the model is not
     if not_found and status < 500:
         return False  # "unexpected endpoint" (LM Studio), "Invalid URL" (OpenAI) with a 200 or a 400
     if status in (400, 422):
@@ -82,8 +84,8 @@ async def _ask(client: httpx.AsyncClient, protocol: str, target: ProbeTarget, de
     else:
         if protocol in ("messages", "count_tokens"):
             headers.setdefault("anthropic-version", urls.ANTHROPIC_VERSION)
-        exchange = await request(client, "POST", urls.join(target.base_url, ROUTES[protocol]), headers, deadline,
-                                 target, {})
+        base = urls.api_root(target.base_url) if protocol in ("messages", "count_tokens") else target.base_url
+        exchange = await request(client, "POST", urls.join(base, ROUTES[protocol]), headers, deadline, target, {})
     if exchange.error is not None:
         return None
     return verdict(protocol, exchange.status, exchange.body)
