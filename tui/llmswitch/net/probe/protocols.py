@@ -57,6 +57,8 @@ def verdict(protocol: str, status: int | None, body: bytes) -> bool | None:
     message = (message_of(data, text, None) or "").lower()
     not_found = says_not_found(message) and not _ABOUT_A_MODEL.search(message)
     if protocol == "gemini":
+        if not_found and status < 500:
+            return False
         if 200 <= status < 300:
             return True if isinstance(data, dict) and isinstance(data.get("models"), list) else None
         return False if status in (404, 405) else None
