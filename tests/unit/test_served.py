@@ -224,6 +224,9 @@ def test_the_fingerprint_is_taken_once_a_day_and_again_when_asked(upstream, run_
     assert posted == 5
     table = run_cli("probe", "chatonly", env=env).stdout
     assert "serves: chat ✓ · responses ✗ · messages ✗ · count_tokens ✗ · embeddings ✗ · gemini ✗" in table
+    listed = run_cli("list", "chatonly", env=env).stdout
+    assert "serves: chat ✓ · responses ✗ · messages ✗ · count_tokens ✗ · embeddings ✗ · gemini ✗ (checked " in listed
+    assert json.loads(run_cli("list", "chatonly", "--json", env=env).stdout)["protocols"] == CHAT_ONLY
 
 
 def test_serves_is_the_fingerprint_else_the_presets_table(upstream):

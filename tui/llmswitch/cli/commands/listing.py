@@ -74,21 +74,30 @@ def cmd_list(args: Namespace) -> int:
     config = load_config()
     needs = _needs(args)
     if args.provider:
+        from ...net.probe.render import protocols_line
         from ...services.models import LISTED, provider_rows
+        from ...store import served
+        from ...store.state import fmt_age
 
         provider = config.provider(args.provider)
         _refresh_gateway(provider)
         model_rows = provider_rows(provider)
         probed = any(m.listing == LISTED for m in model_rows)
         kept = [m for m in model_rows if needs.admits(m)]
+        found = served.fingerprint(provider.id, provider.base_url)
         if args.json:
-            emit_json({"provider": provider.id, "probed": probed, "models": [_model_dict(provider, m) for m in kept]})
+            emit_json({"provider": provider.id, "probed": probed,
+                       "protocols": found.protocols if found is not None else None,
+                       "protocols_checked": found.checked.isoformat() if found is not None else None,
+                       "models": [_model_dict(provider, m) for m in kept]})
             return Exit.OK
         if not model_rows:
             out(f"{provider.id}: no models known yet — run: llmswitch probe {provider.id}")
         elif not kept:
             out(f"{provider.id}: no model meets the filters ({len(model_rows)} known)")
         _model_lines(provider, kept)
+        if found is not None:
+            out(f"serves: {protocols_line(found.protocols)} (checked {fmt_age(found.age())})")
         if not probed and model_rows:
             out(f"(catalog only — run `llmswitch probe {provider.id}` to see what the server offers)")
         return Exit.OK
