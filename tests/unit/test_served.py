@@ -372,3 +372,17 @@ def test_provider_rows_carry_what_the_server_said(upstream, run_cli):
     [row] = provider_rows(load().provider("v"))
     assert row.served is not None and row.usable_context == 32768
     assert set(PROTOCOLS) == set(json.loads(run_cli("probe", "--json", "v").stdout)[0]["protocols"])
+
+
+def test_the_repl_models_query_takes_filter_words(upstream, run_cli):
+    from llmswitch.repl import ModelSwitcher
+
+    server = vllm_like(upstream(), models=("Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-7B-Instruct"))
+    assert run_cli("providers", "add", "v", "--base-url", server.url + "/v1", "--key-source", "none").returncode == 0
+    run_cli("probe", "v")
+    repl = ModelSwitcher(interactive=False)
+    reply = repl.handle("/models ctx>=32k 7b")
+    assert reply is not None and reply.choices == ("v/Qwen/Qwen2.5-7B-Instruct",)
+    reply = repl.handle("/models ctx>=33k tools")  # none of yours: the catalog's models that meet it
+    assert reply is not None and reply.choices and not any(ref.startswith("v/") for ref in reply.choices)
+    assert "ctx  200k" in reply.text or "ctx  128k" in reply.text
