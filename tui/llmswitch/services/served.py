@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..store.config import ProviderConfig
     from .models import ModelRow
 
-__all__ = ["ContextView", "catalog_origin", "context_view", "details", "provenance"]
+__all__ = ["ContextView", "catalog_origin", "context_view", "details", "provenance", "serves_line"]
 
 _RAISE_IT = {
     "llama.cpp": "restart llama-server with a larger --ctx-size (e.g. --ctx-size {want})",
@@ -120,6 +120,14 @@ def details(provider: ProviderConfig, model: str, row: ModelRow | None = None) -
         text += f" · {(view.served_source or '').removeprefix('server: ')}, {view.served_age}"
     return text, view.warning()
 
+
+
+def serves_line(provider: ProviderConfig) -> str:
+    """``serves: chat ✓ · responses ✗ · … (checked 3 h ago)`` from the kept fingerprint; ``""`` when never taken."""
+    from ..net.probe.render import protocols_line
+
+    found = kept.fingerprint(provider.id, provider.base_url)
+    return "" if found is None else f"serves: {protocols_line(found.protocols)} (checked {fmt_age(found.age())})"
 
 
 def catalog_origin() -> tuple[str, str | None]:

@@ -74,10 +74,9 @@ def cmd_list(args: Namespace) -> int:
     config = load_config()
     needs = _needs(args)
     if args.provider:
-        from ...net.probe.render import protocols_line
         from ...services.models import LISTED, provider_rows
+        from ...services.served import serves_line
         from ...store import served
-        from ...store.state import fmt_age
 
         provider = config.provider(args.provider)
         _refresh_gateway(provider)
@@ -97,7 +96,7 @@ def cmd_list(args: Namespace) -> int:
             out(f"{provider.id}: no model meets the filters ({len(model_rows)} known)")
         _model_lines(provider, kept)
         if found is not None:
-            out(f"serves: {protocols_line(found.protocols)} (checked {fmt_age(found.age())})")
+            out(serves_line(provider))
         if not probed and model_rows:
             out(f"(catalog only — run `llmswitch probe {provider.id}` to see what the server offers)")
         return Exit.OK
