@@ -201,14 +201,11 @@ async def with_served(result: ProbeResult, target: ProbeTarget, client: httpx.As
     from .protocols import fingerprint_protocols
 
     deadline = asyncio.get_running_loop().time() + max(target.timeout, 0.0)
-    due = fingerprint or kept.fingerprint_due(target.provider, target.base_url)
-
-    async def protocols() -> tuple[dict[str, bool | None] | None, str | None]:
-        if due:
-            taken = datetime.now(UTC).replace(microsecond=0).isoformat()
-            return await fingerprint_protocols(target, client, deadline), taken
-        found = kept.fingerprint(target.provider, target.base_url)
-        return (None, None) if found is None else (found.protocols, found.checked.isoformat())
-
-    enriched, (found, checked) = await asyncio.gather(read_served(result, target, client, deadline), protocols())
-    return replace(enriched, protocols=found, protocols_checked=checked)
+    known = None if fingerprint else kept.fingerprint(target.provider, target.base_url)
+    if known is not None and known.fresh:  # the plain probe's path: no request, the kept answer
+        enriched = await read_served(result, target, client, deadline)
+        return replace(enriched, protocols=known.protocols, protocols_checked=known.checked.isoformat())
+    taken = datetime.now(UTC).replace(microsecond=0).isoformat()
+    enriched, found = await asyncio.gather(read_served(result, target, client, deadline),
+                                           fingerprint_protocols(target, client, deadline))
+    return replace(enriched, protocols=found, protocols_checked=taken)
