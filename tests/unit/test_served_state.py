@@ -64,8 +64,11 @@ class KeptFingerprint(RuleBasedStateMachine):
 
     @rule()
     def a_day_passes(self) -> None:
-        if self.path().exists():
+        try:
             document = json.loads(self.path().read_text())
+        except (OSError, ValueError):
+            document = None  # none kept, or mangled by the user
+        if isinstance(document, dict):
             if "protocols_checked" in document:
                 document["protocols_checked"] = "2020-01-01T00:00:00+00:00"
                 self.path().write_text(json.dumps(document))
