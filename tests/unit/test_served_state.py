@@ -68,10 +68,9 @@ class KeptFingerprint(RuleBasedStateMachine):
             document = json.loads(self.path().read_text())
         except (OSError, ValueError):
             document = None  # none kept, or mangled by the user
-        if isinstance(document, dict):
-            if "protocols_checked" in document:
-                document["protocols_checked"] = "2020-01-01T00:00:00+00:00"
-                self.path().write_text(json.dumps(document))
+        if isinstance(document, dict) and "protocols_checked" in document:
+            document["protocols_checked"] = "2020-01-01T00:00:00+00:00"
+            self.path().write_text(json.dumps(document))
         self.fresh = set()
 
     @rule()
