@@ -386,3 +386,19 @@ def test_the_repl_models_query_takes_filter_words(upstream, run_cli):
     reply = repl.handle("/models ctx>=33k tools")  # none of yours: the catalog's models that meet it
     assert reply is not None and reply.choices and not any(ref.startswith("v/") for ref in reply.choices)
     assert "ctx  200k" in reply.text or "ctx  128k" in reply.text
+
+
+def test_an_older_litellm_proxy_says_it_on_model_info_only(upstream, run_cli):
+    from upstreams import litellm_gateway_like, litellm_model_info
+
+    server = litellm_gateway_like(upstream(), entries=[litellm_model_info("team-large", "openai/gpt-4o",
+                                                                          max_input_tokens=64000)])
+    assert run_cli("providers", "add", "proxy", "--preset", "litellm", "--base-url", server.url + "/v1",
+                   "--key-source", "env:PROXY_KEY").returncode == 0
+    env = {"PROXY_KEY": FAKE_KEY}
+    [result] = json.loads(run_cli("probe", "--json", "--model", "team-large", "proxy", env=env).stdout)
+    assert result["context_served"] is None  # its /v1/models says nothing about contexts
+    [row] = json.loads(run_cli("list", "proxy", "--json", env=env).stdout)["models"]  # list reads /model/info
+    assert row["context_served"] == 64000
+    assert row["context_served_source"] == "server: LiteLLM proxy /model/info max_input_tokens"
+    assert row["provenance"]["context"]["source"] == "gateway"

@@ -106,9 +106,16 @@ def context_view(provider: ProviderConfig, model: str, row: ModelRow | None = No
         source = "gateway" if row.gateway is not None and row.gateway.context is not None else "catalog"
     elif said is not None and said.model_max is not None:
         catalog, source = said.model_max, f"server: {said.model_max_source}"
-    return ContextView(provider.id, model, served,
-                       f"server: {said.served_source}" if said is not None and served is not None else None,
-                       fmt_age(read.age()) if read is not None and served is not None else None, catalog, source)
+    served_source = f"server: {said.served_source}" if said is not None and served is not None else None
+    served_age = fmt_age(read.age()) if read is not None and served is not None else None
+    if served is None and row is not None and row.gateway is not None and row.gateway.context is not None:
+        from ..net import gateway
+
+        told = gateway.cached(provider) if gateway.kind_of(provider) == gateway.LITELLM else None
+        if told is not None:  # an older proxy says it on /model/info only, not on /v1/models
+            served, served_source = row.gateway.context, "server: LiteLLM proxy /model/info max_input_tokens"
+            served_age = fmt_age(told.age())
+    return ContextView(provider.id, model, served, served_source, served_age, catalog, source)
 
 
 def details(provider: ProviderConfig, model: str, row: ModelRow | None = None) -> tuple[str, str | None]:
