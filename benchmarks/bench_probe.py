@@ -16,15 +16,19 @@ Scenario ``one-hung-of-20``: the same, but one server never answers and has a
     python benchmarks/bench_probe.py          # one line per scenario; exits 1 when one fails
 
 ``run() -> list[dict]`` returns the same facts for a collecting script.
-Only 127.0.0.1 is contacted.
+Only 127.0.0.1 is contacted. The warm-up probe of each server also takes its protocol fingerprint, kept as
+the CLI keeps it (``state.remember``, in a throw-away state dir): the rounds are plain probes, which show
+the kept fingerprint instead of asking again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,18 +90,23 @@ def _targets(urls: list[str], hung: int | None = None, keyed: bool = False) -> l
                         timeout=HANG_TIMEOUT if i == hung else 10.0) for i, url in enumerate(urls)]
 
 
-async def _timed(targets: list[ProbeTarget]) -> tuple[float, list[tuple[str, str, float]]]:
+async def _timed(targets: list[ProbeTarget], *, keep: bool = False) -> tuple[float, list[tuple[str, str, float]]]:
+    """Probe ``targets`` (seconds, results as they finished); ``keep`` remembers them as the CLI does."""
+    from llmswitch.store import state
+
     started = time.perf_counter()
     finished = []
     async for result in probe_all(targets):
         finished.append((result.provider, str(result.outcome), time.perf_counter() - started))
+        if keep:
+            state.remember(result, next(t.base_url for t in targets if t.provider == result.provider))
     return time.perf_counter() - started, finished
 
 
 def _concurrent(keyed: bool = False) -> dict:
     with _Servers(SERVERS, keyed=keyed) as servers:
         targets = _targets(servers.urls, keyed=keyed)
-        asyncio.run(_timed(targets))  # warm-up: imports, TLS context, first connections
+        asyncio.run(_timed(targets, keep=True))  # warm-up: imports, TLS context, connections, the fingerprint
         singles, alls, outcomes = [], [], set()
         for _ in range(ROUNDS):
             singles.append(asyncio.run(_timed(targets[:1]))[0])
@@ -122,6 +131,7 @@ def _one_hung() -> dict:
     name = f"server{hung:02d}"
     with _Servers(SERVERS, hung=hung) as servers:
         targets = _targets(servers.urls, hung=hung)
+        asyncio.run(_timed(targets, keep=True))  # warm-up, as above
         single = statistics.median(asyncio.run(_timed(targets[:1]))[0] for _ in range(3))
         total, finished = asyncio.run(_timed(targets))
     others = [at for who, _, at in finished if who != name]
@@ -138,7 +148,17 @@ def _one_hung() -> dict:
 
 def run() -> list[dict]:
     """Every scenario; each dict has name, target, measured, ratio, passed, details."""
-    return [_concurrent(), _concurrent(keyed=True), _one_hung()]
+    with tempfile.TemporaryDirectory(prefix="llmswitch-bench-") as kept:
+        before = {name: os.environ.get(name) for name in ("LLMSWITCH_STATE_DIR", "LLMSWITCH_CACHE_DIR")}
+        os.environ.update(LLMSWITCH_STATE_DIR=os.path.join(kept, "state"), LLMSWITCH_CACHE_DIR=os.path.join(kept, "cache"))
+        try:
+            return [_concurrent(), _concurrent(keyed=True), _one_hung()]
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def main() -> int:

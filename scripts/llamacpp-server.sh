@@ -18,12 +18,14 @@
 #   LLMSWITCH_LLAMACPP_DIR      run directory for the log and pid file (default: /tmp/llmswitch-llamacpp-$UID)
 #   LLMSWITCH_LLAMACPP_KEY      the API key to start with (same as --api-key, kept out of argv)
 #   LLMSWITCH_LLAMACPP_JOBS     parallel compile jobs (default: 2)
+#   LLMSWITCH_LLAMACPP_CTX      the --ctx-size to start with (default: 256; the tiny model says it was trained on 4096)
 set -euo pipefail
 
 VERSION="${LLMSWITCH_LLAMACPP_VERSION:-0.3.36}"
 HOME_DIR="${LLMSWITCH_LLAMACPP_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/llmswitch-integration/llamacpp-$VERSION}"
 RUN_DIR="${LLMSWITCH_LLAMACPP_DIR:-/tmp/llmswitch-llamacpp-$(id -u)}"
 JOBS="${LLMSWITCH_LLAMACPP_JOBS:-2}"
+CTX="${LLMSWITCH_LLAMACPP_CTX:-256}"
 MODEL="tiny-random-llama"
 PYTHON="${PYTHON:-python3}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -129,7 +131,7 @@ start() {
     stop_quietly
     # the key goes in through llama-server's environment, not its argv (ps shows argv)
     LLAMA_API_KEY="$key" nohup "$SERVER" --model "$GGUF" --alias "$MODEL" --host 127.0.0.1 --port "$port" \
-        --ctx-size 256 --parallel 1 --threads 1 --n-predict 8 --no-webui --no-warmup \
+        --ctx-size "$CTX" --parallel 1 --threads 1 --n-predict 8 --no-webui --no-warmup \
         > "$RUN_DIR/server.log" 2>&1 &
     local pid=$!
     echo "$pid" > "$RUN_DIR/pid"

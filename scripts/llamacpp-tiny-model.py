@@ -21,7 +21,7 @@ N_EMBD = 64
 N_HEAD = 4
 N_LAYER = 2
 N_FF = 128
-N_CTX = 256
+N_CTX = 4096  # the "training" context: llama-server serves what --ctx-size says, up to this
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"

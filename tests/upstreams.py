@@ -248,6 +248,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
 
+def without_fingerprint(requests: Iterable[Request]) -> list[Request]:
+    """The requests other than the probe's protocol fingerprint (``llmswitch.net.probe.protocols``: an empty
+    JSON object POSTed to each route, ``GET /v1beta/models``), which a first probe of a URL also sends."""
+    return [r for r in requests if not (r.method == "POST" and r.body == b"{}") and not r.path.endswith("/v1beta/models")]
+
+
 # -- building blocks for handlers -----------------------------------------------------
 
 

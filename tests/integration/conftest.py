@@ -76,9 +76,11 @@ class LlamaCpp:
     """The key it was started with (a fake string); None when it takes none."""
 
 
-def _llamacpp(key: str | None) -> Iterator[LlamaCpp]:
+def _llamacpp(key: str | None, ctx: int | None = None) -> Iterator[LlamaCpp]:
     run_dir = tempfile.mkdtemp(prefix="llmswitch-llamacpp-")
     env = {**os.environ, "LLMSWITCH_LLAMACPP_DIR": run_dir, "XDG_CACHE_HOME": USER_CACHE}
+    if ctx is not None:
+        env["LLMSWITCH_LLAMACPP_CTX"] = str(ctx)  # llama-server's --ctx-size
     if key:
         env["LLMSWITCH_LLAMACPP_KEY"] = key  # the script's --api-key, kept out of argv
     try:  # the first run builds llama-server (about ten minutes on two cores); later ones start in a second
@@ -105,6 +107,12 @@ def _llamacpp(key: str | None) -> Iterator[LlamaCpp]:
 def llamacpp() -> Iterator[LlamaCpp]:
     """A real llama.cpp ``llama-server`` that takes no key."""
     yield from _llamacpp(None)
+
+
+@pytest.fixture(scope="session")
+def llamacpp_512() -> Iterator[LlamaCpp]:
+    """A keyless real ``llama-server`` started with ``--ctx-size 512`` (the tiny model says it was trained on 4096)."""
+    yield from _llamacpp(None, ctx=512)
 
 
 @pytest.fixture(scope="session")

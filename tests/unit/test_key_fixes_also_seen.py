@@ -11,7 +11,16 @@ import json
 import tomllib
 
 from llmswitch.base import paths
-from upstreams import FAKE_KEY, Reply, bearer, chat_completions, litellm_like, llamacpp_like, models_body
+from upstreams import (
+    FAKE_KEY,
+    Reply,
+    bearer,
+    chat_completions,
+    litellm_like,
+    llamacpp_like,
+    models_body,
+    without_fingerprint,
+)
 
 
 def configure(config_dir, text: str) -> None:
@@ -125,7 +134,7 @@ def probed(run_cli, *args: str, key: str = FAKE_KEY) -> tuple[int, dict]:
 
 
 def chats(server) -> list[str]:
-    return [r.json()["model"] for r in server.requests_to("/v1/chat/completions")]
+    return [r.json()["model"] for r in without_fingerprint(server.requests_to("/v1/chat/completions"))]
 
 
 def test_deep_works_on_a_provider_nobody_selected_and_its_any_key_verdict_is_remembered(run_cli, config_dir,

@@ -43,6 +43,7 @@ from upstreams import (
     redirect,
     sequence,
     vllm_like,
+    without_fingerprint,
 )
 
 
@@ -68,7 +69,7 @@ def keyed_models_server(upstream, path="/v1/models", ids=("m1", "m2"), key=FAKE_
 
 def _keyed(server):
     """The requests that carried a key (the probe's verification asks once more without it)."""
-    return [r for r in server.requests if "authorization" in r.headers]
+    return [r for r in without_fingerprint(server.requests) if "authorization" in r.headers]
 
 
 # -- the outcomes -------------------------------------------------------------------------
@@ -643,7 +644,7 @@ async def test_deep_check_reports_time_to_first_token_and_model(upstream):
     assert result.deep.ttft_ms is not None and result.deep.ttft_ms >= 0
     assert result.deep.reported_model == "gpt-4o"
     assert result.deep.message is None
-    sent = server.requests_to("/v1/chat/completions")[0].json()
+    sent = without_fingerprint(server.requests_to("/v1/chat/completions"))[0].json()
     assert sent["max_tokens"] == 1 and sent["stream"] is True and sent["model"] == "gpt-4o"
 
 
@@ -697,7 +698,7 @@ async def test_deep_check_without_a_selected_model_chats_with_the_first_listed(u
     result = await probe(target(server, key=FAKE_KEY), deep=True)
     assert result.outcome is Outcome.OK and result.deep is not None and result.deep.ok
     assert "chat with gpt-4o (first listed)" in result.summary
-    assert [r.json()["model"] for r in server.requests_to("/v1/chat/completions")] == ["gpt-4o"]
+    assert [r.json()["model"] for r in without_fingerprint(server.requests_to("/v1/chat/completions"))] == ["gpt-4o"]
 
 
 async def test_deep_check_is_skipped_when_nothing_is_listed_or_selected(upstream):

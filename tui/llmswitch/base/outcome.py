@@ -15,7 +15,8 @@ from llmswitch.base.redact import is_secret_header, terminal_safe
 
 __all__ = [
     "AUTH", "DEEP", "FOUND", "KEY_REFUSED", "LISTED", "NOT_THERE", "UNREACHABLE", "USABLE",
-    "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "key_seen", "verdict_mark",
+    "PROTOCOLS", "DeepCheck", "Diagnosis", "Outcome", "ProbeResult", "ProbeTarget", "ServedContext", "key_seen",
+    "verdict_mark",
 ]
 
 class Outcome(StrEnum):
@@ -164,6 +165,25 @@ class DeepCheck:
     status_code: int | None = None
 
 
+PROTOCOLS = ("chat", "responses", "messages", "count_tokens", "embeddings", "gemini")
+"""The wire protocols a probe's fingerprint checks (``ProbeResult.protocols``): chat completions, the Responses
+API, Anthropic Messages, its ``count_tokens``, embeddings, and the Gemini API."""
+
+
+@dataclass(frozen=True)
+class ServedContext:
+    """What a server says about one model's context window (tokens), and where it said it."""
+
+    model: str
+    served: int | None = None
+    """The context the server runs the model with (llama-server's ``--ctx-size``, Ollama's loaded context…)."""
+    served_source: str | None = None
+    """Where ``served`` was read: ``llama.cpp /props n_ctx``, ``vLLM /models max_model_len``…"""
+    model_max: int | None = None
+    """The model's own context as the server knows it (llama.cpp's training context, LM Studio's max)."""
+    model_max_source: str | None = None
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """Everything one probe learned. All strings are terminal-safe and free of the key."""
@@ -192,6 +212,12 @@ class ProbeResult:
     """True when an answer proved the key (``verified_by`` says which), False when nothing did, None: no key sent."""
     verified_by: str | None = None
     """How the key was verified: ``"GET /models refuses requests without it"``, ``"key check /key"``, ``"deep check"``."""
+    served: tuple[ServedContext, ...] = ()
+    """Per listed model, the context window the server says it serves (only models it said something about)."""
+    protocols: Mapping[str, bool | None] | None = None
+    """The protocol fingerprint (:data:`PROTOCOLS` → served, not served, None not known), None when never taken."""
+    protocols_checked: str | None = None
+    """When the fingerprint was taken (ISO 8601, UTC)."""
 
     @property
     def verdict(self) -> str:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from .models import ModelRow
 
-__all__ = ["COMPACT", "CONFIGURED", "CONTAINS", "EXACT", "PREFIX", "SPREAD", "UNCONFIGURED", "WORD", "WORDS",
-           "WORKING", "Filter", "Keys", "Query", "Token", "close_refs", "search"]
+__all__ = ["COMPACT", "CONFIGURED", "CONTAINS", "EXACT", "FLAG_WORDS", "PREFIX", "SPREAD", "UNCONFIGURED", "WORD",
+           "WORDS", "WORKING", "Filter", "Keys", "Needs", "Query", "Token", "close_refs", "search"]
 
 _WORD_SEPARATORS = ("/", "-", " ", ".", ":", "_")
 _SEPARATOR_RUN = re.compile(r"[-_./:@\s]+")
@@ -77,6 +77,66 @@ class Token:
         return None if found is None else 2 + found.end() - found.start() - len(self.text)
 
 
+FLAG_WORDS = ("tools", "vision", "reasoning")
+"""Query words that keep only models with that capability (as the catalog or the gateway says)."""
+_LIMIT_WORD = re.compile(r"^(ctx|context|price)(>=|<=|>|<|=)")
+_LIMIT = re.compile(r"^(ctx|context|price)(>=|<=|>|<|=)\$?(\d+(?:\.\d+)?)([km]?)$")
+_SCALE = {"": 1, "k": 1000, "m": 1_000_000}
+
+
+class Needs:
+    """What a query asks of a model besides its name: ``tools``, ``vision``, ``reasoning``, ``ctx>=100k``,
+    ``price<=1`` (USD per million input tokens).
+
+    The context compared is the one the server serves when a probe read it, else the catalog's
+    (:attr:`llmswitch.services.models.ModelRow.usable_context`). A model whose value nobody knows does not
+    pass a limit. A word still being typed (``ctx>=``) asks nothing yet, and is not searched for either.
+    """
+
+    __slots__ = ("flags", "limits")
+
+    def __init__(self, flags: Iterable[str] = (), limits: Iterable[tuple[str, str, float]] = ()) -> None:
+        self.flags = frozenset(flags)
+        self.limits = tuple(limits)
+        """(``context`` or ``price``, operator, value) triples."""
+
+    @classmethod
+    def split(cls, query: str) -> tuple[Needs, str]:
+        """The query's filter words as :class:`Needs`, and the rest of the query (lower-cased words)."""
+        flags: list[str] = []
+        limits: list[tuple[str, str, float]] = []
+        rest: list[str] = []
+        for word in query.lower().split():
+            if word in FLAG_WORDS:
+                flags.append(word)
+                continue
+            if not _LIMIT_WORD.match(word):
+                rest.append(word)
+                continue
+            found = _LIMIT.match(word)
+            if found:
+                field, op, number, scale = found.groups()
+                limits.append(("price" if field == "price" else "context", op, float(number) * _SCALE[scale]))
+        return cls(flags, limits), " ".join(rest)
+
+    def __bool__(self) -> bool:
+        return bool(self.flags or self.limits)
+
+    def admits(self, row: ModelRow) -> bool:
+        """True when the row has every capability asked and meets every limit."""
+        if any(not getattr(row, flag) for flag in self.flags):
+            return False
+        for field, op, value in self.limits:
+            have = row.usable_context if field == "context" else row.input_price
+            if have is None or not _compare(have, op, value):
+                return False
+        return True
+
+
+def _compare(have: float, op: str, value: float) -> bool:
+    return {">=": have >= value, "<=": have <= value, ">": have > value, "<": have < value, "=": have == value}[op]
+
+
 class Filter:
     """The picker's filter over pre-sorted rows, remembering recent queries to narrow incrementally.
 
@@ -103,10 +163,14 @@ class Filter:
         seen = self._seen.get(query)
         if seen is not None:
             return seen[1]
-        base = max((q for q in self._seen if query.startswith(q)), key=len, default="")
-        candidates = self._seen[base][0] if base else self.rows
+        needs, text = Needs.split(query)
+        if needs or text != " ".join(query.split()):  # a limit typed on (price<=1 → 10) can widen: start over
+            candidates = [row for row in self.rows if needs.admits(row)]
+        else:
+            base = max((q for q in self._seen if query.startswith(q)), key=len, default="")
+            candidates = self._seen[base][0] if base else self.rows
         scores = [0] * len(candidates)
-        for word in query.split():
+        for word in text.split():
             token = Token(word)
             # Token.score, inlined: a call per row would cost ~1 ms per keystroke on 5,000 rows
             text, starts, spread = token.text, token.starts, token.spread
@@ -183,6 +247,9 @@ def search(rows: Iterable[ModelRow], query: str, *, prefer: str | None = None, r
            loose: bool = True, standing: Mapping[str, int] | None = None) -> tuple[int, list[ModelRow]]:
     """(band, rows) of the best band: 0 exact id or name, 1 prefix, 2 substring, 3 all words; (-1, []) for none.
 
+    Filter words (:class:`Needs`: ``tools``, ``ctx>=100k``, ``price<=1``) keep only the rows that meet them;
+    a query of filter words alone matches every such row, in band 3.
+
     The band is the best one among the rows of the best ``standing`` that match (a preset nobody set up
     never hides your model by matching it more closely; its closer rows are kept, after yours).
     ``loose`` also finds ids with separators ignored (``gpt4o``). Rows are ordered by their
@@ -190,10 +257,13 @@ def search(rows: Iterable[ModelRow], query: str, *, prefer: str | None = None, r
     rest; absent: :data:`UNCONFIGURED`), then ``prefer``'s provider, then recent, then the finer
     tier, shorter ids, the ref.
     """
+    needs, query = Needs.split(query)
+    if needs:
+        rows = [row for row in rows if needs.admits(row)]
     q = Query(query)
-    if not q.text:
+    if not q.text and not needs:
         return -1, []
-    matched = [(tier, row) for row in rows if (tier := q.tier(row.keys, loose=loose)) is not None]
+    matched = [(tier, row) for row in rows if (tier := q.tier(row.keys, loose=loose) if q.text else WORDS) is not None]
     if not matched:
         return -1, []
 

@@ -18,12 +18,13 @@ directly, and its tests need no terminal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from ..base.outcome import ServedContext
 from ..net import gateway
-from ..store import catalog, state
+from ..store import catalog, served, state
 from ..store.catalog import ModelInfo
 from .matching import (
     COMPACT,
@@ -35,6 +36,7 @@ from .matching import (
     WORDS,
     Filter,
     Keys,
+    Needs,
     Query,
     Token,
     close_refs,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "COMPACT", "CONTAINS", "EXACT", "LISTED", "NOT_LISTED", "POPULAR", "PREFIX", "SORTS", "SPREAD", "UNKNOWN", "WORD",
-    "WORDS", "Filter", "Keys", "ModelRow", "Query", "Token", "close_refs", "fmt_money", "fmt_price", "fmt_prices",
+    "WORDS", "Filter", "Keys", "ModelRow", "Needs", "Query", "Token", "close_refs", "fmt_money", "fmt_price", "fmt_prices",
     "fmt_tokens", "fmt_usd", "for_role", "gateway_note", "list_line", "make_row", "merge", "owners", "provider_rows", "search",
     "sort_rows", "summary",
 ]
@@ -114,6 +116,8 @@ class ModelRow:
     """Lower-cased text the picker's filter searches: ``provider/model name``."""
     gateway: GatewayModel | None = None
     """What the provider itself (a LiteLLM proxy, OpenRouter) says; its values win over the catalog's."""
+    served: ServedContext | None = None
+    """What the server said about the model's context when last probed (:mod:`llmswitch.store.served`)."""
 
     name = _FromInfo("")
     context = _FromInfo[int | None](None)
@@ -123,6 +127,13 @@ class ModelRow:
     tools = _FromInfo(False)
     vision = _FromInfo(False)
     reasoning = _FromInfo(False)
+
+    @property
+    def usable_context(self) -> int | None:
+        """The context a request can use: what the server serves when a probe read it, else :attr:`context`."""
+        if self.served is not None and self.served.served is not None:
+            return self.served.served
+        return self.context
 
     @property
     def in_catalog(self) -> bool:
@@ -161,7 +172,7 @@ class ModelRow:
         return ("T" if self.tools else "·") + ("V" if self.vision else "·") + ("R" if self.reasoning else "·")
 
     def as_dict(self) -> dict[str, Any]:
-        """The row for ``llmswitch list PROVIDER --json``."""
+        """The row for ``llmswitch list PROVIDER --json`` (the served context: :func:`llmswitch.services.served.context_view`)."""
         return {"id": self.model, "live": self.listing == LISTED, "favorite": self.favorite,
                 "context": self.context, "max_output": self.max_output, "input_price": self.input_price,
                 "output_price": self.output_price, "tools": self.tools, "vision": self.vision,
@@ -218,8 +229,12 @@ def provider_rows(provider: ProviderConfig, live: Sequence[str] | None = None, *
     # a hosted preset's catalog ids are exact (model_info would find nothing more)
     lookup = partial(catalog.model_info, source) if provider.local or not known else None
     told = gateway.cached(provider) if gateway.kind_of(provider) else None
-    return merge(provider.id, live, known, lookup=lookup, favorites=provider.favorites, recent=recent,
+    rows = merge(provider.id, live, known, lookup=lookup, favorites=provider.favorites, recent=recent,
                  said=told.models if told is not None else None)
+    read = served.contexts(provider.id, provider.base_url)
+    if read is None:
+        return rows
+    return [replace(row, served=read.models[row.model]) if row.model in read.models else row for row in rows]
 
 
 def for_role(rows: Iterable[ModelRow], role: str) -> list[ModelRow]:

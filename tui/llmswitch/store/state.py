@@ -58,6 +58,9 @@ def remember(result: ProbeResult, base_url: str | None) -> bool:
         return False
     _remember_probe(result, base_url)
     _remember_deep_verdict(result, base_url)
+    from . import served
+
+    served.remember(result, base_url)  # the protocol fingerprint and the served contexts (state dir served/)
     if not result.models or result.outcome not in LISTED:
         return False
     remember_models(result.provider, base_url, result.models, result.server)

@@ -23,7 +23,37 @@ def configure(name: str, parser: ArgumentParser) -> None:
     parser.add_argument("provider", nargs="?", help="list this provider's models")
     parser.add_argument("--presets", action="store_true", help="list every preset (catalog + local servers)")
     parser.add_argument("--json", action="store_true")
+    wants = parser.add_argument_group("only models that (without PROVIDER: across your providers)")
+    wants.add_argument("--tools", action="store_true", help="call tools (functions)")
+    wants.add_argument("--vision", action="store_true", help="take images")
+    wants.add_argument("--reasoning", action="store_true", help="reason (thinking models)")
+    wants.add_argument("--min-context", type=_tokens, metavar="N",
+                       help="have at least N tokens of context (100000, 100k, 1M): the served context when a probe "
+                            "read it, else the catalog's")
+    wants.add_argument("--max-price", type=float, metavar="USD", help="cost at most USD per million input tokens")
     parser.set_defaults(func=cmd_list)
+
+
+def _tokens(text: str) -> int:
+    """``100000``, ``100k``, ``1M`` → tokens (argparse type)."""
+    import argparse
+
+    from ...services.matching import Needs
+
+    needs, rest = Needs.split(f"ctx>={text.strip()}")
+    if rest or not needs.limits:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of tokens (e.g. 100000, 100k, 1M)")
+    return int(needs.limits[0][2])
+
+
+def _needs(args: Namespace) -> Any:
+    """The capability filters asked on the command line, as :class:`llmswitch.services.matching.Needs`."""
+    from ...services.matching import Needs
+
+    flags = [flag for flag in ("tools", "vision", "reasoning") if getattr(args, flag, False)]
+    limits = ([("context", ">=", float(args.min_context))] if args.min_context is not None else []) + (
+        [("price", "<=", args.max_price)] if args.max_price is not None else [])
+    return Needs(flags, limits)
 
 
 def cmd_list(args: Namespace) -> int:
@@ -42,23 +72,36 @@ def cmd_list(args: Namespace) -> int:
             out(f"{row['id']:<28} {where} {row['models']:>4} {noun}  {row['base_url'] or '(needs --base-url)'}")
         return Exit.OK
     config = load_config()
+    needs = _needs(args)
     if args.provider:
-        from ...services.models import LISTED, list_line, provider_rows
+        from ...services.models import LISTED, provider_rows
+        from ...services.served import serves_line
+        from ...store import served
 
         provider = config.provider(args.provider)
         _refresh_gateway(provider)
         model_rows = provider_rows(provider)
         probed = any(m.listing == LISTED for m in model_rows)
+        kept = [m for m in model_rows if needs.admits(m)]
+        found = served.fingerprint(provider.id, provider.base_url)
         if args.json:
-            emit_json({"provider": provider.id, "probed": probed, "models": [m.as_dict() for m in model_rows]})
+            emit_json({"provider": provider.id, "probed": probed,
+                       "protocols": found.protocols if found is not None else None,
+                       "protocols_checked": found.checked.isoformat() if found is not None else None,
+                       "models": [_model_dict(provider, m) for m in kept]})
             return Exit.OK
         if not model_rows:
             out(f"{provider.id}: no models known yet — run: llmswitch probe {provider.id}")
-        for m in model_rows:
-            out(list_line(m))
+        elif not kept:
+            out(f"{provider.id}: no model meets the filters ({len(model_rows)} known)")
+        _model_lines(provider, kept)
+        if found is not None:
+            out(serves_line(provider))
         if not probed and model_rows:
             out(f"(catalog only — run `llmswitch probe {provider.id}` to see what the server offers)")
         return Exit.OK
+    if needs:
+        return _filtered_everywhere(config, needs, args.json)
     from ...base.errors import SelectionError
     from ...store.selection import read_all
 
@@ -82,6 +125,43 @@ def cmd_list(args: Namespace) -> int:
         out(f"{row['id']:<20} {row['base_url'] or '-':<45} {_status(row):<34} {row['catalog_models']:>4} in catalog"
             f"{labels}" + ("  (team)" if row.get("team") else ""))
     _team_note(rows)
+    return Exit.OK
+
+
+def _model_dict(provider: ProviderConfig, row: Any) -> dict[str, Any]:
+    """A model row for ``--json``: the catalog's facts, the served context, and where each came from."""
+    from ...services.served import context_view, provenance
+
+    view = context_view(provider, row.model, row)
+    return {**row.as_dict(), **view.as_dict(), "provenance": provenance(provider, row, view)}
+
+
+def _model_lines(provider: ProviderConfig, rows: list[Any]) -> None:
+    """``list_line`` per row, ``served 512 of 4k`` beside it when the server said, and its warning under it."""
+    from ...services.models import list_line
+    from ...services.served import context_view
+
+    for row in rows:
+        view = context_view(provider, row.model, row)
+        out(list_line(row) + (f"  {view.line()}" if view.served is not None else ""))
+        warning = view.warning()
+        if warning:
+            out(f"    warning: {warning}")
+
+
+def _filtered_everywhere(config: Any, needs: Any, as_json: bool) -> int:
+    """``list --tools --min-context 100k``: the models of every configured provider that meet the filters."""
+    from ...services.models import provider_rows
+
+    found = [(provider, row) for provider in config.providers.values() for row in provider_rows(provider)
+             if needs.admits(row)]
+    if as_json:
+        emit_json([{"provider": provider.id, **_model_dict(provider, row)} for provider, row in found])
+        return Exit.OK
+    if not found:
+        out("no model of your providers meets the filters — llmswitch list PROVIDER shows one provider's models")
+    for pid in dict.fromkeys(p.id for p, _ in found):
+        _model_lines(config.provider(pid), [row for p, row in found if p.id == pid])
     return Exit.OK
 
 

@@ -25,6 +25,10 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("--deep", action="store_true",
                             help="also send a 1-token chat (may cost money) to the provider's selected model, else "
                                  "to the first model it lists; the verdict is remembered by later probes")
+        parser.add_argument("--protocols", action="store_true",
+                            help="check again which protocols the server serves (chat, responses, messages, "
+                                 "count_tokens, embeddings, gemini) with requests that cannot cost money; the "
+                                 "first probe of a base URL does it anyway, and the answer is kept a day")
         parser.add_argument("--model", metavar="MODEL", help="the model to check (and to chat with under --deep)")
         parser.add_argument("--timeout", type=float, help="seconds per provider (default: its configured timeout)")
         parser.add_argument("-v", "--verbose", action="store_true", help="show each request sent (redacted)")
@@ -70,7 +74,7 @@ def probe_targets(config: Config, provider_ids: list[str], timeout: float | None
     return made
 
 
-def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[ProbeResult]:
+def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool, protocols: bool = False) -> list[ProbeResult]:
     """Probe concurrently; on a terminal, print each result to stderr as it arrives."""
     import asyncio
 
@@ -78,7 +82,7 @@ def run_probes(targets: list[ProbeTarget], deep: bool, progress: bool) -> list[P
 
     async def collect() -> list[ProbeResult]:
         results: dict[str, ProbeResult] = {}
-        async for result in probe_all(targets, deep=deep):
+        async for result in probe_all(targets, deep=deep, protocols=protocols):
             results[result.provider] = result
             if progress:
                 mark = result.verdict
@@ -122,16 +126,44 @@ def cmd_probe(args: Namespace) -> int:
 
     config = load_config()
     made = probe_targets(config, args.providers, args.timeout, args.model)
-    results = run_probes([t for _, t, _ in made], args.deep, progress=sys.stderr.isatty() and not args.json)
+    results = run_probes([t for _, t, _ in made], args.deep, progress=sys.stderr.isatty() and not args.json,
+                         protocols=args.protocols)
     remember(results, [p for p, _, _ in made])
+    views = [served_view(provider, target, result) for (provider, target, _), result in zip(made, results, strict=True)]
     if args.json:
-        emit_json(render_json(results))
+        emit_json([{**row, "model": view.model if view else None, **(view.as_dict() if view else EMPTY_CONTEXT)}
+                   for row, view in zip(render_json(results), views, strict=True)])
     else:
-        out(render_table(with_known_servers(results, [p for p, _, _ in made]), verbose=args.verbose))
+        notes = {result.provider: context_notes(view) for result, view in zip(results, views, strict=True) if view}
+        out(render_table(with_known_servers(results, [p for p, _, _ in made]), verbose=args.verbose, notes=notes))
         for result, (_, _, problem) in zip(results, made, strict=True):
             if problem and (result.outcome in AUTH or result.fix and "key set" in result.fix):
                 warn(f"{result.provider}: {problem}")  # `key set` alone cannot help while this is so
     return Exit.OK if all(r.usable for r in results) else Exit.CHECK
+
+
+EMPTY_CONTEXT = {"context_served": None, "context_catalog": None, "context_served_source": None,
+                 "context_catalog_source": None, "context_served_age": None}
+"""The context fields of a result that names no model."""
+
+
+def served_view(provider: ProviderConfig, target: ProbeTarget, result: ProbeResult) -> Any:
+    """The context view (:func:`llmswitch.services.served.context_view`) of the probe's model: the one asked
+    about, else the one model the server listed; None when there is none."""
+    from ...services.served import context_view
+
+    model = target.model or (result.models[0] if len(result.models) == 1 else None)
+    return context_view(provider, model) if model else None
+
+
+def context_notes(view: Any) -> list[str]:
+    """``context: served 512 of 4k (server: llama.cpp /props n_ctx)`` and its warning, for the table."""
+    line = view.line()
+    if not line:
+        return []
+    notes = [f"context: {view.model} {line}" + (f" ({view.served_source})" if view.served_source else "")]
+    warning = view.warning()
+    return notes + ([f"warning: {warning}"] if warning else [])
 
 
 def cmd_doctor(args: Namespace) -> int:

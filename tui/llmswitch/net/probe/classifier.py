@@ -236,6 +236,11 @@ def ambiguous_fix(target: ProbeTarget) -> str:
             f"({keyfix.replace_key(target.key_origin, target.provider, alternatives=False)})")
 
 
+def says_not_found(message: str) -> bool:
+    """True when a server's message says the path does not exist ("not found", "unexpected endpoint", "invalid url")."""
+    return bool(_NOT_FOUND_RE.search(message.lower()))
+
+
 def parse_json(text: str) -> Any:
     """``text`` through the one bounded decoder (:func:`llmswitch.base.bounded.decode_json`), or :data:`NO_JSON`."""
     decoded = bounded.decode_json(text)

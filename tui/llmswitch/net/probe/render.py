@@ -5,18 +5,28 @@ Stdlib only; the strings in a result are already terminal-safe and free of the k
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...base.outcome import ProbeResult
+from ...base.outcome import PROTOCOLS, ProbeResult
 
-__all__ = ["key_line", "render_json", "render_table"]
+__all__ = ["key_line", "protocols_line", "render_json", "render_table"]
 
 
-def render_table(results: Iterable[ProbeResult], *, verbose: bool = False) -> str:
+def protocols_line(protocols: Mapping[str, bool | None] | None) -> str:
+    """``chat ✓ · responses ✓ · messages ✗ · count_tokens ? …`` (``?``: not known); ``""`` when never checked."""
+    if protocols is None:
+        return ""
+    marks = {True: "✓", False: "✗", None: "?"}
+    return " · ".join(f"{p} {marks[protocols.get(p)]}" for p in PROTOCOLS)
+
+
+def render_table(results: Iterable[ProbeResult], *, verbose: bool = False,
+                 notes: Mapping[str, Sequence[str]] | None = None) -> str:
     """Plain-text table for ``llmswitch probe``; a fix line under each result that needs one.
 
-    ``verbose`` adds the request that was sent (redacted). No markup is interpreted.
+    ``verbose`` adds the request that was sent (redacted). ``notes`` are more lines per provider (the served
+    context and its warning), shown under its row with the protocols it serves. No markup is interpreted.
     """
     results = list(results)
     rows = [(r.provider, str(r.outcome), r.server or "-", r.summary) for r in results]
@@ -30,6 +40,9 @@ def render_table(results: Iterable[ProbeResult], *, verbose: bool = False) -> st
             lines.append(f"{indent}fix: {result.fix}")
         if result.suggested_base_url:
             lines.append(f"{indent}try: base_url = {result.suggested_base_url}")
+        lines += [f"{indent}{note}" for note in (notes or {}).get(result.provider, ())]
+        if result.protocols is not None:
+            lines.append(f"{indent}serves: {protocols_line(result.protocols)}")
         if verbose:
             lines.append(f"{indent}{result.request_line()}")
             if result.key_verified is not None:
@@ -51,6 +64,10 @@ def render_json(results: Iterable[ProbeResult]) -> list[dict[str, Any]]:
             "models": list(r.models), "server_message": r.server_message, "server": r.server,
             "suggested_base_url": r.suggested_base_url,
             "key_source": r.key_source, "key_verified": r.key_verified, "verified_by": r.verified_by,
+            "protocols": None if r.protocols is None else {p: r.protocols.get(p) for p in PROTOCOLS},
+            "protocols_checked": r.protocols_checked,
+            "served": [{"model": c.model, "served": c.served, "served_source": c.served_source,
+                        "model_max": c.model_max, "model_max_source": c.model_max_source} for c in r.served],
             "deep": None if r.deep is None else {
                 "ok": r.deep.ok, "ttft_ms": round(r.deep.ttft_ms, 1) if r.deep.ttft_ms is not None else None,
                 "reported_model": r.deep.reported_model, "message": r.deep.message,

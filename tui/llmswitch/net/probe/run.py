@@ -17,12 +17,13 @@ from llmswitch.base import urls
 from llmswitch.base.keyfix import missing_fix, no_key_phrase
 from llmswitch.base.redact import redact_header, scrub, terminal_safe
 
-from ...base.outcome import NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget
-from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, refused_url, scrub_own
+from ...base.outcome import LISTED, NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget, ServedContext
+from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, parse_json, refused_url, scrub_own
 from .deep import with_deep_check
 from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
+from .served import from_listing, with_served
 from .transport import diagnose, new_client, request_headers, request_retrying
 from .verify import recalled, verify_listing
 
@@ -32,13 +33,20 @@ DEEP_CHECKED = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.
 """Outcomes after which ``deep=True`` sends the chat check (KEY_UNVERIFIED: to settle the key)."""
 
 
-async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *, deep: bool = False) -> ProbeResult:
-    """Probe one target. Never raises, except ``asyncio.CancelledError``."""
+async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *, deep: bool = False,
+                protocols: bool = False) -> ProbeResult:
+    """Probe one target. Never raises, except ``asyncio.CancelledError``.
+
+    A server that listed models is also asked what it serves (:func:`.served.with_served`): the context
+    windows, and the protocol fingerprint when ``protocols`` or ``deep`` asks for it or none is kept fresh.
+    """
     if client is None:
         async with new_client() as own:
-            return await probe(target, own, deep=deep)
+            return await probe(target, own, deep=deep, protocols=protocols)
     try:
         result = await _probe(target, client)
+        if result.outcome in LISTED and result.models:  # a server that listed models: what does it serve?
+            result = await with_served(result, target, client, fingerprint=protocols or deep)
         if deep and result.outcome in DEEP_CHECKED:
             result = await with_deep_check(result, target, client)
         elif not deep:
@@ -96,8 +104,12 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     if diagnosis.outcome in (Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY) and exchange.latency_ms is not None:
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} · {exchange.latency_ms:.0f} ms")
     diagnosis = note_impostor(diagnosis, target)
-    return _result(target, diagnosis, url=url, headers=headers, status=status,
-                   latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
+    served: tuple[ServedContext, ...] = ()
+    if diagnosis.outcome in LISTED and suggested is None and exchange.error is None:
+        served = from_listing(parse_json(exchange.body.decode("utf-8", "replace")), diagnosis.server)
+    result = _result(target, diagnosis, url=url, headers=headers, status=status,
+                     latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
+    return replace(result, served=served) if served else result
 
 
 def add_key_fix(target: ProbeTarget) -> str:
@@ -114,7 +126,7 @@ def _no_key_sent(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
 
 
 async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concurrency: int = 32,
-                    client: httpx.AsyncClient | None = None) -> AsyncIterator[ProbeResult]:
+                    client: httpx.AsyncClient | None = None, protocols: bool = False) -> AsyncIterator[ProbeResult]:
     """Probe all targets concurrently over one client; yield each result as it finishes.
 
     Leaving the loop early cancels the probes still running (close the
@@ -127,7 +139,7 @@ async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concu
 
     async def one(target: ProbeTarget) -> ProbeResult:
         async with gate:
-            return await probe(target, http, deep=deep)
+            return await probe(target, http, deep=deep, protocols=protocols)
 
     tasks = [asyncio.ensure_future(one(t)) for t in targets]
     try:
@@ -201,4 +213,5 @@ def _sanitise(result: ProbeResult, key: str | None) -> ProbeResult:
         key_source=own(result.key_source), verified_by=own(result.verified_by),
         server=own(result.server), suggested_base_url=own(result.suggested_base_url),
         request_headers={own(k) or "": own(v) or "" for k, v in result.request_headers.items()},
-        models=tuple(theirs(m) or "" for m in result.models), deep=deep)
+        models=tuple(theirs(m) or "" for m in result.models), deep=deep,
+        served=tuple(replace(c, model=theirs(c.model) or "") for c in result.served))

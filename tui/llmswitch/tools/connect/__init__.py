@@ -18,8 +18,8 @@ It answers five questions, all pure functions of texts (no I/O):
    ``--role weak=cheap`` maps more.
 4. **Which protocol it needs** — :attr:`Tool.protocol` (:class:`~.base.Protocol`: chat
    completions, the Responses API, Anthropic Messages). :meth:`Tool.problem` may refuse a
-   target outright; then the engine checks what the provider's preset serves
-   (``Preset.serves``, :func:`.verify.known`) and POSTs the exact
+   target outright; then the engine checks what the provider serves (the probe's protocol fingerprint, else
+   ``Preset.serves``: :func:`llmswitch.store.served.serves`) and POSTs the exact
    route and model (:func:`.verify.probe`, with :meth:`Tool.probe_model`) *before* writing: a route the server does not
    serve is refused in one sentence naming what is missing and which provider would work.
 5. **How it is verified** — :meth:`Tool.read_back` parses the files with the tool's own

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...base.errors import Exit, LlmswitchError
+from ...store.served import serves
 from .base import Damage, Harm, KeyPlan, KeyRef, Pointing, Target, Tool
 from .verify import Verdict
 
@@ -149,9 +150,9 @@ def check_protocol(tool: Tool, targets: dict[str, Target], config: Config) -> li
         problem = tool.problem(target)
         if problem:
             raise LlmswitchError(f"{tool.name}: {problem[0]}", problem[1], exit_code=Exit.CHECK)
-        served = verify.known(target.provider)
-        if served is not None and tool.protocol not in served:
-            raise _missing(tool, target, config, f"{target.provider.id} does not serve {tool.protocol.label}")
+        if serves(target.provider, tool.protocol.name.lower()) is False:  # the probe's fingerprint, else the presets
+            raise _missing(tool, target, config, f"{target.provider.id} does not serve {tool.protocol.label}"
+                           + _seen(target))
         verdict = verify.probe(target, tool.protocol, tool.probe_model(target))
         if verdict.route_missing:
             raise _missing(tool, target, config, verdict.cause)
@@ -160,6 +161,27 @@ def check_protocol(tool: Tool, targets: dict[str, Target], config: Config) -> li
                                  exit_code=Exit.KEY if verdict.status in (401, 403) else Exit.CHECK)
         verdicts.append(verdict)
     return verdicts
+
+
+def _seen(target: Target) -> str:
+    """`` (its probe found no such route)`` when a fingerprint said so, ``""`` when only the presets' table did."""
+    from ...store.served import fingerprint
+
+    found = fingerprint(target.provider.id, target.provider.base_url)
+    return " (its probe found no such route)" if found is not None and found.fresh else ""
+
+
+def protocol_notes(tool: Tool, targets: dict[str, Target], config: Config) -> list[str]:
+    """Warnings about what a tool will miss: Claude Code behind a server without ``count_tokens``."""
+    from .base import Protocol
+    from .verify import who_serves
+
+    if tool.protocol is not Protocol.MESSAGES:
+        return []
+    return [f"{target.provider.id} serves Anthropic Messages but not /v1/messages/count_tokens, which {tool.title} "
+            f"calls to size its context (\"there's an issue with the selected model\"); a provider that has it: "
+            f"{who_serves('count_tokens', config)}"
+            for target in targets.values() if serves(target.provider, "count_tokens") is False]
 
 
 def _missing(tool: Tool, target: Target, config: Config, why: str) -> LlmswitchError:
@@ -390,7 +412,7 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
     roles = parse_roles(tool, role_specs) if role_specs or not previous else dict(previous.get("roles", {}))
     targets = targets_for(tool, roles, config)
     verdicts = check_protocol(tool, targets, config)
-    notes: list[str] = []
+    notes: list[str] = protocol_notes(tool, targets, config)
     with locked(registry.registry_path()):
         known = registry.load()
         entry = known.get(tool.name)

@@ -41,27 +41,32 @@ def protocols(names: frozenset[str]) -> frozenset[Protocol]:
 
 
 def known(provider: ProviderConfig) -> frozenset[Protocol] | None:
-    """What ``provider`` is documented to serve (its preset's ``serves``, then its API kind's), or None when unknown."""
-    from ...store import catalog
+    """What ``provider`` is documented to serve (its preset's ``serves``, then its API kind's), or None when unknown.
 
-    for name in (provider.preset, provider.id):
-        served = catalog.served_by(name)
-        if served:
-            return protocols(served)
-    by_kind = catalog.KIND_SERVES.get(provider.kind)
-    return protocols(by_kind) if by_kind else None
+    The documented table only; what a probe found is :func:`llmswitch.store.served.serves`.
+    """
+    from ...store.served import static_serves
+
+    documented = static_serves(provider)
+    return protocols(documented) if documented else None
 
 
-def who_serves(protocol: Protocol, config: Config | None) -> str:
-    """A short list of providers that would work for ``protocol``: configured ones first, then presets (hosted first)."""
+def who_serves(protocol: Protocol | str, config: Config | None) -> str:
+    """A short list of providers that would work for ``protocol`` (a :class:`Protocol` or a name of
+    :data:`llmswitch.base.outcome.PROTOCOLS`): configured ones that serve it (the probe's fingerprint, else the
+    presets, :func:`llmswitch.store.served.serves`) first, then presets (hosted first)."""
+    from ...store.served import serves
+
+    name = protocol if isinstance(protocol, str) else protocol.name.lower()
     names: list[str] = []
     if config is not None:
-        names = [p.id for p in config.providers.values() if (known(p) or frozenset()) >= {protocol}]
+        names = [p.id for p in config.providers.values() if serves(p, name)]
     if not names:
         from ...store import catalog
 
-        serving = [p for p in catalog.presets().values()
-                   if protocol.name.lower() in p.serves and p.kind != "azure"]  # Azure needs the user's own resource
+        # count_tokens is in no preset's table: Anthropic's own API documents it beside Messages
+        serving = [p for p in catalog.presets().values() if p.kind != "azure"  # Azure needs the user's own resource
+                   and (name in p.serves or (name == "count_tokens" and p.kind == "anthropic"))]
         names = [p.id for p in sorted(serving, key=lambda p: (p.local, p.id))]
     return ", ".join(names[:4])
 
