@@ -38,7 +38,31 @@ class SwitchModelCommands(Provider):
         if picker is None:
             return {}
         gateways = [pid for pid, provider in picker.providers.items() if kind_of(provider)]
-        return {row.ref: summary(row) for pid in gateways for row in picker.rows_for(pid) if row.gateway is not None}
+        said = {row.ref: summary(row) for pid in gateways for row in picker.rows_for(pid) if row.gateway is not None}
+        for ref, served in self._served().items():
+            said[ref] = f"{served} · {said[ref]}" if said.get(ref) else served
+        return said
+
+    def _served(self) -> dict[str, str]:
+        """``ref`` → ``served 512 of 4k`` (``⚠`` when smaller than the model's) for models whose server said it."""
+        from ..services.served import details
+        from ..store import served as kept
+        from .screens.picker import PickerScreen
+
+        picker = next((s for s in self.app.screen_stack if isinstance(s, PickerScreen)), None)
+        found: dict[str, str] = {}
+        if picker is None:
+            return found
+        for pid, provider in picker.providers.items():
+            read = kept.contexts(pid, provider.base_url)
+            if read is None:
+                continue
+            for row in picker.rows_for(pid):
+                if row.model in read.models:
+                    line, warning = details(provider, row.model, row)
+                    if line.startswith("served"):
+                        found[row.ref] = ("⚠ " if warning else "") + line.partition(" · ")[0]
+        return found
 
     def _command(self, ref: str) -> Callable[[], None]:
         app = cast("LLMSwitchApp", self.app)

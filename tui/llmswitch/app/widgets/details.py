@@ -36,10 +36,27 @@ class DetailsPanel(Static):
         if row is not None:  # first: the full id of the highlighted model (the list may cut it)
             text.append_text(model_text(row, self.app.shown))
             text.append("\n")
+            text.append_text(self._served_text(provider, row))
         text.append_text(self._gateway_text(provider, row))
         text.append_text(diagnosis_text(provider, result, key_problem, self.app.shown, probing=probing,
                                         key_origin=key_origin))
         self.update(text)
+
+    def _served_text(self, provider: ProviderConfig, row: ModelRow) -> Text:
+        """What the server said it serves the model with (``served 512 of 4k``), its warning before a switch, and
+        the protocols its routes answered — from what the last probe read; nothing is asked here."""
+        from ...services.served import details, serves_line
+
+        text = Text()
+        line, warning = details(provider, row.model, row)
+        if line.startswith("served"):
+            text.append(self.app.shown(line) + "\n", style="bold" if warning else "")
+        if warning:
+            text.append("⚠ " + self.app.shown(warning) + "\n", style="yellow")
+        protocols = serves_line(provider)
+        if protocols:
+            text.append(self.app.shown(protocols) + "\n", style="dim")
+        return text
 
     def _gateway_text(self, provider: ProviderConfig, row: ModelRow | None) -> Text:
         """The budget the gateway reported and how old its model metadata is (before a switch, so first)."""
