@@ -198,7 +198,8 @@ def test_a_variable_that_beats_the_file_is_refused_before_anything_is_written(pr
                                                                                variable):
     done = run_cli("connect", tool, env={variable: "something-else"})
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
-    assert f"reads ${variable} before its config file" in done.stderr and f"unset {variable}" in done.stderr
+    assert f"${variable} is set in this environment and {tool} reads it before its config file" in done.stderr
+    assert f"unset {variable}" in done.stderr
     assert not [p for p in home.rglob("*") if p.is_file()]
     assert run_cli("connections").stdout.strip().startswith("no tool")
 

@@ -110,7 +110,7 @@ def shadowed(title: str, name: str, variables: tuple[str, ...],
     environ = os.environ if environ is None else environ
     for variable in variables:
         if environ.get(variable):
-            return (f"{title} reads ${variable} before its config file, and it is set in this environment, so what "
+            return (f"${variable} is set in this environment and {title} reads it before its config file, so what "
                     f"llmswitch writes would not reach {title}",
                     f"unset {variable} (and remove it where your shell profile sets it), then run: "
                     f"llmswitch connect {name}")
