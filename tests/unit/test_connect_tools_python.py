@@ -14,6 +14,7 @@ import tomllib
 import dotenv
 import pytest
 
+from llmswitch.store import catalog
 from llmswitch.tools import importing
 from llmswitch.tools.connect import shell_gpt
 from upstreams import FAKE_KEY, Reply, openai_like
@@ -202,6 +203,20 @@ def test_a_variable_that_beats_the_file_is_refused_before_anything_is_written(pr
     assert f"unset {variable}" in done.stderr
     assert not [p for p in home.rglob("*") if p.is_file()]
     assert run_cli("connections").stdout.strip().startswith("no tool")
+
+
+@pytest.mark.parametrize("tool", ["gptme", "shell-gpt", "mini-swe-agent"])
+def test_an_anthropic_provider_is_refused_in_one_sentence_naming_providers_that_would_work(run_cli, home, tool):
+    assert run_cli("providers", "add", "ant", "--base-url", "http://127.0.0.1:9/v1", "--kind",
+                   "anthropic").returncode == 0
+    assert run_cli("use", "ant/claude-x").returncode == 0
+    done = run_cli("connect", tool)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "reaches openai endpoints and ant is of kind anthropic" in done.stderr
+    named = done.stderr.split("serves chat completions (e.g. ", 1)[1].split(")", 1)[0].split(", ")
+    assert named and all(catalog.preset(name) is not None for name in named), done.stderr  # chat presets
+    assert f"then llmswitch connect {tool}" in done.stderr
+    assert not [p for p in home.rglob("*") if p.is_file()]
 
 
 # --- mini-swe-agent -----------------------------------------------------------------------------
