@@ -14,6 +14,7 @@ required under ``CI``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -58,6 +59,12 @@ def tools_home(through_recorder, second, real_server, run_cli, tmp_path, monkeyp
     return home, use
 
 
+def launched(run_cli, name: str, argv: list[str]) -> list[str]:
+    """``argv`` started the way ``llmswitch connections`` says to run the tool now (through exec, or directly)."""
+    [report] = [r for r in json.loads(run_cli("connections", "--json").stdout) if r["tool"] == name]
+    return [*cli_command(), "exec", "--", *argv] if report["launch"].startswith("llmswitch exec") else argv
+
+
 def no_key_in_files(home: Path, key: str) -> None:
     holding = [p for p in home.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
     assert not holding, f"the key landed in {holding}"
@@ -96,12 +103,13 @@ def test_gptme_uses_the_selection_and_follows_use(tools_home, recorder, second, 
     config = home / ".config" / "gptme" / "config.toml"
 
     def ask():
-        argv = [*cli_command(), "exec", "--", str(gptme), "--non-interactive", "--tools", "none", "--no-stream",
-                "Say OK."]
+        argv = launched(run_cli, "gptme", [str(gptme), "--non-interactive", "--tools", "none", "--no-stream",
+                                           "Say OK."])
         return run_tool(argv, quiet_env(home), cwd=tmp_path / "work", timeout=150)
 
     follows(run_cli, recorder, second, real_server, use, ask, "gptme")
-    assert f'api_key_env = "{ALT_KEY_VAR}"' in config.read_text()  # it2's own variable, read by gptme itself
+    assert f'api_key_env = "{ALT_KEY_VAR}"' in config.read_text()  # it2's own variable: gptme started directly
+    assert launched(run_cli, "gptme", ["gptme"]) == ["gptme"]
     no_key_in_files(home, real_server.key)
     assert run_cli("disconnect", "gptme").returncode == 0
     assert not config.exists()
@@ -119,7 +127,7 @@ def test_shell_gpt_uses_the_selection_follows_use_and_never_serves_a_stale_answe
     temp.mkdir()
 
     def ask():  # the same prompt every time: a cache keyed by model alone would answer the third from the second
-        argv = [*cli_command(), "exec", "--", str(sgpt), "Say OK."]
+        argv = launched(run_cli, "shell-gpt", [str(sgpt), "Say OK."])
         return run_tool(argv, quiet_env(home, TMPDIR=str(temp)), cwd=tmp_path / "work", timeout=120)
 
     follows(run_cli, recorder, second, real_server, use, ask, "sgpt")
@@ -144,8 +152,8 @@ def test_mini_swe_agent_uses_the_selection_and_follows_use(tools_home, recorder,
     runs = []
 
     def ask():  # the mock model answers without a tool call, so mini stops after a few format errors
-        argv = [*cli_command(), "exec", "--", str(mini), "--yolo", "--exit-immediately", "--cost-limit", "0",
-                "--task", "Say OK.", "--output", str(tmp_path / "traj.json")]
+        argv = launched(run_cli, "mini-swe-agent", [str(mini), "--yolo", "--exit-immediately", "--cost-limit", "0",
+                                                     "--task", "Say OK.", "--output", str(tmp_path / "traj.json")])
         runs.append(run_tool(argv, quiet_env(home, MSWEA_SILENT_STARTUP="1"), cwd=tmp_path / "work", timeout=150))
         return runs[-1]
 
