@@ -114,17 +114,17 @@ class Gptme(Tool):
                 data = tomllib.loads(self.remove({"config": text}, {})["config"] or "") if text else {}
             except tomllib.TOMLDecodeError:
                 continue
-            default = (data.get("models") or {}).get("default") if isinstance(data.get("models"), dict) else None
+            models_table = data.get("models")
+            default = str(models_table.get("default") or "") if isinstance(models_table, dict) else ""
             providers = data.get("providers")
             for entry in providers if isinstance(providers, list) else []:
                 if not isinstance(entry, dict) or entry.get("name") in (PROVIDER, None) or not entry.get("base_url"):
                     continue
                 name = str(entry["name"])
-                var = str(entry.get("api_key_env") or f"{name.upper().replace('-', '_')}_API_KEY")
+                var = str(entry.get("api_key_env") or f"{name.upper().replace('-', '_')}_API_KEY")  # gptme's fallback
                 pid, url, kind = guess(str(entry["base_url"]), var)
-                models = tuple(dict.fromkeys(
-                    m for m in (entry.get("default_model"), str(default or "").removeprefix(name + "/")
-                                if str(default or "").startswith(name + "/") else None) if m))
+                chosen = default.removeprefix(name + "/") if default.startswith(name + "/") else None
+                models = tuple(dict.fromkeys(str(m) for m in (entry.get("default_model"), chosen) if m))
                 key = plain(text or "", path, entry.get("api_key")) or (
                     FoundKey("env", path, var) if entry.get("api_key_env") else None)
                 yield Found(self.name, path, pid, url, kind, models, key)
