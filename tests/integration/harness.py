@@ -67,13 +67,16 @@ def _unavailable(what: str, detail: str, command: str) -> None:
     pytest.skip(reason)
 
 
-def pip_tool(dist: str, executable: str, pinned: str | None = None) -> Path:
-    """``executable`` from PyPI ``dist`` (at :func:`version`), installed once into its own venv."""
+def pip_tool(dist: str, executable: str, pinned: str | None = None, with_packages: tuple[str, ...] = ()) -> Path:
+    """``executable`` from PyPI ``dist`` (at :func:`version`), installed once into its own venv.
+
+    ``with_packages``: requirements installed beside it (a dependency the release forgot to declare).
+    """
     pinned = version(dist, pinned)
     root = TOOLS_DIR / _slug(dist, pinned)
     exe = root / "venv" / "bin" / executable
     stamp = root / ".llmswitch-installed"
-    spec = f"{dist}=={pinned}"
+    spec = " ".join((f"{dist}=={pinned}", *with_packages))
     if exe.exists() and stamp.exists() and stamp.read_text() == spec:
         return exe
     root.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,7 @@ def pip_tool(dist: str, executable: str, pinned: str | None = None) -> Path:
             subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True, capture_output=True,
                            timeout=120)
         done = subprocess.run([str(root / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                               "--disable-pip-version-check", spec], capture_output=True, text=True,
+                               "--disable-pip-version-check", *spec.split()], capture_output=True, text=True,
                               timeout=INSTALL_TIMEOUT)
     except (OSError, subprocess.SubprocessError) as exc:
         _unavailable(spec, str(exc), command)

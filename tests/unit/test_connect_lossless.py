@@ -22,6 +22,7 @@ CI runs a few hundred steps per tool in-process; ``LLMSWITCH_LONG_PROPERTIES=1``
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import re
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dotenv
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
@@ -128,6 +130,16 @@ SPECS = {
                      {"config": '{\n  "$schema": "https://opencode.ai/config.json",\n  // uline comment\n  "uline_0": 0,\n'
                                 '  "model": "uline/x",\n  "provider": {"uline_p": {"npm": "uline-npm"}},\n}\n'},
                      nested="provider", ours_changed=(("model",), ("small_model",), ("provider", "llmswitch"))),
+    "gptme": Spec("gptme", "HOME", {"config": "toml"},
+                  {"config": '# uline gptme settings\nuline_0 = 0\nproviders = []  # uline\n[models]  # uline\n'
+                             'default = "uline/m"\nfavorites = ["uline"]\n[uline_t0]\nuline_t0_k = 1\n'},
+                  setting="uline_{n} = {n}", unit="[uline_t{n}]\nuline_t{n}_k = {n}\n"),
+    "shell-gpt": Spec("shell-gpt", "HOME", {"config": "sgptrc"},
+                      {"config": "# uline sgpt\nuline_0=0\nDEFAULT_MODEL=uline-gpt-4\nOPENAI_API_KEY=uline-sk\n"},
+                      setting="uline_{n}={n}", setting_anywhere=True),
+    "mini-swe-agent": Spec("mini-swe-agent", "MSWEA_GLOBAL_CONFIG_DIR", {"config": "dotenv"},
+                           {"config": "# uline mini\nuline_0=0\nMSWEA_MODEL_NAME=uline/gpt\nOPENAI_API_KEY=uline-sk\n"},
+                           setting="uline_{n}={n}", setting_anywhere=True),
 }
 
 
@@ -146,7 +158,21 @@ def parse(fmt: str, text: str) -> Any:
         return json.loads(text) if text.strip() else {}
     if fmt == "jsonc":
         return loads_jsonc(text) if text.strip() else {}
+    if fmt == "sgptrc":
+        return sgptrc(text)
+    if fmt == "dotenv":
+        return dotenv.dotenv_values(stream=io.StringIO(text))
     return text
+
+
+def sgptrc(text: str) -> dict[str, str]:
+    """shell-gpt's Config._read: each non-blank line not starting with # must be KEY=value (else it stops)."""
+    values = {}
+    for line in io.StringIO(text):
+        if line.strip() and not line.startswith("#"):
+            key, value = line.strip().split("=", 1)
+            values[key] = value
+    return values
 
 
 def user_lines(text: str | None) -> list[str]:
@@ -202,6 +228,8 @@ def fmt_of(path: Path) -> str:
         return "yaml"
     if path.suffix == ".jsonc" or path.name == "opencode.json":
         return "jsonc"
+    if path.name in (".sgptrc", ".env"):
+        return "sgptrc" if path.name == ".sgptrc" else "dotenv"
     return "json" if path.suffix == ".json" else "text"
 
 
@@ -232,7 +260,8 @@ class ConnectMachine(RuleBasedStateMachine):
         env = {"LLMSWITCH_STATE_DIR": self.base / "state", "LLMSWITCH_CONFIG_DIR": self.base / "config",
                "LLMSWITCH_CACHE_DIR": self.base / "cache", "HOME": self.base / "home",
                "XDG_CONFIG_HOME": self.base / "home" / ".config"}
-        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR"):
+        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR",
+                     "MSWEA_GLOBAL_CONFIG_DIR"):
             os.environ.pop(name, None)
         for name, value in env.items():
             os.environ[name] = str(value)
@@ -375,7 +404,7 @@ class ConnectMachine(RuleBasedStateMachine):
                     assert text is None, (path, text)
                 else:
                     assert text == want_text, (path, text, want_text)
-            if fmt in ("toml", "yaml"):
+            if fmt in ("toml", "yaml", "sgptrc", "dotenv"):
                 assert text is None or "llmswitch" not in text, (path, text)
 
     def begin_cycle(self, files: dict[str, Path]) -> None:
@@ -556,7 +585,7 @@ class ConnectMachine(RuleBasedStateMachine):
         return self.n
 
     def text_labels(self) -> list[str]:
-        return [label for label, fmt in self.spec.formats.items() if fmt in ("toml", "yaml")]
+        return [label for label, fmt in self.spec.formats.items() if fmt in ("toml", "yaml", "sgptrc", "dotenv")]
 
     @rule(where=st.floats(0, 1))
     def user_adds_a_comment(self, where: float) -> None:
@@ -574,7 +603,7 @@ class ConnectMachine(RuleBasedStateMachine):
         label = self.text_labels()[0]
         lines = (read(files[label]) or "").splitlines(keepends=True)
         at = int(where * len(lines)) if self.spec.setting_anywhere else len(lines) if last else 0
-        if self.spec.tool == "codex" and at:
+        if self.spec.tool in ("codex", "gptme") and at:
             at = 0  # a top-level TOML key goes before the first table
         lines.insert(at, self.spec.setting.format(n=self.next_n()) + "\n")
         self.user_edit(files, label, "".join(lines))
@@ -624,11 +653,14 @@ class ConnectMachine(RuleBasedStateMachine):
             for i, line in enumerate(lines):
                 if MARKER.match(line):
                     inside = ">>>" in line
-                elif inside and MINE not in line and '"' in line:
+                elif inside and MINE not in line and ('"' in line or "=" in line):  # KEY=value files: no quotes
                     ours.append(i)
             if ours:
                 i = ours[pick % len(ours)]
-                lines[i] = re.sub(r'"[^"]*"', f'"changed-{self.next_n()}"', lines[i], count=1)
+                if '"' in lines[i]:
+                    lines[i] = re.sub(r'"[^"]*"', f'"changed-{self.next_n()}"', lines[i], count=1)
+                else:
+                    lines[i] = re.sub(r"=.*$", f"=changed-{self.next_n()}", lines[i].rstrip("\n")) + "\n"
                 self.user_edit(self.cycle.files, label, "".join(lines))
                 return
 
@@ -767,7 +799,8 @@ def served(upstream, monkeypatch, tmp_path):
         for route in ("/chat/completions", "/responses", "/messages"):
             server.post(prefix + route, ok)
     for name in ("HOME", "XDG_CONFIG_HOME", "LLMSWITCH_STATE_DIR", "LLMSWITCH_CONFIG_DIR", "LLMSWITCH_CACHE_DIR",
-                 "UP_KEY", "CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR"):
+                 "UP_KEY", "CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR",
+                 "MSWEA_GLOBAL_CONFIG_DIR"):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
     return server
 

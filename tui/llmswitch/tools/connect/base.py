@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from ...store.config import ProviderConfig
+    from ...store.config import Config, ProviderConfig
     from ...store.selection import ActiveSelection
     from .found import Found
 
@@ -184,9 +184,12 @@ class Tool:
         """
         kind = target.selection.api_kind
         if kind not in self.kinds:
+            from .verify import who_serves
+
             return (f"{self.title}'s config file reaches {' or '.join(self.kinds)} endpoints and "
                     f"{target.provider.id} is of kind {kind}",
-                    f"select a provider of kind {self.kinds[0]} for llmswitch role {target.role}")
+                    f"select a provider that serves {self.protocol.label} (e.g. {who_serves(self.protocol, _config())}): "
+                    f"llmswitch use --role {target.role} PROVIDER/MODEL, then llmswitch connect {self.name}")
         return header_problem(self, target)
 
     def model_name(self, target: Target) -> str:
@@ -285,6 +288,17 @@ class Tool:
                 if text is not None:
                     out[label] = textedit.salvage(text, part, was.get(f"{label}:{part}"))
         return out, dict(memory)
+
+
+def _config() -> Config | None:
+    """The configuration for naming providers in a fix (None when it cannot be read: then presets are named)."""
+    from ...base.errors import LlmswitchError
+    from ...store.config import load
+
+    try:
+        return load()
+    except LlmswitchError:
+        return None
 
 
 def home(environ: Mapping[str, str] | None = None) -> Path:
