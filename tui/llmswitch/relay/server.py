@@ -184,7 +184,7 @@ class Relay:
     async def _forward(self, request: Request, route: Route, body: dict[str, Any], started: float) -> Response:
         asked = body.get("model")
         streaming = body.get("stream") is True
-        config, candidates = await anyio.to_thread.run_sync(_plan, asked)
+        config, candidates = _plan(asked)
         first = candidates[0]
         if route.protocol is not None and serves(first.provider, route.protocol) is False:
             others = await anyio.to_thread.run_sync(who_serves, route.protocol, config)
@@ -236,13 +236,13 @@ class Relay:
 
     async def _attempt(self, request: Request, route: Route, body: dict[str, Any], upstream: Upstream,
                        streaming: bool, *, first: bool) -> Attempt:
+        """Send to ``upstream`` (``first``: the selection itself, whose key problem is the user's to fix)."""
         provider = upstream.provider
-        try:
-            auth = await anyio.to_thread.run_sync(_auth, provider)
-        except KeyProblem as exc:
+        auth = await _resolved(provider)
+        if isinstance(auth, KeyProblem):
             if first:
-                raise Refused(400, f"{upstream.ref}: {exc.cause}", exc.fix) from None
-            return Attempt(upstream, why=f"no usable key ({exc.cause})", status=502)  # a chain entry: the next one
+                raise Refused(400, f"{upstream.ref}: {auth.cause}", auth.fix)
+            return Attempt(upstream, why=f"no usable key ({auth.cause})", status=502)  # a chain entry: the next one
         url = _upstream_url(route, provider) + (f"?{request.url.query}" if request.url.query else "")
         headers = {k: v for k, v in request.headers.items() if k not in _DROPPED_REQUEST}
         for name, value in auth.items():
@@ -278,13 +278,15 @@ class Relay:
     # --- /v1/models -------------------------------------------------------------------------------
 
     async def _models(self, request: Request, started: float) -> Response:
-        roles, default = await anyio.to_thread.run_sync(_roles)
+        roles, default = _roles()
         data: list[dict[str, Any]] = [_model_entry(role) for role in roles]
         headers: dict[str, str] = {}
         if default is not None:
             headers[SERVED_BY] = default.ref
             try:
-                auth = await anyio.to_thread.run_sync(_auth, default.provider)
+                auth = await _resolved(default.provider)
+                if isinstance(auth, KeyProblem):
+                    raise auth
                 client = self._client(default.provider)
                 url = (default.provider.base_url or "").rstrip("/") + "/models"
                 with anyio.fail_after(default.provider.timeout):
@@ -327,7 +329,7 @@ class Passthrough(Response):
         self.raw_headers = raw + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        note = ""
+        note, finished = "", False
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             async with anyio.create_task_group() as group:
@@ -336,13 +338,15 @@ class Passthrough(Response):
                     nonlocal note
                     while (await receive())["type"] != "http.disconnect":
                         pass
-                    note = "client hung up"
-                    group.cancel_scope.cancel()
+                    if not finished:
+                        note = "client hung up"
+                        group.cancel_scope.cancel()
 
                 group.start_soon(watch)
                 try:
                     async for piece in self.upstream.aiter_raw():
                         await send({"type": "http.response.body", "body": piece, "more_body": True})
+                    finished = True
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
                     note = f"upstream answer cut ({type(exc).__name__})"
@@ -387,16 +391,60 @@ def _model_entry(model_id: str) -> dict[str, Any]:
 
 # --- blocking work, run in a worker thread -------------------------------------------------------------
 
-def _plan(asked: object) -> tuple[Config, list[Upstream]]:
-    from ..store import config as _config
+class _ConfigCache:
+    """``config.toml`` (with the team's providers), read again only when it or the team copy changed on disk."""
 
+    def __init__(self) -> None:
+        self._seen: tuple[object, ...] | None = None
+        self._config: Config | None = None
+
+    @staticmethod
+    def _signature() -> tuple[object, ...]:
+        import os
+
+        from ..base import paths
+
+        found: list[object] = []
+        for where in (paths.config_file(), paths.state_dir() / "team", paths.state_dir() / "team" / "providers.toml"):
+            try:
+                st = os.stat(where)
+                found.append((st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode))
+            except OSError:
+                found.append(None)
+        return tuple(found)
+
+    def load(self) -> Config:
+        from ..store import config as _config
+
+        seen = self._signature()
+        if self._config is None or seen != self._seen:
+            self._config, self._seen = _config.load(), seen
+        return self._config
+
+
+_CONFIG = _ConfigCache()
+
+
+def _plan(asked: object) -> tuple[Config, list[Upstream]]:
+    """The config and where the request goes. Reads two small local files (cached by their stat): cheap
+    enough for the event loop, where a worker thread's hand-off would cost more than the work."""
     try:
-        config = _config.load()
+        config = _CONFIG.load()
         return config, targets.plan(asked, config)
     except Refused:
         raise
     except LlmswitchError as exc:
         raise Refused(400, exc.cause, exc.fix) from None
+
+
+async def _resolved(provider: ProviderConfig) -> dict[str, str] | KeyProblem:
+    """``provider``'s key headers, or why there is none. A key from the environment is read on the event loop;
+    the keyring and key commands may block, so they run in a worker thread."""
+    quick = provider.key_source in ("env", "none") and all(h.env is not None for h in provider.header_sources)
+    try:
+        return _auth(provider) if quick else await anyio.to_thread.run_sync(_auth, provider)
+    except KeyProblem as exc:
+        return exc
 
 
 def _auth(provider: ProviderConfig) -> dict[str, str]:
@@ -429,7 +477,6 @@ def _upstream_url(route: Route, provider: ProviderConfig) -> str:
 
 def _roles() -> tuple[list[str], Upstream | None]:
     """The roles a client may name (set ones, default first), and where ``default`` goes now."""
-    from ..store import config as _config
     from ..store import scopes
 
     try:
@@ -438,7 +485,7 @@ def _roles() -> tuple[list[str], Upstream | None]:
         names = []
     roles = [r for r in targets.ROLES if r in names] + [r for r in names if r not in targets.ROLES]
     try:
-        default = targets.plan("default", _config.load())[0] if "default" in names else None
+        default = targets.plan("default", _CONFIG.load())[0] if "default" in names else None
     except LlmswitchError:
         default = None
     return roles, default
@@ -468,7 +515,7 @@ def run(host: str, port: int, token: str) -> None:
 
     relay = Relay(check_host(host), port, token)
     config = uvicorn.Config(relay.app(), host=relay.host, port=port, log_level="warning", access_log=False,
-                            server_header=False, lifespan="on", http="h11", loop="asyncio")
+                            server_header=False, lifespan="on")
     server = uvicorn.Server(config)
     original_startup = server.startup
 
