@@ -363,6 +363,7 @@ class Passthrough(Response):
 async def _unless_disconnected(request: Request, sending: Awaitable[httpx.Response]) -> httpx.Response:
     """``sending``, cancelled when the client hangs up first (then ``ClientDisconnect``)."""
     result: list[httpx.Response] = []
+    failed: list[Exception] = []
     async with anyio.create_task_group() as group:
 
         async def watch() -> None:
@@ -371,8 +372,13 @@ async def _unless_disconnected(request: Request, sending: Awaitable[httpx.Respon
             group.cancel_scope.cancel()
 
         group.start_soon(watch)
-        result.append(await sending)
+        try:
+            result.append(await sending)
+        except Exception as exc:  # raised as itself below, not wrapped in the task group's ExceptionGroup
+            failed.append(exc)
         group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
     if not result:
         raise Refused(499, "the client hung up before the answer", None)
     return result[0]
