@@ -349,7 +349,7 @@ class Passthrough(Response):
                     finished = True
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
-                    note = f"upstream answer cut ({type(exc).__name__})"
+                    note, finished = f"upstream answer cut ({type(exc).__name__})", True
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except OSError:
                     note = "client hung up"
