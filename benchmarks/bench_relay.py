@@ -79,8 +79,9 @@ class _World:
         self.token = subprocess.run([*cli, "relay", "token"], env=self.env, check=True, capture_output=True,
                                     text=True).stdout.strip()
         self.port = _free_port()
+        self._log = open(os.environ.get("BENCH_RELAY_LOG", os.devnull), "w")  # noqa: SIM115 - closed in close()
         self._relay = subprocess.Popen([*cli, "relay", "--port", str(self.port)], env=self.env,
-                                       stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_RELAY_LOG", os.devnull), "w"))
+                                       stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -99,6 +100,7 @@ class _World:
             self._relay.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._relay.kill()
+        self._log.close()
         self._conn.send("stop")
         self._upstream.join(timeout=10)
         self._home.cleanup()

@@ -116,10 +116,9 @@ def test_a_model_that_is_neither_a_role_nor_provider_slash_model_is_refused_in_e
 
 def test_a_protocol_the_provider_does_not_serve_is_refused_naming_one_that_does(world):
     use("claude/claude-test")
-    with relay_running() as relay:
-        with pytest.raises(openai.BadRequestError) as refused:
-            openai.OpenAI(base_url=relay.v1, api_key=TOKEN, max_retries=0).chat.completions.create(
-                model="default", messages=[{"role": "user", "content": "hi"}])
+    with relay_running() as relay, pytest.raises(openai.BadRequestError) as refused:
+        openai.OpenAI(base_url=relay.v1, api_key=TOKEN, max_retries=0).chat.completions.create(
+            model="default", messages=[{"role": "user", "content": "hi"}])
     message = refused.value.body["message"]
     assert "claude/claude-test does not serve chat completions" in message
     assert not world["claude"].requests

@@ -10,6 +10,7 @@ import socket
 import httpx
 import pytest
 from relayhelp import TOKEN, openai_routes, provider_toml, relay_running, use, write_config
+
 from upstreams import Reply, chat_chunks, sse
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}

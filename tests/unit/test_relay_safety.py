@@ -10,9 +10,9 @@ import stat
 import httpx
 import pytest
 from relayhelp import TOKEN, openai_routes, provider_toml, relay_running, use, write_config
-from upstreams import MIB, Reply, encoded, redirect, zeros_compressed
 
 from llmswitch.net.http import PIECE, SDK_DECODED_FLOOR
+from upstreams import MIB, Reply, encoded, redirect, zeros_compressed
 
 KEY = "sk-alpha-test-key-000000000001"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -102,9 +102,9 @@ def test_a_body_over_the_cap_is_refused_before_anything_is_sent(alpha, monkeypat
 
 def test_a_compression_bomb_from_the_upstream_is_cut_at_the_cap(alpha):
     alpha.post("/v1/chat/completions", encoded(zeros_compressed(256 * MIB), "gzip"))
-    with relay_running() as relay:
-        with httpx.stream("POST", relay.v1 + "/chat/completions", headers=AUTH, json=ASK) as answer:
-            received = sum(len(piece) for piece in answer.iter_raw())
+    with relay_running() as relay, httpx.stream("POST", relay.v1 + "/chat/completions", headers=AUTH,
+                                                json=ASK) as answer:
+        received = sum(len(piece) for piece in answer.iter_raw())
     assert received <= SDK_DECODED_FLOOR + PIECE
     assert any("upstream answer cut (EncodingRefused)" in line for line in relay.lines), relay.lines
 

@@ -9,6 +9,7 @@ import time
 
 import httpx
 from relayhelp import TOKEN, provider_toml, relay_running, use, write_config
+
 from upstreams import Reply, Request
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
