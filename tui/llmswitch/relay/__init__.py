@@ -4,6 +4,6 @@
 * :mod:`.served`: the one question "does this provider serve protocol X";
 * :mod:`.targets`: a request's ``model`` (a role or ``PROVIDER/MODEL``) → where it goes, failover chains, cooldowns;
 * :mod:`.token`: the relay's own token (not a provider key);
-* :mod:`.statefile`: what ``relay status`` reads (where it runs, recent failovers);
+* :mod:`llmswitch.store.relaystate`: what ``relay status`` reads (where it runs, recent failovers);
 * :mod:`.server`: the Starlette app on uvicorn, httpx upstream, streaming passed through.
 """

@@ -32,7 +32,8 @@ from starlette.routing import Route as StarletteRoute
 
 from ..base.errors import KeyProblem, LlmswitchError
 from ..net.http import AnswerRefused, sdk_client
-from . import statefile, targets
+from ..store import relaystate
+from . import targets
 from .routes import MODELS_PATH, ROUTES, Family, Route, error_body, family_of
 from .served import serves, who_serves
 from .targets import Refused, Upstream
@@ -210,7 +211,7 @@ class Relay:
             if response is not None:
                 await response.aclose()
             why = attempt.why or f"HTTP {response.status_code if response is not None else '?'}"
-            await anyio.to_thread.run_sync(statefile.record, upstream.role or "", upstream.ref, nxt.ref, why)
+            await anyio.to_thread.run_sync(relaystate.record, upstream.role or "", upstream.ref, nxt.ref, why)
             self.log(f"relay: failover for role {upstream.role}: {upstream.ref} → {nxt.ref} ({why})")
             skipped.append(f"{upstream.ref} ({why})")
         assert attempt is not None  # the first candidate is always tried
@@ -528,7 +529,7 @@ def run(host: str, port: int, token: str) -> None:
     async def startup(sockets: Any = None) -> None:
         await original_startup(sockets)
         if server.started:
-            statefile.started(relay.host, port)
+            relaystate.started(relay.host, port)
             _log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
 
     server.startup = startup  # type: ignore[method-assign]
@@ -536,7 +537,7 @@ def run(host: str, port: int, token: str) -> None:
         server.run()
     finally:
         if server.started:
-            statefile.stopped()
+            relaystate.stopped()
     if not server.started:
         raise LlmswitchError(f"the relay could not listen on {relay.host}:{port} (is something else using the port?)",
                              f"stop that program, or choose another port: llmswitch relay --port {port + 1}")

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def configure(name: str, parser: ArgumentParser) -> None:
-    from ...relay.statefile import DEFAULT_HOST, DEFAULT_PORT
+    from ...store.relaystate import DEFAULT_HOST, DEFAULT_PORT
 
     parser.add_argument("action", nargs="?", choices=("token", "status"),
                         help="token: print the relay's token; status: is it running, where, recent failovers")
@@ -41,16 +41,16 @@ def cmd_relay(args: Namespace) -> int:
 
 def status(*, as_json: bool) -> int:
     """Running or not (exit 0 or 1), where, and the recent failovers."""
-    from ...relay import statefile
+    from ...store import relaystate
 
-    found = statefile.status()
+    found = relaystate.status()
     if as_json:
         emit_json(found.as_dict())
         return 0 if found.running else 1
     if found.running:
         out(f"relay: running at {found.url} (pid {found.pid}, since {found.started})")
     else:
-        out(f"relay: not running — start it: {statefile.start_command(found.port)}")
+        out(f"relay: not running — start it: {relaystate.start_command(found.port)}")
     if found.failovers:
         out("recent failovers:")
         for event in found.failovers[::-1]:

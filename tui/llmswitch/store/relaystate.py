@@ -1,7 +1,8 @@
 """What ``llmswitch relay status`` reads: where the relay runs and its recent failovers.
 
-The relay writes ``relay.json`` in the state directory when it starts, on every failover and
-when it stops (atomically, 0600). No key, token or body is ever in it. Stdlib only.
+The relay (:mod:`llmswitch.relay`) writes ``relay.json`` in the state directory when it starts, on
+every failover and when it stops (atomically, 0600); ``connect --via relay`` and ``doctor`` read it
+here, a floor below both. No key, token or body is ever in it. Stdlib only.
 """
 
 from __future__ import annotations
@@ -142,3 +143,16 @@ def status() -> Status:
 def start_command(port: int | None = None) -> str:
     """The command that starts the relay (``port`` when it is not the default)."""
     return "llmswitch relay" + (f" --port {port}" if port and port != DEFAULT_PORT else "")
+
+
+TOKEN_VAR = "LLMSWITCH_RELAY_TOKEN"
+"""The variable a tool whose file names an env var reads the relay token from (``connect --via relay``)."""
+
+
+def token_command() -> str:
+    """``llmswitch relay token`` as one shell command line (the llmswitch that runs now), each word quoted."""
+    import shlex
+
+    from ..base.paths import executable
+
+    return " ".join(shlex.quote(part) for part in [*executable(), "relay", "token"])
