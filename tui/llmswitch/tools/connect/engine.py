@@ -380,10 +380,11 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
 
     ``repair``: re-create our part of a damaged file (lines the user added in it stay);
     ``approve`` sees the changes first and may refuse them (then nothing is written);
-    ``via="relay"``: at the local relay instead, written once (:mod:`.relayed`).
+    ``via="relay"``: at the local relay instead, written once (:mod:`._relayed`).
     """
     from ...base.files import locked
-    from . import registry, relayed
+    from . import _relayed as relayed
+    from . import registry
 
     tool = get(name)
     config = _config(config)
@@ -640,20 +641,20 @@ def _via(entry: dict[str, Any]) -> str | None:
 
 
 def _targets(tool: Tool, roles: dict[str, str], config: Config, via: str | None) -> dict[str, Target]:
-    from . import relayed
+    from . import _relayed as relayed
 
     return relayed.targets(tool, roles) if via == relayed.VIA else targets_for(tool, roles, config)
 
 
 def _key_plan(tool: Tool, target: Target) -> KeyPlan:
     """The tool's own key plan; at the relay, its indirection pointed at the relay token."""
-    from . import relayed
+    from . import _relayed as relayed
 
     return relayed.key_plan(tool, target) if target.provider.id == relayed.PROVIDER_ID else tool.key_plan(target)
 
 
 def _relay_stopped(targets: dict[str, Target]) -> list[Verdict]:
-    from . import relayed
+    from . import _relayed as relayed
 
     return relayed.verdict_when_stopped(targets) if targets["main"].provider.id == relayed.PROVIDER_ID else []
 
@@ -663,7 +664,7 @@ def _key_unresolved(key: KeyPlan, target: Target) -> str | None:
     import os
 
     from ...store import keys
-    from . import relayed
+    from . import _relayed as relayed
 
     if target.provider.id == relayed.PROVIDER_ID:
         return relayed.key_unresolved(key)
