@@ -75,12 +75,13 @@ class _World:
                                             'key_source = "env:BENCH_KEY"\n')
         os.chmod(config / "config.toml", 0o600)
         cli = [sys.executable, "-m", "llmswitch"]
+        relay_cli = [sys.executable, *os.environ.get("BENCH_RELAY_PYFLAGS", "").split(), "-m", "llmswitch"]
         subprocess.run([*cli, "use", "bench/bench-model"], env=self.env, check=True, capture_output=True)
         self.token = subprocess.run([*cli, "relay", "token"], env=self.env, check=True, capture_output=True,
                                     text=True).stdout.strip()
         self.port = _free_port()
         self._log = open(os.environ.get("BENCH_RELAY_LOG", os.devnull), "w")  # noqa: SIM115 - closed in close()
-        self._relay = subprocess.Popen([*cli, "relay", "--port", str(self.port)], env=self.env,
+        self._relay = subprocess.Popen([*relay_cli, "relay", "--port", str(self.port)], env=self.env,
                                        stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + 20
         while True:

@@ -63,10 +63,10 @@ _DROPPED_REQUEST = frozenset({
 })
 """Not forwarded: hop-by-hop headers, the relay token, cookies, and what would say where the client is."""
 _DROPPED_RESPONSE = frozenset({
-    "connection", "keep-alive", "transfer-encoding", "trailer", "upgrade", "content-length", "content-encoding",
+    "connection", "keep-alive", "transfer-encoding", "trailer", "upgrade", "content-encoding",
     "set-cookie", "server", "date", "alt-svc", "strict-transport-security",
 })
-"""Not passed back: hop-by-hop headers, lengths and encodings (the body is decoded here), cookies."""
+"""Not passed back: hop-by-hop headers, encodings (a body is decoded here, and then has no Content-Length), cookies."""
 
 
 def _log(line: str) -> None:
@@ -344,11 +344,18 @@ class Passthrough(Response):
                         group.cancel_scope.cancel()
 
                 group.start_soon(watch)
+                left = _length(self.upstream)  # known: the last piece ends the answer (one write fewer)
                 try:
                     async for piece in self.upstream.aiter_raw():
-                        await send({"type": "http.response.body", "body": piece, "more_body": True})
-                    finished = True
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        if left is not None:
+                            left -= len(piece)
+                            finished = left <= 0
+                        await send({"type": "http.response.body", "body": piece, "more_body": not finished})
+                        if finished:
+                            break
+                    if not finished:
+                        finished = True
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
                     note, finished = f"upstream answer cut ({type(exc).__name__})", True
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -359,6 +366,12 @@ class Passthrough(Response):
             with anyio.CancelScope(shield=True):
                 await self.upstream.aclose()
             self.on_done(self.status_code, note)
+
+
+def _length(response: httpx.Response) -> int | None:
+    """The answer's Content-Length (a decoded answer has none: :func:`llmswitch.net.http.sdk_client` drops it)."""
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
 
 
 async def _unless_disconnected(request: Request, sending: Awaitable[httpx.Response]) -> httpx.Response:
