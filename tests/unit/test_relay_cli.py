@@ -79,3 +79,13 @@ def test_a_running_client_follows_a_switch_made_elsewhere_within_a_second(relay_
     after = [float(at) for at, served, _ in lines if served == "beta/b1"]
     assert after and min(after) - done_at < 1.0, (switched_at, done_at, out)
     assert all(served == "beta/b1" for at, served, _ in lines if float(at) > done_at + 1.0)
+
+
+def test_a_port_in_use_is_one_sentence_naming_another(run_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("relay", "--port", str(port), timeout=30)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"the relay cannot listen on 127.0.0.1:{port}" in done.stderr and f"--port {port + 1}" in done.stderr

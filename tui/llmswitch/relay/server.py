@@ -533,9 +533,20 @@ def run(host: str, port: int, token: str) -> None:
     """Serve in the foreground until interrupted; the state file says where while it runs."""
     import uvicorn
 
+    import socket
+
     relay = Relay(check_host(host), port, token)
-    config = uvicorn.Config(relay.app(), host=relay.host, port=port, log_level="warning", access_log=False,
-                            server_header=False, lifespan="on")
+    family = socket.AF_INET6 if ":" in relay.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((relay.host, port))
+    except OSError as exc:
+        sock.close()
+        raise LlmswitchError(f"the relay cannot listen on {relay.host}:{port} ({exc.strerror or exc})",
+                             f"stop the program that uses the port, or choose another: llmswitch relay --port "
+                             f"{port + 1}") from None
+    config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on")
     server = uvicorn.Server(config)
     original_startup = server.startup
 
@@ -547,10 +558,8 @@ def run(host: str, port: int, token: str) -> None:
 
     server.startup = startup  # type: ignore[method-assign]
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         if server.started:
             relaystate.stopped()
-    if not server.started:
-        raise LlmswitchError(f"the relay could not listen on {relay.host}:{port} (is something else using the port?)",
-                             f"stop that program, or choose another port: llmswitch relay --port {port + 1}")
