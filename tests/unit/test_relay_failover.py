@@ -156,3 +156,18 @@ def test_status_as_json_lists_failovers(chain, run_cli):
     assert data["running"] is False
     assert data["failovers"][-1] | {"at": None} == {"at": None, "role": "default", "source": "p1/m1",
                                                     "target": "p2/m2", "why": "HTTP 429"}
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date_and_a_cooldown_is_capped():
+    import time
+    from email.utils import formatdate
+
+    from llmswitch.relay.targets import MAX_COOLDOWN, Cooldowns, retry_after
+
+    assert retry_after("120") == 120 and retry_after(None) is None and retry_after("soon") is None
+    assert 25 < (retry_after(formatdate(time.time() + 30, usegmt=True)) or 0) <= 31
+    cooling = Cooldowns()
+    cooling.cool("p", 10**9)
+    assert cooling.cooling("p") and not cooling.cooling("p", now=time.monotonic() + MAX_COOLDOWN + 1)
+    cooling.cool("q", -5)
+    assert not cooling.cooling("q", now=time.monotonic() + 0.01)

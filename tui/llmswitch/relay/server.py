@@ -531,9 +531,9 @@ def check_host(host: str) -> str:
 
 def run(host: str, port: int, token: str) -> None:
     """Serve in the foreground until interrupted; the state file says where while it runs."""
-    import uvicorn
-
     import socket
+
+    import uvicorn
 
     relay = Relay(check_host(host), port, token)
     family = socket.AF_INET6 if ":" in relay.host else socket.AF_INET
