@@ -13,6 +13,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from relayhelp import TOKEN, provider_toml, relay_running, use, write_config
+
 from upstreams import Reply
 
 NAMES = ("p1", "p2", "p3")
