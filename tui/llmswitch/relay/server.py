@@ -346,13 +346,11 @@ class Passthrough(Response):
                 group.start_soon(watch)
                 left = _length(self.upstream)  # known: the last piece ends the answer (one write fewer)
                 try:
-                    async for piece in self.upstream.aiter_raw():
+                    async for piece in self.upstream.aiter_raw():  # read to its end: the connection is reused
                         if left is not None:
                             left -= len(piece)
                             finished = left <= 0
                         await send({"type": "http.response.body", "body": piece, "more_body": not finished})
-                        if finished:
-                            break
                     if not finished:
                         finished = True
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
