@@ -15,13 +15,14 @@ request to the next entry not cooling down. Never mid-stream, never on another 4
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import httpx
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from ..store.config import Config, ProviderConfig
+
+T = TypeVar("T")
 
 MAX_BODY = 32 * 1024 * 1024
 """The largest request body relayed (images in a chat request included); larger ones get HTTP 413."""
@@ -257,14 +260,15 @@ class Relay:
         first_byte = provider.timeout if streaming else max(provider.timeout, NON_STREAMING_FLOOR)
         sent = client.build_request("POST", url, content=content, headers=headers, timeout=timeout)
         try:
-            with anyio.fail_after(first_byte):
-                response = await _unless_disconnected(request, client.send(sent, stream=True))
+            arrived, response = await _unless_hung_up(client.send(sent, stream=True), request.receive, first_byte)
         except TimeoutError:
             return Attempt(upstream, why=f"no answer within {first_byte:.0f} s", status=504)
         except AnswerRefused as exc:  # a redirect elsewhere, a bomb: the user's to fix, never a failover
             raise Refused(502, f"{upstream.ref}: {exc.cause}", exc.fix) from None
         except httpx.HTTPError as exc:
             return Attempt(upstream, why=f"could not be reached ({type(exc).__name__})", status=502)
+        if not arrived or response is None:
+            raise Refused(499, "the client hung up before the answer", None)
         return Attempt(upstream, response, status=response.status_code)
 
     def _client(self, provider: ProviderConfig) -> httpx.AsyncClient:
@@ -330,40 +334,33 @@ class Passthrough(Response):
         self.raw_headers = raw + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        note, finished = "", False
+        note = ""
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            async with anyio.create_task_group() as group:
-
-                async def watch() -> None:
-                    nonlocal note
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-                    if not finished:
-                        note = "client hung up"
-                        group.cancel_scope.cancel()
-
-                group.start_soon(watch)
-                left = _length(self.upstream)  # known: the last piece ends the answer (one write fewer)
-                try:
-                    async for piece in self.upstream.aiter_raw():  # read to its end: the connection is reused
-                        if left is not None:
-                            left -= len(piece)
-                            finished = left <= 0
-                        await send({"type": "http.response.body", "body": piece, "more_body": not finished})
-                    if not finished:
-                        finished = True
-                        await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
-                    note, finished = f"upstream answer cut ({type(exc).__name__})", True
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except OSError:
-                    note = "client hung up"
-                group.cancel_scope.cancel()
+            done, said = await _unless_hung_up(self._pump(send), receive)
+            note = said or "" if done else "client hung up"
+        except OSError:
+            note = "client hung up"
         finally:
-            with anyio.CancelScope(shield=True):
-                await self.upstream.aclose()
+            await asyncio.shield(self.upstream.aclose())
             self.on_done(self.status_code, note)
+
+    async def _pump(self, send: Send) -> str:
+        """Each piece to the client as it arrives; returns a note when the upstream cut the answer."""
+        left = _length(self.upstream)  # known: the last piece ends the answer (one write fewer)
+        finished = False
+        try:
+            async for piece in self.upstream.aiter_raw():  # read to its end: the connection is reused
+                if left is not None:
+                    left -= len(piece)
+                    finished = left <= 0
+                await send({"type": "http.response.body", "body": piece, "more_body": not finished})
+        except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return f"upstream answer cut ({type(exc).__name__})"
+        if not finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return ""
 
 
 def _length(response: httpx.Response) -> int | None:
@@ -372,28 +369,31 @@ def _length(response: httpx.Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _unless_disconnected(request: Request, sending: Awaitable[httpx.Response]) -> httpx.Response:
-    """``sending``, cancelled when the client hangs up first (then ``ClientDisconnect``)."""
-    result: list[httpx.Response] = []
-    failed: list[Exception] = []
-    async with anyio.create_task_group() as group:
+async def _hung_up(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
-        async def watch() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-            group.cancel_scope.cancel()
 
-        group.start_soon(watch)
-        try:
-            result.append(await sending)
-        except Exception as exc:  # raised as itself below, not wrapped in the task group's ExceptionGroup
-            failed.append(exc)
-        group.cancel_scope.cancel()
-    if failed:
-        raise failed[0]
-    if not result:
-        raise Refused(499, "the client hung up before the answer", None)
-    return result[0]
+async def _unless_hung_up(work: Coroutine[Any, Any, T], receive: Receive,
+                          timeout: float | None = None) -> tuple[bool, T | None]:
+    """``(True, result)`` of ``work``; ``(False, None)`` when the client hangs up first (``work`` is cancelled);
+    TimeoutError after ``timeout`` seconds. Plain asyncio tasks: two per request cost less than a task group."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_hung_up(receive))
+    try:
+        done, _ = await asyncio.wait((task, watcher), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        watcher.cancel()
+        raise
+    watcher.cancel()
+    if task in done:
+        return True, task.result()
+    task.cancel()
+    await asyncio.wait((task,))
+    if watcher in done:
+        return False, None
+    raise TimeoutError
 
 
 def _error(family: Family, status: int, message: str, code: str | None = None, *,
