@@ -38,6 +38,7 @@ COMMANDS = (
     ("disconnect", "connect", "take llmswitch's settings out of a connected tool's files"),
     ("connections", "connect", "list connected tools, what each points at, and drift"),
     ("import", "importing", "find providers, models and keys other tools are set up with, and adopt them"),
+    ("relay", "relay", "run a local relay that forwards each request to the model selected now (relay token, relay status)"),
 )
 DESCRIPTION = ("One place to configure LLM providers; every other tool reads the choice. "
                "Run without arguments to open the picker.")

@@ -216,6 +216,7 @@ class _Guard:
             elif isinstance(response.stream, httpx.SyncByteStream):
                 response.stream = _DecodedStream(response.stream, encoding, cap)
             del response.headers["content-encoding"]  # decoded here; httpx must not decode again
+            response.headers.pop("content-length", None)  # the encoded length: not the length of what is read
 
     def _check_redirect(self, response: httpx.Response) -> None:
         from .probe.classifier import cross_origin_redirect

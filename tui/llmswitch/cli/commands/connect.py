@@ -32,6 +32,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("--repair", action="store_true",
                             help="re-create llmswitch's part of a damaged file (shows the change first)")
         parser.add_argument("--yes", "-y", action="store_true", help="with --repair: apply without asking")
+        parser.add_argument("--via", choices=("relay",),
+                            help="point the tool at the local relay (llmswitch relay) once; a switch then reaches it "
+                                 "without rewriting its files")
     if name == "connections":
         parser.add_argument("--check", action="store_true", help="also probe the exact URL and model of each")
     parser.add_argument("--json", action="store_true")
@@ -78,7 +81,7 @@ def cmd_connect(args: Namespace) -> int:
             raise LlmswitchError(f"{args.tool} is not connected", f"run: llmswitch connect {args.tool}",
                                  exit_code=Exit.NOT_FOUND)
         return _show(reports, as_json=args.json)
-    report = engine.connect(args.tool, args.role, repair=args.repair,
+    report = engine.connect(args.tool, args.role, repair=args.repair, via=args.via,
                             approve=lambda changes: _approve(changes, yes=args.yes, as_json=args.json))
     if args.json:
         emit_json(report.as_dict())

@@ -39,7 +39,7 @@ PROVIDER_FIELDS = {
 PREFERENCE_FIELDS = {"probe_timeout": "default probe timeout in seconds", "recent_limit": "how many recent models to remember",
                      "confirm_costly": "ask before switching to a much dearer model or on a nearly spent budget",
                      "budget_warn_share": "share of a budget (0 to 1) below which a switch asks first"}
-TOP_LEVEL = {"version", "preferences", "providers"}
+TOP_LEVEL = {"version", "preferences", "providers", "failover"}
 SECRET_FIELD_NAMES = {"api_key", "apikey", "key", "token", "secret", "password", "api_token", "access_token"}
 HEADER_SOURCE_FIELDS = {"env": "the environment variable holding the value",
                         "keyring": "the keyring entry (service llmswitch) holding the value",
@@ -156,6 +156,9 @@ class Config:
     """False: a switch never asks about prices or budgets (``--yes`` does that once)."""
     budget_warn_share: float = 0.1
     """Below this share of a gateway's budget left, a switch to a paid model asks first."""
+    failover: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """``[failover]``: role → the ``PROVIDER/MODEL`` references the relay tries, in order, after the role's
+    selection fails (``llmswitch relay``); a role not named here never fails over."""
 
     def provider(self, provider_id: str) -> ProviderConfig:
         """A configured provider, else one implied by a preset; raises UnknownProvider."""

@@ -114,8 +114,42 @@ def _config(report: Report, data: dict[str, Any]) -> Config:
         if made is not None:
             providers[pid] = made
     confirm, share = _switch_preferences(report, data.get("preferences", {}))
+    failover = _failover(report, data.get("failover", {}), providers)
     return Config(report.path, True, providers, probe_timeout, recent_limit,
-                  tuple(p for p in report.problems if p.severity == "warning"), confirm, share)
+                  tuple(p for p in report.problems if p.severity == "warning"), confirm, share, failover)
+
+
+def _failover(report: Report, table: Any, providers: dict[str, ProviderConfig]) -> dict[str, tuple[str, ...]]:
+    """``[failover]``: one ordered list of ``PROVIDER/MODEL`` per role (the relay's chains)."""
+    from .. import catalog
+    from ..selection import check_role
+
+    if not isinstance(table, dict):
+        report.add(("failover",), "must be a table of roles", 'write it as [failover] with default = ["PROVIDER/MODEL", …]')
+        return {}
+    chains: dict[str, tuple[str, ...]] = {}
+    for role, refs in table.items():
+        try:
+            check_role(role)
+        except errors.LlmswitchError as exc:
+            report.add(("failover", role), exc.cause, exc.fix)
+            continue
+        if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+            report.add(("failover", role), f"must be a list of \"PROVIDER/MODEL\" strings (got {shown(refs)})",
+                       f'e.g. {role} = ["groq/llama-3.3-70b-versatile"]')
+            continue
+        for ref in refs:
+            pid, sep, model_id = ref.partition("/")
+            if not sep or not pid:
+                report.add(("failover", role), f"{shown(ref)} names no provider", "write each entry as PROVIDER/MODEL")
+            elif pid not in providers and catalog.preset(pid) is None:
+                close = model.did_you_mean(pid, sorted(set(providers) | set(catalog.preset_ids())))
+                report.add(("failover", role), f"{shown(ref)}: no provider {shown(pid)} is configured or preset",
+                           f"did you mean {' or '.join(close)}?" if close else "add it: llmswitch providers add ID --base-url URL")
+            elif (why := model_id_problem(model_id)) is not None:
+                report.add(("failover", role), f"{shown(ref)}: {why[0]}", why[1])
+        chains[role] = tuple(refs)
+    return chains
 
 
 def _switch_preferences(report: Report, prefs: Any) -> tuple[bool, float]:

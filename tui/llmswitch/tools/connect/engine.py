@@ -384,7 +384,7 @@ def _infos(entry: dict[str, Any], files: dict[str, Path], texts: dict[str, str |
 
 def _render(tool: Tool, targets: dict[str, Target], entry: dict[str, Any], base: dict[str, str | None],
             files: dict[str, Path]) -> tuple[dict[str, str | None], dict[str, Any], KeyPlan, dict[str, Pointing]]:
-    key = tool.key_plan(targets["main"])
+    key = _key_plan(tool, targets["main"])
     plan = tool.render(base, targets, key, entry.get("memory", {}))
     new_texts = {label: plan.texts.get(label, base[label]) for label in files}
     return new_texts, plan.memory, key, _verify(tool, new_texts, targets, key)
@@ -396,13 +396,16 @@ def _unreadable_now(tool: Tool, texts: dict[str, str | None]) -> list[Damage]:
 
 
 def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: Config | None = None,
-            repair: bool = False, approve: Callable[[list[Change]], bool] | None = None) -> Report:
+            repair: bool = False, approve: Callable[[list[Change]], bool] | None = None,
+            via: str | None = None) -> Report:
     """Point ``name`` at the active selection (its roles per ``role_specs``), verified; raises LlmswitchError.
 
     ``repair``: re-create our part of a damaged file (lines the user added in it stay);
-    ``approve`` sees the changes first and may refuse them (then nothing is written).
+    ``approve`` sees the changes first and may refuse them (then nothing is written);
+    ``via="relay"``: at the local relay instead, written once (:mod:`._relayed`).
     """
     from ...base.files import locked
+    from . import _relayed as relayed
     from . import registry
 
     tool = get(name)
@@ -410,9 +413,14 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
     known = registry.load()
     previous = known.get(tool.name, {})
     roles = parse_roles(tool, role_specs) if role_specs or not previous else dict(previous.get("roles", {}))
-    targets = targets_for(tool, roles, config)
-    verdicts = check_protocol(tool, targets, config)
-    notes: list[str] = protocol_notes(tool, targets, config)
+    notes: list[str] = []
+    if via == relayed.VIA:
+        targets = relayed.targets(tool, roles)
+        verdicts, notes = relayed.check(tool, targets)
+    else:
+        targets = targets_for(tool, roles, config)
+        verdicts = check_protocol(tool, targets, config)
+        notes = protocol_notes(tool, targets, config)
     with locked(registry.registry_path()):
         known = registry.load()
         entry = known.get(tool.name)
@@ -462,6 +470,10 @@ def connect(name: str, role_specs: list[str] | tuple[str, ...] = (), *, config: 
                 registry.drop_backups(tool.name)
             raise
         entry.update(roles=roles, key={"kind": key.kind.name, "name": key.name}, updated=registry.now())
+        if via == relayed.VIA:
+            entry["via"] = via
+        else:
+            entry.pop("via", None)
         registry.save(known)
     pointing = tool.read_back({label: read_text(path) for label, path in files.items()})  # what is on disk now
     want = expected(tool, targets, key)
@@ -491,6 +503,8 @@ def follow(config: Config | None = None) -> list[str]:
     with locked(registry.registry_path()):
         known = registry.load()
         for name, entry in known.items():
+            if _via(entry):
+                continue  # pointed at the relay, which follows the selection itself: never rewritten
             try:
                 tool = get(name)
                 moved = _moved(tool, entry)
@@ -618,12 +632,12 @@ def status(*, check: bool = False, config: Config | None = None, only: str | Non
             pass  # said in report.damage
         try:
             config = _config(config)
-            targets = targets_for(tool, report.roles or {"main": "default"}, config)
+            targets = _targets(tool, report.roles or {"main": "default"}, config, _via(entry))
         except LlmswitchError as exc:
             report.drift.append(exc.sentence())
             reports.append(report)
             continue
-        report.key = tool.key_plan(targets["main"])
+        report.key = _key_plan(tool, targets["main"])
         report.launch = report.key.launch(tool.command)
         report.expected = expected(tool, targets, report.key)
         for role, want in report.expected.items():
@@ -634,10 +648,38 @@ def status(*, check: bool = False, config: Config | None = None, only: str | Non
         problem = _key_unresolved(report.key, targets["main"])
         if problem:
             report.drift.append(problem)
-        if check:
+        stopped = _relay_stopped(targets) if check else []
+        if stopped:
+            report.verdicts = stopped
+        elif check:
             report.verdicts = [verify.probe(t, tool.protocol, tool.probe_model(t)) for t in targets.values()]
         reports.append(report)
     return reports
+
+
+def _via(entry: dict[str, Any]) -> str | None:
+    """``relay`` for a tool connected ``--via relay``, else None."""
+    via = entry.get("via")
+    return via if isinstance(via, str) else None
+
+
+def _targets(tool: Tool, roles: dict[str, str], config: Config, via: str | None) -> dict[str, Target]:
+    from . import _relayed as relayed
+
+    return relayed.targets(tool, roles) if via == relayed.VIA else targets_for(tool, roles, config)
+
+
+def _key_plan(tool: Tool, target: Target) -> KeyPlan:
+    """The tool's own key plan; at the relay, its indirection pointed at the relay token."""
+    from . import _relayed as relayed
+
+    return relayed.key_plan(tool, target) if target.provider.id == relayed.PROVIDER_ID else tool.key_plan(target)
+
+
+def _relay_stopped(targets: dict[str, Target]) -> list[Verdict]:
+    from . import _relayed as relayed
+
+    return relayed.verdict_when_stopped(targets) if targets["main"].provider.id == relayed.PROVIDER_ID else []
 
 
 def _key_unresolved(key: KeyPlan, target: Target) -> str | None:
@@ -645,6 +687,10 @@ def _key_unresolved(key: KeyPlan, target: Target) -> str | None:
     import os
 
     from ...store import keys
+    from . import _relayed as relayed
+
+    if target.provider.id == relayed.PROVIDER_ID:
+        return relayed.key_unresolved(key)
 
     if key.kind is KeyRef.ENV and key.name and not os.environ.get(key.name):
         return f"the key reference ${key.name} resolves to nothing in this environment (set it, or store the key: " \

@@ -1,0 +1,164 @@
+"""Helpers for the relay's tests: a relay served in-process on 127.0.0.1, providers and selections on disk,
+and fake upstreams that answer Anthropic Messages as the real API does."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from upstreams import Reply, Request, chat_completions, models_body, sse
+
+TOKEN = "llmswitch-relay-test-token-000000000000000000"
+
+
+@dataclass
+class Running:
+    url: str
+    port: int
+    token: str
+    lines: list[str] = field(default_factory=list)
+    relay: Any = None
+
+    @property
+    def v1(self) -> str:
+        return self.url + "/v1"
+
+
+@contextmanager
+def relay_running(token: str = TOKEN) -> Iterator[Running]:
+    """The relay on an ephemeral loopback port, in this process (so it sees the test keyring)."""
+    import uvicorn
+
+    from llmswitch.relay.server import Relay
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    running = Running(f"http://127.0.0.1:{port}", port, token)
+    relay = Relay("127.0.0.1", port, token, log=running.lines.append)
+    running.relay = relay
+    server = uvicorn.Server(uvicorn.Config(relay.app(), log_level="warning", access_log=False, lifespan="on",
+                                           server_header=False, http="h11", loop="asyncio"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the relay did not start"
+        time.sleep(0.01)
+    try:
+        yield running
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def write_config(config_dir: Path, text: str) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = config_dir / "config.toml"
+    path.write_text(text)
+    os.chmod(path, 0o600)
+
+
+def provider_toml(pid: str, url: str, *, kind: str = "openai", key_env: str | None = None, preset: str | None = None,
+                  timeout: float | None = None) -> str:
+    lines = [f"[providers.{pid}]", f'base_url = "{url}"', f'kind = "{kind}"',
+             f'key_source = "env:{key_env}"' if key_env else 'key_source = "none"']
+    if preset:
+        lines.append(f'preset = "{preset}"')
+    if timeout:
+        lines.append(f"timeout = {timeout}")
+    return "\n".join(lines) + "\n\n"
+
+
+def use(ref: str, role: str = "default") -> None:
+    """What ``llmswitch use`` writes, done in-process."""
+    from llmswitch.store import config, selection
+    from llmswitch.store.refs import parse_ref, selection_for
+
+    provider, model = parse_ref(ref, config.load())
+    selection.write(selection_for(provider, model, role))
+
+
+# --- an upstream that answers like the Anthropic Messages API ---------------------------------------------
+
+def messages_reply(request: Request, text: str = "Hello from upstream") -> Reply:
+    payload = request.json()
+    model = payload.get("model")
+    if payload.get("stream"):
+        events = [
+            ("message_start", {"type": "message_start", "message": {
+                "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
+                "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 0}}}),
+            ("content_block_start", {"type": "content_block_start", "index": 0,
+                                     "content_block": {"type": "text", "text": ""}}),
+            *[("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                       "delta": {"type": "text_delta", "text": word + " "}}) for word in text.split()],
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                               "usage": {"output_tokens": 4}}),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        chunks = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+        return Reply(200, b"", {"content-type": "text/event-stream"}, chunks=chunks)
+    return Reply.json({"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                       "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                       "usage": {"input_tokens": 3, "output_tokens": 4}})
+
+
+def anthropic_like(server: Any, key: str) -> Any:
+    """``/v1/messages`` and ``/v1/messages/count_tokens`` behind ``x-api-key``, as api.anthropic.com answers."""
+
+    def guarded(answer: Any) -> Any:
+        def handler(request: Request) -> Reply:
+            if request.headers.get("x-api-key") != key:
+                return Reply.json({"type": "error", "error": {"type": "authentication_error",
+                                                              "message": "invalid x-api-key"}}, 401)
+            return answer(request)
+        return handler
+
+    server.post("/v1/messages", guarded(messages_reply))
+    server.post("/v1/messages/count_tokens", guarded(lambda r: Reply.json({"input_tokens": 7})))
+    server.get("/v1/models", guarded(lambda r: Reply.json({"data": [{"id": "claude-test", "type": "model"}]})))
+    return server
+
+
+def openai_routes(server: Any, key: str | None = None, models: tuple[str, ...] = ("m1", "m2"),
+                  text: str = "OK") -> Any:
+    """Chat completions, completions, responses, embeddings and models under ``/v1``, Bearer ``key`` when given."""
+    def auth(answer: Any) -> Any:
+        def handler(request: Request) -> Reply:
+            if key is not None and request.headers.get("authorization") != f"Bearer {key}":
+                return Reply.json({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                             "code": "invalid_api_key"}}, 401)
+            return answer(request) if callable(answer) else answer
+        return handler
+
+    server.post("/v1/chat/completions", auth(chat_completions(text=text)))
+    server.post("/v1/completions", auth(lambda r: Reply.json({"id": "cmpl-1", "object": "text_completion",
+                                                              "model": r.json()["model"], "choices": [
+                                                                  {"text": text, "index": 0, "finish_reason": "stop"}]})))
+    server.post("/v1/responses", auth(lambda r: Reply.json({"id": "resp_1", "object": "response", "status": "completed",
+                                                            "model": r.json()["model"], "output": [
+                                                                {"type": "message", "id": "msg_1", "role": "assistant",
+                                                                 "status": "completed", "content": [
+                                                                     {"type": "output_text", "text": text,
+                                                                      "annotations": []}]}]})))
+    server.post("/v1/embeddings", auth(lambda r: Reply.json({"object": "list", "model": r.json()["model"], "data": [
+        {"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+        "usage": {"prompt_tokens": 1, "total_tokens": 1}})))
+    server.get("/v1/models", auth(Reply.json(models_body(models))))
+    return server
+
+
+def sse_lines(events: list[Any]) -> list[bytes]:
+    return sse(events)
