@@ -14,6 +14,8 @@ header when there is one (their own ``default`` line there is displaced), else a
 ``[models]`` table in the end block. gptme writes ``providers = []`` into the file it
 creates: that empty line is displaced while connected (a ``[[providers]]`` table cannot
 follow it); providers listed inline (``providers = [{…}]``) are refused with what to change.
+A ``[[providers]]`` table of the user's named ``llmswitch`` would shadow ours (gptme takes the
+first of a name): it is displaced while connected too.
 gptme rewrites its file with tomlkit, which keeps comments, so the markers stay.
 
 The key: ``api_key_env`` names the provider's own variable when that is its key source (start
@@ -54,6 +56,28 @@ MODELS_PART = "gptme/models"
 _MODELS_HEADER = re.compile(r"^[ \t]*\[[ \t]*models[ \t]*\][ \t]*(#.*)?$")
 _PROVIDERS_LINE = re.compile(r"^providers[ \t]*=")
 _EMPTY_PROVIDERS = re.compile(r"^providers[ \t]*=[ \t]*\[[ \t]*\][ \t]*(#.*)?$")
+_PROVIDERS_TABLE = re.compile(r"^[ \t]*\[\[[ \t]*providers[ \t]*\]\][ \t]*(#.*)?$")
+
+
+def _tables_named_ours(text: str) -> set[int]:
+    """The lines of each ``[[providers]]`` table outside our block that is named ``llmswitch`` (gptme takes the first
+    of a name, so it would shadow ours: e.g. our old table, left as the user's after they deleted our marker)."""
+    lines = text.splitlines(keepends=True)
+    found: set[int] = set()
+    at = 0
+    while at < len(lines):
+        if not _PROVIDERS_TABLE.match(lines[at].rstrip("\r\n")):
+            at += 1
+            continue
+        end = next((i for i in range(at + 1, len(lines)) if textedit.toml_table_header(lines[i])), len(lines))
+        try:
+            table = tomllib.loads("".join(lines[at:end]))["providers"][0]
+        except (tomllib.TOMLDecodeError, KeyError, IndexError, TypeError):
+            table = None
+        if isinstance(table, dict) and table.get("name") == PROVIDER:
+            found.update(range(at, end))
+        at = end
+    return found
 
 
 def folder(environ: Mapping[str, str] | None = None) -> Path:
@@ -153,6 +177,7 @@ class Gptme(Tool):
                                  "llmswitch connect gptme", exit_code=Exit.USAGE)
         base = textedit.displace(base, self.name, lambda line: bool(_EMPTY_PROVIDERS.match(line.rstrip("\r\n"))),
                                  stop=textedit.toml_table_header)
+        base = textedit.displace_at(base, self.name, _tables_named_ours(base))  # a table of our name would win
         default = f"default = {textedit.toml_string(self.model_name(main))}\n"
         lines = base.splitlines(keepends=True)
         table = _models_table(lines)

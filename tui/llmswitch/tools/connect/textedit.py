@@ -260,6 +260,11 @@ def displace(text: str, tool: str, is_owned: Callable[[str], bool], *, continues
     return "".join(out)
 
 
+def displace_at(text: str, tool: str, numbers: set[int]) -> str:
+    """Comment out the lines at ``numbers`` (0-based) the way :func:`displace` does; disconnect puts them back."""
+    return "".join(f"{DISPLACED}[{tool}] {line}" if n in numbers else line for n, line in enumerate(_lines(text)))
+
+
 def displaced_lines(text: str, tool: str) -> list[str]:
     """The user's lines that are displaced right now (what disconnect puts back)."""
     prefix = DISPLACED + f"[{tool}] "
