@@ -260,7 +260,13 @@ def fast_get(provider_id: str) -> str | None:
         try:
             value = (bounded(quick_password, SERVICE, provider_id) or "").strip()
         except (Gone, Refused, Unsure):
-            return None  # the full path asks again and says why (a keyring that did not answer is not asked again)
+            return None  # the full path asks again and says why
+        except Exception as exc:
+            from .keys import KeyringUnavailable
+
+            if isinstance(exc, KeyringUnavailable):  # did not answer: the full path does not ask again, and
+                return None  # goes on to the env vars, as it does for any keyring that cannot be used
+            raise
         if value:
             return None if unusable(value) else value
     elif source == "command" and isinstance(command, str) and command:

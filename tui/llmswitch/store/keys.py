@@ -46,7 +46,7 @@ __all__ = [
 
 KEYLESS_PLACEHOLDER = "llmswitch-keyless"
 """Sent as the API key to keyless local servers: many clients refuse an empty one."""
-__all__ += ["MAX_KEY_LENGTH", "did_not_answer"]
+__all__ += ["MAX_KEY_LENGTH", "answering_backend", "did_not_answer"]
 _FALLBACK_FIX = 'or keep the key in an env var and set key_source = "env:VAR" for this provider'
 _SECRET_SERVICE_FIX = "start a Secret Service (gnome-keyring, KeePassXC)"
 
@@ -135,9 +135,9 @@ def could_not_start(text: str) -> KeyringUnavailable:
 
 def did_not_answer(seconds: float) -> KeyringUnavailable:
     """The keyring service is there (its D-Bus name is owned) but did not answer in time."""
-    return _unavailable(f"the keyring did not answer within {seconds:g} s (its service is running but not "
-                        f"responding)", "restart the keyring service (on Linux: gnome-keyring-daemon --replace, or "
-                        "log out and in again)")
+    return _unavailable(f"the keyring did not answer within {seconds:g} s",
+                        "restart the keyring service, which is running but not responding (on Linux: "
+                        "gnome-keyring-daemon --replace, or log out and in again)")
 
 
 def backend() -> Any:
@@ -202,6 +202,19 @@ def _qualname(chosen: Any) -> str:
         return label
     cls = type(chosen)
     return f"{cls.__module__}.{cls.__name__}"
+
+
+def answering_backend() -> str:
+    """The backend's name once it has answered one read (of no key), within the bound; raises KeyringUnavailable.
+
+    What ``doctor`` says: a backend that is chosen but does not answer (a wedged Secret Service) is not "ok".
+    """
+    chosen = backend()
+    try:
+        bounded(chosen.get_password, SERVICE, "")
+    except Exception as exc:
+        raise _translate(exc, "the check") from None
+    return _qualname(chosen)
 
 
 def backend_name() -> str:
