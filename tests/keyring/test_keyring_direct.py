@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from runcli import cli_command
 
 pytestmark = pytest.mark.secretservice

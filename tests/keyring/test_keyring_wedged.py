@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from runcli import cli_command
+
 from upstreams import Reply, bearer, models_body
 
 pytestmark = [pytest.mark.secretservice,  # keep the real keyring selection (no test keyring)
