@@ -229,7 +229,7 @@ def remember_reference(provider: ProviderConfig, taken: tuple[tuple[object, ...]
     document: Any = (_FORMAT, taken, entries)  # str, int, bool, None and tuples of them: all marshalable
     try:
         atomic_write(Path(_references_path()), marshal.dumps(document))
-    except OSError:
+    except Exception:  # a cache: a full disk or a file atomic_write will not replace (not ours) only costs speed
         pass
 
 
@@ -286,36 +286,37 @@ def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> st
     import shlex
     import subprocess
 
-    from .keys import KeyCommandFailed
+    def failed(cause: str, fix: str) -> Exception:
+        from .keys import KeyCommandFailed  # only when it fails: the hot path does not load keys
+
+        return KeyCommandFailed(cause, fix, subject=provider_id)
+
+    def shown(text: str, limit: int = 80) -> str:
+        from ..base.redact import terminal_safe
+
+        return terminal_safe(text, limit)
 
     fix_source = "fix key_source in config.toml"
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise KeyCommandFailed(f"key command cannot be parsed ({exc})", fix_source, subject=provider_id) from None
+        raise failed(f"key command cannot be parsed ({exc})", fix_source) from None
     if not argv:
-        raise KeyCommandFailed("key command is empty", fix_source, subject=provider_id)
+        raise failed("key command is empty", fix_source)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        from ..base.redact import terminal_safe
-
-        raise KeyCommandFailed(f"key command {terminal_safe(argv[0], 80)!r} not found",
-                               f"install it or {fix_source}", subject=provider_id) from None
+        raise failed(f"key command {shown(argv[0])!r} not found", f"install it or {fix_source}") from None
     except subprocess.TimeoutExpired:
-        raise KeyCommandFailed(f"key command took longer than {timeout:.0f} s",
-                               "check that it does not wait for input", subject=provider_id) from None
+        raise failed(f"key command took longer than {timeout:.0f} s", "check that it does not wait for input") from None
     except OSError as exc:
-        from ..base.redact import terminal_safe
-
-        raise KeyCommandFailed(f"key command could not start ({exc.strerror or exc})",
-                               f"check that {terminal_safe(argv[0], 80)} can be run", subject=provider_id) from None
+        raise failed(f"key command could not start ({exc.strerror or exc})",
+                     f"check that {shown(argv[0])} can be run") from None
     key = done.stdout.strip().splitlines()[0].strip() if done.stdout.strip() else ""
     if done.returncode != 0 or not key:
-        from ..base.redact import scrub, terminal_safe
+        from ..base.redact import scrub
 
-        err = terminal_safe(scrub(done.stderr.strip(), key or None), limit=120)
+        err = shown(scrub(done.stderr.strip(), key or None), 120)
         why = f"exited with {done.returncode}" if done.returncode else "printed nothing"
-        raise KeyCommandFailed(f"key command {why}{f' ({err})' if err else ''}", "run it by hand to see why",
-                               subject=provider_id)
+        raise failed(f"key command {why}{f' ({err})' if err else ''}", "run it by hand to see why")
     return key
