@@ -74,7 +74,12 @@ def unusable(value: str) -> str | None:
 # --- a deadline for every keyring call --------------------------------------------------------------
 
 def bounded(call: Callable[..., T], *args: Any) -> T:
-    """``call(*args)`` in a helper thread; KeyringUnavailable ("did not answer") after :data:`KEYRING_TIMEOUT`."""
+    """``call(*args)`` in a helper thread; KeyringUnavailable ("did not answer") after :data:`KEYRING_TIMEOUT`.
+
+    Only the talking is bounded: import what ``call`` needs first (a busy machine may take seconds to load
+    modules, which is not a keyring that does not answer, and a thread left inside an import at exit can
+    crash the interpreter's shutdown).
+    """
     import threading
     import time
 
@@ -255,8 +260,9 @@ def fast_get(provider_id: str) -> str | None:
     if source == "keyring":
         if not direct_secret_service():
             return None
-        from .secret_service import Gone, Refused, Unsure, quick_password
+        from .secret_service import Gone, Refused, Unsure, load_quick, quick_password
 
+        load_quick()
         try:
             value = (bounded(quick_password, SERVICE, provider_id) or "").strip()
         except (Gone, Refused, Unsure):

@@ -141,7 +141,7 @@ def did_not_answer(seconds: float) -> KeyringUnavailable:
 
 
 def backend() -> Any:
-    """The keyring backend llmswitch will use; raises KeyringUnavailable (within :data:`keyget.KEYRING_TIMEOUT`).
+    """The keyring backend llmswitch will use; raises KeyringUnavailable.
 
     The Secret Service that worked last time is used directly (:mod:`.secret_service`, no ``keyring``
     import), once it is seen to be on the bus; otherwise keyring chooses (its ``PYTHON_KEYRING_BACKEND``
@@ -151,13 +151,14 @@ def backend() -> Any:
         from .secret_service import Gone, SecretServiceKeyring
 
         direct = SecretServiceKeyring()
+        direct.load()
         try:
             bounded(direct.available)
         except Gone:
             pass  # gone since last time (or never there): keyring chooses again below
         else:
             return direct
-    return bounded(_chosen)
+    return _chosen()  # not bounded: importing keyring's backends and a look at the bus is not the keyring answering
 
 
 def _chosen() -> Any:

@@ -51,6 +51,11 @@ class Unsure(Exception):
     """:func:`quick_password` met something only the full client handles (a locked collection, no default one)."""
 
 
+def load_quick() -> None:
+    """Import what :func:`quick_password` needs, in the caller's thread (see :meth:`SecretServiceKeyring.load`)."""
+    import jeepney.io.blocking  # noqa: F401
+
+
 def quick_password(service: str, username: str) -> str | None:
     """The secret :meth:`SecretServiceKeyring.get_password` returns, read with ``jeepney`` alone; None: no such item.
 
@@ -105,6 +110,12 @@ class SecretServiceKeyring:
     """``get_password``/``set_password``/``delete_password`` as keyring's backend has them; one connection per call."""
 
     label = NAME
+
+    @staticmethod
+    def load() -> None:
+        """Import what the calls need, in the caller's thread: loading modules (slow on a busy machine) is not
+        the Secret Service answering, so it stays outside :func:`llmswitch.store.keyget.bounded`."""
+        import secretstorage  # noqa: F401
 
     def available(self) -> None:
         """Raise :class:`Gone` unless a Secret Service is running or activatable (what keyring checks to pick it)."""
