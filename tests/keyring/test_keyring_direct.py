@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from runcli import cli_command
+from unlock_keyring import unlock_default_collection
 
 pytestmark = pytest.mark.secretservice
 SUPPORT = Path(__file__).parents[1] / "support"
@@ -33,6 +34,7 @@ def secret_service(monkeypatch, tmp_path):
         pytest.skip(message)
     from keyring.backends import SecretService
 
+    unlock_default_collection()  # a test elsewhere may have locked it (no prompt can unlock it here)
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)  # keyring chooses by itself, as on a desktop
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))  # no keyringrc.cfg unless a test writes one
     backend = SecretService.Keyring()
@@ -161,5 +163,5 @@ def test_a_locked_collection_on_the_direct_path_says_so(secret_service):
         assert "locked" in done.stderr or "dismissed" in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
     finally:
-        collection.unlock()
         connection.close()
+        unlock_default_collection()
