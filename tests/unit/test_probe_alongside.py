@@ -11,10 +11,9 @@ import asyncio
 import threading
 import time
 
-from upstreams import Reply, models_body
-
 from llmswitch.base.outcome import Outcome, ProbeTarget
 from llmswitch.net.probe import probe
+from upstreams import Reply, models_body
 
 FAKE_KEY = "sk-test-not-a-real-key-0001"
 DELAY = 0.5
