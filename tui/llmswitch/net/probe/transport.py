@@ -58,11 +58,17 @@ class Exchange:
 
 
 def new_client(concurrency: int = 32) -> httpx.AsyncClient:
-    """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency``."""
+    """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency`` probes.
+
+    Each probe may have two requests in flight (the keyed one and the keyless one that verifies the
+    key, :func:`llmswitch.net.probe.verify.ask_keyless`), so the pool holds two connections per probe:
+    a smaller one makes the last probes of a full batch wait a whole round trip for a connection.
+    """
+    pool = max(2 * concurrency, 10)
     return httpx.AsyncClient(
         follow_redirects=False,
         verify=ssl_context(),
-        limits=httpx.Limits(max_connections=max(concurrency, 10), max_keepalive_connections=max(concurrency, 10)),
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
         headers={"user-agent": USER_AGENT},
     )
 
