@@ -18,11 +18,11 @@ import pytest
 from runcli import cli_command
 from unlock_keyring import unlock_default_collection
 
+from llmswitch.boundaries import KEY_GET_FORBIDDEN, violations
+
 pytestmark = pytest.mark.secretservice
 SUPPORT = Path(__file__).parents[1] / "support"
 KEYS = ("sk-test-direct-0001", "sk-or-v1-" + "0123456789abcdef" * 4, "gsk_!#$%&'()*+,-./:;<=>?@[]^_`{|}~x")
-PROBE_MODULES = ("keyring", "secretstorage", "cryptography", "llmswitch.store.config", "llmswitch.store.keys",
-                 "argparse", "llmswitch.cli.parser")
 
 
 @pytest.fixture(autouse=True)
@@ -52,15 +52,14 @@ def cli(*args: str, input: str = "", env: dict[str, str] | None = None) -> subpr
 
 
 def key_get_loading(provider: str, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
-    """``llmswitch key get PROVIDER`` through the CLI's entry point; (stdout, which of PROBE_MODULES it loaded)."""
+    """``llmswitch key get PROVIDER`` through the CLI's entry point; (stdout, the forbidden modules it loaded)."""
     code = ("import sys, json; from llmswitch.cli.main import main; code = main(['key', 'get', sys.argv[1]]); "
-            f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {PROBE_MODULES!r} or m in "
-            f"{PROBE_MODULES!r})), file=sys.stderr); sys.exit(code)")
+            "print(json.dumps(sorted(sys.modules)), file=sys.stderr); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code, provider], capture_output=True, text=True, timeout=60,
                           env={**os.environ, **(env or {})})
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stderr.strip().splitlines()[-1])
-    return done.stdout, [m for m in loaded if m in PROBE_MODULES or m.split(".")[0] in ("keyring", "secretstorage")]
+    return done.stdout, [m for m in KEY_GET_FORBIDDEN if violations(loaded, (m,))]
 
 
 def items(service: str, username: str) -> list[tuple[str, dict[str, str]]]:

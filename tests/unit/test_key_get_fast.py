@@ -15,12 +15,11 @@ import sys
 
 import pytest
 
-HEAVY = ("argparse", "llmswitch.store.config", "llmswitch.store.keys", "llmswitch.cli.parser", "keyring",
-         "tomllib", "dataclasses")
+from llmswitch.boundaries import KEY_GET_FORBIDDEN, violations
 
 
 def key_get(provider: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run ``key get`` through the CLI's entry point; the process and which HEAVY modules it loaded."""
+    """Run ``key get`` through the CLI's entry point; the process and which forbidden modules it loaded."""
     code = ("import sys, json; from llmswitch.cli.main import main; code = main(['key', 'get', sys.argv[1]]); "
             "print(json.dumps(sorted(sys.modules)), file=sys.stderr); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code, provider], capture_output=True, text=True, timeout=60,
@@ -28,7 +27,7 @@ def key_get(provider: str, env: dict[str, str] | None = None) -> tuple[subproces
     *said, modules = done.stderr.strip().splitlines() or [""]
     loaded = json.loads(modules) if modules.startswith("[") else []
     done.stderr = "\n".join(said)
-    return done, [m for m in HEAVY if m in loaded]
+    return done, [m for m in KEY_GET_FORBIDDEN if violations(loaded, (m,))]
 
 
 @pytest.fixture
