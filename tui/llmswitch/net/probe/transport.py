@@ -57,6 +57,12 @@ class Exchange:
     """What ``read_success`` made of a 2xx answer, when one was given."""
 
 
+KEEP_ALIVE = 8
+"""Idle connections the probe's client keeps (the most recent): enough for a probe's follow-up (key check, other
+base URLs, the chat check) to reuse its connection. Every answer makes httpcore look at each kept connection
+(a poll for each), so keeping all of a batch's costs a whole-batch scan per request (the probe's largest CPU cost)."""
+
+
 def new_client(concurrency: int = 32) -> httpx.AsyncClient:
     """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency`` probes.
 
@@ -68,7 +74,7 @@ def new_client(concurrency: int = 32) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         follow_redirects=False,
         verify=ssl_context(),
-        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=KEEP_ALIVE),
         headers={"user-agent": USER_AGENT},
     )
 
