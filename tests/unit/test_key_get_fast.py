@@ -120,3 +120,19 @@ def test_a_tampered_reference_cache_is_not_used(box):
     os.chmod(cache, 0o666)  # others could have written it: not trusted
     done, loaded = key_get("box", env)
     assert done.stdout == "sk-test-box-0001\n" and "llmswitch.store.config" in loaded
+
+
+def test_a_failing_command_then_the_conventional_env_var(config_dir, tmp_path):
+    """As the full path: a command that fails is passed over for the provider's own env var, and run once."""
+    log = tmp_path / "ran"
+    script = tmp_path / "fail.py"
+    script.write_text(f"import sys\nopen({str(log)!r}, 'a').write('x')\nsys.exit(3)\n")
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[providers.groq]\nkey_source = "command:{sys.executable} {script}"\n')
+    (config_dir / "config.toml").chmod(0o600)
+    env = {"GROQ_API_KEY": "gsk_test_from_env_0005"}
+    slow, _ = key_get("groq", env)
+    log.unlink()
+    fast, loaded = key_get("groq", env)
+    assert (slow.returncode, slow.stdout) == (fast.returncode, fast.stdout) == (0, "gsk_test_from_env_0005\n")
+    assert log.read_text() == "x" and "llmswitch.store.config" not in loaded

@@ -244,8 +244,8 @@ def fast_get(provider_id: str) -> str | None:
     """The key :func:`llmswitch.store.keys.resolve_for` would return, when one is found cheaply; else None.
 
     None means "ask the full path": no cached reference, nothing found, a value refused, a keyring
-    that is not the remembered Secret Service or that failed. A key command that fails raises as
-    the full path would (it is not run twice).
+    that is not the remembered Secret Service or that failed. A key command that fails (and no env
+    var after it holds the key) raises as the full path would: it is not run twice.
     """
     found = _references(stamp()).get(provider_id)
     if found is None or len(found) != 4:
@@ -275,15 +275,26 @@ def fast_get(provider_id: str) -> str | None:
             raise
         if value:
             return None if unusable(value) else value
-    elif source == "command" and isinstance(command, str) and command:
-        value = run_key_command(provider_id, command)
-        return None if unusable(value) else value
-    elif source != "env":
+    failed: Exception | None = None
+    if source == "command" and isinstance(command, str) and command:
+        try:
+            value = run_key_command(provider_id, command)
+        except Exception as exc:
+            from .keys import KeyCommandFailed
+
+            if not isinstance(exc, KeyCommandFailed):
+                raise
+            failed = exc  # as the full path: the env vars after it may still hold the key
+        else:
+            return None if unusable(value) else value
+    elif source not in ("env", "keyring"):
         return None
     for name in env:
         value = os.environ.get(str(name), "").strip()
         if value:
             return None if unusable(value) else value
+    if failed is not None:  # what the full path raises too (the command the user named failed), without running it twice
+        raise failed
     return None
 
 
