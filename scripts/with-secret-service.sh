@@ -30,6 +30,7 @@ mkdir -m 700 "$data_home/run"
 export XDG_RUNTIME_DIR="$data_home/run"  # the keyring daemon's control socket: private and throw-away too
 export LLMSWITCH_SECRET_SERVICE_DATA="$data_home"
 password="llmswitch-test-unlock-$$"
+export LLMSWITCH_SECRET_SERVICE_PASSWORD="$password"  # the throw-away keyring's; tests unlock it again after locking it
 printf '%s' "$password" | gnome-keyring-daemon --foreground --unlock --components=secrets >>"$log" 2>&1 &
 daemon=$!
 parent=$$

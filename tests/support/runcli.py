@@ -64,6 +64,10 @@ PER_PROCESS = (("llmswitch.store.overlay", "_WARNED"), ("llmswitch.tools.connect
 """Module-level memories of what this process already said ("once per process"): empty for each call, and the
 test's own contents put back afterwards."""
 
+PER_PROCESS_VALUES = (("llmswitch.store.keyget", "_silent_until", 0.0),)
+"""Module-level values a new process starts with (a keyring that stayed silent is not asked again for a while, in
+that process): set for each call, and the test's own put back afterwards."""
+
 LAZY = (("llmswitch.base.bounded", "_PATTERNS"), ("llmswitch.store.selection", "_ROLE"),
         ("llmswitch.store.selection_store", "_UNTRUSTED"), ("llmswitch.store.keys", "_MISMATCH"))
 """Module-level lists filled once on first use with what any process builds (compiled patterns, error classes);
@@ -191,6 +195,7 @@ def _fresh_process(argv: list[str], env: dict[str, str] | None, stdin: io.TextIO
     saved_handlers = logging.root.handlers[:]
     saved_keyring = _keyring_backend()
     module_state = _module_state()
+    values = _start_values()
     callbacks = atexit._ncallbacks()
     before = set(threading.enumerate())
     alarm = signal.getsignal(signal.SIGALRM)
@@ -239,6 +244,7 @@ def _fresh_process(argv: list[str], env: dict[str, str] | None, stdin: io.TextIO
             locale.setlocale(locale.LC_ALL, saved_locale)
         _clear_caches()
         _restore_memories(module_state)
+        _put_back_values(values)
         _reset_keyring(saved_keyring)
         _replace_environ(saved_env)
 
@@ -288,6 +294,22 @@ def _check_module_state(before: dict[tuple[str, str], Any], argv: list[str]) -> 
         if getattr(sys.modules.get(name), attribute, was) != was:
             raise AssertionError(f"llmswitch {' '.join(argv)} changed {name}.{attribute}, which a new process would "
                                  f"start without: add it to runcli.PER_PROCESS (or LAZY) so calls stay independent")
+
+
+def _start_values() -> dict[tuple[str, str], Any]:
+    """:data:`PER_PROCESS_VALUES` as a new process has them; what the test had, to put back."""
+    saved: dict[tuple[str, str], Any] = {}
+    for name, attribute, fresh in PER_PROCESS_VALUES:
+        module = sys.modules.get(name)
+        if module is not None:
+            saved[name, attribute] = getattr(module, attribute)
+            setattr(module, attribute, fresh)
+    return saved
+
+
+def _put_back_values(saved: dict[tuple[str, str], Any]) -> None:
+    for (name, attribute), value in saved.items():
+        setattr(sys.modules[name], attribute, value)
 
 
 def _restore_memories(before: dict[tuple[str, str], Any]) -> None:

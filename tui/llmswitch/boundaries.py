@@ -4,6 +4,8 @@
   llmswitch.active()``) imports only what reading ``active.toml`` needs — with a shell or project
   scope in force too, when the scope's provider has a role in active.toml
   (tests/unit/test_scopes_readpath.py); one only config.toml knows adds the TOML parser and the config.
+* ``llmswitch key get P``'s hot path (:mod:`llmswitch.store.keyget`) loads neither the config module nor
+  ``keyring`` (:data:`KEY_GET_FORBIDDEN`).
 * The core (everything outside ``llmswitch.app``) never imports Textual.
 """
 
@@ -27,6 +29,15 @@ READ_PATH_JSON_ALLOWED = ("json",)
 
 READ_PATH_CACHED_FORBIDDEN = ("tomllib", "typing", "datetime")
 """Also unloaded when the writer's parse cache matches the file (the usual case): no TOML parser at all."""
+
+KEY_GET_FORBIDDEN = (
+    "textual", "rich", "httpx", "openai", "keyring", "secretstorage", "cryptography", "argparse", "dataclasses",
+    "tomllib", "llmswitch.cli.parser", "llmswitch.cli.common", "llmswitch.store.config", "llmswitch.store.keys",
+    "llmswitch.store.catalog",
+)
+"""What ``llmswitch key get P`` (a credential helper, run per request) must not load once it has run before and the
+key is found: in the environment, from the command, or in the Secret Service that worked last time (``jeepney``
+alone). tests/unit/test_key_get_fast.py and tests/keyring/test_keyring_direct.py."""
 
 CORE_FORBIDDEN = ("textual",)
 """What importing the core (any module outside ``llmswitch.app``) must not load. (``rich`` may come with httpx.)"""

@@ -27,9 +27,15 @@ ACTIVE_FILE = "active.toml"
 APP = "llmswitch"
 
 
+def is_plain_linux() -> bool:
+    """Linux that is not Android: where the XDG rules below hold (and keyring keeps its config under XDG too)."""
+    return sys.platform.startswith("linux") and not hasattr(sys, "getandroidapilevel") \
+        and not os.environ.get("ANDROID_DATA")
+
+
 def _linux_config_home() -> str | None:
     """``$XDG_CONFIG_HOME`` (if absolute) or ``~/.config`` on plain Linux; None where platformdirs must decide."""
-    if not sys.platform.startswith("linux") or hasattr(sys, "getandroidapilevel") or os.environ.get("ANDROID_DATA"):
+    if not is_plain_linux():
         return None
     xdg = os.environ.get("XDG_CONFIG_HOME", "")
     if xdg.startswith("/"):
@@ -65,6 +71,17 @@ def state_dir_name() -> str:
     if _linux_config_home() is not None and (xdg.startswith("/") or home.startswith("/")):
         return os.path.join(xdg if xdg.startswith("/") else os.path.join(home, ".local", "state"), APP)
     return os.fspath(state_dir())
+
+
+def cache_dir_name() -> str:
+    """:func:`cache_dir` as a string, by the same rule as :func:`state_dir_name` (``key get``'s hot path)."""
+    override = os.environ.get("LLMSWITCH_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    xdg, home = os.environ.get("XDG_CACHE_HOME", ""), os.environ.get("HOME", "")
+    if _linux_config_home() is not None and (xdg.startswith("/") or home.startswith("/")):
+        return os.path.join(xdg if xdg.startswith("/") else os.path.join(home, ".cache"), APP)
+    return os.fspath(cache_dir())
 
 
 def config_dir() -> Path:

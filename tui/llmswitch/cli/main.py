@@ -1,7 +1,8 @@
 """``llmswitch`` entry point: dispatch, and every failure rendered from its fields.
 
 ``llmswitch current`` (with ``--role``, ``--field``, ``--json``, ``--all``) is parsed
-without argparse and imports only what reading ``active.toml`` needs; every other
+without argparse and imports only what reading ``active.toml`` needs; so is ``llmswitch
+key get PROVIDER`` while :mod:`llmswitch.store.keyget` finds the key cheaply; every other
 command builds the parser with only its own options (:mod:`.parser`).
 
 A failure is an :class:`llmswitch.base.errors.LlmswitchError`: ``llmswitch: <sentence>`` on
@@ -31,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
             chosen = prompt.fast(argv[1:])
             if chosen is not None:
                 return prompt.prompt(*chosen)
+        if argv[:2] == ["key", "get"] and len(argv) == 3 and not argv[2].startswith("-"):  # a credential helper
+            from ..store.keyget import fast_get
+
+            key = fast_get(argv[2])
+            if key is not None:
+                sys.stdout.write(key + "\n")
+                return 0
         return dispatch(argv)
     except BaseException as exc:  # rendered below; anything else propagates unchanged
         return failed(exc, as_json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)

@@ -184,14 +184,13 @@ def gateway_findings(config: Config) -> list[Finding]:
 
 
 def keyring_findings() -> list[Finding]:
-    from ..store.keys import KeyringUnavailable, backend
+    from ..store.keys import KeyringUnavailable, answering_backend
 
     try:
-        chosen = backend()
+        name = answering_backend()  # chosen and answering: a wedged Secret Service is a warning here
     except KeyringUnavailable as exc:
         return [Finding(WARN, "keyring", exc.cause, exc.fix)]
-    cls = type(chosen)
-    return [Finding(OK, "keyring", f"keyring backend: {cls.__module__}.{cls.__name__}")]
+    return [Finding(OK, "keyring", f"keyring backend: {name}")]
 
 
 _AZURE_ONLY = ("OPENAI_API_TYPE", "OPENAI_API_VERSION")

@@ -22,16 +22,16 @@ are resolved here too, by :func:`headers_for`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..base import chars
 from ..base.errors import KeyProblem
 from ..base.keyorigin import ABSENT, COMMAND, ENV, KEYRING, NONE, OVERRIDE, KeyOrigin
 from ..base.keyplaces import lookup_order, place_words
 from ..base.redact import scrub, terminal_safe
+from . import keyget
+from .keyget import MAX_KEY_LENGTH, SERVICE, bounded, override_var, run_key_command, unusable
 from .selection import KEY_SOURCES
 
 if TYPE_CHECKING:
@@ -45,11 +45,9 @@ __all__ = [
     "resolve", "resolve_for", "run_key_command", "store", "stored", "unusable",
 ]
 
-SERVICE = "llmswitch"
 KEYLESS_PLACEHOLDER = "llmswitch-keyless"
 """Sent as the API key to keyless local servers: many clients refuse an empty one."""
-MAX_KEY_LENGTH = 16 * 1024
-"""No API key is longer; a longer value is a pasted file, and would not fit in ``exec``'s environment."""
+__all__ += ["MAX_KEY_LENGTH", "answering_backend", "did_not_answer"]
 _FALLBACK_FIX = 'or keep the key in an env var and set key_source = "env:VAR" for this provider'
 _SECRET_SERVICE_FIX = "start a Secret Service (gnome-keyring, KeePassXC)"
 
@@ -77,21 +75,6 @@ class KeyCommandFailed(KeyProblem):
 
 class UnusableKey(KeyProblem):
     """A key that cannot be sent: a character outside printable ASCII, or absurdly long."""
-
-
-def override_var(provider_id: str) -> str:
-    """``LLMSWITCH_KEY_<ID>``: the env var that overrides every other source."""
-    return "LLMSWITCH_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
-
-
-def unusable(value: str) -> str | None:
-    """Why ``value`` cannot be sent as a key (a clause naming the character, never the key), or None."""
-    if len(value) > MAX_KEY_LENGTH:
-        return f"is {len(value):,} characters long, far longer than any API key"
-    odd = chars.first_outside_ascii(value)
-    if odd is not None:
-        return f"contains {chars.where_in(odd)}, which no server accepts in a key"
-    return None
 
 
 # --- keyring backend --------------------------------------------------------------------------
@@ -136,26 +119,104 @@ def _unloadable(exc: Exception) -> KeyringUnavailable:
                         "fix or remove default-keyring in keyringrc.cfg (python -m keyring diagnose shows where it is)")
 
 
+def locked(text: str) -> KeyringUnavailable:
+    """The keyring (a collection, an item) stayed locked."""
+    return _unavailable(f"the keyring is locked ({terminal_safe(text, limit=200)})",
+                        "unlock it (log in to your desktop session, or unlock the 'login' collection)")
+
+
+def could_not_start(text: str) -> KeyringUnavailable:
+    """The keyring could not open its collection; a dismissed unlock prompt gets its own sentence."""
+    text = terminal_safe(text, limit=200)
+    if "dismissed" in text.lower():
+        return _unavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to show it?)",
+                            "unlock the keyring first (e.g. gnome-keyring-daemon --unlock)")
+    return _unavailable(f"the keyring could not start ({text})", "check your Secret Service")
+
+
+def did_not_answer(seconds: float) -> KeyringUnavailable:
+    """The keyring service is there (its D-Bus name is owned) but did not answer in time."""
+    return _unavailable(f"the keyring did not answer within {seconds:g} s",
+                        "restart the keyring service, which is running but not responding (on Linux: "
+                        "gnome-keyring-daemon --replace, or log out and in again)")
+
+
 def backend() -> Any:
-    """The keyring backend llmswitch will use; raises KeyringUnavailable."""
+    """The keyring backend llmswitch will use; raises KeyringUnavailable.
+
+    The Secret Service that worked last time is used directly (:mod:`.secret_service`, no ``keyring``
+    import), once it is seen to be on the bus; otherwise keyring chooses (its ``PYTHON_KEYRING_BACKEND``
+    and ``keyringrc.cfg`` first), and what it chose by itself is remembered for next time.
+    """
+    if keyget.direct_secret_service():
+        from .secret_service import Gone, SecretServiceKeyring
+
+        direct = SecretServiceKeyring()
+        direct.load()
+        try:
+            bounded(direct.available)
+        except Gone:
+            pass  # gone since last time (or never there): keyring chooses again below
+        else:
+            return direct
+    return _chosen()  # not bounded: importing keyring's backends and a look at the bus is not the keyring answering
+
+
+def _chosen() -> Any:
+    configured = keyget.keyring_configured()
+    remembered = None if configured else keyget.remembered_backend()
     try:
         from keyring.backends.chainer import ChainerBackend
 
         import keyring
 
-        chosen = keyring.get_keyring()
+        chosen = None
+        if remembered is not None:
+            try:  # what keyring chose last time, loaded by name: no scan of every backend
+                chosen = keyring.core.load_keyring(remembered)
+            except Exception:  # gone, or not viable any more: keyring chooses again
+                chosen = None
+        if chosen is None:
+            chosen = keyring.get_keyring()
         candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
     except Exception as exc:  # keyring loads backends by name: any import or attribute error can surface here
         raise _unloadable(exc) from None
     if not candidates:
+        if not configured:
+            keyget.remember_backend(None)
         raise _no_keyring()
     reasons = []
     for candidate in candidates:
         reason = _classify_backend(candidate)
         if reason is None:
+            if not configured:
+                keyget.remember_backend(_qualname(candidate))
             return candidate
         reasons.append(reason)
+    if not configured:
+        keyget.remember_backend(None)
     raise reasons[0]
+
+
+def _qualname(chosen: Any) -> str:
+    label = getattr(chosen, "label", None)
+    if isinstance(label, str):
+        return label
+    cls = type(chosen)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def answering_backend() -> str:
+    """The backend's name once it has answered one read (of no key), within the bound; raises KeyringUnavailable.
+
+    What ``doctor`` says: a backend that is chosen but does not answer (a wedged Secret Service) is not "ok".
+    """
+    chosen = backend()
+    try:
+        bounded(chosen.get_password, SERVICE, "")
+    except Exception as exc:
+        raise _translate(exc, "the check") from None
+    return _qualname(chosen)
 
 
 def backend_name() -> str:
@@ -164,24 +225,27 @@ def backend_name() -> str:
         chosen = backend()
     except KeyringUnavailable as exc:
         return f"unavailable: {exc}"
-    cls = type(chosen)
-    return f"{cls.__module__}.{cls.__name__}"
+    return _qualname(chosen)
 
 
 def _translate(exc: Exception, provider_id: str, secret: str | None = None) -> KeyringUnavailable:
+    if isinstance(exc, KeyringUnavailable):  # the direct Secret Service, or the bound, said it already
+        return exc
+    from .secret_service import Gone, Refused
+
+    if isinstance(exc, Gone):  # the Secret Service left the bus between the check and the call
+        return _no_keyring()
+    if isinstance(exc, Refused):
+        return locked(str(exc)) if exc.kind == "locked" else could_not_start(str(exc))
     from keyring import errors
 
     text = terminal_safe(scrub(str(exc), secret), limit=200)
     if isinstance(exc, errors.NoKeyringError):
         return _no_keyring()
     if isinstance(exc, errors.KeyringLocked):
-        return _unavailable(f"the keyring is locked ({text})", "unlock it (log in to your desktop session, or unlock "
-                            "the 'login' collection)")
-    if isinstance(exc, errors.InitError) and "dismissed" in text.lower():
-        return _unavailable("the keyring asked to be unlocked and the prompt was dismissed (no display to show it?)",
-                            "unlock the keyring first (e.g. gnome-keyring-daemon --unlock)")
+        return locked(text)
     if isinstance(exc, errors.InitError):
-        return _unavailable(f"the keyring could not start ({text})", "check your Secret Service")
+        return could_not_start(text)
     return _unavailable(f"the keyring failed for {provider_id} ({type(exc).__name__}: {text})",
                         "check your keyring service")
 
@@ -203,18 +267,17 @@ def store(provider_id: str, secret: str, *, origin: str | None = None) -> str:
                           subject=provider_id)
     chosen = backend()
     try:
-        chosen.set_password(SERVICE, provider_id, secret)
+        bounded(chosen.set_password, SERVICE, provider_id, secret)
     except Exception as exc:  # keyring backends raise many types; all are translated
         raise _translate(exc, provider_id, secret) from None
-    cls = type(chosen)
-    return f"{cls.__module__}.{cls.__name__}"
+    return _qualname(chosen)
 
 
 def stored(provider_id: str) -> str | None:
     """The key stored in the keyring for ``provider_id`` (or a header's keyring entry), or None."""
     chosen = backend()
     try:
-        value = chosen.get_password(SERVICE, provider_id)
+        value = bounded(chosen.get_password, SERVICE, provider_id)
     except Exception as exc:
         raise _translate(exc, provider_id) from None
     return value if isinstance(value, str) else None
@@ -222,18 +285,24 @@ def stored(provider_id: str) -> str | None:
 
 def delete(provider_id: str) -> bool:
     """Delete the stored key; False when there was none."""
-    from keyring import errors
-
     chosen = backend()
-    try:
+
+    def delete_first() -> bool:
         if chosen.get_password(SERVICE, provider_id) is None:
             return False
-        chosen.delete_password(SERVICE, provider_id)
-    except errors.PasswordDeleteError:
-        return False
+        done = chosen.delete_password(SERVICE, provider_id)
+        return done is not False  # the direct Secret Service says False when nothing was there
+
+    try:
+        return bounded(delete_first)
+    except KeyringUnavailable:
+        raise
     except Exception as exc:
+        from keyring import errors
+
+        if isinstance(exc, errors.PasswordDeleteError):
+            return False
         raise _translate(exc, provider_id) from None
-    return True
 
 
 # --- resolution -------------------------------------------------------------------------------
@@ -384,38 +453,6 @@ def resolve(provider_id: str, *, source: str = "keyring", env: tuple[str, ...] =
         if found is not None:
             return found
     return search.done()
-
-
-def run_key_command(provider_id: str, command: str, timeout: float = 15.0) -> str:
-    """Run a ``key_source = "command:…"`` command (no shell) and return its first output line."""
-    import shlex
-    import subprocess
-
-    fix_source = "fix key_source in config.toml"
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise KeyCommandFailed(f"key command cannot be parsed ({exc})", fix_source, subject=provider_id) from None
-    if not argv:
-        raise KeyCommandFailed("key command is empty", fix_source, subject=provider_id)
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise KeyCommandFailed(f"key command {terminal_safe(argv[0], 80)!r} not found",
-                               f"install it or {fix_source}", subject=provider_id) from None
-    except subprocess.TimeoutExpired:
-        raise KeyCommandFailed(f"key command took longer than {timeout:.0f} s",
-                               "check that it does not wait for input", subject=provider_id) from None
-    except OSError as exc:
-        raise KeyCommandFailed(f"key command could not start ({exc.strerror or exc})",
-                               f"check that {terminal_safe(argv[0], 80)} can be run", subject=provider_id) from None
-    key = done.stdout.strip().splitlines()[0].strip() if done.stdout.strip() else ""
-    if done.returncode != 0 or not key:
-        err = terminal_safe(scrub(done.stderr.strip(), key or None), limit=120)
-        why = f"exited with {done.returncode}" if done.returncode else "printed nothing"
-        raise KeyCommandFailed(f"key command {why}{f' ({err})' if err else ''}", "run it by hand to see why",
-                               subject=provider_id)
-    return key
 
 
 def lookup_text(provider: ProviderConfig) -> str:

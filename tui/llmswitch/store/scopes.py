@@ -162,6 +162,42 @@ class Scopes:
         return _from_config(ref, role, where)
 
 
+# --- the prompt segment --------------------------------------------------------------------------
+
+PROMPT_FORMAT = "{ref}{mark}"
+"""``llmswitch prompt``'s default template."""
+PROMPT_FIELDS = ("ref", "provider", "model", "role", "scope", "mark")
+"""``mark``: `` (shell)``/`` (project)``/`` (.llmswitch.toml ignored)`` or empty; ``scope``: user, shell, project."""
+SEGMENT_SUFFIX = ".prompt"
+"""``.active.toml.prompt``: the user scope's segment, written beside active.toml by every writer of the selection."""
+
+
+def prompt_segment(resolved: Resolved, overlay: _overlay.Overlay | None, template: str = PROMPT_FORMAT) -> str:
+    """The prompt segment for ``resolved`` (``overlay``: the project file found, trusted or not); KeyError,
+    IndexError, ValueError or AttributeError for a template that is not one of :data:`PROMPT_FIELDS`."""
+    sel = resolved.selection
+    ignored = overlay is not None and overlay.status != "trusted"
+    mark = f" ({resolved.scope})" if resolved.scope != "user" else " (.llmswitch.toml ignored)" if ignored else ""
+    values = {"ref": sel.ref, "provider": sel.provider, "model": sel.model, "role": sel.role,
+              "scope": resolved.scope, "mark": mark}
+    return template.format_map(values)
+
+
+def segment_path(active: str) -> str:
+    """``.active.toml.prompt`` beside ``active``."""
+    directory, base = os.path.split(active)
+    return os.path.join(directory, f".{base}{SEGMENT_SUFFIX}")
+
+
+def segment_file(roles: Mapping[str, ActiveSelection], active: str) -> bytes:
+    """What ``llmswitch_prompt`` (``prompt --init``) reads when no project file applies: line 1, the default
+    segment in the user scope (what ``llmswitch prompt`` prints there, or empty); line 2, the providers that
+    have a role in active.toml (a shell scope naming one of them resolves without config.toml)."""
+    line = prompt_segment(Resolved(roles[DEFAULT_ROLE], "user", active), None) if DEFAULT_ROLE in roles else ""
+    providers = " ".join(sorted({sel.provider for sel in roles.values()}))
+    return f"{line}\n{providers}\n".encode()
+
+
 def _from_config(ref: str, role: str, where: str) -> ActiveSelection:
     """The slow path: the provider from ``config.toml`` or a preset (what ``llmswitch use`` accepts)."""
     from .config import ConfigError, load

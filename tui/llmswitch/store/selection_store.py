@@ -183,12 +183,14 @@ def marshalable(value: Any) -> Any:
 
 def update(change: Callable[[dict[str, ActiveSelection]], dict[str, ActiveSelection]], path: Path | str | None,
            role: str) -> None:
-    """Apply ``change`` to the roles under the lock and write the result atomically (with its cache)."""
+    """Apply ``change`` to the roles under the lock and write the result atomically (with its cache, and the
+    prompt segment ``llmswitch_prompt`` prints without starting Python: :func:`llmswitch.store.scopes.segment_file`)."""
     from pathlib import Path
 
     import tomli_w
 
     from ..base.files import atomic_write, locked
+    from . import scopes
     from .selection import DEFAULT_ROLE, HEADER, SCHEMA_VERSION, _now, check_role, read_all
 
     check_role(role)
@@ -197,8 +199,9 @@ def update(change: Callable[[dict[str, ActiveSelection]], dict[str, ActiveSelect
         roles = change(read_all(target))
         if roles and DEFAULT_ROLE not in roles:
             raise error(f"set the default model before role {role!r}", REWRITE, None)
+        segment = Path(scopes.segment_path(str(target)))
         if not roles:
-            for stale in (target, Path(cache_path(str(target)))):
+            for stale in (target, Path(cache_path(str(target))), segment):
                 if stale.exists():
                     stale.unlink()
             return
@@ -211,3 +214,4 @@ def update(change: Callable[[dict[str, ActiveSelection]], dict[str, ActiveSelect
         body = (HEADER + tomli_w.dumps(document)).encode("utf-8")
         atomic_write(target, body)
         write_cache(target, body)
+        atomic_write(segment, scopes.segment_file(roles, str(target)))  # after active.toml: never older than it

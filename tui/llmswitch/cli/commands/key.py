@@ -83,9 +83,12 @@ def cmd_key_set(args: Namespace) -> int:
 
 
 def cmd_key_get(args: Namespace) -> int:
-    from ...store import keys
+    from ...store import keyget, keys
 
+    taken = keyget.stamp()  # before config.toml is read: an edit in between leaves no stale reference
     provider = key_provider(args)
+    if args.provider:
+        keyget.remember_reference(provider, taken)  # the next `key get` finds the key without config.toml
     key = keys.resolve_for(provider).require() or keys.KEYLESS_PLACEHOLDER  # keyless: the documented placeholder
     sys.stdout.write(key + "\n")
     return Exit.OK

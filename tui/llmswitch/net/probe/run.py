@@ -24,8 +24,8 @@ from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
 from .served import from_listing, with_served
-from .transport import diagnose, new_client, request_headers, request_retrying
-from .verify import recalled, verify_listing
+from .transport import Exchange, diagnose, new_client, request_headers, request_retrying
+from .verify import ask_keyless, recalled, verify_listing
 
 __all__ = ["cancelled_result", "probe", "probe_all", "probe_sync"]
 
@@ -64,8 +64,20 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
     if refused is not None:
         return _result(target, refused, url=urls.safe(target.base_url))
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + max(target.timeout, 0.0)
+    deadline = asyncio.get_running_loop().time() + max(target.timeout, 0.0)
+    # the keyless request that may verify the key starts alongside the keyed one (verify.ask_keyless)
+    alongside = ask_keyless(client, deadline, target) if target.key is not None and not target.key_check_path \
+        else None
+    try:
+        return await _probe_models(target, client, deadline, alongside)
+    finally:
+        if alongside is not None and not alongside.done():  # not needed: stopped, and nothing is left running
+            alongside.cancel()
+            await asyncio.wait([alongside])
+
+
+async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline: float,
+                       alongside: asyncio.Task[Exchange] | None) -> ProbeResult:
     headers = request_headers(target)
     url = models_url(target)
     exchange = await request_retrying(client, "GET", url, headers, deadline, target)
@@ -89,7 +101,7 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
             if diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING):
                 verified, how = True, f"key check {path if path.startswith('/') else '/' + path}"
         else:  # the same request without the key tells whether the list proves anything
-            verdict = await verify_listing(client, deadline, target, diagnosis)
+            verdict = await verify_listing(client, deadline, target, diagnosis, alongside)
             diagnosis, verified, how = verdict.diagnosis, verdict.verified, verdict.how
 
     if target.key is None and diagnosis.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):

@@ -57,12 +57,24 @@ class Exchange:
     """What ``read_success`` made of a 2xx answer, when one was given."""
 
 
+KEEP_ALIVE = 8
+"""Idle connections the probe's client keeps (the most recent): enough for a probe's follow-up (key check, other
+base URLs, the chat check) to reuse its connection. Every answer makes httpcore look at each kept connection
+(a poll for each), so keeping all of a batch's costs a whole-batch scan per request (the probe's largest CPU cost)."""
+
+
 def new_client(concurrency: int = 32) -> httpx.AsyncClient:
-    """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency``."""
+    """The client ``probe_all`` uses: no automatic redirects, a pool sized for ``concurrency`` probes.
+
+    Each probe may have two requests in flight (the keyed one and the keyless one that verifies the
+    key, :func:`llmswitch.net.probe.verify.ask_keyless`), so the pool holds two connections per probe:
+    a smaller one makes the last probes of a full batch wait a whole round trip for a connection.
+    """
+    pool = max(2 * concurrency, 10)
     return httpx.AsyncClient(
         follow_redirects=False,
         verify=ssl_context(),
-        limits=httpx.Limits(max_connections=max(concurrency, 10), max_keepalive_connections=max(concurrency, 10)),
+        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=KEEP_ALIVE),
         headers={"user-agent": USER_AGENT},
     )
 

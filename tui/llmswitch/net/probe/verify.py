@@ -27,12 +27,16 @@ started with ``--api-key``. It is said on one of two grounds only:
    refused, the real one is verified (``verified_by = "deep check"``). A server that checks
    keys refuses the wrong one before running the model, so this costs nothing there.
 
-Cost: the extra request happens only when a key was sent, ``/models`` answered a list and
-no key-check path applies; it shares the target's deadline.
+Cost: the keyless request starts alongside the keyed one (:func:`ask_keyless`) whenever a key
+is sent and no key-check path is configured, so verifying adds no round trip; it is cancelled
+(or its answer dropped) when the keyed answer is not a list or the server's fingerprint names
+a key-check path. It shares the target's deadline.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 
 import httpx
@@ -44,7 +48,7 @@ from ...base.outcome import AUTH, DEEP, Diagnosis, Outcome, ProbeResult, ProbeTa
 from .classifier import classify
 from .endpoints import models_url
 from .fingerprints import LITELLM, OLLAMA, VLLM
-from .transport import request, request_headers
+from .transport import Exchange, request, request_headers
 
 __all__ = ["ACCEPTS_A_WRONG_KEY", "DEEP", "IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY",
            "Verdict", "any_key", "key_seen", "recalled", "unverified", "verify_listing"]
@@ -98,18 +102,36 @@ def any_key(diagnosis: Diagnosis, target: ProbeTarget, because: str) -> Diagnosi
                    fix=f"nothing to do ({because}); to stop sending a key, {stop}")
 
 
+def keyless(target: ProbeTarget) -> ProbeTarget:
+    """``target`` as :func:`verify_listing` asks it first: the same ``GET /models``, without the key."""
+    return replace(target, key=None, key_required=False, model=None)
+
+
+def ask_keyless(client: httpx.AsyncClient, deadline: float, target: ProbeTarget) -> asyncio.Task[Exchange]:
+    """Start :func:`verify_listing`'s first request now, alongside the keyed one, so the check adds no round trip.
+
+    The caller hands the task to :func:`verify_listing`, or cancels it when the keyed answer needs no check.
+    """
+    asked = keyless(target)
+    return asyncio.ensure_future(request(client, "GET", models_url(target), request_headers(asked), deadline, asked))
+
+
 async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
-                         diagnosis: Diagnosis) -> Verdict:
+                         diagnosis: Diagnosis, started: Awaitable[Exchange] | None = None) -> Verdict:
     """Ask ``/models`` again without the key (then, if that settles nothing, with a wrong one) and judge.
 
     ``diagnosis`` is the keyed listing's (OK or MODEL_MISSING). MODEL_MISSING stays what it
     is (the model is the first thing to fix); only whether the key was verified is added.
+    ``started``: the keyless request, already under way (:func:`ask_keyless`).
     """
     listing = diagnosis.outcome is Outcome.OK
     why = "asking without it failed, so the list proves nothing"
     for sent, refused_by in ((None, REFUSES_WITHOUT_KEY), (WRONG_KEY, REFUSES_A_WRONG_KEY)):
-        asked = replace(target, key=sent, key_required=False, model=None)
-        exchange = await request(client, "GET", models_url(target), request_headers(asked), deadline, asked)
+        asked = replace(keyless(target), key=sent)
+        if sent is None and started is not None:
+            exchange = await started
+        else:
+            exchange = await request(client, "GET", models_url(target), request_headers(asked), deadline, asked)
         if exchange.error is not None or exchange.status is None:
             break
         there = classify(exchange.status, exchange.headers, exchange.body, target=asked)
