@@ -37,7 +37,7 @@ python -m ruff check tui tests benchmarks scripts
 python -c "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"  # lint-imports, found without PATH
 
 workers=()
-python -c "import xdist" 2>/dev/null && workers=(-n 2)
+python -c "import xdist" 2>/dev/null && workers=(-n 2 --dist loadgroup)  # the keyring tier in one worker (tests/keyring/conftest.py)
 pytest_args=(-p no:cacheprovider "${workers[@]}" "$@")
 
 if command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null && command -v dbus-send >/dev/null; then
