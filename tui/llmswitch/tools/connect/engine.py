@@ -172,7 +172,7 @@ def _missing(tool: Tool, target: Target, config: Config, why: str) -> LlmswitchE
 
 
 def expected(tool: Tool, targets: dict[str, Target], key: KeyPlan) -> dict[str, Pointing]:
-    return {r: Pointing(t.url, tool.model_name(t), key.name or "") for r, t in targets.items()}
+    return {r: Pointing(tool.base_url(t), tool.model_name(t), key.name or "") for r, t in targets.items()}
 
 
 class Damaged(LlmswitchError):
