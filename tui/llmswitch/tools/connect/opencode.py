@@ -70,6 +70,7 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
     title = "opencode"
     package = "npm:opencode-ai"
     command = "opencode"
+    verified = "1.18.33"
     protocol = Protocol.CHAT
     roles = {"main": "model", "small": "small_model (titles, summaries)"}
     json_label = "config"
