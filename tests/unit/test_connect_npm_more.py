@@ -278,3 +278,38 @@ def test_all_with_nothing_installed_and_list_or_all_with_a_tool_are_sentences(ga
     assert done.returncode == 2 and "connect --all takes no TOOL" in done.stderr
     done = run_cli("connect")
     assert done.returncode == 2 and "connect needs a tool" in done.stderr
+
+
+def test_the_verified_version_is_the_one_the_integration_tier_installs():
+    """A module's ``verified`` and the integration tier's pin for its package cannot drift apart."""
+    import ast
+
+    integration = Path(__file__).parents[1] / "integration"
+    pins: dict[str, str] = {}
+    for path in integration.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
+                    isinstance(t, ast.Name) and t.id.endswith("VERSIONS") for t in node.targets):
+                pins.update(ast.literal_eval(node.value))
+    for name in connect.names():
+        tool = connect.tool(name)
+        package = tool.package.partition(":")[2]
+        if package in pins:
+            assert tool.verified == pins[package], (name, tool.verified, pins[package])
+        elif tool.verified is not None:  # pinned by the module itself: the integration test installs tool.verified
+            assert any(f'"{name}"' in p.read_text() for p in integration.glob("test_*.py")), name
+
+
+def test_import_finds_what_the_three_tools_are_set_up_with(run_cli, home):
+    (home / ".pi" / "agent").mkdir(parents=True)
+    (home / ".pi" / "agent" / "models.json").write_text(json.dumps({"providers": {"box": {
+        "baseUrl": "http://10.0.0.5:8000/v1", "api": "openai-completions", "apiKey": "!pass show box",
+        "models": [{"id": "qwen3"}]}}}))
+    (home / ".qwen").mkdir()
+    (home / ".qwen" / "settings.json").write_text(json.dumps({"modelProviders": {"openai": [
+        {"id": "deepseek-chat", "baseUrl": "https://api.deepseek.com/v1", "envKey": "DEEPSEEK_API_KEY"}]}}))
+    found = {f["source"]: f for f in json.loads(run_cli("import", "--json").stdout)}
+    assert found["pi"]["base_url"] == "http://10.0.0.5:8000/v1" and found["pi"]["key"]["kind"] == "command"
+    assert found["pi"]["models"] == ["qwen3"]
+    assert found["qwen-code"]["key"] == {"kind": "env", "name": "DEEPSEEK_API_KEY",
+                                         "file": str(home / ".qwen" / "settings.json"), "line": None}
