@@ -1,4 +1,4 @@
-"""Pi, Gemini CLI and Qwen Code (real npm packages), connected by ``llmswitch connect``, send what llmswitch selected.
+"""Pi, Gemini CLI, Qwen Code and Kilo CLI (real npm packages), connected by ``llmswitch connect``, send what llmswitch selected.
 
 Each tool is installed once from npm into the harness cache at the version its module says was verified
 (:attr:`llmswitch.tools.connect.base.Tool.verified`: one home for the pin; ``LLMSWITCH_IT_<PACKAGE>_VERSION``
@@ -26,6 +26,7 @@ from llmswitch.tools import connect
 pytestmark = pytest.mark.integration
 
 QUIET = {"PI_OFFLINE": "1", "PI_SKIP_VERSION_CHECK": "1", "PI_TELEMETRY": "0",  # Pi
+         "KILO_DISABLE_AUTOUPDATE": "1", "KILO_TELEMETRY_LEVEL": "off", "KILO_DISABLE_SHARE": "1",  # Kilo CLI
          "GEMINI_CLI_TRUST_WORKSPACE": "true"}  # Gemini CLI's documented switch for headless runs (folder trust)
 TELEMETRY_OFF = {"general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
                  "privacy": {"usageStatisticsEnabled": False}}
@@ -137,6 +138,25 @@ def test_qwen_code_uses_the_selection_and_follows_another_provider(providers, re
             auth=("authorization", f"Bearer {real_server.key}"))
     data = json.loads(settings.read_text())
     assert data["modelProviders"]["openai"][0]["envKey"] == "IT2_KEY" and data["privacy"] == TELEMETRY_OFF["privacy"]
+
+
+def test_kilo_uses_the_selection_and_follows_another_provider(providers, recorder, real_server, run_cli, tmp_path):
+    kilo = installed("kilo")
+    home, second, switch = providers
+    done = run_cli("connect", "kilo")
+    assert done.returncode == 0, done.stderr
+    assert "run it   llmswitch exec -- kilo" in done.stdout
+    config = home / ".config" / "kilo" / "kilo.json"
+    assert json.loads(config.read_text())["model"] == f"llmswitch/{real_server.model}"
+    no_key_in_files(home, real_server.key)
+
+    def ask():  # the same command both times: exec sets OPENAI_API_KEY; it2's apiKey is {env:IT2_KEY}
+        argv = [*cli_command(), "exec", "--", str(kilo), "run", "Say OK."]
+        return run_tool(argv, quiet_env(home, **QUIET), cwd=tmp_path / "work", timeout=180)
+
+    follows("kilo", ask, recorder, second, switch, real_server, run_cli, paths=chat,
+            auth=("authorization", f"Bearer {real_server.key}"))
+    assert json.loads(config.read_text())["provider"]["llmswitch"]["options"]["apiKey"] == "{env:IT2_KEY}"
 
 
 def test_gemini_cli_uses_the_selection_and_follows_another_provider(providers, recorder, real_server, run_cli,

@@ -135,6 +135,10 @@ SPECS = {
                      {"config": '{\n  "$schema": "https://opencode.ai/config.json",\n  // uline comment\n  "uline_0": 0,\n'
                                 '  "model": "uline/x",\n  "provider": {"uline_p": {"npm": "uline-npm"}},\n}\n'},
                      nested="provider", ours_changed=(("model",), ("small_model",), ("provider", "llmswitch"))),
+    "kilo": Spec("kilo", "XDG_CONFIG_HOME", {"config": "json"},
+                 {"config": json.dumps({"$schema": "https://app.kilo.ai/config.json", "uline_0": 0, "model": "uline/x",
+                                        "provider": {"uline_p": {"npm": "uline-npm"}}}, indent=2) + "\n"},
+                 nested="provider", ours_changed=(("model",), ("small_model",), ("provider", "llmswitch"))),
     "pi": Spec("pi", "PI_CODING_AGENT_DIR", {"settings": "json", "models": "json"},
                {"settings": json.dumps({"uline_0": 0, "defaultProvider": "uline-p", "defaultModel": "uline-m",
                                         "compaction": {"uline_c": 1}}, indent=2) + "\n",

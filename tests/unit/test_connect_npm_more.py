@@ -313,3 +313,18 @@ def test_import_finds_what_the_three_tools_are_set_up_with(run_cli, home):
     assert found["pi"]["models"] == ["qwen3"]
     assert found["qwen-code"]["key"] == {"kind": "env", "name": "DEEPSEEK_API_KEY",
                                          "file": str(home / ".qwen" / "settings.json"), "line": None}
+
+
+def test_kilo_writes_the_global_file_it_reads_last(gateway, run_cli, home):
+    folder = home / ".config" / "kilo"
+    folder.mkdir(parents=True)
+    (folder / "kilo.json").write_text('{"theme": "mine"}\n')
+    (folder / "opencode.json").write_text('{\n  // later than kilo.json: its model wins\n  "model": "anthropic/x",\n}\n')
+    done = run_cli("connect", "kilo")
+    assert done.returncode == 0, done.stderr
+    assert f"wrote    {folder / 'opencode.json'}" in done.stdout and "llmswitch exec -- kilo" in done.stdout
+    assert (folder / "kilo.json").read_text() == '{"theme": "mine"}\n'
+    text = (folder / "opencode.json").read_text()
+    assert '"model": "llmswitch/gpt-4o"' in text and "// later than kilo.json" in text
+    assert run_cli("disconnect", "kilo").returncode == 0
+    assert '"model": "anthropic/x"' in (folder / "opencode.json").read_text()
