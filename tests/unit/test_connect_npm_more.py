@@ -187,6 +187,19 @@ def test_gemini_cli_is_refused_for_a_provider_without_the_gemini_api(plain, run_
     assert not (home / ".gemini").exists() and not plain.requests_to("/v1beta/models/gpt-4o:generateContent")
 
 
+def test_gemini_cli_stays_put_when_the_selection_moves_where_it_cannot_follow(gateway, plain, run_cli, home,
+                                                                             monkeypatch):
+    assert run_cli("connect", "gemini").returncode == 0
+    before = {p: p.read_text() for p in (home / ".gemini").iterdir()}
+    monkeypatch.setenv("PLAIN_KEY", FAKE_KEY)
+    done = run_cli("use", "plain/gpt-4o")
+    assert done.returncode == 0
+    assert "gemini-cli was not updated: gemini-cli: Gemini CLI speaks only Google's Gemini API" in done.stderr
+    assert {p: p.read_text() for p in (home / ".gemini").iterdir()} == before  # no gateway URL for another server
+    assert run_cli("use", "gw/gpt-4o-mini").returncode == 0  # back where it can: it follows again
+    assert '"name": "gpt-4o-mini"' in (home / ".gemini" / "settings.json").read_text()
+
+
 def test_exec_and_env_hand_gemini_tools_the_gateway_and_clear_it_for_others(gateway, plain, run_cli, home,
                                                                            monkeypatch):
     show = [sys.executable, "-c", "import os; print(os.environ.get('GOOGLE_GEMINI_BASE_URL'), "
@@ -249,7 +262,7 @@ def test_list_says_why_a_tool_would_be_refused(plain, run_cli, home, tmp_path, m
     monkeypatch.setenv("PLAIN_KEY", FAKE_KEY)
     assert run_cli("use", "plain/gpt-4o").returncode == 0
     done = run_cli("connect", "--list", env={"PATH": fake_path(tmp_path, "gemini")})
-    assert "refused: Gemini CLI speaks only Google's Gemini API" in done.stdout
+    assert "refused: gemini-cli: Gemini CLI speaks only Google's Gemini API" in done.stdout
     assert json.loads(run_cli("connect", "--list", "--json").stdout)[0]["refusal"] is None  # aider can follow
 
 

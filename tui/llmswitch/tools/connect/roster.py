@@ -54,7 +54,7 @@ class Entry:
 def _how(tool: Tool, config: Config | None) -> tuple[KeyPlan | None, str]:
     """(key plan, "") for the current selection's main role, or (None, why not) — from documented facts only."""
     from ...base.errors import NoSelection
-    from . import engine, verify
+    from . import engine
 
     if config is None:
         return None, ""
@@ -62,13 +62,9 @@ def _how(tool: Tool, config: Config | None) -> tuple[KeyPlan | None, str]:
         target = engine.targets_for(tool, {"main": "default"}, config)["main"]
     except (NoSelection, LlmswitchError):
         return None, ""
-    problem = tool.problem(target)
-    if problem is not None:
-        return None, f"{problem[0]} — {problem[1]}"
-    served = verify.known(target.provider)
-    if served is not None and tool.protocol not in served:
-        return None, (f"{tool.title} needs {tool.protocol.label} and {target.provider.id} does not serve it — "
-                      f"e.g. {verify.who_serves(tool.protocol, config)} would")
+    refusal = engine.refused(tool, target, config)
+    if refusal is not None:
+        return None, refusal.sentence()
     return tool.key_plan(target), ""
 
 
