@@ -71,7 +71,8 @@ def isolated(tmp_path, monkeypatch, request):
     keyring.core.set_keyring(previous)
 
 
-TOOL_LOCATION_VARS = ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR", "MSWEA_GLOBAL_CONFIG_DIR")
+TOOL_LOCATION_VARS = ("CODEX_HOME", "LLM_USER_PATH", "CLAUDE_CONFIG_DIR", "CONTINUE_GLOBAL_DIR", "PI_CODING_AGENT_DIR",
+                      "QWEN_HOME", "GEMINI_CLI_HOME", "MSWEA_GLOBAL_CONFIG_DIR")
 """The variables that move another tool's config folder; a test's tool home clears them."""
 
 

@@ -171,7 +171,7 @@ class Seen:
     path: str
     model: str | None
     auth: str | None
-    """The credential as sent: ``Bearer …`` (authorization), or the x-api-key / api-key value."""
+    """The credential as sent: ``Bearer …`` (authorization), or the x-api-key / api-key / x-goog-api-key value."""
     auth_header: str | None
     body: Any
 
@@ -213,6 +213,11 @@ class Recorder:
             self.seen.append(seen)
 
 
+AUTH_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+"""Where a credential travels: OpenAI's Bearer, Anthropic's x-api-key, Azure's api-key, Google's x-goog-api-key."""
+GEMINI_PATH = re.compile(r"^/v1beta/models/([^/:?]+):")
+
+
 def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -228,7 +233,9 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 parsed = None
             model = parsed.get("model") if isinstance(parsed, dict) else None
-            auth_header = next((h for h in ("authorization", "x-api-key", "api-key") if self.headers.get(h)), None)
+            in_path = GEMINI_PATH.match(self.path)  # Google's Gemini API names the model in the path
+            model = model if model is not None or in_path is None else in_path.group(1)
+            auth_header = next((h for h in AUTH_HEADERS if self.headers.get(h)), None)
             recorder._record(Seen(self.command, self.path, model, self.headers.get(auth_header) if auth_header
                                   else None, auth_header, parsed))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection",

@@ -54,6 +54,7 @@ from llmswitch.base.errors import LlmswitchError
 from llmswitch.tools import connect as connect_pkg
 from llmswitch.tools.connect import engine, textedit
 from llmswitch.tools.connect._jsonmembers import ABSENT
+from llmswitch.tools.connect.base import Protocol
 from upstreams import Reply
 
 LONG = os.environ.get("LLMSWITCH_LONG_PROPERTIES") == "1"
@@ -63,6 +64,10 @@ MAIN = settings(max_examples=250 if LONG else 20, stateful_step_count=40 if LONG
                 suppress_health_check=list(HealthCheck), database=None)
 KILLS = settings(max_examples=30 if LONG else 3, stateful_step_count=12 if LONG else 6, deadline=None,
                  suppress_health_check=list(HealthCheck), database=None)
+
+TOOL_VARS = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR", "PI_CODING_AGENT_DIR",
+             "QWEN_HOME", "GEMINI_CLI_HOME", "MSWEA_GLOBAL_CONFIG_DIR")
+"""The variables that move a tool's files (each machine sets its own tool's)."""
 
 MINE = "uline"
 """Every line or member name the user writes carries this word; nothing llmswitch writes does."""
@@ -102,7 +107,9 @@ class Spec:
     nested: str = ""
     """JSON: the object where the user adds members of their own (env, provider)."""
     ours_changed: tuple[tuple[str, ...], ...] = ()
-    """JSON: members llmswitch owns that a user might change or remove."""
+    """JSON: members llmswitch owns that a user might change or remove (in the first file, the one the user edits)."""
+    preset: str = ""
+    """The preset providers ``up`` and ``alt`` name (Gemini CLI connects only to one documented to serve its API)."""
 
     def location(self, root: Path) -> str:
         return str(root)
@@ -140,6 +147,29 @@ SPECS = {
     "mini-swe-agent": Spec("mini-swe-agent", "MSWEA_GLOBAL_CONFIG_DIR", {"config": "dotenv"},
                            {"config": "# uline mini\nuline_0=0\nMSWEA_MODEL_NAME=uline/gpt\nOPENAI_API_KEY=uline-sk\n"},
                            setting="uline_{n}={n}", setting_anywhere=True),
+    "kilo": Spec("kilo", "XDG_CONFIG_HOME", {"config": "json"},
+                 {"config": json.dumps({"$schema": "https://app.kilo.ai/config.json", "uline_0": 0, "model": "uline/x",
+                                        "provider": {"uline_p": {"npm": "uline-npm"}}}, indent=2) + "\n"},
+                 nested="provider", ours_changed=(("model",), ("small_model",), ("provider", "llmswitch"))),
+    "pi": Spec("pi", "PI_CODING_AGENT_DIR", {"settings": "json", "models": "json"},
+               {"settings": json.dumps({"uline_0": 0, "defaultProvider": "uline-p", "defaultModel": "uline-m",
+                                        "compaction": {"uline_c": 1}}, indent=2) + "\n",
+                "models": json.dumps({"providers": {"uline_p": {"baseUrl": "http://uline", "apiKey": "ULINE_KEY",
+                                                                 "models": [{"id": "uline-m"}]}}}, indent=2) + "\n"},
+               nested="compaction", ours_changed=(("defaultProvider",), ("defaultModel",))),
+    "qwen-code": Spec("qwen-code", "QWEN_HOME", {"settings": "json"},
+                      {"settings": json.dumps({"$version": 4, "uline_0": 0, "model": {"name": "uline-q", "uline_m": 1},
+                                               "security": {"auth": {"selectedType": "qwen-oauth"}},
+                                               "modelProviders": {"openai": [{"id": "uline-q", "envKey": "ULINE"}],
+                                                                  "uline_anthropic": []}}, indent=2) + "\n"},
+                      nested="model", ours_changed=(("model", "name"), ("security", "auth", "selectedType"),
+                                                    ("modelProviders", "openai"))),
+    "gemini-cli": Spec("gemini-cli", "GEMINI_CLI_HOME", {"settings": "json", "env": "dotenv"},
+                       {"settings": json.dumps({"uline_0": 0, "model": {"name": "uline-g", "uline_m": 1},
+                                                "security": {"auth": {"selectedType": "oauth-personal"}}}, indent=2)
+                        + "\n", "env": "# uline env\nuline_0=0\nGEMINI_API_KEY=uline-google-key\n"},
+                       setting="uline_{n}={n}", setting_anywhere=True, nested="model",
+                       ours_changed=(("model", "name"), ("security", "auth", "selectedType")), preset="litellm"),
 }
 
 
@@ -220,6 +250,19 @@ def set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
         data[path[-1]] = value
 
 
+def without_new_empties(data: dict[str, Any], start: Any) -> dict[str, Any]:
+    """``data`` without the objects that are empty now and were not in the file at the start (bottom up)."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        before = start.get(key) if isinstance(start, dict) else None
+        if isinstance(value, dict):
+            value = without_new_empties(value, before)
+            if value == {} and not isinstance(before, dict):
+                continue
+        kept[key] = value
+    return kept
+
+
 def fmt_of(path: Path) -> str:
     """The format the tool reads this file in (opencode reads its .json as JSONC too)."""
     if path.suffix == ".toml":
@@ -260,17 +303,17 @@ class ConnectMachine(RuleBasedStateMachine):
         env = {"LLMSWITCH_STATE_DIR": self.base / "state", "LLMSWITCH_CONFIG_DIR": self.base / "config",
                "LLMSWITCH_CACHE_DIR": self.base / "cache", "HOME": self.base / "home",
                "XDG_CONFIG_HOME": self.base / "home" / ".config"}
-        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR",
-                     "MSWEA_GLOBAL_CONFIG_DIR"):
+        for name in TOOL_VARS:
             os.environ.pop(name, None)
         for name, value in env.items():
             os.environ[name] = str(value)
         os.environ["UP_KEY"] = "sk-test-lossless-0001"
         config = self.base / "config"
         config.mkdir(parents=True)
+        preset = f'preset = "{self.spec.preset}"\n' if self.spec.preset else ""
         (config / "config.toml").write_text(
-            f'[providers.up]\nbase_url = "{self.server.url}/v1"\nkey_source = "env:UP_KEY"\n'
-            f'[providers.alt]\nbase_url = "{self.server.url}/alt/v1"\nkey_source = "none"\n')
+            f'[providers.up]\nbase_url = "{self.server.url}/v1"\nkey_source = "env:UP_KEY"\n{preset}'
+            f'[providers.alt]\nbase_url = "{self.server.url}/alt/v1"\nkey_source = "none"\n{preset}')
         from llmswitch.services.switch import switch
 
         switch("up/m1", check_key=False)
@@ -390,6 +433,8 @@ class ConnectMachine(RuleBasedStateMachine):
                 assert text == want, (path, text, want)
             elif fmt in ("json", "jsonc"):
                 want = self.final.get(path)
+                if want and label == self.edited_label():  # an object llmswitch created goes when it is empty again
+                    want = without_new_empties(want, parse(fmt_of(path), cycle.start[label] or "{}"))
                 if not existed and not want:
                     assert text is None, (path, text)
                 else:
@@ -415,8 +460,9 @@ class ConnectMachine(RuleBasedStateMachine):
             if fmt in ("json", "jsonc"):
                 data = parse(fmt_of(path), start[label] or "{}")
                 self.final[path] = copy.deepcopy(data) if start[label] is not None else None
-                cycle.original_members = {m: get_path(data, m) for m in self.spec.ours_changed}
-                cycle.original_parents = set(data)
+                if label == self.edited_label():
+                    cycle.original_members = {m: get_path(data, m) for m in self.spec.ours_changed}
+                    cycle.original_parents = set(data)
             elif fmt == "text":
                 self.final[path] = start[label]
         self.cycle = cycle
@@ -527,7 +573,7 @@ class ConnectMachine(RuleBasedStateMachine):
         self.no_temps()
         for label, path in self.cycle.files.items():  # every part is llmswitch's again: disconnect restores all
             fmt = self.fmt(label)
-            if fmt in ("json", "jsonc"):
+            if fmt in ("json", "jsonc") and label == self.edited_label():
                 final = self.final.get(path) or {}
                 for member in self.spec.ours_changed:
                     set_path(final, member, self.cycle.original_members.get(member, ABSENT))
@@ -586,6 +632,10 @@ class ConnectMachine(RuleBasedStateMachine):
 
     def text_labels(self) -> list[str]:
         return [label for label, fmt in self.spec.formats.items() if fmt in ("toml", "yaml", "sgptrc", "dotenv")]
+
+    def edited_label(self) -> str:
+        """The file the user's JSON edits go to (the first); its members are :attr:`Spec.ours_changed`."""
+        return next(iter(self.spec.formats))
 
     @rule(where=st.floats(0, 1))
     def user_adds_a_comment(self, where: float) -> None:
@@ -798,9 +848,11 @@ def served(upstream, monkeypatch, tmp_path):
     for prefix in ("/v1", "/alt/v1"):
         for route in ("/chat/completions", "/responses", "/messages"):
             server.post(prefix + route, ok)
+    for ref in REFS:  # Google's Gemini API: at the root, the model in the path
+        provider, _, model = ref.partition("/")
+        server.post(Protocol.GEMINI.route("/v1" if provider == "up" else "/alt/v1", model), ok)
     for name in ("HOME", "XDG_CONFIG_HOME", "LLMSWITCH_STATE_DIR", "LLMSWITCH_CONFIG_DIR", "LLMSWITCH_CACHE_DIR",
-                 "UP_KEY", "CODEX_HOME", "CLAUDE_CONFIG_DIR", "LLM_USER_PATH", "CONTINUE_GLOBAL_DIR",
-                 "MSWEA_GLOBAL_CONFIG_DIR"):
+                 "UP_KEY", *TOOL_VARS):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
     return server
 

@@ -160,21 +160,18 @@ def test_the_scopes_page_shows_the_prompt_snippets_the_tests_run():
                 assert line in page, line
 
 
-def pins(directory: Path) -> dict[str, str]:
-    """Every tool version the integration tier installs: the ``VERSIONS`` / ``*_VERSIONS`` dicts of its modules."""
-    found: dict[str, str] = {}
-    for path in sorted(directory.glob("*.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.endswith("VERSIONS")
-                                                    for t in node.targets):
-                found |= dict(ast.literal_eval(node.value))
-    assert found, f"no VERSIONS in {directory}"
-    return found
+def verified_versions() -> dict[str, str]:
+    """Each tool module's package and the version verified with the real tool (``Tool.verified``: one home, which the
+    integration tier installs and ``connect --list`` shows)."""
+    from llmswitch.tools import connect
+
+    tools = [connect.tool(name) for name in connect.names()]
+    return {tool.package.partition(":")[2]: tool.verified for tool in tools if tool.verified}
 
 
 def test_the_tool_table_cites_the_versions_installed_and_tests_that_exist():
     integration = ROOT / "tests" / "integration"
-    installed = pins(integration)
+    installed = verified_versions()
     page = (DOCS / "connect.md").read_text(encoding="utf-8")
     table = page[page.index("| tool (version verified here) |"):].split("\n\n")[0]
     assert dict(re.findall(r"^\| [^|(]+\((?:PyPI|npm) `([^`]+)` ([0-9.]+)", table, re.M)) == installed

@@ -26,12 +26,13 @@ def test_the_protocol_names_are_connects():
 
 
 def test_the_documented_facts():
-    chat, responses, messages = catalog.PROTOCOLS
+    chat, responses, messages, gemini = catalog.PROTOCOLS
     assert catalog.preset("openai").serves == {chat, responses}
     assert catalog.preset("azure").serves == {chat, responses}
     assert catalog.preset("anthropic").serves == {messages}
     assert catalog.preset("openrouter").serves == {chat, responses, messages}
-    assert catalog.preset("litellm").serves == {chat, responses, messages}
+    assert catalog.preset("litellm").serves == {chat, responses, messages, gemini}  # /v1beta/models/M:generateContent
+    assert catalog.preset("google").serves == {chat, gemini}
     assert catalog.preset("ollama").serves == frozenset() and catalog.preset("groq").serves == frozenset()
 
 
@@ -67,7 +68,7 @@ def test_connect_refuses_exactly_what_the_preset_does_not_serve(pid, upstream, m
     monkeypatch.setenv("SERVES_KEY", FAKE_KEY)
     server = upstream()
     for protocol in Protocol:
-        server.post("/v1" + protocol.path, Reply.json({"id": "ok"}))
+        server.post(protocol.route("/v1", "m1"), Reply.json({"id": "ok"}))
     preset = catalog.preset(pid)
     served = verify.protocols(preset.serves or catalog.KIND_SERVES[preset.kind])
     provider = ProviderConfig(id="mine", name="mine", base_url=server.url + "/v1", kind=preset.kind, preset=pid,
@@ -83,7 +84,7 @@ def test_connect_refuses_exactly_what_the_preset_does_not_serve(pid, upstream, m
         before = len(server.requests)
         if tool.protocol in served:
             assert [v.ok for v in engine.check_protocol(tool, {"main": target}, config)] == [True], name
-            assert [r.path for r in server.requests[before:]] == ["/v1" + tool.protocol.path], name
+            assert [r.path for r in server.requests[before:]] == [tool.protocol.route("/v1", "m1")], name
         else:
             with pytest.raises(LlmswitchError) as refused:
                 engine.check_protocol(tool, {"main": target}, config)

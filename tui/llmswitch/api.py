@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 ANTHROPIC_VARS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL",
                   "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL")
 """What :mod:`llmswitch.net.anthropic_env` may set for a selection that speaks Anthropic Messages (imported only then)."""
+GEMINI_VARS = ("GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY")
+"""What :mod:`llmswitch.net.gemini_env` may set for a selection whose provider serves Google's Gemini API."""
 OWNED_VARS = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL", "OPENAI_API_KEY", "OPENAI_API_TYPE",
               "OPENAI_API_VERSION", "LLMSWITCH_ROLE", "LLMSWITCH_PROVIDER", "LLMSWITCH_MODEL", "LLMSWITCH_BASE_URL",
-              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *ANTHROPIC_VARS)
+              "LLMSWITCH_API_KIND", "LLMSWITCH_HEADERS", *ANTHROPIC_VARS, *GEMINI_VARS)
 """Every variable ``env``/``exec`` set; each is set or cleared, never inherited from another selection."""
 ORG_VARS = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT_ID")
 """OpenAI's organisation/project: meaningful only for api.openai.com, cleared for every other endpoint."""
@@ -184,6 +186,11 @@ def environment(sel: ActiveSelection, key: str | None, provider: ProviderConfig 
     root = anthropic_env.messages_root(sel, provider)
     if root is not None:
         env.update(anthropic_env.variables(sel, key, root, anthropic_env.small_role(sel)))
+    from .net import gemini_env
+
+    gemini_root = gemini_env.root_for(sel, provider)
+    if gemini_root is not None:
+        env.update(gemini_env.variables(gemini_root, key))
     return env
 
 

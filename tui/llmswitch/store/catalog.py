@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 API_KINDS = ("openai", "azure", "anthropic")
 
-PROTOCOLS = ("chat", "responses", "messages")
-"""The wire protocols a preset may serve: chat completions, the Responses API, Anthropic Messages
-(the names of :class:`llmswitch.tools.connect.base.Protocol`, lower-case)."""
+PROTOCOLS = ("chat", "responses", "messages", "gemini")
+"""The wire protocols a preset may serve: chat completions, the Responses API, Anthropic Messages, Google's
+Gemini API (the names of :class:`llmswitch.tools.connect.base.Protocol`, lower-case)."""
 _OPENAI_ROUTES = frozenset({"chat", "responses"})
 _GATEWAY_ROUTES = frozenset({"chat", "responses", "messages"})
 KIND_SERVES: dict[str, frozenset[str]] = {"azure": _OPENAI_ROUTES, "anthropic": frozenset({"messages"})}
@@ -112,7 +112,7 @@ LOCAL_PRESETS: tuple[Preset, ...] = (
     Preset("litellm", "LiteLLM proxy", "http://127.0.0.1:4000/v1", key_env=("LITELLM_API_KEY", "LITELLM_MASTER_KEY"),
            key_required=False, local=True, url_env="LITELLM_PROXY_URL", aliases=("litellm_proxy", "litellm-proxy"),
            start_hint="start it: litellm --config config.yaml --host {host} --port {port}", server="LiteLLM proxy",
-           serves=_GATEWAY_ROUTES),
+           serves=_GATEWAY_ROUTES | {"gemini"}),  # /v1beta/models/M:generateContent, key in x-goog-api-key
     Preset("openai-compat", "OpenAI-compatible server", None, key_env=("OPENAI_COMPAT_API_KEY",), key_required=False,
            local=True, url_env="OPENAI_COMPAT_BASE_URL", aliases=("openai_compat", "openai-compatible")),
 )
@@ -140,6 +140,7 @@ _HOSTED_SERVES: dict[str, frozenset[str]] = {
     "azure": KIND_SERVES["azure"],
     "anthropic": KIND_SERVES["anthropic"],
     "openrouter": _GATEWAY_ROUTES,  # documents /api/v1/messages for Claude Code beside the OpenAI routes
+    "google": frozenset({"chat", "gemini"}),  # the OpenAI compatibility layer, and the Gemini API at its root
 }
 _ALIASES = {"together": "togetherai", "gemini": "google", "grok": "xai", "azure-openai": "azure"}
 # SDK packages whose providers speak something other than OpenAI's chat API.

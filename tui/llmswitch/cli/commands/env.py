@@ -123,9 +123,13 @@ def cmd_env(args: Namespace) -> int:
         substitution = {"fish": f"({getter})", "powershell": f"({getter})"}.get(shell, f'"$({getter})"')
         lines.append(assign(shell, "OPENAI_API_KEY", substitution, raw=True))
     key_vars = ["OPENAI_API_KEY"]
+    key_line = lines[-1]
     if "ANTHROPIC_BASE_URL" in setting:  # the same line for the variable Anthropic tools read (the name comes first)
         key_vars.append(anthropic_env.key_variable(sel))
-        lines.append(lines[-1].replace("OPENAI_API_KEY", key_vars[1], 1))
+        lines.append(key_line.replace("OPENAI_API_KEY", key_vars[-1], 1))
+    if "GOOGLE_GEMINI_BASE_URL" in setting:  # and for Gemini-API tools
+        key_vars.append("GEMINI_API_KEY")
+        lines.append(key_line.replace("OPENAI_API_KEY", key_vars[-1], 1))
     stale = [name for name in api.OWNED_VARS if name not in setting and name not in key_vars]
     out("\n".join(unset(shell, stale) + lines))
     return Exit.OK

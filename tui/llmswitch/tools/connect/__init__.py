@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Tool
 
-INFRASTRUCTURE = frozenset({"base", "engine", "found", "registry", "textedit", "verify"})
+INFRASTRUCTURE = frozenset({"base", "engine", "found", "registry", "roster", "textedit", "verify"})
 """Modules of this package that are not tools; every other module is one (its name, ``_`` → ``-``, is the CLI name)."""
 
 
@@ -74,13 +74,24 @@ def names() -> list[str]:
     return list(TOOLS)
 
 
+def commands() -> dict[str, str]:
+    """What a person types to run each tool (its module's ``command``: ``claude``, ``cn``, ``gemini``) → its name."""
+    return {_load(module).command: name for name, module in TOOLS.items()}
+
+
 def tool(name: str) -> Tool:
-    """The tool module's ``TOOL``; an unknown name is a usage error with the list."""
-    module = TOOLS.get(name)
+    """The tool module's ``TOOL``, by its name or by the command that runs it; anything else is a usage error."""
+    module = TOOLS.get(name) or TOOLS.get(commands().get(name, ""))
     if module is None:
         from ...base.errors import Exit, LlmswitchError
 
-        raise LlmswitchError(f"llmswitch cannot connect {name!r}", f"pick one of: {', '.join(TOOLS)}",
+        typed = ", ".join(f"{command} ({name})" for command, name in commands().items() if command != name)
+        raise LlmswitchError(f"llmswitch cannot connect {name!r}", f"pick one of: {', '.join(TOOLS)}, or the "
+                             f"command you run: {typed} (llmswitch connect --list shows them all)",
                              exit_code=Exit.USAGE)
+    return _load(module)
+
+
+def _load(module: str) -> Tool:
     found: Tool = importlib.import_module(f"{__name__}.{module}").TOOL
     return found

@@ -14,6 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import textedit
+from .base import Tool
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -152,3 +153,50 @@ def loads_jsonc(text: str) -> Any:
         return json.loads("".join(out))
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+class OwnedMembersIn(Tool):
+    """For a tool whose parts are members of several JSON(C) files (``json_labels``), beside any marked blocks of
+    :attr:`~.base.Tool.blocks` in its other files; the memory is kept per file label (``{"settings": {…}}``)."""
+
+    json_labels: ClassVar[tuple[str, ...]]
+
+    def _is_block(self, part: str) -> bool:
+        return any(part in parts for parts in self.blocks.values())
+
+    def owned(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = super().owned(texts, memory)  # the blocks (Tool.owned)
+        for label in self.json_labels:
+            found.update({f"{label}:{k}": v for k, v in owned(texts[label], memory.get(label, {})).items()})
+        return found
+
+    def part_name(self, part: str) -> str:
+        return super().part_name(part) if self._is_block(part) else f"member {part.replace('/', '.')}"
+
+    def part_line(self, text: str | None, part: str) -> int | None:
+        return super().part_line(text, part) if self._is_block(part) else line(text, part)
+
+    def salvage(self, texts: Mapping[str, str | None], was: Mapping[str, Any],
+                memory: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, Any]]:
+        out, _ = super().salvage(texts, was, memory)  # the blocks (Tool.salvage)
+        kept = dict(memory)
+        for label in self.json_labels:
+            members = {key.partition(":")[2]: value for key, value in was.items() if key.partition(":")[0] == label}
+            kept[label] = release(out[label], members, memory.get(label, {}))
+        return out, kept
+
+    def apply_members(self, texts: Mapping[str, str | None], values: Mapping[str, Mapping[tuple[str, ...], Any]],
+                      memory: Mapping[str, Any]) -> tuple[dict[str, str | None], dict[str, Any]]:
+        """Each JSON file with its members of ``values`` set (:func:`apply`), and the memory per file."""
+        out: dict[str, str | None] = {}
+        kept: dict[str, Any] = {}
+        for label in self.json_labels:
+            if not values.get(label) and not memory.get(label, {}).get("members"):
+                out[label], kept[label] = texts[label], dict(memory.get(label, {}))
+                continue
+            out[label], kept[label] = apply(texts[label], values.get(label, {}), memory.get(label, {}))
+        return out, kept
+
+    def restore_members(self, texts: Mapping[str, str | None], memory: Mapping[str, Any]) -> dict[str, str | None]:
+        """Each JSON file with every remembered member put back (:func:`restore`)."""
+        return {label: restore(texts[label], memory.get(label, {})) for label in self.json_labels}

@@ -37,6 +37,7 @@ class Aider(Tool):
     title = "aider"
     package = "pypi:aider-chat"
     command = "aider"
+    verified = "0.86.2"
     protocol = Protocol.CHAT
     roles = {"main": "model", "weak": "weak-model (commit messages, summaries)",
              "editor": "editor-model (architect mode's editor)"}

@@ -17,15 +17,27 @@ if TYPE_CHECKING:
 
 
 class Protocol(Enum):
-    """The wire API a tool speaks; ``path`` is what it appends to the base URL."""
+    """The wire API a tool speaks; ``path`` is what it appends to the base URL (:meth:`route` the whole URL)."""
 
     CHAT = ("chat completions", "/chat/completions")
     RESPONSES = ("the Responses API", "/responses")
     MESSAGES = ("Anthropic Messages", "/messages")
+    GEMINI = ("Google's Gemini API", "/v1beta/models/{model}:generateContent")
+    """Under the API root, not the base URL (:func:`llmswitch.net.gemini_env.api_root`), the model in the path."""
 
     def __init__(self, label: str, path: str) -> None:
         self.label = label
         self.path = path
+
+    def route(self, base_url: str, model: str) -> str:
+        """The URL a tool of this protocol POSTs for ``model`` at a provider whose base URL is ``base_url``."""
+        if self is Protocol.GEMINI:
+            from urllib.parse import quote
+
+            from ...net.gemini_env import api_root
+
+            return api_root(base_url) + self.path.format(model=quote(model, safe=""))
+        return base_url.rstrip("/") + self.path
 
 
 class KeyRef(Enum):
@@ -154,7 +166,11 @@ class Tool:
     """Which of a provider's extra headers the file can carry: ``none``, ``literal`` (the non-secret ones),
     ``env`` (those too, and secret ones read from an env var without a prefix)."""
     command: ClassVar[str]
-    """The tool's executable (``aider``, ``codex``); with a LAUNCHER key it runs as ``llmswitch exec -- COMMAND``."""
+    """The tool's executable (``aider``, ``codex``, ``claude``): what a person types, which ``connect`` accepts as well
+    as :attr:`name` and finds on PATH (:meth:`installed`); with a LAUNCHER key it runs as ``llmswitch exec -- COMMAND``."""
+    verified: ClassVar[str | None] = None
+    """The tool's version our integration tier installs and runs against a real server (``connect --list`` shows it;
+    the integration test installs exactly this one); None: written from its documentation, not run here."""
 
     blocks: ClassVar[dict[str, tuple[str, ...]]] = {}
     """File label → the marked blocks (:mod:`.textedit` names) llmswitch writes in it; JSON tools own members instead."""
@@ -162,6 +178,14 @@ class Tool:
     def files(self, environ: Mapping[str, str] | None = None) -> dict[str, Path]:
         """Label → path of each file the tool reads (its own env var overrides, e.g. CODEX_HOME)."""
         raise NotImplementedError
+
+    def installed(self, environ: Mapping[str, str] | None = None) -> Path | None:
+        """Where :attr:`command` is on ``PATH`` (``environ``'s, else this process's), or None: the tool is not installed here."""
+        import shutil
+
+        environ = os.environ if environ is None else environ
+        found = shutil.which(self.command, path=environ.get("PATH", os.defpath))
+        return Path(found) if found else None
 
     def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
         """What ``llmswitch import`` finds in the tool's own files (read, never written): one :class:`.found.Found`
@@ -195,6 +219,10 @@ class Tool:
     def model_name(self, target: Target) -> str:
         """The model as the tool's file names it (aider: ``openai/MODEL``); read_back returns this form."""
         return target.selection.model
+
+    def base_url(self, target: Target) -> str:
+        """The endpoint as the tool's file names it (Gemini CLI: the API root); read_back returns this form."""
+        return target.url
 
     def probe_model(self, target: Target) -> str:
         """The model the tool puts in its request body (what the probe sends)."""

@@ -53,6 +53,7 @@ class ClaudeCode(jsonmembers.OwnedMembers, Tool):
     title = "Claude Code"
     package = "npm:@anthropic-ai/claude-code"
     command = "claude"
+    verified = "2.1.332"
     protocol = Protocol.MESSAGES
     kinds = ("anthropic", "openai")  # kind openai: a gateway that also serves /v1/messages (the probe decides)
     roles = {"main": "ANTHROPIC_MODEL", "small": "ANTHROPIC_DEFAULT_HAIKU_MODEL (background work, titles)"}

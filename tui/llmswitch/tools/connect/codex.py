@@ -61,6 +61,7 @@ class Codex(Tool):
     title = "OpenAI Codex CLI"
     package = "npm:@openai/codex"
     command = "codex"
+    verified = "0.171.0"
     protocol = Protocol.RESPONSES
     kinds = ("openai", "azure")
     headers = "env"

@@ -58,6 +58,7 @@ class ContinueCli(Tool):
     title = "Continue CLI"
     package = "npm:@continuedev/cli"
     command = "cn"
+    verified = "1.5.47"
     protocol = Protocol.CHAT
     roles = {"main": "chat, edit, apply, summarize", "autocomplete": "autocomplete", "embed": "embed"}
     blocks = {"config": ("continue-cli",)}

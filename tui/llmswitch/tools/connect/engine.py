@@ -141,18 +141,28 @@ def read_text(path: Path) -> str | None:
                              exit_code=Exit.CHECK) from None
 
 
+def refused(tool: Tool, target: Target, config: Config) -> LlmswitchError | None:
+    """Why ``tool`` cannot use ``target`` from documented facts alone (its own rule, then what the provider is
+    serves: the probe's fingerprint, else the presets), or None; no request is sent. ``connect`` raises it,
+    ``follow`` and ``--list`` say it."""
+    problem = tool.problem(target)
+    if problem:
+        return LlmswitchError(f"{tool.name}: {problem[0]}", problem[1], exit_code=Exit.CHECK)
+    if serves(target.provider, tool.protocol.name.lower()) is False:  # the probe's fingerprint, else the presets
+        return _missing(tool, target, config, f"{target.provider.id} does not serve {tool.protocol.label}"
+                        + _seen(target))
+    return None
+
+
 def check_protocol(tool: Tool, targets: dict[str, Target], config: Config) -> list[Verdict]:
     """Refuse (one sentence: what is missing, which provider would work) before anything is written."""
     from . import verify
 
     verdicts = []
     for target in targets.values():
-        problem = tool.problem(target)
-        if problem:
-            raise LlmswitchError(f"{tool.name}: {problem[0]}", problem[1], exit_code=Exit.CHECK)
-        if serves(target.provider, tool.protocol.name.lower()) is False:  # the probe's fingerprint, else the presets
-            raise _missing(tool, target, config, f"{target.provider.id} does not serve {tool.protocol.label}"
-                           + _seen(target))
+        refusal = refused(tool, target, config)
+        if refusal is not None:
+            raise refusal
         verdict = verify.probe(target, tool.protocol, tool.probe_model(target))
         if verdict.route_missing:
             raise _missing(tool, target, config, verdict.cause)
@@ -194,7 +204,7 @@ def _missing(tool: Tool, target: Target, config: Config, why: str) -> LlmswitchE
 
 
 def expected(tool: Tool, targets: dict[str, Target], key: KeyPlan) -> dict[str, Pointing]:
-    return {r: Pointing(t.url, tool.model_name(t), key.name or "") for r, t in targets.items()}
+    return {r: Pointing(tool.base_url(t), tool.model_name(t), key.name or "") for r, t in targets.items()}
 
 
 class Damaged(LlmswitchError):
@@ -519,6 +529,10 @@ def follow(config: Config | None = None) -> list[str]:
                     warnings.append(f"{name} was not updated: {_refusal(tool, problems[0], files).sentence()}")
                     continue
                 targets = targets_for(tool, dict(entry.get("roles", {"main": "default"})), config)
+                refusal = next(filter(None, (refused(tool, t, config) for t in targets.values())), None)
+                if refusal is not None:  # it could not use the new selection: left as it was, said why
+                    warnings.append(f"{name} was not updated: {refusal.sentence()}")
+                    continue
                 new_texts, memory, key, _ = _render(tool, targets, entry, texts, files)
                 _write(tool, known, entry, files, texts, new_texts, _infos(entry, files, texts, new_texts,
                                                                             fresh=False), memory)

@@ -98,7 +98,7 @@ class Gptme(Tool):
     title = "gptme"
     package = "pypi:gptme"
     command = "gptme"
-    commands = ("gptme",)
+    verified = "0.35.1"
     protocol = Protocol.CHAT
     roles = {"main": "[models] default (the model a conversation starts with)"}
     blocks = {"config": (MODELS_PART, "gptme")}

@@ -56,6 +56,7 @@ class Llm(Tool):
     title = "llm"
     package = "pypi:llm"
     command = "llm"
+    verified = "0.36"
     protocol = Protocol.CHAT
     headers = "literal"
     roles = {"main": "the default model (default_model.txt), also `llm -m llmswitch`"}

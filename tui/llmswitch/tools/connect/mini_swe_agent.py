@@ -62,7 +62,7 @@ class MiniSweAgent(Tool):
     title = "mini-swe-agent"
     package = "pypi:mini-swe-agent"
     command = "mini"
-    commands = ("mini",)
+    verified = "2.4.6"
     protocol = Protocol.CHAT
     roles = {"main": "MSWEA_MODEL_NAME (the agent's model)"}
     blocks = {"config": ("mini-swe-agent",)}

@@ -70,6 +70,7 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
     title = "opencode"
     package = "npm:opencode-ai"
     command = "opencode"
+    verified = "1.18.33"
     protocol = Protocol.CHAT
     roles = {"main": "model", "small": "small_model (titles, summaries)"}
     json_label = "config"
@@ -79,11 +80,14 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
         jsonc = folder / CONFIG_NAMES[0]
         return {"config": jsonc if jsonc.exists() else folder / CONFIG_NAMES[1]}
 
+    def config_paths(self, environ: Mapping[str, str]) -> list[Path]:
+        """Every global config file the tool reads (``import`` reads them all)."""
+        return [root(environ) / name for name in CONFIG_NAMES]
+
     def discover(self, environ: Mapping[str, str]) -> Iterator[Found]:
         from .found import Found, FoundKey, guess, plain, read
 
-        for name in CONFIG_NAMES:
-            path = root(environ) / name
+        for path in self.config_paths(environ):
             text = read(path)
             try:
                 data = jsonmembers.loads_jsonc(text) if text else None
@@ -134,14 +138,14 @@ class Opencode(jsonmembers.OwnedMembers, Tool):
         from ...base import bounded
 
         if bounded.json_too_deep(text):
-            raise UnreadableFile("config", f"opencode's config nests deeper than {bounded.MAX_DEPTH} levels", 1)
+            raise UnreadableFile("config", f"{self.title}'s config nests deeper than {bounded.MAX_DEPTH} levels", 1)
         try:
             data = jsonmembers.loads_jsonc(text)
         except ValueError as exc:
             raise UnreadableFile("config", f"{str(exc).split(' at line ')[0]})" if " at line " in str(exc)
                                  else str(exc), parser_line(str(exc), text)) from None
         if not isinstance(data, dict):
-            raise UnreadableFile("config", "opencode's config is not a JSON object", 1)
+            raise UnreadableFile("config", f"{self.title}'s config is not a JSON object", 1)
         found: dict[str, Pointing] = {}
         for role, (member,) in MEMBERS.items():
             ref = data.get(member)

@@ -88,7 +88,7 @@ class ShellGpt(Tool):
     title = "shell-gpt"
     package = "pypi:shell-gpt"
     command = "sgpt"
-    commands = ("sgpt",)
+    verified = "1.5.1"
     protocol = Protocol.CHAT
     roles = {"main": "DEFAULT_MODEL (every sgpt prompt, --shell and --code too)"}
     blocks = {"config": (DEFAULTS_PART, "shell-gpt")}

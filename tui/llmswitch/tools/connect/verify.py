@@ -1,6 +1,6 @@
 """Probe the exact URL and model a tool will use, with the protocol it speaks; and what serves what (from the presets).
 
-One small request (one output token where the API allows it) to ``base_url + protocol.path``
+One small request (one output token where the API allows it) to :meth:`Protocol.route` (``base_url + protocol.path``)
 with the tool's model, the provider's headers and the key in the protocol's header. The
 answer becomes a :class:`Verdict`: ok, or one sentence (cause, fix) saying what failed —
 the route is not served (the protocol is missing), the key was refused, the model is
@@ -74,6 +74,8 @@ def who_serves(protocol: Protocol | str, config: Config | None) -> str:
 def _body(protocol: Protocol, model: str) -> dict[str, Any]:
     if protocol is Protocol.RESPONSES:
         return {"model": model, "input": "Say OK.", "max_output_tokens": 16}
+    if protocol is Protocol.GEMINI:  # the model is in the URL
+        return {"contents": [{"role": "user", "parts": [{"text": "Say OK."}]}], "generationConfig": {"maxOutputTokens": 1}}
     return {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "Say OK."}]}
 
 
@@ -83,6 +85,8 @@ def headers(protocol: Protocol, provider: ProviderConfig, key: str | None) -> di
     from ...store import keys
 
     sent = {"content-type": "application/json", "accept": "application/json", **keys.headers_for(provider)}
+    if protocol is Protocol.GEMINI:  # the genai SDK's header (GEMINI_API_KEY)
+        return {**sent, "x-goog-api-key": key} if key else sent
     # the tool sends the protocol's own header: Messages → x-api-key; otherwise Azure's api-key or a Bearer token
     kind = "anthropic" if protocol is Protocol.MESSAGES else "azure" if provider.kind == "azure" else "openai"
     for name, value in auth_headers(kind, key or None).items():
@@ -101,7 +105,7 @@ def probe(target: Target, protocol: Protocol, model: str | None = None) -> Verdi
     from ...store import keys
 
     model = model or target.selection.model
-    url = target.url + protocol.path
+    url = protocol.route(target.url, model)
     try:
         key = keys.resolve_for(target.provider).require()
     except keys.KeyProblem as exc:
