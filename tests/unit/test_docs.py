@@ -6,7 +6,6 @@ Links and anchors resolve, the Quickstart is what CI runs, and the tables that m
 
 from __future__ import annotations
 
-import ast
 import re
 import tomllib
 from pathlib import Path
