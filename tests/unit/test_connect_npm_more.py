@@ -200,16 +200,16 @@ def test_gemini_cli_stays_put_when_the_selection_moves_where_it_cannot_follow(ga
     assert '"name": "gpt-4o-mini"' in (home / ".gemini" / "settings.json").read_text()
 
 
-def test_exec_and_env_hand_gemini_tools_the_gateway_and_clear_it_for_others(gateway, plain, run_cli, home,
+def test_exec_and_env_hand_gemini_tools_the_gateway_and_clear_it_for_others(gateway, plain, run_cli, run_cli_process, home,
                                                                            monkeypatch):
     show = [sys.executable, "-c", "import os; print(os.environ.get('GOOGLE_GEMINI_BASE_URL'), "
                                   "os.environ.get('GEMINI_API_KEY'))"]
-    done = run_cli("exec", "--", *show, env={"GEMINI_API_KEY": "AIza-google", "GOOGLE_GEMINI_BASE_URL": "https://x"})
+    done = run_cli_process("exec", "--", *show, env={"GEMINI_API_KEY": "AIza-google", "GOOGLE_GEMINI_BASE_URL": "https://x"})
     assert done.stdout.split() == [gateway.url, FAKE_KEY]
     assert 'export GEMINI_API_KEY="$(' in run_cli("env", "--shell", "bash").stdout
     monkeypatch.setenv("PLAIN_KEY", FAKE_KEY)
     assert run_cli("use", "plain/gpt-4o").returncode == 0
-    done = run_cli("exec", "--", *show, env={"GEMINI_API_KEY": "sk-gateway", "GOOGLE_GEMINI_BASE_URL": "https://gw"})
+    done = run_cli_process("exec", "--", *show, env={"GEMINI_API_KEY": "sk-gateway", "GOOGLE_GEMINI_BASE_URL": "https://gw"})
     assert done.stdout.split() == ["None", "None"]  # a gateway's key never reaches Google, nor Google's a gateway
 
 
