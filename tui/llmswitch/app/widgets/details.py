@@ -40,12 +40,13 @@ class DetailsPanel(Static):
         text.append_text(self._gateway_text(provider, row))
         text.append_text(diagnosis_text(provider, result, key_problem, self.app.shown, probing=probing,
                                         key_origin=key_origin))
+        text.append_text(self._protocols_text(provider))
         self.update(text)
 
     def _served_text(self, provider: ProviderConfig, row: ModelRow) -> Text:
-        """What the server said it serves the model with (``served 512 of 4k``), its warning before a switch, and
-        the protocols its routes answered — from what the last probe read; nothing is asked here."""
-        from ...services.served import details, serves_line
+        """What the server said it serves the model with (``served 512 of 4k``) and its warning, before a switch —
+        from what the last probe read; nothing is asked here."""
+        from ...services.served import details
 
         text = Text()
         line, warning = details(provider, row.model, row)
@@ -53,10 +54,14 @@ class DetailsPanel(Static):
             text.append(self.app.shown(line) + "\n", style="bold" if warning else "")
         if warning:
             text.append("⚠ " + self.app.shown(warning) + "\n", style="yellow")
-        protocols = serves_line(provider)
-        if protocols:
-            text.append(self.app.shown(protocols) + "\n", style="dim")
         return text
+
+    def _protocols_text(self, provider: ProviderConfig) -> Text:
+        """The protocols the provider's routes answered (its kept fingerprint), last: the diagnosis comes first."""
+        from ...services.served import serves_line
+
+        protocols = serves_line(provider)
+        return Text("\n" + self.app.shown(protocols), style="dim") if protocols else Text()
 
     def _gateway_text(self, provider: ProviderConfig, row: ModelRow | None) -> Text:
         """The budget the gateway reported and how old its model metadata is (before a switch, so first)."""
