@@ -15,7 +15,7 @@ import pytest
 from textual.widgets import SelectionList
 
 from llmswitch.app.screens.setup import SetupWizard
-from llmswitch.app.screens.wizard.tools import ToolOffer
+from llmswitch.app.widgets.tool_offer import ToolOffer
 from llmswitch.store import selection
 from llmswitch.tools import connect
 

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Static
 
 from ...services import onboarding
+from ..widgets.tool_offer import ToolOffer
 from .wizard.choose import ChooseStep
 from .wizard.detect import DetectStep
 from .wizard.done import DoneStep
@@ -30,7 +31,6 @@ from .wizard.model import ModelStep
 from .wizard.probe import ProbeStep, hosted_advice
 from .wizard.probe import back_hint as _back_hint
 from .wizard.text import hanging
-from .wizard.tools import ToolOffer
 
 if TYPE_CHECKING:
     from ...base.outcome import ProbeResult

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ....base import paths
-from .tools import ToolOffer
+from ...widgets.tool_offer import ToolOffer
 
 if TYPE_CHECKING:
     from ....services import onboarding
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 class DoneStep(VerticalScroll):
     """The summary of Finish's writes (config.toml, active.toml, the keyring), the next commands, and the offer to
-    connect the tools installed here (:class:`.tools.ToolOffer`)."""
+    connect the tools installed here (:class:`~llmswitch.app.widgets.tool_offer.ToolOffer`)."""
 
     app: LLMSwitchApp
 

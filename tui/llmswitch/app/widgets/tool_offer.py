@@ -1,4 +1,4 @@
-"""On the Done step: connect the tools installed here to the new selection, each only when ticked.
+"""The offer to connect the tools installed here to a new selection, each only when ticked (the wizard's Done step).
 
 What is installed and what would be refused come from :func:`llmswitch.tools.connect.roster.survey` (the
 facts ``connect --list`` shows: PATH, then the documented refusal, no request sent); connecting goes through
@@ -18,8 +18,8 @@ from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 if TYPE_CHECKING:
-    from ....tools.connect.roster import Entry, Outcome
-    from ...app import LLMSwitchApp
+    from ...tools.connect.roster import Entry, Outcome
+    from ..app import LLMSwitchApp
 
 
 class ToolOffer(Vertical):
@@ -64,7 +64,7 @@ class ToolOffer(Vertical):
     @work(thread=True, exclusive=True, group="wizard-tools", exit_on_error=False)
     def survey(self) -> None:
         """Which tools are on PATH and which would be refused (files only: the config, the registry)."""
-        from ....tools.connect.roster import survey
+        from ...tools.connect.roster import survey
 
         entries = [entry for entry in survey() if entry.installed]
         self.app.call_from_thread(self._fill, entries)
@@ -108,8 +108,8 @@ class ToolOffer(Vertical):
 
     @work(thread=True, exclusive=True, group="wizard-tools", exit_on_error=False)
     def _connect(self, names: list[str]) -> None:
-        from ....base.errors import LlmswitchError
-        from ....tools.connect.roster import Outcome, connect_all
+        from ...base.errors import LlmswitchError
+        from ...tools.connect.roster import Outcome, connect_all
 
         for name in names:  # one at a time: each row changes when its own probe has answered
             try:
@@ -120,7 +120,7 @@ class ToolOffer(Vertical):
         self.app.call_from_thread(self._finished)
 
     def _connected(self, outcome: Outcome) -> None:
-        from ....tools.connect import tool
+        from ...tools.connect import tool
 
         report, shown = outcome.report, self.app.shown
         if report is not None:
