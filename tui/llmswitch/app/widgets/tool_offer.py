@@ -111,13 +111,19 @@ class ToolOffer(Vertical):
         from ...base.errors import LlmswitchError
         from ...tools.connect.roster import Outcome, connect_all
 
-        for name in names:  # one at a time: each row changes when its own probe has answered
-            try:
-                outcome = connect_all(only=[name])[0]
-            except LlmswitchError as exc:  # gone from PATH since the list was made
-                outcome = Outcome(name, refusal=exc)
-            self.app.call_from_thread(self._connected, outcome)
-        self.app.call_from_thread(self._finished)
+        try:
+            for name in names:  # one at a time: each row changes when its own probe has answered
+                try:
+                    outcome = connect_all(only=[name])[0]
+                except LlmswitchError as exc:  # gone from PATH since the list was made
+                    outcome = Outcome(name, refusal=exc)
+                except OSError as exc:  # a tool's folder we may not write
+                    outcome = Outcome(name, refusal=LlmswitchError(
+                        f"{name}: cannot write {exc.filename or 'its files'} ({exc.strerror or exc})",
+                        f"fix that, then run: llmswitch connect {name}"))
+                self.app.call_from_thread(self._connected, outcome)
+        finally:
+            self.app.call_from_thread(self._finished)
 
     def _connected(self, outcome: Outcome) -> None:
         from ...tools.connect import tool
