@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Static
 
 from ...services import onboarding
+from ..widgets.tool_offer import ToolOffer
 from .wizard.choose import ChooseStep
 from .wizard.detect import DetectStep
 from .wizard.done import DoneStep
@@ -55,6 +56,8 @@ class SetupWizard(Screen[bool]):
         Binding("escape", "cancel", "Cancel", id="setup.cancel", tooltip="Leave the wizard; nothing is written"),
         Binding("ctrl+n,escape", "close", "Close", id="setup.close", tooltip="On the last page: back to the picker",
                 priority=True),
+        Binding("ctrl+o", "connect_tools", "Connect checked", id="setup.connect",
+                tooltip="On the last page: connect the ticked tools to the new selection (each verified)"),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
     ]
@@ -150,6 +153,8 @@ class SetupWizard(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close":
             return self.step == "done"
+        if action == "connect_tools":
+            return self.step == "done" and self.query_one(ToolOffer).usable
         if self.step == "done":  # only Close is left: the footer offers no step keys
             return action not in ("back", "toggle_role", "cancel", "next")
         if action == "back":
@@ -212,6 +217,9 @@ class SetupWizard(Screen[bool]):
             return
         self.workers.cancel_all()
         self.dismiss(False)
+
+    def action_connect_tools(self) -> None:
+        self.query_one(ToolOffer).connect()
 
     def action_toggle_role(self) -> None:
         self.query_one(ModelStep).toggle_role()

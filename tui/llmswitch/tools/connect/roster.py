@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...base.errors import Exit, LlmswitchError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from ...store.config import Config
@@ -103,13 +104,14 @@ class Outcome:
                 "exit_code": int(self.refusal.exit_code) if self.refusal else 0}
 
 
-def connect_all(environ: dict[str, str] | None = None) -> list[Outcome]:
-    """Connect every tool found on PATH to the selection; raises only when none is installed."""
+def connect_all(environ: dict[str, str] | None = None, only: Collection[str] | None = None) -> list[Outcome]:
+    """Connect every tool found on PATH (those named in ``only``, when given: the wizard's ticked ones) to the
+    selection; raises only when none is installed."""
     from . import engine, names, tool
 
     outcomes = []
     for name in names():
-        if tool(name).installed(environ) is None:
+        if (only is not None and name not in only) or tool(name).installed(environ) is None:
             continue
         try:
             outcomes.append(Outcome(name, report=engine.connect(name)))

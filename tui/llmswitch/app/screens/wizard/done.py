@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ....base import paths
+from ...widgets.tool_offer import ToolOffer
 
 if TYPE_CHECKING:
     from ....services import onboarding
@@ -18,12 +19,14 @@ if TYPE_CHECKING:
 
 
 class DoneStep(VerticalScroll):
-    """The summary of Finish's writes (config.toml, active.toml, the keyring) and the next commands."""
+    """The summary of Finish's writes (config.toml, active.toml, the keyring), the next commands, and the offer to
+    connect the tools installed here (:class:`~llmswitch.app.widgets.tool_offer.ToolOffer`)."""
 
     app: LLMSwitchApp
 
     def compose(self) -> ComposeResult:
         yield Static(id="done-text", markup=False)
+        yield ToolOffer(id="tool-offer")
 
     def show(self, written: onboarding.Written, refs: dict[str, str]) -> None:
         shown = self.app.shown
@@ -57,3 +60,4 @@ class DoneStep(VerticalScroll):
         text.append("\nactive.toml is the contract: tools that read it (or use the commands above) follow every switch.",
                     style="dim")
         self.query_one("#done-text", Static).update(text)
+        self.query_one(ToolOffer).survey()  # after the write: which installed tools can follow it
