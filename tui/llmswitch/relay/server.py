@@ -16,6 +16,7 @@ request to the next entry not cooling down. Never mid-stream, never on another 4
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import sys
@@ -247,9 +248,13 @@ class Relay:
             if first:
                 raise Refused(400, f"{upstream.ref}: {auth.cause}", auth.fix)
             return Attempt(upstream, why=f"no usable key ({auth.cause})", status=502)  # a chain entry: the next one
-        url = _upstream_url(route, provider) + (f"?{request.url.query}" if request.url.query else "")
+        url = _upstream_url(route, provider)
+        query = request.scope.get("query_string", b"")
+        if query:
+            url = url.copy_with(query=query)
         headers = {k: v for k, v in request.headers.items() if k not in _DROPPED_REQUEST}
         for name, value in auth.items():
+            name = name.lower()  # noqa: PLW2901 - one spelling, so a key header replaces the client's own
             if name == "anthropic-version":
                 headers.setdefault(name, value)
             else:
@@ -258,7 +263,10 @@ class Relay:
         client = self._client(provider)
         timeout = httpx.Timeout(provider.timeout, read=STREAM_IDLE)
         first_byte = provider.timeout if streaming else max(provider.timeout, NON_STREAMING_FLOOR)
-        sent = client.build_request("POST", url, content=content, headers=headers, timeout=timeout)
+        # the request built here rather than by client.build_request, which would parse the URL again and merge
+        # params: the client's own headers (Accept-Encoding...) first, then the client's; its cookies; the timeout
+        sent = httpx.Request("POST", url, content=content, headers={**client.headers, **headers}, cookies=client.cookies,
+                             extensions={"timeout": timeout.as_dict()})
         try:
             arrived, response = await _unless_hung_up(client.send(sent, stream=True), request.receive, first_byte)
         except TimeoutError:
@@ -474,21 +482,31 @@ def _auth(provider: ProviderConfig) -> dict[str, str]:
     return {**keys.headers_for(provider), **auth_headers(provider.kind, key)}
 
 
-def _upstream_url(route: Route, provider: ProviderConfig) -> str:
+def _upstream_url(route: Route, provider: ProviderConfig) -> httpx.URL:
+    """Where ``route`` goes at ``provider`` (parsed once per route and provider address, not per request)."""
+    return _url_at(route, provider.id, provider.kind, provider.base_url or "", provider.api_version)
+
+
+@functools.lru_cache(maxsize=256)
+def _url_at(route: Route, provider_id: str, kind: str, base_url: str, api_version: str | None) -> httpx.URL:
+    return httpx.URL(_url_text(route, provider_id, kind, base_url, api_version))
+
+
+def _url_text(route: Route, provider_id: str, kind: str, base_url: str, api_version: str | None) -> str:
     from ..base.urls import api_root
 
-    base = (provider.base_url or "").rstrip("/")
+    base = base_url.rstrip("/")
     if not base:
-        raise Refused(400, f"{provider.id} has no base_url", f"run: llmswitch providers add {provider.id} --base-url URL")
+        raise Refused(400, f"{provider_id} has no base_url", f"run: llmswitch providers add {provider_id} --base-url URL")
     if route.family is Family.ANTHROPIC:
         return api_root(base) + route.upstream
-    if provider.kind == "azure":
+    if kind == "azure":
         from ..net.azure import openai_base
 
-        v1 = openai_base(base, provider.api_version)
+        v1 = openai_base(base, api_version)
         if v1 is None:
-            raise Refused(400, f"{provider.id} uses Azure's dated API (api_version), which the relay does not forward",
-                          f"use Azure's v1 API: remove api_version from [providers.{provider.id}]")
+            raise Refused(400, f"{provider_id} uses Azure's dated API (api_version), which the relay does not forward",
+                          f"use Azure's v1 API: remove api_version from [providers.{provider_id}]")
         base = v1.rstrip("/")
     return base + route.upstream
 
@@ -544,13 +562,19 @@ def run(host: str, port: int, token: str) -> None:
         raise LlmswitchError(f"the relay cannot listen on {relay.host}:{port} ({exc.strerror or exc})",
                              f"stop the program that uses the port, or choose another: llmswitch relay --port "
                              f"{port + 1}") from None
-    config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on")
+    # loop="auto", http="auto": uvloop and httptools (dependencies) where installed, asyncio and h11 where not
+    config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on",
+                            loop="auto", http="auto")
     server = uvicorn.Server(config)
     original_startup = server.startup
 
     async def startup(sockets: Any = None) -> None:
         await original_startup(sockets)
         if server.started:
+            import gc
+
+            gc.collect()
+            gc.freeze()  # what start-up made lives until exit: collections skip it (no multi-ms pauses mid-request)
             relaystate.started(relay.host, port)
             _log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
 
