@@ -83,9 +83,7 @@ def host_environment() -> tuple[str, str]:
 
 def prepare(base: Path, env: dict[str, str]) -> dict[str, dict[str, str]]:
     """One config dir per provider kind, each with a selection written by `llmswitch use` (and a key stored)."""
-    setup_env = {**env, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(SUPPORT)]),
-                 "PYTHON_KEYRING_BACKEND": "testkeyring.FileKeyring",
-                 "LLMSWITCH_TEST_KEYRING_FILE": str(base / "keyring.json")}
+    setup_env = setup_env_for(env, base)
     envs = {}
     for kind, (ref, config) in KINDS.items():
         home = base / kind.replace(" ", "-").replace(":", "").replace("+", "-")
@@ -109,8 +107,16 @@ def _time(argv: list[str], env: dict[str, str], cwd: str | None = None) -> float
     return time.perf_counter() - started
 
 
-def setup_env_for(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(SUPPORT)])}
+def setup_env_for(env: dict[str, str], base: Path) -> dict[str, str]:
+    """What every setup run of ``llmswitch`` sees: this source tree and a working test keyring (a file under ``base``).
+
+    One environment for all of them: a ``use`` run without a working keyring (a headless machine) writes the
+    preset into config.toml with an ``env:`` key source, after the roles, and ``current`` then rightly loads
+    config.toml to check those roles' providers — a different case from the one measured here.
+    """
+    return {**env, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(SUPPORT)]),
+            "PYTHON_KEYRING_BACKEND": "testkeyring.FileKeyring",
+            "LLMSWITCH_TEST_KEYRING_FILE": str(base / "keyring.json")}
 
 
 def scoped_subjects(base: Path, script: str, user_env: dict[str, str], setup_env: dict[str, str],
@@ -160,7 +166,7 @@ def run(rounds: int = ROUNDS, host: bool = False) -> list[dict]:
         (hand_edited / "active.toml").write_bytes(first.read_bytes())  # same content, no parse cache beside it
         info_env = {**envs["hosted+keyring"], "LLMSWITCH_CONFIG_DIR": str(hand_edited)}
         subjects.append(("llmswitch current, hand-edited file (no cache)", "info", None, [script, "current"], info_env))
-        subjects += scoped_subjects(base, script, envs["hosted+keyring"], setup_env_for(env), cwds)
+        subjects += scoped_subjects(base, script, envs["hosted+keyring"], setup_env_for(env, base / "homes"), cwds)
         for name, _, _, argv, subject_env in subjects:  # warm the OS caches and write the bytecode
             _time(baseline, subject_env)
             _time(argv, subject_env, cwds.get(name))

@@ -3,7 +3,8 @@
 ``current`` marks a role whose provider is gone (neither configured nor a preset any more:
 ``providers rm``, an edit, ``team rm``). Cheaply: ``use`` checked the provider when it wrote the
 role, so config.toml is loaded only when it (or the team record) changed after the role's
-``updated`` time (:func:`gone_roles`).
+``updated`` time (:func:`gone_roles`), and then once: its answer is kept in the cache dir for exactly
+that config.toml (:data:`GONE_CACHE`).
 """
 
 from __future__ import annotations
@@ -139,12 +140,16 @@ def gone_roles(resolved: list[Any]) -> set[str]:
     from ...base import paths
 
     newest = 0
+    stamp: list[tuple[int, int, int] | None] = []
     for kind, name in CHANGED_FILES:
         where = paths.config_dir_name() if kind == "config" else paths.state_dir_name()
         try:
-            newest = max(newest, os.stat(os.path.join(where, name)).st_mtime_ns)
+            st = os.stat(os.path.join(where, name))
         except OSError:
+            stamp.append(None)
             continue
+        stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        newest = max(newest, st.st_mtime_ns)
     try:
         after_last_write = newest > os.stat(paths.active_path()).st_mtime_ns  # changed since any role was written
     except OSError:
@@ -153,19 +158,67 @@ def gone_roles(resolved: list[Any]) -> set[str]:
                 if r.scope == "user" and newest and (after_last_write or _written_before(r.selection, newest / 1e9))]
     if not suspects:
         return set()
-    from ...store.config import ConfigError, UnknownProvider, load
+    known = _checked(tuple(stamp))
+    if not all(sel.provider in known for sel in suspects):
+        from ...store.config import ConfigError, UnknownProvider, load
+
+        try:
+            config = load()
+        except ConfigError:
+            return set()
+        for provider_id in {sel.provider for sel in suspects} - set(known):
+            try:
+                config.provider(provider_id)
+            except UnknownProvider:
+                known[provider_id] = False
+            else:
+                known[provider_id] = True
+        _keep_checked(tuple(stamp), known)
+    return {sel.role for sel in suspects if not known[sel.provider]}
+
+
+GONE_CACHE = "current-providers"
+"""In the cache dir: which providers :func:`gone_roles` found configured (or a preset) for exactly the
+config.toml and team directory it saw (mtime, size, inode of each), so that after an edit of config.toml
+it is loaded once, not on every ``current`` until ``use`` rewrites the roles (as ``.active.toml.cache``
+spares readers tomllib)."""
+_GONE_FORMAT = 1
+
+
+def _checked(stamp: tuple[tuple[int, int, int] | None, ...]) -> dict[str, bool]:
+    """Provider id → whether config.toml knows it, as recorded for exactly ``stamp``; empty when not recorded."""
+    import marshal
+
+    from ...base import paths
+    from ...store.selection_store import read_trusted
+
+    blob = read_trusted(os.path.join(paths.cache_dir_name(), GONE_CACHE), strict=False)
+    if not blob:
+        return {}
+    try:
+        document = marshal.loads(blob)
+    except Exception:  # noqa: BLE001 - a torn or foreign cache is simply not used
+        return {}
+    if (type(document) is not tuple or len(document) != 3 or document[0] != _GONE_FORMAT
+            or document[1] != stamp or type(document[2]) is not dict
+            or not all(type(k) is str and type(v) is bool for k, v in document[2].items())):
+        return {}
+    return dict(document[2])
+
+
+def _keep_checked(stamp: tuple[tuple[int, int, int] | None, ...], known: dict[str, bool]) -> None:
+    """Record :func:`_checked`'s answer; best effort (without it, config.toml is loaded again)."""
+    import marshal
+    from pathlib import Path
+
+    from ...base import paths
+    from ...base.errors import LlmswitchError
+    from ...base.files import atomic_write
 
     try:
-        config = load()
-    except ConfigError:
-        return set()
-    gone = set()
-    for sel in suspects:
-        try:
-            config.provider(sel.provider)
-        except UnknownProvider:
-            gone.add(sel.role)
-    return gone
+        atomic_write(Path(paths.cache_dir_name(), GONE_CACHE), marshal.dumps((_GONE_FORMAT, stamp, known)))
+    except (OSError, LlmswitchError):  # an unwritable or unsafe cache dir: config.toml is simply loaded again
+        pass
 
 
 def _written_before(sel: ActiveSelection, moment: float) -> bool:
