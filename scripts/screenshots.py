@@ -271,6 +271,9 @@ def main(argv: list[str]) -> int:
             print(f"![{CAPTIONS[name]}](../screenshots/{name}.svg)")
         return 0
     OUT.mkdir(exist_ok=True)
+    from app import scenes
+
+    os.environ["PATH"] = scenes.no_tools_path()  # the pictures never show what this machine has installed
     wanted = argv[1:]
     with tempfile.TemporaryDirectory(prefix="llmswitch-shots-") as tmp:
         for name, size, setup, run_before in _shots():

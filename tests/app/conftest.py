@@ -28,3 +28,9 @@ def make_app():
         return LLMSwitchApp(**kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_tools(monkeypatch):
+    """Screens never show what this machine has installed (``scenes.no_tools_path``)."""
+    monkeypatch.setenv("PATH", scenes.no_tools_path())

@@ -27,6 +27,16 @@ from upstreams import (
 OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini", "ft:gpt-4o-mini:acme:custom")
 
 
+def no_tools_path() -> str:
+    """A ``PATH`` with this interpreter's folder and the system's, and no tool installed by the person running the
+    tests in their own folders: the wizard's Done page lists the tools found on ``PATH``, and a screen must not
+    depend on what this machine has installed (a test that wants tools puts fake ones on a ``PATH`` of its own)."""
+    import os
+    import sys
+
+    return os.pathsep.join(dict.fromkeys([os.path.dirname(sys.executable), "/usr/bin", "/bin"]))
+
+
 def stable(text: str) -> str:
     """Hide what changes from run to run: ports, latencies and the temporary config dir."""
     import os

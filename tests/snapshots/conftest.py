@@ -15,3 +15,9 @@ def mixed(upstream, isolated):
 @pytest.fixture
 def local(upstream, isolated, monkeypatch):
     return scenes.local_servers(upstream, monkeypatch.setenv)
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_tools(monkeypatch):
+    """Screens never show what this machine has installed (``scenes.no_tools_path``)."""
+    monkeypatch.setenv("PATH", scenes.no_tools_path())
