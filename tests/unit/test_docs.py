@@ -153,7 +153,7 @@ def test_the_scopes_page_shows_the_prompt_snippets_the_tests_run():
     import test_scopes_prompt_snippets as tested
 
     page = (DOCS / "scopes.md").read_text(encoding="utf-8")
-    for snippet in (tested.STARSHIP, tested.TMUX, tested.BASH, tested.ZSH, tested.FISH):
+    for snippet in (tested.SAVE, tested.STARSHIP, tested.TMUX, tested.BASH, tested.ZSH, tested.FISH):
         for line in snippet.splitlines():
             if line and not line.startswith("#"):
                 assert line in page, line
