@@ -58,7 +58,6 @@ function fish_right_prompt
 end
 '''
 SEGMENTS = {"project": "llamacpp/proj-model (project)", "user": "ollama/user-model"}
-SCOPES = pytest.mark.parametrize("scope", list(SEGMENTS))
 
 
 def need(program: str) -> str:
