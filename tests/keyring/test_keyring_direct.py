@@ -98,7 +98,8 @@ def test_the_direct_path_writes_what_keyring_writes(secret_service):
     [(label, attributes)] = items("llmswitch", "groq")
     [(their_label, theirs)] = items("llmswitch", "openrouter")
     assert label == their_label.replace("openrouter", "groq")
-    assert attributes == {**theirs, "username": "groq"}
+    assert attributes.pop("xdg:schema") == "org.freedesktop.Secret.Generic"  # libsecret readers search with it
+    assert attributes == {k: v for k, v in {**theirs, "username": "groq"}.items() if k != "xdg:schema"}
     assert cli("key", "set", "groq", input=KEYS[2] + "\n").returncode == 0  # replaced, not a second item
     assert len(items("llmswitch", "groq")) == 1 and secret_service.get_password("llmswitch", "groq") == KEYS[2]
     assert cli("key", "rm", "groq").returncode == 0

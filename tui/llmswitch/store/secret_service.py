@@ -25,6 +25,9 @@ NAME = "keyring.backends.SecretService.Keyring"
 """The keyring backend whose items these are (what ``python -m keyring --list-backends`` names)."""
 APPID = "Python keyring library"
 """The ``application`` attribute keyring writes on the items it creates."""
+SCHEMA = "org.freedesktop.Secret.Generic"
+"""The ``xdg:schema`` of keyring's items (gnome-keyring records it from the item type; libsecret-based readers,
+keyring's ``libsecret`` backend among them, search with it)."""
 
 
 class Gone(Exception):
@@ -140,7 +143,11 @@ class SecretServiceKeyring:
     def set_password(self, service: str, username: str, password: str) -> None:
         with self._connection() as connection:
             collection = self._collection(connection)
-            attributes = {"username": username, "service": service, "application": APPID}
+            attributes = {"username": username, "service": service, "application": APPID, "xdg:schema": SCHEMA}
+            # one entry per service and username, whatever other attributes an older item carries (the Secret
+            # Service replaces only an item whose attributes are all equal, and readers take the first match)
+            for item in self._call(collection.search_items, {"username": username, "service": service}):
+                self._call(item.delete)
             self._call(collection.create_item, f"Password for '{username}' on '{service}'", attributes,
                        password.encode("utf-8"), True)
 
