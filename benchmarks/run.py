@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 HERE = Path(__file__).parent
-MODULES = ("bench_readpath", "bench_probe", "bench_tui", "bench_keys", "bench_prompt")
+MODULES = ("bench_readpath", "bench_probe", "bench_tui", "bench_keys", "bench_prompt", "bench_relay")
 
 
 def load(name: str) -> ModuleType:
