@@ -34,6 +34,15 @@ class RealServer:
     """A second mock model, for tests that switch."""
 
 
+
+@pytest.fixture
+def run_cli(isolated):
+    """The integration tier runs ``llmswitch`` as the real tools meet it: a child process every time (``exec``
+    replaces its process, tools start it as a credential helper), never the unit tier's in-process runner."""
+    from runcli import run_in_subprocess
+
+    return run_in_subprocess
+
 @pytest.fixture(scope="session")
 def real_server() -> Iterator[RealServer]:
     run_dir = tempfile.mkdtemp(prefix="llmswitch-it-")
