@@ -53,7 +53,8 @@ def test_probe_shows_what_was_sent_redacted(run_cli, config_dir, upstream):
     data = json.loads(run_cli("probe", "--json").stdout)[0]
     assert data["request_headers"]["authorization"].startswith("Bearer sk-test-…")
     assert FAKE_KEY not in done.stdout + done.stderr + json.dumps(data)
-    assert server.requests[-1].headers["authorization"] == f"Bearer {FAKE_KEY}"  # the real key went to its host
+    sent = [r.headers.get("authorization") for r in server.requests]  # the keyless check runs alongside
+    assert f"Bearer {FAKE_KEY}" in sent and set(sent) <= {f"Bearer {FAKE_KEY}", None}  # the real key, to its host
 
 
 def test_probe_a_dead_local_server_says_how_to_start_it(run_cli):
