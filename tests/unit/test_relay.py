@@ -9,8 +9,8 @@ import openai
 import pytest
 from relayhelp import TOKEN, anthropic_like, openai_routes, provider_toml, relay_running, use, write_config
 
-ALPHA_KEY = "sk-alpha-test-key-000000000001"
-CLAUDE_KEY = "sk-ant-test-key-000000000002"
+ALPHA_KEY = "sk-test-alpha-key-000000000001"
+CLAUDE_KEY = "sk-test-ant-key-000000000002"
 
 
 @pytest.fixture
@@ -138,8 +138,8 @@ def test_a_switch_reaches_the_next_request(world):
 
 def test_the_upstream_key_is_resolved_at_request_time(world, monkeypatch):
     with relay_running() as relay:
-        monkeypatch.setenv("ALPHA_KEY", "sk-alpha-rotated-000000000009")
+        monkeypatch.setenv("ALPHA_KEY", "sk-test-alpha-rotated-000000009")
         httpx.post(relay.v1 + "/chat/completions", headers={"authorization": f"Bearer {TOKEN}"},
                    json={"model": "default", "messages": [{"role": "user", "content": "x"}]})
     assert world["alpha"].requests_to("/v1/chat/completions")[-1].headers["authorization"] == \
-        "Bearer sk-alpha-rotated-000000000009"
+        "Bearer sk-test-alpha-rotated-000000009"

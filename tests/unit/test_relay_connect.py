@@ -16,7 +16,7 @@ from relayhelp import anthropic_like, openai_routes, provider_toml, relay_runnin
 
 from llmswitch.store import relaystate
 
-CLAUDE_KEY = "sk-ant-test-key-000000000002"
+CLAUDE_KEY = "sk-test-ant-key-000000000002"
 
 
 @pytest.fixture

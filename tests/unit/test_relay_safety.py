@@ -14,7 +14,7 @@ from relayhelp import TOKEN, openai_routes, provider_toml, relay_running, use, w
 from llmswitch.net.http import PIECE, SDK_DECODED_FLOOR
 from upstreams import MIB, Reply, encoded, redirect, zeros_compressed
 
-KEY = "sk-alpha-test-key-000000000001"
+KEY = "sk-test-alpha-key-000000000001"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 ASK = {"model": "default", "messages": [{"role": "user", "content": "hi"}]}
 
