@@ -118,6 +118,25 @@ def _get(text: str, path: tuple[str, ...]) -> Any:
         return ABSENT
 
 
+def settings_object(text: str | None) -> dict[str, Any] | None:
+    """A tool's ``settings.json`` (JSON with comments) as the tool reads it; None when absent or empty. Raises
+    UnreadableFile (label ``settings``, with the line) for a file the tool could not read either."""
+    from ...base import bounded
+    from .base import UnreadableFile, parser_line
+
+    if text is None or not text.strip():
+        return None
+    if bounded.json_too_deep(text):
+        raise UnreadableFile("settings", f"settings.json nests deeper than {bounded.MAX_DEPTH} levels", 1)
+    try:
+        data = loads_jsonc(text)
+    except ValueError as exc:
+        raise UnreadableFile("settings", f"settings.json: {exc}", parser_line(str(exc), text)) from None
+    if not isinstance(data, dict):
+        raise UnreadableFile("settings", "settings.json is not a JSON object", 1)
+    return data
+
+
 def loads_jsonc(text: str) -> Any:
     """Parse JSON with ``//`` and ``/* */`` comments and trailing commas (JSONC); raises ValueError."""
     out: list[str] = []

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _jsonmembers as jsonmembers
 from . import textedit
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, UnreadableFile, home, parser_line
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, home
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -155,19 +155,9 @@ class GeminiCli(jsonmembers.OwnedMembersIn):
 
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
         """What Gemini CLI will use: the auth type and model in settings.json, the base URL in ~/.gemini/.env."""
-        text = texts["settings"]
-        if text is None or not text.strip():
+        data = jsonmembers.settings_object(texts["settings"])
+        if data is None:
             return {}
-        from ...base import bounded
-
-        if bounded.json_too_deep(text):
-            raise UnreadableFile("settings", f"settings.json nests deeper than {bounded.MAX_DEPTH} levels", 1)
-        try:
-            data = jsonmembers.loads_jsonc(text)
-        except ValueError as exc:
-            raise UnreadableFile("settings", f"settings.json: {exc}", parser_line(str(exc), text)) from None
-        if not isinstance(data, dict):
-            raise UnreadableFile("settings", "settings.json is not a JSON object", 1)
         model = _get(data, MEMBERS["main"])
         base = dotenv(texts.get("env") or "").get(URL_VAR)
         if _get(data, MEMBERS["auth"]) != AUTH_TYPE or not isinstance(model, str) or not base:

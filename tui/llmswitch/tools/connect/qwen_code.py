@@ -31,7 +31,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from . import _jsonmembers as jsonmembers
-from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, UnreadableFile, home, parser_line
+from .base import KeyPlan, KeyRef, Plan, Pointing, Protocol, Target, Tool, home
 from .opencode import same_endpoint
 
 if TYPE_CHECKING:
@@ -131,19 +131,9 @@ class QwenCode(jsonmembers.OwnedMembers, Tool):
 
     def read_back(self, texts: Mapping[str, str | None]) -> dict[str, Pointing]:
         """What Qwen Code will use: ``model.name`` (and ``fastModel``) found among ``modelProviders.openai``."""
-        text = texts["settings"]
-        if text is None or not text.strip():
+        data = jsonmembers.settings_object(texts["settings"])
+        if data is None:
             return {}
-        from ...base import bounded
-
-        if bounded.json_too_deep(text):
-            raise UnreadableFile("settings", f"settings.json nests deeper than {bounded.MAX_DEPTH} levels", 1)
-        try:
-            data = jsonmembers.loads_jsonc(text)
-        except ValueError as exc:
-            raise UnreadableFile("settings", f"settings.json: {exc}", parser_line(str(exc), text)) from None
-        if not isinstance(data, dict):
-            raise UnreadableFile("settings", "settings.json is not a JSON object", 1)
         if _get(data, MEMBERS["auth"]) != AUTH_TYPE:
             return {}
         entries = _get(data, MEMBERS["providers"])
