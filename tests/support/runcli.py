@@ -73,6 +73,10 @@ LAZY = (("llmswitch.base.bounded", "_PATTERNS"), ("llmswitch.store.selection", "
 """Module-level lists filled once on first use with what any process builds (compiled patterns, error classes);
 kept, so an error class stays the one object a test holds."""
 
+SHIPPED = (("llmswitch.store.catalog", "_raw"),)
+"""Caches that hold only what an installed package ships (the bundled models.dev catalog, ~45 ms to parse): the
+same in every process of a test session, so kept between calls instead of parsed again for each one."""
+
 
 class ProcessBoundary(AssertionError):
     """The command reached something only a real process can do; the test wants ``run_cli_process``."""
@@ -264,9 +268,23 @@ def _replace_environ(values: dict[str, str]) -> None:
 
 def _clear_caches() -> None:
     for name, module in _ours_loaded():
-        for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
-                value.cache_clear()
+        for cached in _caches_of(name, module):
+            cached.cache_clear()
+
+
+_CACHES: dict[int, tuple[Any, list[Any]]] = {}
+"""Per module (by identity): its cached functions, found once (a module's functions are made when it is imported)."""
+
+
+def _caches_of(name: str, module: Any) -> list[Any]:
+    known = _CACHES.get(id(module))
+    if known is not None and known[0] is module:
+        return known[1]
+    found = [value for attribute, value in vars(module).items()
+             if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name
+             and (name, attribute) not in SHIPPED]
+    _CACHES[id(module)] = (module, found)
+    return found
 
 
 def _ours_loaded() -> Iterator[tuple[str, Any]]:

@@ -47,13 +47,16 @@ def test_hosted_presets_come_from_the_bundled_catalog():
 
 def test_works_without_the_catalog(monkeypatch):
     monkeypatch.setattr(catalog, "_hosted", lambda: {})
-    catalog._local_model_catalog.cache_clear()
+    derived = (catalog._local_model_catalog, catalog._presets, catalog._alias_table)
+    for cached in derived:
+        cached.cache_clear()
     try:
         assert catalog.preset("openrouter") is None
         assert catalog.preset("ollama").base_url == "http://localhost:11434/v1"
         assert catalog.model_info("ollama", "llama3") is None
     finally:
-        catalog._local_model_catalog.cache_clear()
+        for cached in derived:
+            cached.cache_clear()
 
 
 def test_the_provider_index_is_cached_and_rebuilt_when_broken(monkeypatch):
@@ -62,7 +65,7 @@ def test_the_provider_index_is_cached_and_rebuilt_when_broken(monkeypatch):
     assert os.environ["LLMSWITCH_CACHE_DIR"] in str(catalog._index_path())
     import json
 
-    for cached in (catalog._index, catalog._hosted):
+    for cached in (catalog._index, catalog._hosted, catalog._presets, catalog._alias_table):
         cached.cache_clear()
     try:
         path = catalog._index_path()
@@ -70,17 +73,17 @@ def test_the_provider_index_is_cached_and_rebuilt_when_broken(monkeypatch):
         assert catalog.preset("openrouter").base_url == "https://openrouter.ai/api/v1"
         index = json.loads(path.read_text())
         assert index["openrouter"]["env"] == ["OPENROUTER_API_KEY"] and "models" not in index["openrouter"]
-        for cached in (catalog._index, catalog._hosted):
+        for cached in (catalog._index, catalog._hosted, catalog._presets, catalog._alias_table):
             cached.cache_clear()
         with monkeypatch.context() as patched:
             patched.setattr(catalog, "_raw", lambda: (_ for _ in ()).throw(AssertionError("parsed the catalog")))
             assert catalog.preset("groq").base_url == "https://api.groq.com/openai/v1"  # from the index alone
         path.write_text("{not json")
-        for cached in (catalog._index, catalog._hosted):
+        for cached in (catalog._index, catalog._hosted, catalog._presets, catalog._alias_table):
             cached.cache_clear()
         assert catalog.preset("groq") is not None and json.loads(path.read_text())["groq"]
     finally:
-        for cached in (catalog._index, catalog._hosted):
+        for cached in (catalog._index, catalog._hosted, catalog._presets, catalog._alias_table):
             cached.cache_clear()
 
 

@@ -288,7 +288,12 @@ def _local_model_catalog() -> dict[str, ModelInfo]:
 
 
 def presets() -> dict[str, Preset]:
-    """Every preset by id: local servers first, then the hosted catalog."""
+    """Every preset by id: local servers first, then the hosted catalog (a copy: the caller's to change)."""
+    return dict(_presets())
+
+
+@cache
+def _presets() -> dict[str, Preset]:
     table = {p.id: p for p in LOCAL_PRESETS}
     for pid, preset in _hosted().items():
         if pid == "lmstudio":  # models.dev lists LM Studio too; ours has the env override
@@ -297,6 +302,7 @@ def presets() -> dict[str, Preset]:
     return table
 
 
+@cache
 def _alias_table() -> dict[str, str]:
     table = {"lmstudio": "lm_studio"}
     for preset in presets().values():
@@ -312,7 +318,7 @@ def preset(name: str) -> Preset | None:
     """Look up a preset by id or alias (``lm_studio``, ``lmstudio`` …)."""
     if name in _LOCAL_NAMES:  # local servers win, and need no catalog
         return _LOCAL_NAMES[name]
-    table = presets()
+    table = _presets()
     if name in table:
         return table[name]
     target = _alias_table().get(name)
