@@ -73,9 +73,10 @@ LAZY = (("llmswitch.base.bounded", "_PATTERNS"), ("llmswitch.store.selection", "
 """Module-level lists filled once on first use with what any process builds (compiled patterns, error classes);
 kept, so an error class stays the one object a test holds."""
 
-SHIPPED = (("llmswitch.store.catalog", "_raw"),)
-"""Caches that hold only what an installed package ships (the bundled models.dev catalog, ~45 ms to parse): the
-same in every process of a test session, so kept between calls instead of parsed again for each one."""
+SHIPPED = (("llmswitch.store.catalog", "_raw"), ("llmswitch.net.probe.transport", "_ssl_context"))
+"""Caches that hold only what installed files give, whatever the environment (the bundled models.dev catalog, ~45 ms
+to parse; the TLS context, ~30 ms, cached by the CA file and folder it read): the same in every process of a test
+session, so kept between calls instead of built again for each one."""
 
 
 class ProcessBoundary(AssertionError):
@@ -107,8 +108,8 @@ def run_in_process(*args: str, input: str | None = None, env: dict[str, str] | N
       bus), the cached list of viable backends (``keyring.backend.get_all_keyring``) is reset, and the
       test's own backend (``keyring.set_keyring`` in the ``isolated`` fixture) is put back afterwards;
     * module caches: every ``functools`` cache on an ``llmswitch`` module is cleared before and after
-      the call (the catalog's provider index is written to the cache dir of the environment in force,
-      ``ssl_context`` reads SSL_CERT_FILE);
+      the call (the catalog's provider index is written to the cache dir of the environment in force),
+      except those of :data:`SHIPPED`;
     * module-level sets, dicts and lists: the "said once per process" memories (:data:`PER_PROCESS`) are
       emptied for the call and the test's contents put back after it; the lazily filled ones (:data:`LAZY`)
       are kept; every other one is a constant, and one that a call changed fails the call, naming it

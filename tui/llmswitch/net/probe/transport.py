@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import socket
 import ssl
 import time
@@ -79,13 +80,18 @@ def new_client(concurrency: int = 32) -> httpx.AsyncClient:
     )
 
 
-@functools.cache
 def ssl_context() -> ssl.SSLContext:
-    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once.
+    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once for the CA files named.
 
-    Loading the CA bundle costs 100–300 ms; a re-probe should not pay it again.
+    Loading the CA bundle costs 30–300 ms; a re-probe, or each tool's check in ``connect --all``, should not pay
+    it again.
     """
-    return httpx.create_ssl_context()
+    return _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # reads the same two variables
 
 
 def request_headers(target: ProbeTarget) -> dict[str, str]:

@@ -102,6 +102,7 @@ def probe(target: Target, protocol: Protocol, model: str | None = None) -> Verdi
     import httpx
 
     from ...base.redact import scrub, terminal_safe
+    from ...net.probe.transport import ssl_context
     from ...store import keys
 
     model = model or target.selection.model
@@ -111,7 +112,7 @@ def probe(target: Target, protocol: Protocol, model: str | None = None) -> Verdi
     except keys.KeyProblem as exc:
         return Verdict(False, url, model, cause=exc.cause, fix=exc.fix or "")
     try:
-        with httpx.Client(timeout=target.provider.timeout, follow_redirects=False) as client:
+        with httpx.Client(timeout=target.provider.timeout, follow_redirects=False, verify=ssl_context()) as client:
             response = client.post(url, headers=headers(protocol, target.provider, key),
                                    content=json.dumps(_body(protocol, model)).encode())
             text = response.read()[:4096].decode("utf-8", "replace")
