@@ -39,10 +39,10 @@ python -m mypy
 python -m ruff check tui tests benchmarks scripts
 python -c "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"  # lint-imports, found without PATH
 
-# Two workers per core: many tests wait on a server, a shell or a bound, and a waiting worker leaves its core
-# to another (measured on 2 cores: 2 workers 340 s, 4 workers 254 s). The keyring tier stays in one worker.
+# Three workers per core: many tests wait on a server, a shell or a bound, and a waiting worker leaves its core
+# to another (measured on 2 cores: 4 workers 186 s, 6 workers 150 s). The keyring tier stays in one worker.
 workers=()
-python -c "import xdist" 2>/dev/null && workers=(-n "$(python -c 'import os; print(min(2 * (os.cpu_count() or 1), 8))')"
+python -c "import xdist" 2>/dev/null && workers=(-n "$(python -c 'import os; print(min(3 * (os.cpu_count() or 1), 8))')"
                                                 --dist loadgroup)  # the keyring tier in one worker (tests/keyring/conftest.py)
 pytest_args=(-p no:cacheprovider "${workers[@]}" "$@")
 

@@ -688,11 +688,19 @@ def tls_upstream(directory: Any) -> tuple[FakeUpstream, str]:
     return server, ca_file
 
 
+_HELD: list[socket.socket] = []
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of the call)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on, for as long as this process runs.
+
+    The port stays bound by a socket that never listens, so a connection to it is refused and no other test
+    (another worker's server, bound to port 0) can be given it meanwhile.
+    """
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD.append(held)
+    return int(held.getsockname()[1])
 
 
 @pytest.fixture

@@ -87,12 +87,16 @@ def stable_app(**kwargs):
 
 
 def screen_text(app) -> str:
-    """What is on screen, as plain text (from the SVG export)."""
-    import html
+    """What is on screen, as plain text: the frame ``export_screenshot`` draws, printed as text instead of SVG."""
+    import io
 
-    svg = app.export_screenshot()
-    body = svg[svg.find("<g class=\"terminal-"):] if "<g class=\"terminal-" in svg else svg
-    return html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor",
+                      record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text().replace("\xa0", " ")
 
 
 async def wait_for(pilot, predicate, timeout: float = 30.0) -> bool:

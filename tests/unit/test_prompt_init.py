@@ -51,14 +51,23 @@ def world(config_dir, tmp_path, monkeypatch):
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("HOME", str(tmp_path))
-    inits = {}
-    for shell in SHELLS:
-        done = subprocess.run([str(wrapper), "prompt", "--init", shell], capture_output=True, text=True, timeout=60)
+    return {"repo": repo, "deep": repo / "src" / "pkg", "log": log, "inits": _Inits(wrapper, tmp_path), "tmp": tmp_path}
+
+
+class _Inits(dict[str, Path]):
+    """``llmswitch prompt --init SHELL`` written to a file, made by the real CLI when a case first needs that shell."""
+
+    def __init__(self, wrapper: Path, folder: Path) -> None:
+        super().__init__()
+        self.wrapper, self.folder = wrapper, folder
+
+    def __missing__(self, shell: str) -> Path:
+        done = subprocess.run([str(self.wrapper), "prompt", "--init", shell], capture_output=True, text=True,
+                              timeout=60)
         assert done.returncode == 0, done.stderr
-        inits[shell] = tmp_path / f"init.{shell}"
-        inits[shell].write_text(done.stdout)
-    log.unlink()
-    return {"repo": repo, "deep": repo / "src" / "pkg", "log": log, "inits": inits, "tmp": tmp_path}
+        self[shell] = self.folder / f"init.{shell}"
+        self[shell].write_text(done.stdout)
+        return self[shell]
 
 
 def both(world, shell: str, cwd: Path, use: str | None = None) -> tuple[str, str, int]:
