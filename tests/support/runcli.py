@@ -123,7 +123,8 @@ def run_in_process(*args: str, input: str | None = None, env: dict[str, str] | N
       to its stderr, and the test's filters come back afterwards;
     * threads: the CLI's own threads (a target in an ``llmswitch`` module, or named ``llmswitch-…``) are
       joined before the environment is restored; one still running at the deadline fails the call;
-    * ``atexit``: a callback registered during the call fails it (a real process would run it at exit);
+    * ``atexit``: a callback registered during the call fails it (a real process would run it at exit), unless
+      a library was imported for the first time in the call (importing multiprocessing registers one);
     * ``os.exec*``, ``os._exit``, ``os.fork``: refused with :class:`ProcessBoundary`, which names
       ``run_cli_process``: the test's own process must not be replaced, ended or forked;
     * ``timeout``: SIGALRM raises :class:`subprocess.TimeoutExpired` in the call, as ``subprocess.run`` would.
@@ -201,7 +202,7 @@ def _fresh_process(argv: list[str], env: dict[str, str] | None, stdin: io.TextIO
     saved_keyring = _keyring_backend()
     module_state = _module_state()
     values = _start_values()
-    callbacks = atexit._ncallbacks()
+    callbacks, modules = atexit._ncallbacks(), set(sys.modules)
     before = set(threading.enumerate())
     alarm = signal.getsignal(signal.SIGALRM)
     try:
@@ -230,7 +231,8 @@ def _fresh_process(argv: list[str], env: dict[str, str] | None, stdin: io.TextIO
                 signal.signal(signal.SIGALRM, alarm)
                 _join_own_threads(before, deadline=timeout)
         _check_module_state(module_state, argv)
-        if atexit._ncallbacks() != callbacks:
+        first_imports = [name for name in set(sys.modules) - modules if name.split(".")[0] != "llmswitch"]
+        if atexit._ncallbacks() != callbacks and not first_imports:  # a library's import may register one (multiprocessing)
             raise AssertionError(f"llmswitch {' '.join(argv)} registered an atexit callback, which a real process "
                                  f"would run at exit: run it with run_cli_process")
     finally:
