@@ -19,7 +19,7 @@ from llmswitch.base.keyfix import missing_fix, no_key_phrase
 from llmswitch.base.redact import redact_header, scrub, terminal_safe
 
 from ...base.outcome import LISTED, NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget, ServedContext
-from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, parse_json, refused_url, scrub_own
+from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, json_value, refused_url, scrub_own
 from .deep import with_deep_check
 from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
@@ -127,7 +127,7 @@ async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline
     diagnosis = note_impostor(diagnosis, target)
     served: tuple[ServedContext, ...] = ()
     if diagnosis.outcome in LISTED and suggested is None and exchange.error is None:
-        served = from_listing(parse_json(exchange.body.decode("utf-8", "replace")), diagnosis.server)
+        served = from_listing(json_value(exchange.json()), diagnosis.server)
     result = _result(target, diagnosis, url=url, headers=headers, status=status,
                      latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
     return replace(result, served=served, models_guarded=guarded)
