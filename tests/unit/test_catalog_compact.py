@@ -13,7 +13,6 @@ import pytest
 
 from llmswitch.store import catalog
 
-
 CACHED = (catalog._models_table, catalog._raw, catalog._local_model_catalog, catalog._index, catalog._hosted)
 
 

@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import event, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ from llmswitch.base.outcome import Outcome, ProbeTarget
 from llmswitch.net.probe import probe
 from llmswitch.net.probe.verify import REFUSED_WITHOUT_KEY, REFUSES_WITHOUT_KEY
 from llmswitch.store import state
-from upstreams import FAKE_KEY, OTHER_KEY, FakeUpstream, Reply, models_body, openai_error
+from upstreams import FAKE_KEY, FakeUpstream, Reply, models_body, openai_error
 
 EARLIER = f"{REFUSED_WITHOUT_KEY} (seen just now)"
 
