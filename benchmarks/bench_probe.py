@@ -7,7 +7,11 @@ alternating, median of several rounds; the ratio must be ≤ 1.15.
 Scenario ``concurrent-20-keyed``: the same with a key sent to servers that check it
 (401 without it), so each probe also asks once without the key to verify it
 ("ok" means verified) — the case a hosted provider or a gateway is, not only a
-keyless local server. Same ratio target; every result must be ``ok``.
+keyless local server. Same ratio target; every result must be ``ok``. The warm-up,
+remembered as the CLI remembers it, saw each server refuse the keyless request, so the
+rounds are re-probes within the hour that skip it ("GET /models refused requests without
+it (seen just now)", ``llmswitch.store.state.models_guarded``); a first probe of a URL, or
+``--deep``, still sends it alongside the keyed one.
 
 Scenario ``one-hung-of-20``: the same, but one server never answers and has a
 2 s timeout. The whole run should take about that timeout (≤ 1.25×), and the

@@ -218,6 +218,10 @@ class ProbeResult:
     """The protocol fingerprint (:data:`PROTOCOLS` → served, not served, None not known), None when never taken."""
     protocols_checked: str | None = None
     """When the fingerprint was taken (ISO 8601, UTC)."""
+    models_guarded: bool | None = None
+    """What this probe itself saw of ``GET /models`` asked without the key: True refused, False answered (a list, or
+    anything but a refusal), None not seen (a key-check path, no answer, or an earlier probe's sighting used, which
+    ``verified_by`` then says). What :func:`llmswitch.store.state.models_guarded` keeps or forgets."""
 
     @property
     def verdict(self) -> str:

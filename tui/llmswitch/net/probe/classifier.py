@@ -59,21 +59,24 @@ NO_JSON: Any = object()
 _Make = Callable[[Outcome, str, str | None], Diagnosis]
 
 
-def classify(status: int | None, headers: Mapping[str, str], body: bytes, *, target: ProbeTarget) -> Diagnosis:
+def classify(status: int | None, headers: Mapping[str, str], body: bytes, *, target: ProbeTarget,
+             decoded: bounded.Decoded | None = None) -> Diagnosis:
     """Say what one answer to ``GET {base_url}/models`` means. Pure; never raises.
 
     ``target`` tells whether a key was sent (``target.key``), whether one is
     needed, which model is selected and the preset hint for the fingerprint.
+    ``decoded``: ``body`` already through :func:`llmswitch.base.bounded.decode_json` (``transport.Exchange.json``).
     """
     try:
-        diagnosis = _classify(status, headers, body, target)
+        diagnosis = _classify(status, headers, body, target, decoded)
     except Exception as exc:  # a bug here must not hide the answer; say what we could not do
         diagnosis = Diagnosis(Outcome.AMBIGUOUS, f"could not interpret the answer ({type(exc).__name__})",
                               ambiguous_fix(target))
     return scrub_diagnosis(diagnosis, target.key)
 
 
-def _classify(status: int | None, headers: Mapping[str, str], body: bytes, target: ProbeTarget) -> Diagnosis:
+def _classify(status: int | None, headers: Mapping[str, str], body: bytes, target: ProbeTarget,
+              decoded: bounded.Decoded | None) -> Diagnosis:
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     provider = target.provider
     if len(body) > MAX_BODY:
@@ -81,8 +84,8 @@ def _classify(status: int | None, headers: Mapping[str, str], body: bytes, targe
                          "check base_url points at an OpenAI-compatible API",
                          server=fingerprint(lowered, None, target))
     text = body.decode("utf-8", errors="replace")
-    decoded = bounded.decode_json(text)
-    data = decoded.value if decoded.refusal is None else NO_JSON
+    decoded = decoded or bounded.decode_json(text)
+    data = json_value(decoded)
     message = message_of(data, text, target.key)
     server = fingerprint(lowered, data, target)
     key_sent = target.key is not None
@@ -243,7 +246,11 @@ def says_not_found(message: str) -> bool:
 
 def parse_json(text: str) -> Any:
     """``text`` through the one bounded decoder (:func:`llmswitch.base.bounded.decode_json`), or :data:`NO_JSON`."""
-    decoded = bounded.decode_json(text)
+    return json_value(bounded.decode_json(text))
+
+
+def json_value(decoded: bounded.Decoded) -> Any:
+    """What the bounded decoder made of an answer: its value, or :data:`NO_JSON` when it refused it."""
     return decoded.value if decoded.refusal is None else NO_JSON
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -18,14 +19,17 @@ from llmswitch.base.keyfix import missing_fix, no_key_phrase
 from llmswitch.base.redact import redact_header, scrub, terminal_safe
 
 from ...base.outcome import LISTED, NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget, ServedContext
-from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, parse_json, refused_url, scrub_own
+from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, json_value, refused_url, scrub_own
 from .deep import with_deep_check
 from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
 from .served import from_listing, with_served
 from .transport import Exchange, diagnose, new_client, request_headers, request_retrying
-from .verify import ask_keyless, recalled, verify_listing
+from .verify import ask_keyless, earlier_refusal, recalled, verify_listing
+
+if TYPE_CHECKING:
+    from llmswitch.store.state import ModelsGuarded
 
 __all__ = ["cancelled_result", "probe", "probe_all", "probe_sync"]
 
@@ -39,12 +43,14 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
 
     A server that listed models is also asked what it serves (:func:`.served.with_served`): the context
     windows, and the protocol fingerprint when ``protocols`` or ``deep`` asks for it or none is kept fresh.
+    A plain probe takes what an earlier one settled at this URL (:func:`.verify.earlier_refusal`,
+    :func:`.verify.recalled`); ``deep`` asks everything again.
     """
     if client is None:
         async with new_client() as own:
             return await probe(target, own, deep=deep, protocols=protocols)
     try:
-        result = await _probe(target, client)
+        result = await _probe(target, client, recall=not deep)
         if result.outcome in LISTED and result.models:  # a server that listed models: what does it serve?
             result = await with_served(result, target, client, fingerprint=protocols or deep)
         if deep and result.outcome in DEEP_CHECKED:
@@ -59,17 +65,19 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
     return _sanitise(result, target.key)
 
 
-async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+async def _probe(target: ProbeTarget, client: httpx.AsyncClient, *, recall: bool) -> ProbeResult:
     refused = refused_url(target)
     if refused is not None:
         return _result(target, refused, url=urls.safe(target.base_url))
 
     deadline = asyncio.get_running_loop().time() + max(target.timeout, 0.0)
-    # the keyless request that may verify the key starts alongside the keyed one (verify.ask_keyless)
-    alongside = ask_keyless(client, deadline, target) if target.key is not None and not target.key_check_path \
-        else None
+    # the keyless request that may verify the key starts alongside the keyed one (verify.ask_keyless),
+    # unless an earlier probe of this URL saw it refused, recently (verify.earlier_refusal)
+    earlier = earlier_refusal(target) if recall else None
+    alongside = ask_keyless(client, deadline, target) if (
+        target.key is not None and not target.key_check_path and earlier is None) else None
     try:
-        return await _probe_models(target, client, deadline, alongside)
+        return await _probe_models(target, client, deadline, alongside, earlier)
     finally:
         if alongside is not None and not alongside.done():  # not needed: stopped, and nothing is left running
             alongside.cancel()
@@ -77,7 +85,7 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
 
 
 async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline: float,
-                       alongside: asyncio.Task[Exchange] | None) -> ProbeResult:
+                       alongside: asyncio.Task[Exchange] | None, earlier: ModelsGuarded | None) -> ProbeResult:
     headers = request_headers(target)
     url = models_url(target)
     exchange = await request_retrying(client, "GET", url, headers, deadline, target)
@@ -86,6 +94,7 @@ async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline
     status = exchange.status  # of the answer that decided; the key check's when it decided
     verified: bool | None = None if target.key is None else False
     how: str | None = None
+    guarded: bool | None = False if target.key is None and diagnosis.models else None  # listed without a key
 
     if diagnosis.outcome is Outcome.REDIRECTED and exchange.status is not None:
         diagnosis, suggested = await follow_redirect_once(client, exchange, headers, deadline, target, diagnosis)
@@ -101,8 +110,8 @@ async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline
             if diagnosis.outcome in (Outcome.OK, Outcome.MODEL_MISSING):
                 verified, how = True, f"key check {path if path.startswith('/') else '/' + path}"
         else:  # the same request without the key tells whether the list proves anything
-            verdict = await verify_listing(client, deadline, target, diagnosis, alongside)
-            diagnosis, verified, how = verdict.diagnosis, verdict.verified, verdict.how
+            verdict = await verify_listing(client, deadline, target, diagnosis, alongside, earlier)
+            diagnosis, verified, how, guarded = verdict.diagnosis, verdict.verified, verdict.how, verdict.guarded
 
     if target.key is None and diagnosis.outcome in (Outcome.SERVER_ERROR, Outcome.AMBIGUOUS):
         diagnosis = _no_key_sent(diagnosis, target)  # the server's trouble first, the missing key beside it
@@ -118,10 +127,10 @@ async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline
     diagnosis = note_impostor(diagnosis, target)
     served: tuple[ServedContext, ...] = ()
     if diagnosis.outcome in LISTED and suggested is None and exchange.error is None:
-        served = from_listing(parse_json(exchange.body.decode("utf-8", "replace")), diagnosis.server)
+        served = from_listing(json_value(exchange.json()), diagnosis.server)
     result = _result(target, diagnosis, url=url, headers=headers, status=status,
                      latency=exchange.latency_ms, suggested=suggested, verified=verified, how=how)
-    return replace(result, served=served) if served else result
+    return replace(result, served=served, models_guarded=guarded)
 
 
 def add_key_fix(target: ProbeTarget) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from llmswitch.base import urls
+from llmswitch.base import bounded, urls
 from llmswitch.base.redact import is_secret_header
 from llmswitch.net.http import ACCEPT_ENCODING, AnswerRefused, Decoder, decoder_for
 from llmswitch.store import catalog
@@ -56,6 +56,14 @@ class Exchange:
     attempts: int = 1
     answer: DeepCheck | None = None
     """What ``read_success`` made of a 2xx answer, when one was given."""
+    _json: bounded.Decoded | None = field(default=None, repr=False, compare=False)
+
+    def json(self) -> bounded.Decoded:
+        """The body through the one bounded JSON decoder, decoded once: the diagnosis and the served contexts
+        (``served.from_listing``) both read a model list, which can be megabytes."""
+        if self._json is None:
+            self._json = bounded.decode_json(self.body.decode("utf-8", "replace"))
+        return self._json
 
 
 KEEP_ALIVE = 8
@@ -187,7 +195,8 @@ def diagnose(exchange: Exchange, target: ProbeTarget) -> Diagnosis:
     """What an exchange means: its transport failure, or its answer (with the attempts it took)."""
     if exchange.error is not None:
         return diagnose_error(exchange.error, target, exchange.url)
-    diagnosis = classify(exchange.status, exchange.headers, exchange.body, target=target)
+    decoded = exchange.json() if len(exchange.body) <= MAX_BODY else None  # larger: refused before decoding
+    diagnosis = classify(exchange.status, exchange.headers, exchange.body, target=target, decoded=decoded)
     if exchange.attempts > 1 and diagnosis.outcome in (Outcome.RATE_LIMITED, Outcome.SERVER_ERROR):
         diagnosis = replace(diagnosis, summary=f"{diagnosis.summary} ({exchange.attempts} attempts)")
     return diagnosis

@@ -31,6 +31,13 @@ Cost: the keyless request starts alongside the keyed one (:func:`ask_keyless`) w
 is sent and no key-check path is configured, so verifying adds no round trip; it is cancelled
 (or its answer dropped) when the keyed answer is not a list or the server's fingerprint names
 a key-check path. It shares the target's deadline.
+
+Not even that when an earlier probe settled it (:func:`earlier_refusal`): a fresh sighting of this
+URL's ``/models`` refusing a request without the key (:func:`llmswitch.store.state.models_guarded`,
+an hour) lets a plain probe whose keyed request lists models from the same server count the key as
+verified without asking again: ``verified_by = "GET /models refused requests without it (seen 3 min
+ago)"``. Another server's fingerprint asks again; ``--deep`` always asks; an answer that contradicts
+the sighting (a list without the key, the key refused) makes the store forget it.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -50,8 +58,12 @@ from .endpoints import models_url
 from .fingerprints import LITELLM, OLLAMA, VLLM
 from .transport import Exchange, request, request_headers
 
-__all__ = ["ACCEPTS_A_WRONG_KEY", "DEEP", "IGNORES_KEYS", "REFUSES_A_WRONG_KEY", "REFUSES_WITHOUT_KEY", "WRONG_KEY",
-           "Verdict", "any_key", "key_seen", "recalled", "unverified", "verify_listing"]
+if TYPE_CHECKING:
+    from llmswitch.store.state import ModelsGuarded
+
+__all__ = ["ACCEPTS_A_WRONG_KEY", "DEEP", "IGNORES_KEYS", "REFUSED_WITHOUT_KEY", "REFUSES_A_WRONG_KEY",
+           "REFUSES_WITHOUT_KEY", "WRONG_KEY", "Verdict", "any_key", "earlier_refusal", "key_seen", "recalled",
+           "unverified", "verify_listing"]
 
 WRONG_KEY = "llmswitch-deliberately-wrong-key-0000"
 """Sent by ``--deep`` to tell "checks keys" from "accepts any key". Never a real key."""
@@ -66,6 +78,8 @@ Ollama ignores the key on every route ("required but ignored"); vLLM's ``--api-k
 LiteLLM proxy's ``master_key`` guard ``/v1/models`` with the same check as chat. Not llama.cpp:
 ``llama-server --api-key`` keeps ``/models`` public, so only ``--deep`` tells it apart."""
 REFUSES_WITHOUT_KEY = "GET /models refuses requests without it"
+REFUSED_WITHOUT_KEY = "GET /models refused requests without it"
+"""``verified_by`` when an earlier probe's sighting settled it; followed by ``(seen 3 min ago)``."""
 REFUSES_A_WRONG_KEY = "GET /models refuses a wrong key"
 ACCEPTS_A_WRONG_KEY = "a chat with a wrong key succeeds too"
 
@@ -77,6 +91,8 @@ class Verdict:
     diagnosis: Diagnosis
     verified: bool
     how: str | None
+    guarded: bool | None = None
+    """What the keyless request saw (``ProbeResult.models_guarded``): True refused, False answered, None not asked."""
 
 
 def count_of(models: tuple[str, ...]) -> str:
@@ -116,16 +132,33 @@ def ask_keyless(client: httpx.AsyncClient, deadline: float, target: ProbeTarget)
     return asyncio.ensure_future(request(client, "GET", models_url(target), request_headers(asked), deadline, asked))
 
 
+def earlier_refusal(target: ProbeTarget) -> ModelsGuarded | None:
+    """A fresh sighting of this URL's ``/models`` refusing requests without the key, kept by an earlier probe
+    (:func:`llmswitch.store.state.models_guarded`); None when none is kept, or when the target has a key-check
+    path (which answers for the key instead)."""
+    if target.key is None or target.key_check_path:
+        return None
+    from llmswitch.store import state
+
+    return state.models_guarded(target.provider, target.base_url)
+
+
 async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
-                         diagnosis: Diagnosis, started: Awaitable[Exchange] | None = None) -> Verdict:
+                         diagnosis: Diagnosis, started: Awaitable[Exchange] | None = None,
+                         earlier: ModelsGuarded | None = None) -> Verdict:
     """Ask ``/models`` again without the key (then, if that settles nothing, with a wrong one) and judge.
 
     ``diagnosis`` is the keyed listing's (OK or MODEL_MISSING). MODEL_MISSING stays what it
     is (the model is the first thing to fix); only whether the key was verified is added.
-    ``started``: the keyless request, already under way (:func:`ask_keyless`).
+    ``started``: the keyless request, already under way (:func:`ask_keyless`). ``earlier``: an earlier
+    probe's sighting (:func:`earlier_refusal`); it settles the key without asking when the same server
+    (by its fingerprint) answered the keyed request.
     """
+    if earlier is not None and earlier.server == diagnosis.server:
+        return Verdict(diagnosis, True, f"{REFUSED_WITHOUT_KEY} (seen {earlier.age()})")
     listing = diagnosis.outcome is Outcome.OK
     why = "asking without it failed, so the list proves nothing"
+    guarded: bool | None = None
     for sent, refused_by in ((None, REFUSES_WITHOUT_KEY), (WRONG_KEY, REFUSES_A_WRONG_KEY)):
         asked = replace(keyless(target), key=sent)
         if sent is None and started is not None:
@@ -135,20 +168,22 @@ async def verify_listing(client: httpx.AsyncClient, deadline: float, target: Pro
         if exchange.error is not None or exchange.status is None:
             break
         there = classify(exchange.status, exchange.headers, exchange.body, target=asked)
-        if exchange.status in (401, 403) or there.outcome in AUTH:
-            return Verdict(diagnosis, True, refused_by)  # OK itself says so now; verified_by says how
+        refused = exchange.status in (401, 403) or there.outcome in AUTH
+        guarded = refused if sent is None else guarded
+        if refused:
+            return Verdict(diagnosis, True, refused_by, guarded)  # OK itself says so now; verified_by says how
         if there.outcome in (Outcome.KEYLESS, Outcome.OK):  # the same list without the (right) key: public
             if not listing:
-                return Verdict(diagnosis, False, None)
+                return Verdict(diagnosis, False, None, guarded)
             because = IGNORES_KEYS.get(diagnosis.server or "")
             if because and urls.is_local(target.base_url):
-                return Verdict(any_key(diagnosis, target, because), False, because)
+                return Verdict(any_key(diagnosis, target, because), False, because, guarded)
             public = "this server lists models without a key" if sent is None else \
                 "this server lists models for any key"
-            return Verdict(unverified(diagnosis, target, public), False, None)
+            return Verdict(unverified(diagnosis, target, public), False, None, guarded)
         # neither refused nor listed (a 5xx, a 404): try a wrong key, whose refusal would settle it
         why = f"asked without it, the server answered HTTP {exchange.status}, so the list proves nothing"
-    return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None)
+    return Verdict(unverified(diagnosis, target, why) if listing else diagnosis, False, None, guarded)
 
 
 def recalled(result: ProbeResult, target: ProbeTarget) -> ProbeResult:
