@@ -73,10 +73,13 @@ LAZY = (("llmswitch.base.bounded", "_PATTERNS"), ("llmswitch.store.selection", "
 """Module-level lists filled once on first use with what any process builds (compiled patterns, error classes);
 kept, so an error class stays the one object a test holds."""
 
-SHIPPED = (("llmswitch.store.catalog", "_raw"), ("llmswitch.net.probe.transport", "_ssl_context"))
-"""Caches that hold only what installed files give, whatever the environment (the bundled models.dev catalog, ~45 ms
-to parse; the TLS context, ~30 ms, cached by the CA file and folder it read): the same in every process of a test
-session, so kept between calls instead of built again for each one."""
+SHIPPED = (("llmswitch.store.catalog", "_raw"), ("llmswitch.store.catalog", "_index"),
+           ("llmswitch.store.catalog", "_models_table"), ("llmswitch.net.probe.transport", "_ssl_context"))
+"""Caches that hold only what installed files give, whatever the environment: the bundled models.dev catalog
+(~45 ms to parse) and the provider index and model table made from it, the TLS context (~30 ms, cached by the CA
+file and folder it read). The same in every process of a test session, so kept between calls instead of built again
+for each one; so a call does not write the index and table files into its cache dir when an earlier call of the
+session made them (tests/unit/test_catalog*.py clear these caches to test those files)."""
 
 
 class ProcessBoundary(AssertionError):
