@@ -88,3 +88,36 @@ def test_codex_via_the_relay_follows_a_switch_without_a_rewrite(through_recorder
     seen = requests_of(recorder, ask, "codex via the relay after the switch")
     assert {s.model for s in seen} == {real_server.model2}
     assert (home / ".codex" / "config.toml").read_text() == config
+
+
+def test_aider_via_the_relay_follows_a_switch_without_a_rewrite(through_recorder, recorder, real_server, relay,
+                                                                run_cli, tmp_path):
+    from harness import pip_tool
+
+    aider = pip_tool("aider-chat", "aider")
+    home, use = through_recorder
+    port, token = relay
+    done = run_cli("connect", "aider", "--via", "relay")
+    assert done.returncode == 0, done.stderr
+    assert "llmswitch exec --via relay -- aider" in done.stdout
+    assert f"verified POST http://127.0.0.1:{port}/v1/chat/completions" in done.stdout
+    config = (home / ".aider.conf.yml").read_text()
+    assert "openai/default" in config and f"127.0.0.1:{port}/v1" in config
+    assert real_server.key not in config and token not in config
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def ask():
+        argv = [*cli_command(), "exec", "--via", "relay", "--", str(aider), "--message", "Say OK.", "--yes-always",
+                "--no-git", "--no-auto-commits", "--no-show-model-warnings", "--no-check-update",
+                "--analytics-disable", "--no-pretty", "--no-fancy-input", "--no-stream", "--map-tokens", "0"]
+        return run_tool(argv, quiet_env(home), cwd=work, timeout=150)
+
+    seen = requests_of(recorder, ask, "aider via the relay")
+    assert {s.path for s in seen} == {"/v1/chat/completions"}
+    assert {s.model for s in seen} == {real_server.model}
+    assert {s.auth for s in seen} == {f"Bearer {real_server.key}"}  # the provider's key upstream, not the token
+    use(real_server.model2)
+    seen = requests_of(recorder, ask, "aider via the relay after the switch")
+    assert {s.model for s in seen} == {real_server.model2}
+    assert (home / ".aider.conf.yml").read_text() == config

@@ -42,6 +42,9 @@ def configure(name: str, parser: ArgumentParser) -> None:
         parser.add_argument("--include-key", action="store_true", help="dotenv only: write the key itself")
         parser.set_defaults(func=cmd_env)
     else:
+        parser.add_argument("--via", choices=("relay",),
+                            help="relay: point the command at the local relay (`llmswitch relay`), its token as the "
+                                 "key and the role as the model (for a tool connected with --via relay)")
         parser.add_argument("command", nargs=argparse.REMAINDER)
         parser.set_defaults(func=cmd_exec)
 
@@ -141,10 +144,13 @@ def cmd_exec(args: Namespace) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         raise LlmswitchError("nothing to run", "usage: llmswitch exec -- COMMAND [ARGS…]", exit_code=Exit.USAGE)
-    sel = in_scope(args.role)
-    config = load_config()
-    key = api.api_key(sel, config)
-    env = api.child_environment(sel, key, provider=api.provider_for(sel, config))
+    if args.via:
+        env = _via_relay(args.role)
+    else:
+        sel = in_scope(args.role)
+        config = load_config()
+        key = api.api_key(sel, config)
+        env = api.child_environment(sel, key, provider=api.provider_for(sel, config))
     sys.stdout.flush()
     if sys.platform == "win32":  # pragma: no cover
         import subprocess
@@ -167,8 +173,24 @@ def cmd_exec(args: Namespace) -> int:
 
         if exc.errno != errno.E2BIG:
             raise
-        raise too_big(command[0], env, sel.provider) from None
+        raise too_big(command[0], env, env.get("LLMSWITCH_PROVIDER", "")) from None
     return Exit.OK  # pragma: no cover - execvpe does not return
+
+
+def _via_relay(role: str) -> dict[str, str]:
+    """The relay's environment: its address, its token as the key, ``role`` as the model (resolved per request)."""
+    from ... import api
+    from ...relay import token
+    from ...store import relaystate
+    from ...tools.connect import _relayed as relayed
+
+    sel, relay = relayed.selection(role)
+    status = relaystate.status()
+    if not status.running:
+        from ..output import warn
+
+        warn(relayed.not_running(status))
+    return api.child_environment(sel, token.ensure(), provider=relay)
 
 
 def too_big(program: str, env: dict[str, str], provider: str) -> LlmswitchError:

@@ -17,6 +17,7 @@ from .verify import Verdict
 
 if TYPE_CHECKING:
     from ...store.config import ProviderConfig
+    from ...store.selection import ActiveSelection
 
 VIA = "relay"
 PROVIDER_ID = "llmswitch-relay"
@@ -48,9 +49,25 @@ def key_plan(tool: Tool, target: Target) -> KeyPlan:
     """The tool's key indirection, pointed at the relay token (never a provider key)."""
     from ...store import relaystate
 
+    from dataclasses import replace
+
     if tool.key_plan(target).kind is KeyRef.HELPER:
         return KeyPlan(KeyRef.HELPER, relaystate.token_command())
+    # what the tool does with a key in an env var: name the variable in its file, or read a fixed one its launcher sets
+    as_env = replace(target, provider=replace(target.provider, key_source="env", key_env=(relaystate.TOKEN_VAR,)))
+    own = tool.key_plan(as_env)
+    if own.kind is KeyRef.LAUNCHER:  # aider, llm, shell-gpt, mini-swe-agent: `llmswitch exec --via relay` sets it
+        return KeyPlan(KeyRef.LAUNCHER, own.name, via=VIA)
     return KeyPlan(KeyRef.ENV, relaystate.TOKEN_VAR)
+
+
+def selection(role: str) -> tuple[ActiveSelection, ProviderConfig]:
+    """What ``llmswitch exec --via relay`` runs a tool with: the relay as the provider, the role as the model."""
+    from ...store.selection import ActiveSelection
+
+    relay = provider()
+    return ActiveSelection(role, relay.id, role, relay.base_url or "", "openai", key_source="command",
+                           key_command=relay.key_command), relay
 
 
 def check(tool: Tool, found: dict[str, Target]) -> tuple[list[Verdict], list[str]]:

@@ -56,6 +56,8 @@ class KeyPlan:
     kind: KeyRef
     name: str | None = None
     """The env var (ENV, LAUNCHER: the variable the launcher sets) or the command (HELPER)."""
+    via: str | None = None
+    """LAUNCHER through the relay: ``llmswitch exec --via relay`` sets the variable to the relay token."""
 
     def describe(self) -> str:
         if self.kind is KeyRef.ENV:
@@ -63,12 +65,15 @@ class KeyPlan:
         if self.kind is KeyRef.HELPER:
             return f"`{self.name}` (credential helper)"
         if self.kind is KeyRef.LAUNCHER:
-            return f"${self.name}, set by `llmswitch exec` (launcher)"
+            return f"${self.name}, set by `{self._launcher()}` (launcher)"
         return "none needed"
 
     def launch(self, command: str) -> str:
         """How to start the tool so that its key reference resolves."""
-        return f"llmswitch exec -- {command}" if self.kind is KeyRef.LAUNCHER else command
+        return f"{self._launcher()} -- {command}" if self.kind is KeyRef.LAUNCHER else command
+
+    def _launcher(self) -> str:
+        return f"llmswitch exec --via {self.via}" if self.via else "llmswitch exec"
 
 
 @dataclass(frozen=True)
