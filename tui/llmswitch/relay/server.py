@@ -37,7 +37,7 @@ import httpx
 from ..base.errors import KeyProblem, LlmswitchError
 from ..net.http import ACCEPT_ENCODING, MAX_CONNECTIONS, MAX_KEEPALIVE, AnswerRefused, decoded, redirect_destination
 from ..store import relaystate
-from . import targets
+from . import network, targets
 from .routes import MODELS_PATH, ROUTES, Family, Route, error_body, family_of
 from .served import serves, who_serves
 from .targets import Refused, Upstream
@@ -114,8 +114,9 @@ class LogWriter:
                 pass
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=10)
 
 
 class Incoming:
@@ -399,7 +400,7 @@ class Relay:
             found = self._pools[(provider.id, base)] = httpcore.AsyncConnectionPool(
                 ssl_context=self._ssl, proxy=httpcore.Proxy(proxy) if proxy else None,
                 max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE,
-                keepalive_expiry=KEEPALIVE_EXPIRY)
+                keepalive_expiry=KEEPALIVE_EXPIRY, network_backend=network.Backend())
         return found
 
     # --- /v1/models -------------------------------------------------------------------------------
@@ -728,7 +729,8 @@ def run(host: str, port: int, token: str) -> None:
 
     import uvicorn
 
-    relay = Relay(check_host(host), port, token)
+    log = LogWriter()
+    relay = Relay(check_host(host), port, token, log=log)
     family = socket.AF_INET6 if ":" in relay.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -736,12 +738,13 @@ def run(host: str, port: int, token: str) -> None:
         sock.bind((relay.host, port))
     except OSError as exc:
         sock.close()
+        log.close()
         raise LlmswitchError(f"the relay cannot listen on {relay.host}:{port} ({exc.strerror or exc})",
                              f"stop the program that uses the port, or choose another: llmswitch relay --port "
                              f"{port + 1}") from None
     # loop="auto", http="auto": uvloop and httptools (dependencies) where installed, asyncio and h11 where not
     config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on",
-                            loop="auto", http="auto")
+                            loop="auto", http="auto", proxy_headers=False)  # the client is this machine: nothing to trust
     server = uvicorn.Server(config)
     original_startup = server.startup
 
@@ -753,12 +756,22 @@ def run(host: str, port: int, token: str) -> None:
             gc.collect()
             gc.freeze()  # what start-up made lives until exit: collections skip it (no multi-ms pauses mid-request)
             relaystate.started(relay.host, port)
-            _log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
+            log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: Any = None) -> None:
+        try:
+            await original_shutdown(sockets)
+        finally:  # here, not after run(): uvicorn ends the process with the signal that stopped it
+            if server.started:
+                relaystate.stopped()
+            log.close()  # every line written
 
     server.startup = startup  # type: ignore[method-assign]
+    server.shutdown = shutdown  # type: ignore[method-assign]
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-        if server.started:
-            relaystate.stopped()
+        log.close()
