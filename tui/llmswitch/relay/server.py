@@ -31,19 +31,20 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpcore
 import httpx
 
 from ..base.errors import KeyProblem, LlmswitchError
 from ..net.http import ACCEPT_ENCODING, MAX_CONNECTIONS, MAX_KEEPALIVE, AnswerRefused, decoded, redirect_destination
 from ..store import relaystate
-from . import network, targets
+from . import targets
 from .routes import MODELS_PATH, ROUTES, Family, Route, error_body, family_of
 from .served import serves, who_serves
 from .targets import Refused, Upstream
 
 if TYPE_CHECKING:
     import ssl
+
+    import httpcore
 
     from ..store.config import Config, ProviderConfig
 
@@ -81,9 +82,16 @@ _DROPPED_RESPONSE = frozenset(name.encode() for name in (
 ))
 """Not passed back: hop-by-hop headers, encodings (a body is decoded here, and then has no Content-Length), cookies."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_UPSTREAM_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
-                    httpcore.UnsupportedProtocol)
-"""What httpcore raises when an upstream cannot be reached or breaks the protocol."""
+
+
+@functools.cache
+def _upstream_errors(*also: type[Exception]) -> tuple[type[Exception], ...]:
+    """What httpcore raises when an upstream cannot be reached or breaks the protocol (httpcore is imported when
+    the relay first sends: importing it loads trio where installed, which a failed start need not pay for)."""
+    import httpcore
+
+    return (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
+            httpcore.UnsupportedProtocol, *also)
 
 
 def _log(line: str) -> None:
@@ -358,7 +366,7 @@ class Relay:
             return Attempt(upstream, why=f"no answer within {first_byte:.0f} s", status=504)
         except AnswerRefused as exc:  # a redirect elsewhere, a bomb: the user's to fix, never a failover
             raise Refused(502, f"{upstream.ref}: {exc.cause}", exc.fix) from None
-        except _UPSTREAM_ERRORS as exc:
+        except _upstream_errors() as exc:
             return Attempt(upstream, why=f"could not be reached ({type(exc).__name__})", status=502)
         if not arrived or response is None:
             raise Refused(499, "the client hung up before the answer", None)
@@ -368,6 +376,8 @@ class Relay:
                     content: bytes) -> Reply:
         """One request to ``provider`` through its pool; redirects followed within its origin only, an encoded
         body decoded under the bomb cap."""
+        import httpcore
+
         pool = self._pool(provider)
         timeout = {"connect": provider.timeout, "read": STREAM_IDLE, "write": provider.timeout,
                    "pool": provider.timeout}
@@ -394,6 +404,10 @@ class Relay:
         base = provider.base_url or ""
         found = self._pools.get((provider.id, base))
         if found is None:
+            import httpcore
+
+            from . import network
+
             if self._ssl is None:
                 self._ssl = httpx.create_ssl_context()  # the certificates httpx trusts (certifi, SSL_CERT_FILE)
             proxy = _proxy_for(base)
@@ -426,7 +440,7 @@ class Relay:
                 listed = json.loads(raw).get("data", []) if response.status == 200 else []
                 data += [_model_entry(f"{default.provider.id}/{m['id']}") for m in listed
                          if isinstance(m, dict) and isinstance(m.get("id"), str)]
-            except (LlmswitchError, *_UPSTREAM_ERRORS, TimeoutError, ValueError, AttributeError) as exc:
+            except _upstream_errors(LlmswitchError, TimeoutError, ValueError, AttributeError) as exc:
                 self.log(f"relay: GET /v1/models: {default.ref}'s list left out ({type(exc).__name__})")
         self._line(request, 200, started, default)
         body = {"object": "list", "data": data, "has_more": False,
@@ -478,7 +492,7 @@ class Passthrough:
                     left -= len(piece)
                     finished = left <= 0
                 await send({"type": "http.response.body", "body": piece, "more_body": not finished})
-        except (*_UPSTREAM_ERRORS, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
+        except _upstream_errors(AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return f"upstream answer cut ({type(exc).__name__})"
         if not finished:
@@ -729,19 +743,19 @@ def run(host: str, port: int, token: str) -> None:
 
     import uvicorn
 
-    log = LogWriter()
-    relay = Relay(check_host(host), port, token, log=log)
-    family = socket.AF_INET6 if ":" in relay.host else socket.AF_INET
+    host = check_host(host)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((relay.host, port))
+        sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        log.close()
-        raise LlmswitchError(f"the relay cannot listen on {relay.host}:{port} ({exc.strerror or exc})",
+        raise LlmswitchError(f"the relay cannot listen on {host}:{port} ({exc.strerror or exc})",
                              f"stop the program that uses the port, or choose another: llmswitch relay --port "
                              f"{port + 1}") from None
+    log = LogWriter()
+    relay = Relay(host, port, token, log=log)
     # loop="auto", http="auto": uvloop and httptools (dependencies) where installed, asyncio and h11 where not
     config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on",
                             loop="auto", http="auto", proxy_headers=False)  # the client is this machine: nothing to trust
