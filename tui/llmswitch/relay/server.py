@@ -363,7 +363,7 @@ class Relay:
             arrived, response = await _unless_hung_up(self._send(provider, "POST", url, headers, content),
                                                       request.receive, first_byte)
         except TimeoutError:
-            return Attempt(upstream, why=f"no answer within {first_byte:.0f} s", status=504)
+            return Attempt(upstream, why=f"no answer within {first_byte:g} s", status=504)
         except AnswerRefused as exc:  # a redirect elsewhere, a bomb: the user's to fix, never a failover
             raise Refused(502, f"{upstream.ref}: {exc.cause}", exc.fix) from None
         except _upstream_errors() as exc:
