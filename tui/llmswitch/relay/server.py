@@ -411,10 +411,11 @@ class Relay:
             if self._ssl is None:
                 self._ssl = httpx.create_ssl_context()  # the certificates httpx trusts (certifi, SSL_CERT_FILE)
             proxy = _proxy_for(base)
-            found = self._pools[(provider.id, base)] = httpcore.AsyncConnectionPool(
-                ssl_context=self._ssl, proxy=httpcore.Proxy(proxy) if proxy else None,
-                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE,
-                keepalive_expiry=KEEPALIVE_EXPIRY, network_backend=network.Backend())
+            options: dict[str, Any] = {"ssl_context": self._ssl, "max_connections": MAX_CONNECTIONS,
+                                       "max_keepalive_connections": MAX_KEEPALIVE, "keepalive_expiry": KEEPALIVE_EXPIRY,
+                                       "network_backend": network.Backend()}
+            found = self._pools[(provider.id, base)] = (
+                httpcore.AsyncHTTPProxy(proxy, **options) if proxy else httpcore.AsyncConnectionPool(**options))
         return found
 
     # --- /v1/models -------------------------------------------------------------------------------
@@ -483,20 +484,23 @@ class Passthrough:
             self.on_done(self.status, note)
 
     async def _pump(self, send: Send) -> str:
-        """Each piece to the client as it arrives; returns a note when the upstream cut the answer."""
+        """Each piece to the client as it arrives; returns a note when the upstream cut the answer. The upstream
+        connection goes back to the pool before the client sees the end, so its next request finds it there."""
         left = self.upstream.length  # known: the last piece ends the answer (one write fewer)
-        finished = False
+        last = b""
         try:
             async for piece in self.upstream.body:  # read to its end: the connection is reused
                 if left is not None:
                     left -= len(piece)
-                    finished = left <= 0
-                await send({"type": "http.response.body", "body": piece, "more_body": not finished})
+                    if left <= 0:
+                        last = piece  # sent once the upstream's answer ended (the loop ends at once)
+                        continue
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
         except _upstream_errors(AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return f"upstream answer cut ({type(exc).__name__})"
-        if not finished:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self.upstream.aclose()
+        await send({"type": "http.response.body", "body": last, "more_body": False})
         return ""
 
 
