@@ -47,6 +47,8 @@ class _Shared:
         sock.bind(("127.0.0.1", 0))
         self.port: int = sock.getsockname()[1]
         self.relay: Any = None
+        self.busy = 0
+        """Requests the relay is still handling (the log line of an answer comes after its last byte)."""
         self.loop: asyncio.AbstractEventLoop | None = None
         server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on",
                                                server_header=False, http="h11", loop="asyncio", interface="asgi3"))
@@ -67,7 +69,11 @@ class _Shared:
             return
         relay = self.relay
         assert relay is not None, "a request reached the test relay outside relay_running()"
-        await relay(scope, receive, send)
+        self.busy += 1
+        try:
+            await relay(scope, receive, send)
+        finally:
+            self.busy -= 1
 
 
 _SHARED: list[_Shared] = []
@@ -90,6 +96,9 @@ def relay_running(token: str = TOKEN) -> Iterator[Running]:
     try:
         yield running
     finally:
+        deadline = time.monotonic() + 10
+        while shared.busy and time.monotonic() < deadline:  # as a server's graceful shutdown waits for its requests
+            time.sleep(0.005)
         shared.relay = None
         asyncio.run_coroutine_threadsafe(relay.aclose(), shared.loop).result(timeout=10)
 
