@@ -32,34 +32,75 @@ class Running:
         return self.url + "/v1"
 
 
+class _Shared:
+    """One uvicorn server on an ephemeral loopback port for the whole test process; each :func:`relay_running`
+    puts a fresh :class:`Relay` (its own token, cooldowns, caches, pools and log) behind it. Starting and stopping
+    a server per test cost ~0.25 s (uvicorn's shutdown waits in 0.1 s steps); the relay under test is the same."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port: int = sock.getsockname()[1]
+        self.relay: Any = None
+        self.busy = 0
+        """Requests the relay is still handling (the log line of an answer comes after its last byte)."""
+        self.loop: asyncio.AbstractEventLoop | None = None
+        server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on",
+                                               server_header=False, http="h11", loop="asyncio", interface="asgi3"))
+        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="relay-under-test").start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "the relay did not start"
+            time.sleep(0.01)
+
+    async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        import asyncio
+
+        if scope["type"] == "lifespan":
+            self.loop = asyncio.get_running_loop()
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        relay = self.relay
+        assert relay is not None, "a request reached the test relay outside relay_running()"
+        self.busy += 1
+        try:
+            await relay(scope, receive, send)
+        finally:
+            self.busy -= 1
+
+
+_SHARED: list[_Shared] = []
+
+
 @contextmanager
 def relay_running(token: str = TOKEN) -> Iterator[Running]:
-    """The relay on an ephemeral loopback port, in this process (so it sees the test keyring)."""
-    import uvicorn
+    """The relay on a loopback port, in this process (so it sees the test keyring and the test's environment)."""
+    import asyncio
 
     from llmswitch.relay.server import Relay
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    running = Running(f"http://127.0.0.1:{port}", port, token)
-    relay = Relay("127.0.0.1", port, token, log=running.lines.append)
-    running.relay = relay
-    server = uvicorn.Server(uvicorn.Config(relay.app(), log_level="warning", access_log=False, lifespan="on",
-                                           server_header=False, http="h11", loop="asyncio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the relay did not start"
-        time.sleep(0.01)
+    if not _SHARED:
+        _SHARED.append(_Shared())
+    shared = _SHARED[0]
+    assert shared.relay is None and shared.loop is not None, "one relay_running() at a time"
+    running = Running(f"http://127.0.0.1:{shared.port}", shared.port, token)
+    relay = Relay("127.0.0.1", shared.port, token, log=running.lines.append)
+    running.relay = shared.relay = relay
     try:
         yield running
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        deadline = time.monotonic() + 10
+        while shared.busy and time.monotonic() < deadline:  # as a server's graceful shutdown waits for its requests
+            time.sleep(0.005)
+        shared.relay = None
+        asyncio.run_coroutine_threadsafe(relay.aclose(), shared.loop).result(timeout=10)
 
 
 def write_config(config_dir: Path, text: str) -> None:

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 
+import httpx
 import pytest
 from relayhelp import openai_routes, provider_toml, write_config
 from runcli import cli_command
@@ -18,10 +19,12 @@ from runcli import cli_command
 CLIENT = textwrap.dedent("""
     import sys, time, openai
     client = openai.OpenAI(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
-    end = time.monotonic() + float(sys.argv[3])
-    while time.monotonic() < end:
+    end, until, since = time.monotonic() + 30, sys.argv[3], None  # until: served by it for 1.5 s
+    while time.monotonic() < end and (since is None or time.monotonic() - since < 1.5):
         raw = client.chat.completions.with_raw_response.create(model="default", messages=[{"role": "user", "content": "x"}])
-        print(f"{time.time():.3f} {raw.headers['x-llmswitch-served-by']} {raw.parse().choices[0].message.content}", flush=True)
+        served = raw.headers['x-llmswitch-served-by']
+        print(f"{time.time():.3f} {served} {raw.parse().choices[0].message.content}", flush=True)
+        since = since or (time.monotonic() if served == until else None)
         time.sleep(0.05)
 """)
 
@@ -54,18 +57,20 @@ def test_status_says_where_it_runs_and_a_stopped_relay_says_how_to_start_it(rela
     port, process = relay_process
     running = run_cli("relay", "status")
     assert running.returncode == 0 and f"relay: running at http://127.0.0.1:{port} (pid {process.pid}" in running.stdout
+    assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 401  # its log line is written by a thread
     process.terminate()
     process.wait(timeout=10)
     stopped = run_cli("relay", "status")
     assert stopped.returncode == 1 and f"not running — start it: llmswitch relay --port {port}" in stopped.stdout
     _, err = process.communicate()
     assert f"listening on http://127.0.0.1:{port}" in err and "Traceback" not in err
+    assert "relay: GET /v1/models 401" in err  # written before the signal ended the process
 
 
 def test_a_running_client_follows_a_switch_made_elsewhere_within_a_second(relay_process, run_cli):
     port, process = relay_process
     token = run_cli("relay", "token").stdout.strip()
-    client = subprocess.Popen([sys.executable, "-c", CLIENT, f"http://127.0.0.1:{port}/v1", token, "6"],
+    client = subprocess.Popen([sys.executable, "-c", CLIENT, f"http://127.0.0.1:{port}/v1", token, "beta/b1"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert client.stdout is not None
     first = client.stdout.readline()  # the client runs and has been served once

@@ -16,15 +16,34 @@ AUTH = {"authorization": f"Bearer {TOKEN}"}
 
 
 class Paced:
-    """SSE events ``data: {stream} {n}`` sent one by one, counting how many the upstream managed to write."""
+    """SSE events ``data: {stream} {n}`` sent one by one, counting how many the upstream managed to write;
+    ``stopped`` is set when the upstream stops writing (the end, or a write that failed)."""
 
     def __init__(self, stream: str, count: int) -> None:
         self.stream, self.count, self.sent = stream, count, 0
+        self.stopped = threading.Event()
 
     def __iter__(self):
-        for n in range(self.count):
-            self.sent = n + 1
-            yield f"data: {self.stream} {n}\n\n".encode()
+        try:
+            for n in range(self.count):
+                self.sent = n + 1
+                yield f"data: {self.stream} {n}\n\n".encode()
+        finally:
+            self.stopped.set()
+
+
+class Gated(Paced):
+    """Each event after the first is made only once the test says the client has the one before."""
+
+    def __init__(self, stream: str, count: int) -> None:
+        super().__init__(stream, count)
+        self.received = [threading.Event() for _ in range(count)]
+
+    def __iter__(self):
+        for n, piece in enumerate(super().__iter__()):
+            if n and not self.received[n - 1].wait(10):
+                return  # the client never got the piece before: it was held back somewhere
+            yield piece
 
 
 def _world(upstream, config_dir, handler):
@@ -63,16 +82,17 @@ def test_64_concurrent_streams_arrive_whole_and_in_order(upstream, config_dir):
 
 
 def test_each_piece_reaches_the_client_before_the_next_is_made(upstream, config_dir):
-    _world(upstream, config_dir, lambda request: _sse(request, 3, 1.0))
+    gated = Gated("slow", 3)
+    _world(upstream, config_dir, lambda request: Reply(200, b"", {"content-type": "text/event-stream"}, chunks=gated))
     body = {"model": "default", "stream": True, "messages": [{"role": "user", "content": "slow"}]}
     with relay_running() as relay, httpx.stream("POST", relay.v1 + "/chat/completions", headers=AUTH,
                                                 json=body, timeout=30) as answer:
-        started = time.monotonic()
-        arrivals = []
+        received = b""
         for piece in answer.iter_raw():
-            arrivals.append((time.monotonic() - started, piece))
-    assert b"".join(p for _, p in arrivals) == b"data: slow 0\n\ndata: slow 1\n\ndata: slow 2\n\n"
-    assert arrivals[0][0] < 0.5  # the first event did not wait for the second (one second later)
+            received += piece
+            for n in range(received.count(b"\n\n")):  # the upstream makes the next event only now
+                gated.received[n].set()
+    assert received == b"data: slow 0\n\ndata: slow 1\n\ndata: slow 2\n\n"  # none held back until the next
 
 
 def test_a_client_that_hangs_up_cancels_the_upstream_request(upstream, config_dir):
@@ -87,13 +107,11 @@ def test_a_client_that_hangs_up_cancels_the_upstream_request(upstream, config_di
     with relay_running() as relay:
         with httpx.stream("POST", relay.v1 + "/chat/completions", headers=AUTH, json=body, timeout=30) as answer:
             next(answer.iter_raw())
-        time.sleep(1.0)  # the relay notices, closes the upstream connection; the upstream's next write fails
-        settled = paced[0].sent
-        time.sleep(0.5)
-        assert paced[0].sent == settled < 400, "the upstream kept streaming to nobody"
+        # the relay notices, closes the upstream connection; the upstream's next write fails (400 events take 8 s)
+        assert paced[0].stopped.wait(5) and paced[0].sent < 400, "the upstream kept streaming to nobody"
         deadline = time.monotonic() + 5
         while not any("client hung up" in line for line in relay.lines) and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.01)
     assert any("client hung up" in line for line in relay.lines), relay.lines
 
 
@@ -107,11 +125,11 @@ def test_a_client_that_hangs_up_before_the_answer_cancels_the_upstream_wait(upst
     body = {"model": "default", "messages": [{"role": "user", "content": "x"}]}
     with relay_running() as relay:
         try:
-            httpx.post(relay.v1 + "/chat/completions", headers=AUTH, json=body, timeout=0.5)
+            httpx.post(relay.v1 + "/chat/completions", headers=AUTH, json=body, timeout=0.2)
         except httpx.TimeoutException:
             released.set()
         deadline = time.monotonic() + 2
         while not relay.lines and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.01)
     assert released.is_set()
     assert relay.lines and "499" in relay.lines[0] and "hung up" in relay.lines[0], relay.lines

@@ -18,7 +18,7 @@ Errors are both ``httpx.HTTPError`` (callers of the SDK already catch those) and
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -29,8 +29,8 @@ from ..base.outcome import Outcome
 from ..base.redact import terminal_safe
 
 __all__ = [
-    "ACCEPT_ENCODING", "SDK_DECODED_FLOOR", "SDK_MAX_RATIO", "AnswerRefused", "Decoder", "EncodingRefused",
-    "RedirectRefused", "decoder_for", "sdk_client",
+    "ACCEPT_ENCODING", "MAX_CONNECTIONS", "MAX_KEEPALIVE", "SDK_DECODED_FLOOR", "SDK_MAX_RATIO", "AnswerRefused",
+    "Decoder", "EncodingRefused", "RedirectRefused", "decoded", "decoder_for", "redirect_destination", "sdk_client",
 ]
 
 ACCEPT_ENCODING = "gzip, deflate"
@@ -44,6 +44,10 @@ at more than ``SDK_MAX_RATIO`` times the bytes received. A bomb inflates ~1000-f
 embeddings compress 3–60-fold, and even a stream of chat chunks from a 15-word vocabulary only
 ~120-fold. So a long answer is never cut off for its length; only amplification is refused (an
 uncompressed answer makes the server send every byte it makes us hold)."""
+
+MAX_CONNECTIONS = 100
+MAX_KEEPALIVE = 20
+"""Connections per upstream client (open at once, kept idle for reuse)."""
 
 _NAMES = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 _CHECK_BASE = "check base_url points at an OpenAI-compatible API"
@@ -180,18 +184,22 @@ class _DecodedStream(httpx.SyncByteStream):
         self._raw.close()
 
 
+async def _decode(raw: AsyncIterable[bytes], encoding: str, cap: _Cap) -> AsyncIterator[bytes]:
+    decoder: Decoder | None = None
+    async for chunk in raw:
+        if chunk:
+            cap.raw += len(chunk)
+            decoder = decoder or decoder_for(encoding)
+            for piece in decoder.feed(chunk):
+                yield cap(piece)
+
+
 class _AsyncDecodedStream(httpx.AsyncByteStream):
     def __init__(self, raw: httpx.AsyncByteStream, encoding: str, cap: _Cap) -> None:
         self._raw, self._encoding, self._cap = raw, encoding, cap
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        decoder: Decoder | None = None
-        async for chunk in self._raw:
-            if chunk:
-                self._cap.raw += len(chunk)
-                decoder = decoder or decoder_for(self._encoding)
-                for piece in decoder.feed(chunk):
-                    yield self._cap(piece)
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _decode(self._raw, self._encoding, self._cap)
 
     async def aclose(self) -> None:
         await self._raw.aclose()
@@ -219,20 +227,39 @@ class _Guard:
             response.headers.pop("content-length", None)  # the encoded length: not the length of what is read
 
     def _check_redirect(self, response: httpx.Response) -> None:
+        self.destination(response.status_code, response.url, response.headers["location"])
+
+    def destination(self, status: int, url: httpx.URL, location: str) -> httpx.URL:
+        """Where a redirect from ``url`` leads; :class:`RedirectRefused` when it leaves the origin."""
         from .probe.classifier import cross_origin_redirect
 
         try:
-            destination = response.url.join(response.headers["location"])
+            destination = url.join(location)
         except Exception:  # noqa: BLE001 - any malformed Location is refused the same way
-            raise RedirectRefused(f"redirected (HTTP {response.status_code}) to an invalid address",
+            raise RedirectRefused(f"redirected (HTTP {status}) to an invalid address",
                                   "point base_url at the API's own address", subject=self.provider) from None
         if destination.userinfo or urls.origin(str(destination)) != self.origin:
-            suffix = response.url.path[len(self.base_path):] if response.url.path.startswith(self.base_path) else ""
-            summary, fix, suggested = cross_origin_redirect(response.status_code, str(destination), suffix)
+            suffix = url.path[len(self.base_path):] if url.path.startswith(self.base_path) else ""
+            summary, fix, suggested = cross_origin_redirect(status, str(destination), suffix)
             raise RedirectRefused(summary, fix, subject=self.provider, suggested_base_url=suggested)
+        return destination
 
     async def acheck(self, response: httpx.Response) -> None:
         self.check(response)
+
+
+def redirect_destination(base_url: str, provider: str | None, status: int, url: httpx.URL,
+                         location: str) -> httpx.URL:
+    """Where a redirect (HTTP ``status``, ``Location: location``) from ``url`` leads, when it stays within
+    ``base_url``'s origin; :class:`RedirectRefused` otherwise (the rule :func:`sdk_client` follows)."""
+    return _Guard(base_url, provider).destination(status, url, location)
+
+
+def decoded(raw: AsyncIterable[bytes], encoding: str, where: str) -> AsyncIterator[bytes]:
+    """``raw`` (an answer sent with ``Content-Encoding: encoding``) decoded piece by piece, refused with
+    :class:`EncodingRefused` when it inflates like a bomb (the cap :func:`sdk_client` applies; ``where``
+    names the server)."""
+    return _decode(raw, encoding, _Cap(where))
 
 
 def sdk_client(base_url: str, *, asynchronous: bool = False,
@@ -246,7 +273,7 @@ def sdk_client(base_url: str, *, asynchronous: bool = False,
     """
     guard = _Guard(base_url, provider)
     headers = {"accept-encoding": ACCEPT_ENCODING}
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE)
     if asynchronous:
         return httpx.AsyncClient(follow_redirects=True, headers=headers, limits=limits,
                                  event_hooks={"response": [guard.acheck]})

@@ -1,12 +1,17 @@
-"""The relay itself: a Starlette app on uvicorn that forwards each request, httpx upstream.
+"""The relay itself: a plain ASGI app on uvicorn that forwards each request, httpcore upstream.
 
 Per request: the ``Host`` must be the relay's own loopback address, no ``Origin`` (web pages are
 not relayed), the relay token in ``Authorization: Bearer`` or ``x-api-key``, a known route, a body
 under :data:`MAX_BODY`. Then its ``model`` is resolved (:mod:`.targets`), the provider's key is
 resolved from llmswitch's key sources and sent only to that provider, and the answer is passed
 through piece by piece as it arrives (server-sent events are never buffered). Upstream answers
-are read through :func:`llmswitch.net.http.sdk_client` (decoding capped against compression bombs,
-redirects only within the provider's origin). A client that hangs up cancels the upstream request.
+are read under the caps of :mod:`llmswitch.net.http` (decoding capped against compression bombs,
+redirects followed only within the provider's origin). A client that hangs up cancels the upstream request.
+
+uvicorn parses HTTP on both sides of the relay's own work: httptools for clients, httpcore (h11) for
+upstreams, through httpcore's connection pool without httpx's client layer (no cookie jar, auth flow or
+hooks: nothing a relay uses). Where a request goes is read from disk only when a file it depends on
+changed (:class:`Lookups`, by ``stat``), so a switch elsewhere still reaches the very next request.
 
 Failover (a role with a ``[failover]`` chain only): a connection error, no answer before the first
 byte within the timeout, or HTTP 429, 402 or 5xx, before anything reached the client, moves the
@@ -19,21 +24,17 @@ import asyncio
 import functools
 import hmac
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
 
 from ..base.errors import KeyProblem, LlmswitchError
-from ..net.http import AnswerRefused, sdk_client
+from ..net.http import ACCEPT_ENCODING, MAX_CONNECTIONS, MAX_KEEPALIVE, AnswerRefused, decoded, redirect_destination
 from ..store import relaystate
 from . import targets
 from .routes import MODELS_PATH, ROUTES, Family, Route, error_body, family_of
@@ -41,11 +42,16 @@ from .served import serves, who_serves
 from .targets import Refused, Upstream
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    import ssl
+
+    import httpcore
 
     from ..store.config import Config, ProviderConfig
 
 T = TypeVar("T")
+Scope = dict[str, Any]
+Receive = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 MAX_BODY = 32 * 1024 * 1024
 """The largest request body relayed (images in a chat request included); larger ones get HTTP 413."""
@@ -58,37 +64,128 @@ FAILOVER_STATUSES = frozenset({402, 429})
 """Besides 5xx: the answers that move a request along its chain."""
 SERVED_BY = "x-llmswitch-served-by"
 FAILED_OVER = "x-llmswitch-failover"
+MAX_REDIRECTS = 5
+"""Redirects followed within the provider's origin (one to another origin is refused)."""
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle upstream connection is kept for the next request (httpx's default)."""
 
-_DROPPED_REQUEST = frozenset({
+_DROPPED_REQUEST = frozenset(name.encode() for name in (
     "host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
     "transfer-encoding", "upgrade", "content-length", "authorization", "x-api-key", "api-key", "cookie",
     "accept-encoding", "origin", "referer", "forwarded", "x-forwarded-for", "x-forwarded-host",
     "x-forwarded-proto", "x-real-ip",
-})
+))
 """Not forwarded: hop-by-hop headers, the relay token, cookies, and what would say where the client is."""
-_DROPPED_RESPONSE = frozenset({
+_DROPPED_RESPONSE = frozenset(name.encode() for name in (
     "connection", "keep-alive", "transfer-encoding", "trailer", "upgrade", "content-encoding",
     "set-cookie", "server", "date", "alt-svc", "strict-transport-security",
-})
+))
 """Not passed back: hop-by-hop headers, encodings (a body is decoded here, and then has no Content-Length), cookies."""
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@functools.cache
+def _upstream_errors(*also: type[Exception]) -> tuple[type[Exception], ...]:
+    """What httpcore raises when an upstream cannot be reached or breaks the protocol (httpcore is imported when
+    the relay first sends: importing it loads trio where installed, which a failed start need not pay for)."""
+    import httpcore
+
+    return (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError,
+            httpcore.UnsupportedProtocol, *also)
 
 
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+class LogWriter:
+    """The relay's log lines written to stderr by a thread of their own, in order, so a slow terminal or a full
+    pipe never holds up the event loop; :meth:`close` writes every line still queued."""
+
+    def __init__(self, write: Callable[[str], None] = _log) -> None:
+        import queue
+        import threading
+
+        self._write = write
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="relay-log", daemon=True)
+        self._thread.start()
+
+    def __call__(self, line: str) -> None:
+        self._queue.put(line)
+
+    def _run(self) -> None:
+        while (line := self._queue.get()) is not None:
+            try:
+                self._write(line)
+            except (OSError, ValueError):  # stderr gone: the relay keeps serving
+                pass
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+
+
+class Incoming:
+    """One request as the relay reads it from the ASGI scope (uvicorn parsed it): headers decoded once."""
+
+    __slots__ = ("headers", "method", "path", "query", "raw_headers", "receive")
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query: bytes = scope.get("query_string", b"")
+        self.raw_headers: list[tuple[bytes, bytes]] = scope["headers"]  # names lower-cased (ASGI)
+        self.headers: dict[str, str] = {}
+        for name, value in reversed(self.raw_headers):  # a repeated header: its first value, as Starlette reads it
+            self.headers[name.decode("latin-1")] = value.decode("latin-1")
+        self.receive = receive
+
+
+class Answer:
+    """A response the relay makes itself (errors, ``/v1/models``): JSON, whole."""
+
+    def __init__(self, body: bytes, status: int, headers: dict[str, str] | None = None) -> None:
+        self.body, self.status = body, status
+        self.headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+@dataclass
+class Reply:
+    """An upstream's answer: status, the headers passed back, its body (decoded), and the connection to release."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: AsyncIterator[bytes]
+    response: httpcore.Response
+    length: int | None
+    """Content-Length when the body is passed as sent (known: the last piece ends the answer)."""
+
+    def header(self, name: bytes) -> str | None:
+        return next((v.decode("latin-1") for k, v in self.response.headers if k.lower() == name), None)
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
 @dataclass
 class Attempt:
-    """What came of sending to one upstream: a response to pass through, or why it failed."""
+    """What came of sending to one upstream: a reply to pass through, or why it failed."""
 
     upstream: Upstream
-    response: httpx.Response | None = None
+    response: Reply | None = None
     why: str = ""
     status: int = 502
 
 
 class Relay:
-    """The relay's state: its address, token, upstream clients and cooldowns."""
+    """The relay's state: its address, token, upstream connection pools and cooldowns; an ASGI app."""
 
     def __init__(self, host: str, port: int, token: str, *, log: Callable[[str], None] = _log) -> None:
         self.host, self.port, self.token, self.log = host, port, token, log
@@ -96,40 +193,41 @@ class Relay:
         if ":" in host:  # an IPv6 loopback address is written in brackets in Host
             self.allowed_hosts.add(f"[{host}]:{port}")
         self.cooldowns = targets.Cooldowns()
-        self._clients: dict[tuple[str, str], httpx.AsyncClient] = {}
+        self.lookups = Lookups()
+        self._token = token.encode()
+        self._pools: dict[tuple[str, str], httpcore.AsyncConnectionPool] = {}
+        self._ssl: ssl.SSLContext | None = None
 
     # --- the ASGI app -------------------------------------------------------------------------------
 
-    def app(self) -> Starlette:
-        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-        return Starlette(routes=[StarletteRoute("/{path:path}", self.handle, methods=methods)],
-                         lifespan=self._lifespan)
+    def app(self) -> Relay:
+        return self
 
-    def _lifespan(self, app: Starlette) -> Any:
-        from contextlib import asynccontextmanager
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            incoming = Incoming(scope, receive)
+            response = await self.handle(incoming)
+            await response(receive, send)
+        elif scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await self.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
 
-        @asynccontextmanager
-        async def span(app: Starlette) -> AsyncIterator[None]:
-            try:
-                yield
-            finally:
-                for client in self._clients.values():
-                    await client.aclose()
-                self._clients.clear()
+    async def aclose(self) -> None:
+        for pool in self._pools.values():
+            await pool.aclose()
+        self._pools.clear()
 
-        return span(app)
-
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Incoming) -> Answer | Passthrough:
         started = time.monotonic()
-        path = request.url.path
-        family = family_of(path)
         try:
-            return await self._handle(request, family, started)
+            return await self._handle(request, started)
         except Refused as exc:
             self._line(request, exc.status, started, note=exc.cause)
-            return _error(family, exc.status, exc.sentence(), exc.code)
+            return _error(family_of(request.path), exc.status, exc.sentence(), exc.code)
 
-    async def _handle(self, request: Request, family: Family, started: float) -> Response:
+    async def _handle(self, request: Incoming, started: float) -> Answer | Passthrough:
         host = request.headers.get("host", "")
         if host not in self.allowed_hosts:
             raise Refused(403, f"refused: the Host header {host[:80]!r} is not the relay's own address "
@@ -140,7 +238,7 @@ class Relay:
         if not self._authorised(request):
             raise Refused(401, "the relay token is missing or wrong",
                           "send the output of `llmswitch relay token` as the API key (Authorization: Bearer or x-api-key)")
-        path = request.url.path
+        path = request.path
         if path == MODELS_PATH:
             if request.method != "GET":
                 raise Refused(405, f"{request.method} {path} is not relayed", f"use GET {path}")
@@ -155,27 +253,29 @@ class Relay:
         body = await self._body(request)
         return await self._forward(request, route, body, started)
 
-    def _authorised(self, request: Request) -> bool:
+    def _authorised(self, request: Incoming) -> bool:
         sent = request.headers.get("x-api-key")
         if sent is None:
             scheme, _, value = request.headers.get("authorization", "").partition(" ")
             sent = value.strip() if scheme.lower() == "bearer" else None
-        return sent is not None and hmac.compare_digest(sent.encode(), self.token.encode())
+        return sent is not None and hmac.compare_digest(sent.encode(), self._token)
 
-    async def _body(self, request: Request) -> dict[str, Any]:
+    async def _body(self, request: Incoming) -> dict[str, Any]:
         declared = request.headers.get("content-length")
         too_big = Refused(413, f"the request body is larger than {MAX_BODY // (1024 * 1024)} MiB",
                           "send a smaller request")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             raise too_big
         data = bytearray()
-        try:
-            async for chunk in request.stream():
-                data += chunk
-                if len(data) > MAX_BODY:
-                    raise too_big
-        except ClientDisconnect:
-            raise Refused(400, "the client hung up while sending", None) from None
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise Refused(400, "the client hung up while sending", None)
+            data += message.get("body", b"")
+            if len(data) > MAX_BODY:
+                raise too_big
+            if not message.get("more_body", False):
+                break
         try:
             parsed = json.loads(data)
         except ValueError:
@@ -186,13 +286,14 @@ class Relay:
 
     # --- forwarding -------------------------------------------------------------------------------
 
-    async def _forward(self, request: Request, route: Route, body: dict[str, Any], started: float) -> Response:
+    async def _forward(self, request: Incoming, route: Route, body: dict[str, Any], started: float
+                       ) -> Answer | Passthrough:
         asked = body.get("model")
         streaming = body.get("stream") is True
-        config, candidates = _plan(asked)
+        config, candidates = self.lookups.plan(asked)
         first = candidates[0]
-        if route.protocol is not None and serves(first.provider, route.protocol) is False:
-            others = await anyio.to_thread.run_sync(who_serves, route.protocol, config)
+        if route.protocol is not None and self.lookups.serves(first.provider, route.protocol) is False:
+            others = await asyncio.to_thread(who_serves, route.protocol, config)
             hint = f"{', '.join(others)} {'does' if len(others) == 1 else 'do'}" if others else "another provider does"
             raise Refused(400, f"{first.ref} does not serve {route.label}",
                           f"point {first.role or 'the request'} at a provider that does ({hint}) or send model as "
@@ -204,18 +305,18 @@ class Relay:
                 continue
             attempt = await self._attempt(request, route, body, upstream, streaming, first=not index)
             response = attempt.response
-            failed = response is None or response.status_code in FAILOVER_STATUSES or response.status_code >= 500
+            failed = response is None or response.status in FAILOVER_STATUSES or response.status >= 500
             if not failed:
                 break
-            wait = targets.retry_after(response.headers.get("retry-after")) if response is not None else None
+            wait = targets.retry_after(response.header(b"retry-after")) if response is not None else None
             self.cooldowns.cool(upstream.provider.id, wait)
             nxt = self._next(candidates, index, route)
             if nxt is None:
                 break
             if response is not None:
                 await response.aclose()
-            why = attempt.why or f"HTTP {response.status_code if response is not None else '?'}"
-            await anyio.to_thread.run_sync(relaystate.record, upstream.role or "", upstream.ref, nxt.ref, why)
+            why = attempt.why or f"HTTP {response.status if response is not None else '?'}"
+            await asyncio.to_thread(relaystate.record, upstream.role or "", upstream.ref, nxt.ref, why)
             self.log(f"relay: failover for role {upstream.role}: {upstream.ref} → {nxt.ref} ({why})")
             skipped.append(f"{upstream.ref} ({why})")
         assert attempt is not None  # the first candidate is always tried
@@ -234,12 +335,12 @@ class Relay:
         """A chain entry that cools down, or that is known not to serve the route's protocol."""
         if self.cooldowns.cooling(upstream.provider.id):
             return True
-        return route.protocol is not None and serves(upstream.provider, route.protocol) is False
+        return route.protocol is not None and self.lookups.serves(upstream.provider, route.protocol) is False
 
     def _next(self, candidates: list[Upstream], index: int, route: Route) -> Upstream | None:
         return next((c for c in candidates[index + 1:] if not self._skip(c, route)), None)
 
-    async def _attempt(self, request: Request, route: Route, body: dict[str, Any], upstream: Upstream,
+    async def _attempt(self, request: Incoming, route: Route, body: dict[str, Any], upstream: Upstream,
                        streaming: bool, *, first: bool) -> Attempt:
         """Send to ``upstream`` (``first``: the selection itself, whose key problem is the user's to fix)."""
         provider = upstream.provider
@@ -249,49 +350,78 @@ class Relay:
                 raise Refused(400, f"{upstream.ref}: {auth.cause}", auth.fix)
             return Attempt(upstream, why=f"no usable key ({auth.cause})", status=502)  # a chain entry: the next one
         url = _upstream_url(route, provider)
-        query = request.scope.get("query_string", b"")
-        if query:
-            url = url.copy_with(query=query)
-        headers = {k: v for k, v in request.headers.items() if k not in _DROPPED_REQUEST}
-        for name, value in auth.items():
-            name = name.lower()  # noqa: PLW2901 - one spelling, so a key header replaces the client's own
-            if name == "anthropic-version":
-                headers.setdefault(name, value)
-            else:
-                headers[name] = value
+        if request.query:
+            url = url.copy_with(query=request.query)
+        keyed = {name.lower().encode("latin-1"): value.encode("latin-1") for name, value in auth.items()}
+        if b"anthropic-version" in keyed and "anthropic-version" in request.headers:
+            del keyed[b"anthropic-version"]  # the client's own version, where it sent one
+        headers = [(k, v) for k, v in request.raw_headers if k not in _DROPPED_REQUEST and k not in keyed]
+        headers += keyed.items()
         content = json.dumps({**body, "model": upstream.model}, ensure_ascii=False).encode()
-        client = self._client(provider)
-        timeout = httpx.Timeout(provider.timeout, read=STREAM_IDLE)
         first_byte = provider.timeout if streaming else max(provider.timeout, NON_STREAMING_FLOOR)
-        # the request built here rather than by client.build_request, which would parse the URL again and merge
-        # params: the client's own headers (Accept-Encoding...) first, then the client's; its cookies; the timeout
-        sent = httpx.Request("POST", url, content=content, headers={**client.headers, **headers}, cookies=client.cookies,
-                             extensions={"timeout": timeout.as_dict()})
         try:
-            arrived, response = await _unless_hung_up(client.send(sent, stream=True), request.receive, first_byte)
+            arrived, response = await _unless_hung_up(self._send(provider, "POST", url, headers, content),
+                                                      request.receive, first_byte)
         except TimeoutError:
-            return Attempt(upstream, why=f"no answer within {first_byte:.0f} s", status=504)
+            return Attempt(upstream, why=f"no answer within {first_byte:g} s", status=504)
         except AnswerRefused as exc:  # a redirect elsewhere, a bomb: the user's to fix, never a failover
             raise Refused(502, f"{upstream.ref}: {exc.cause}", exc.fix) from None
-        except httpx.HTTPError as exc:
+        except _upstream_errors() as exc:
             return Attempt(upstream, why=f"could not be reached ({type(exc).__name__})", status=502)
         if not arrived or response is None:
             raise Refused(499, "the client hung up before the answer", None)
-        return Attempt(upstream, response, status=response.status_code)
+        return Attempt(upstream, response, status=response.status)
 
-    def _client(self, provider: ProviderConfig) -> httpx.AsyncClient:
+    async def _send(self, provider: ProviderConfig, method: str, url: httpx.URL, headers: list[tuple[bytes, bytes]],
+                    content: bytes) -> Reply:
+        """One request to ``provider`` through its pool; redirects followed within its origin only, an encoded
+        body decoded under the bomb cap."""
+        import httpcore
+
+        pool = self._pool(provider)
+        timeout = {"connect": provider.timeout, "read": STREAM_IDLE, "write": provider.timeout,
+                   "pool": provider.timeout}
+        for _ in range(MAX_REDIRECTS + 1):
+            sent = [*headers, (b"host", url.netloc), (b"accept-encoding", ACCEPT_ENCODING.encode())]
+            if content or method != "GET":
+                sent.append((b"content-length", str(len(content)).encode()))
+            core = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
+            response = await pool.handle_async_request(httpcore.Request(method.encode(), core, headers=sent,
+                                                                        content=content,
+                                                                        extensions={"timeout": timeout}))
+            location = next((v for k, v in response.headers if k.lower() == b"location"), None) \
+                if response.status in _REDIRECTS else None
+            if location is None:
+                return _reply(response, url)
+            await response.aclose()
+            url = redirect_destination(provider.base_url or "", provider.id, response.status, url,
+                                       location.decode("latin-1"))
+            if response.status in (301, 302, 303) and method != "HEAD":  # as httpx (and browsers) follow them
+                method, content = "GET", b""
+        raise httpcore.RemoteProtocolError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _pool(self, provider: ProviderConfig) -> httpcore.AsyncConnectionPool:
         base = provider.base_url or ""
-        found = self._clients.get((provider.id, base))
+        found = self._pools.get((provider.id, base))
         if found is None:
-            made = sdk_client(base, asynchronous=True, provider=provider.id)
-            assert isinstance(made, httpx.AsyncClient)
-            found = self._clients[(provider.id, base)] = made
+            import httpcore
+
+            from . import network
+
+            if self._ssl is None:
+                self._ssl = httpx.create_ssl_context()  # the certificates httpx trusts (certifi, SSL_CERT_FILE)
+            proxy = _proxy_for(base)
+            options: dict[str, Any] = {"ssl_context": self._ssl, "max_connections": MAX_CONNECTIONS,
+                                       "max_keepalive_connections": MAX_KEEPALIVE, "keepalive_expiry": KEEPALIVE_EXPIRY,
+                                       "network_backend": network.Backend()}
+            found = self._pools[(provider.id, base)] = (
+                httpcore.AsyncHTTPProxy(proxy, **options) if proxy else httpcore.AsyncConnectionPool(**options))
         return found
 
     # --- /v1/models -------------------------------------------------------------------------------
 
-    async def _models(self, request: Request, started: float) -> Response:
-        roles, default = _roles()
+    async def _models(self, request: Incoming, started: float) -> Answer:
+        roles, default = self.lookups.roles()
         data: list[dict[str, Any]] = [_model_entry(role) for role in roles]
         headers: dict[str, str] = {}
         if default is not None:
@@ -300,23 +430,27 @@ class Relay:
                 auth = await _resolved(default.provider)
                 if isinstance(auth, KeyProblem):
                     raise auth
-                client = self._client(default.provider)
-                url = (default.provider.base_url or "").rstrip("/") + "/models"
-                with anyio.fail_after(default.provider.timeout):
-                    response = await client.get(url, headers=auth)
-                listed = response.json().get("data", []) if response.status_code == 200 else []
+                url = httpx.URL((default.provider.base_url or "").rstrip("/") + "/models")
+                keyed = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in auth.items()]
+                async with asyncio.timeout(default.provider.timeout):
+                    response = await self._send(default.provider, "GET", url, keyed, b"")
+                    try:
+                        raw = b"".join([piece async for piece in response.body])
+                    finally:
+                        await response.aclose()
+                listed = json.loads(raw).get("data", []) if response.status == 200 else []
                 data += [_model_entry(f"{default.provider.id}/{m['id']}") for m in listed
                          if isinstance(m, dict) and isinstance(m.get("id"), str)]
-            except (LlmswitchError, httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
+            except _upstream_errors(LlmswitchError, TimeoutError, ValueError, AttributeError) as exc:
                 self.log(f"relay: GET /v1/models: {default.ref}'s list left out ({type(exc).__name__})")
         self._line(request, 200, started, default)
         body = {"object": "list", "data": data, "has_more": False,
                 "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
-        return Response(json.dumps(body).encode(), 200, headers, media_type="application/json")
+        return Answer(json.dumps(body).encode(), 200, headers)
 
     # --- the log -------------------------------------------------------------------------------------
 
-    def _line(self, request: Request, status: int, started: float, upstream: Upstream | None = None, *,
+    def _line(self, request: Incoming, status: int, started: float, upstream: Upstream | None = None, *,
               note: str = "", skipped: list[str] | None = None) -> None:
         """One line per request: method, path, the model asked → where it went, status, time; no body, no key."""
         took = (time.monotonic() - started) * 1000
@@ -324,57 +458,64 @@ class Relay:
         role = f" {upstream.role}" if upstream is not None and upstream.role else ""
         extra = f" (after {'; '.join(skipped)})" if skipped else ""
         said = f" — {note}" if note else ""
-        self.log(f"relay: {request.method} {request.url.path[:80]}{role}{where} {status} {took:.0f} ms{extra}{said}")
+        self.log(f"relay: {request.method} {request.path[:80]}{role}{where} {status} {took:.0f} ms{extra}{said}")
 
 
-class Passthrough(Response):
+class Passthrough:
     """An upstream answer passed to the client piece by piece as it arrives; a client that hangs up
-    cancels the upstream request, and the upstream connection is always closed."""
+    cancels the upstream request, and the upstream connection is always released."""
 
-    def __init__(self, upstream: httpx.Response, extra: dict[str, str],
-                 on_done: Callable[[int, str], None]) -> None:
+    def __init__(self, upstream: Reply, extra: dict[str, str], on_done: Callable[[int, str], None]) -> None:
         self.upstream = upstream
-        self.status_code = upstream.status_code
+        self.status = upstream.status
         self.on_done = on_done
-        self.background = None
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in upstream.headers.multi_items()
-               if k.lower() not in _DROPPED_RESPONSE and not k.lower().startswith("access-control-")]
-        self.raw_headers = raw + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+        self.headers = upstream.headers + [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, receive: Receive, send: Send) -> None:
         note = ""
         try:
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
             done, said = await _unless_hung_up(self._pump(send), receive)
             note = said or "" if done else "client hung up"
         except OSError:
             note = "client hung up"
         finally:
             await asyncio.shield(self.upstream.aclose())
-            self.on_done(self.status_code, note)
+            self.on_done(self.status, note)
 
     async def _pump(self, send: Send) -> str:
-        """Each piece to the client as it arrives; returns a note when the upstream cut the answer."""
-        left = _length(self.upstream)  # known: the last piece ends the answer (one write fewer)
-        finished = False
+        """Each piece to the client as it arrives; returns a note when the upstream cut the answer. The upstream
+        connection goes back to the pool before the client sees the end, so its next request finds it there."""
+        left = self.upstream.length  # known: the last piece ends the answer (one write fewer)
+        last = b""
         try:
-            async for piece in self.upstream.aiter_raw():  # read to its end: the connection is reused
+            async for piece in self.upstream.body:  # read to its end: the connection is reused
                 if left is not None:
                     left -= len(piece)
-                    finished = left <= 0
-                await send({"type": "http.response.body", "body": piece, "more_body": not finished})
-        except (httpx.HTTPError, AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
+                    if left <= 0:
+                        last = piece  # sent once the upstream's answer ended (the loop ends at once)
+                        continue
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+        except _upstream_errors(AnswerRefused) as exc:  # mid-stream: the answer ends, never fails over
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return f"upstream answer cut ({type(exc).__name__})"
-        if not finished:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self.upstream.aclose()
+        await send({"type": "http.response.body", "body": last, "more_body": False})
         return ""
 
 
-def _length(response: httpx.Response) -> int | None:
-    """The answer's Content-Length (a decoded answer has none: :func:`llmswitch.net.http.sdk_client` drops it)."""
-    value = response.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
+def _reply(response: httpcore.Response, url: httpx.URL) -> Reply:
+    """``response`` as the relay passes it on: headers filtered, an encoded body decoded under the cap."""
+    headers = [(k.lower(), v) for k, v in response.headers]
+    encoding = next((v for k, v in headers if k == b"content-encoding"), b"").decode("latin-1").strip()
+    length = next((v for k, v in headers if k == b"content-length"), b"")
+    body = response.aiter_stream()
+    if encoding and encoding.lower() != "identity":
+        body = decoded(body, encoding, f"{url.host}:{url.port or ('443' if url.scheme == 'https' else '80')}")
+        length = b""  # the encoded length: not the length of what is passed on
+        headers = [(k, v) for k, v in headers if k != b"content-length"]
+    passed = [(k, v) for k, v in headers if k not in _DROPPED_RESPONSE and not k.startswith(b"access-control-")]
+    return Reply(response.status, passed, body, response, int(length) if length.isdigit() else None)
 
 
 async def _hung_up(receive: Receive) -> None:
@@ -405,9 +546,9 @@ async def _unless_hung_up(work: Coroutine[Any, Any, T], receive: Receive,
 
 
 def _error(family: Family, status: int, message: str, code: str | None = None, *,
-           extra: dict[str, str] | None = None, fix: str | None = None) -> Response:
+           extra: dict[str, str] | None = None, fix: str | None = None) -> Answer:
     text = f"{message} — {fix}" if fix else message
-    return Response(error_body(family, status, text, code), status, extra, media_type="application/json")
+    return Answer(error_body(family, status, text, code), status, extra)
 
 
 def _model_entry(model_id: str) -> dict[str, Any]:
@@ -415,52 +556,123 @@ def _model_entry(model_id: str) -> dict[str, Any]:
             "created": 0, "created_at": "1970-01-01T00:00:00Z"}
 
 
-# --- blocking work, run in a worker thread -------------------------------------------------------------
+def _proxy_for(base_url: str) -> str | None:
+    """The proxy the environment names for ``base_url`` (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``; ``NO_PROXY``
+    honoured), as httpx's clients use it; None for a direct connection."""
+    import urllib.request
+    from urllib.parse import urlsplit
 
-class _ConfigCache:
-    """``config.toml`` (with the team's providers), read again only when it or the team copy changed on disk."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+# --- where a request goes: read from disk when it changed --------------------------------------------------
+
+def _stat(where: str) -> tuple[int, int, int, int, int] | None:
+    try:
+        st = os.stat(where)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode, st.st_uid)
+
+
+class Lookups:
+    """What a request's route depends on, read again only when it may have changed.
+
+    The selection (``active.toml``, a trusted project file, ``$LLMSWITCH_USE``), ``config.toml`` with the team's
+    providers, and the probe's protocol fingerprints are files: each request takes their ``stat`` (and the working
+    directory's project file), and reads them again when one changed. So ``llmswitch use`` elsewhere reaches the
+    next request, and a request costs a few ``stat`` calls instead of parsing. A fingerprint ages out of
+    freshness by the clock, so a kept answer about it is also taken again after :data:`SERVES_FOR` seconds.
+    """
+
+    SERVES_FOR = 1.0
 
     def __init__(self) -> None:
-        self._seen: tuple[object, ...] | None = None
-        self._config: Config | None = None
+        self._config: tuple[tuple[object, ...], Config] | None = None
+        self._plans: dict[str, tuple[object, list[Upstream]]] = {}
+        self._served: dict[tuple[str, str | None, str], tuple[object, float, bool | None]] = {}
 
     @staticmethod
-    def _signature() -> tuple[object, ...]:
-        import os
-
+    def _config_signature() -> tuple[object, ...]:
         from ..base import paths
 
-        found: list[object] = []
-        for where in (paths.config_file(), paths.state_dir() / "team", paths.state_dir() / "team" / "providers.toml"):
-            try:
-                st = os.stat(where)
-                found.append((st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode))
-            except OSError:
-                found.append(None)
-        return tuple(found)
+        team = os.path.join(paths.state_dir_name(), "team")
+        return (_stat(os.path.join(paths.config_dir_name(), "config.toml")), _stat(team),
+                _stat(os.path.join(team, "providers.toml")))
 
-    def load(self) -> Config:
+    @staticmethod
+    def _selection_signature() -> tuple[object, ...]:
+        from ..base import paths
+        from ..store import overlay, scopes
+
+        project = overlay.find()
+        return (_stat(paths.active_path()), project, _stat(project) if project else None,
+                _stat(overlay.trust_path()) if project else None, os.environ.get(scopes.SHELL_VAR))
+
+    def config(self) -> Config:
+        """``config.toml`` (with the team's providers)."""
         from ..store import config as _config
 
-        seen = self._signature()
-        if self._config is None or seen != self._seen:
-            self._config, self._seen = _config.load(), seen
-        return self._config
+        seen = self._config_signature()
+        if self._config is None or self._config[0] != seen:
+            self._config = (seen, _config.load())
+        return self._config[1]
 
+    def plan(self, asked: object) -> tuple[Config, list[Upstream]]:
+        """The config and where a request for model ``asked`` goes (the selection, then its chain)."""
+        try:
+            config = self.config()
+            if not isinstance(asked, str):
+                return config, targets.plan(asked, config)
+            seen = (self._config[0] if self._config else None, self._selection_signature())
+            kept = self._plans.get(asked)
+            if kept is not None and kept[0] == seen:
+                return config, kept[1]
+            planned = targets.plan(asked, config)
+            if len(self._plans) > 64:  # a client sending ever new PROVIDER/MODEL names
+                self._plans.clear()
+            self._plans[asked] = (seen, planned)
+            return config, planned
+        except Refused:
+            raise
+        except LlmswitchError as exc:
+            raise Refused(400, exc.cause, exc.fix) from None
 
-_CONFIG = _ConfigCache()
+    def serves(self, provider: ProviderConfig, protocol: str) -> bool | None:
+        """:func:`.served.serves`, kept while the provider's fingerprint file is unchanged (and at most a second)."""
+        from ..base import paths
 
+        key = (provider.id, provider.base_url, protocol)
+        seen = (_stat(os.path.join(paths.state_dir_name(), "served", f"{provider.id}.json")), provider)
+        kept = self._served.get(key)
+        now = time.monotonic()
+        if kept is not None and kept[0] == seen and now - kept[1] < self.SERVES_FOR:
+            return kept[2]
+        said = serves(provider, protocol)
+        if len(self._served) > 256:
+            self._served.clear()
+        self._served[key] = (seen, now, said)
+        return said
 
-def _plan(asked: object) -> tuple[Config, list[Upstream]]:
-    """The config and where the request goes. Reads two small local files (cached by their stat): cheap
-    enough for the event loop, where a worker thread's hand-off would cost more than the work."""
-    try:
-        config = _CONFIG.load()
-        return config, targets.plan(asked, config)
-    except Refused:
-        raise
-    except LlmswitchError as exc:
-        raise Refused(400, exc.cause, exc.fix) from None
+    def roles(self) -> tuple[list[str], Upstream | None]:
+        """The roles a client may name (set ones, default first), and where ``default`` goes now."""
+        from ..store import scopes
+
+        try:
+            names = scopes.Scopes(quiet=True).roles()
+        except LlmswitchError:
+            names = []
+        roles = [r for r in targets.ROLES if r in names] + [r for r in names if r not in targets.ROLES]
+        try:
+            default = self.plan("default")[1][0] if "default" in names else None
+        except LlmswitchError:
+            default = None
+        return roles, default
 
 
 async def _resolved(provider: ProviderConfig) -> dict[str, str] | KeyProblem:
@@ -468,7 +680,7 @@ async def _resolved(provider: ProviderConfig) -> dict[str, str] | KeyProblem:
     the keyring and key commands may block, so they run in a worker thread."""
     quick = provider.key_source in ("env", "none") and all(h.env is not None for h in provider.header_sources)
     try:
-        return _auth(provider) if quick else await anyio.to_thread.run_sync(_auth, provider)
+        return _auth(provider) if quick else await asyncio.to_thread(_auth, provider)
     except KeyProblem as exc:
         return exc
 
@@ -511,22 +723,6 @@ def _url_text(route: Route, provider_id: str, kind: str, base_url: str, api_vers
     return base + route.upstream
 
 
-def _roles() -> tuple[list[str], Upstream | None]:
-    """The roles a client may name (set ones, default first), and where ``default`` goes now."""
-    from ..store import scopes
-
-    try:
-        names = scopes.Scopes(quiet=True).roles()
-    except LlmswitchError:
-        names = []
-    roles = [r for r in targets.ROLES if r in names] + [r for r in names if r not in targets.ROLES]
-    try:
-        default = targets.plan("default", _CONFIG.load())[0] if "default" in names else None
-    except LlmswitchError:
-        default = None
-    return roles, default
-
-
 # --- running -------------------------------------------------------------------------------------------
 
 def check_host(host: str) -> str:
@@ -551,20 +747,22 @@ def run(host: str, port: int, token: str) -> None:
 
     import uvicorn
 
-    relay = Relay(check_host(host), port, token)
-    family = socket.AF_INET6 if ":" in relay.host else socket.AF_INET
+    host = check_host(host)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((relay.host, port))
+        sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise LlmswitchError(f"the relay cannot listen on {relay.host}:{port} ({exc.strerror or exc})",
+        raise LlmswitchError(f"the relay cannot listen on {host}:{port} ({exc.strerror or exc})",
                              f"stop the program that uses the port, or choose another: llmswitch relay --port "
                              f"{port + 1}") from None
+    log = LogWriter()
+    relay = Relay(host, port, token, log=log)
     # loop="auto", http="auto": uvloop and httptools (dependencies) where installed, asyncio and h11 where not
     config = uvicorn.Config(relay.app(), log_level="warning", access_log=False, server_header=False, lifespan="on",
-                            loop="auto", http="auto")
+                            loop="auto", http="auto", proxy_headers=False)  # the client is this machine: nothing to trust
     server = uvicorn.Server(config)
     original_startup = server.startup
 
@@ -576,12 +774,22 @@ def run(host: str, port: int, token: str) -> None:
             gc.collect()
             gc.freeze()  # what start-up made lives until exit: collections skip it (no multi-ms pauses mid-request)
             relaystate.started(relay.host, port)
-            _log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
+            log(f"relay: listening on http://{relay.host}:{port} (stop with Ctrl-C)")
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: Any = None) -> None:
+        try:
+            await original_shutdown(sockets)
+        finally:  # here, not after run(): uvicorn ends the process with the signal that stopped it
+            if server.started:
+                relaystate.stopped()
+            log.close()  # every line written
 
     server.startup = startup  # type: ignore[method-assign]
+    server.shutdown = shutdown  # type: ignore[method-assign]
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-        if server.started:
-            relaystate.stopped()
+        log.close()
