@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import tomllib
 
 import anthropic
@@ -81,3 +82,46 @@ def test_claude_code_via_a_running_relay_is_verified_and_follows_every_switch(pr
     assert providers["two"].requests_to("/v1/messages")[-1].headers["x-api-key"] == CLAUDE_KEY
     reports = engine.status(check=False)
     assert reports[0].matches, reports[0].drift
+
+
+def test_aider_via_a_running_relay_runs_with_the_relay_token_and_follows_a_switch(providers, run_cli_process):
+    """aider reads a fixed variable its launcher sets: ``exec --via relay`` sets it to the relay token (never a
+    provider key), the base URL to the relay and the model to the role; a switch reaches the next run unchanged."""
+    import yaml
+
+    from llmswitch.relay import token as relay_token
+    from llmswitch.tools.connect import engine
+
+    asks = ("import os, openai; c = openai.OpenAI(); r = c.chat.completions.with_raw_response.create("
+            "model=os.environ['OPENAI_MODEL'], messages=[{'role': 'user', 'content': 'hi'}]); "
+            "print(r.headers['x-llmswitch-served-by'])")
+    use("plain/m1")
+    with relay_running(token=relay_token.ensure()) as relay:
+        relaystate.started("127.0.0.1", relay.port)
+        report = engine.connect("aider", via="relay")
+        assert report.verdicts and all(v.ok for v in report.verdicts)
+        assert report.launch == "llmswitch exec --via relay -- aider"
+        path = providers["home"] / ".aider.conf.yml"
+        text = path.read_text()
+        assert yaml.safe_load(text)["openai-api-base"] == relay.v1 and yaml.safe_load(text)["model"] == "openai/default"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+        first = run_cli_process("exec", "--via", "relay", "--", sys.executable, "-c", asks, env=env)
+        assert first.returncode == 0, first.stderr
+        use("two/claude-two")
+        second = run_cli_process("exec", "--via", "relay", "--", sys.executable, "-c",
+                                 "import os; print(os.environ['OPENAI_API_KEY'].startswith('llmswitch-relay-'), "
+                                 "os.environ['OPENAI_BASE_URL'], os.environ['OPENAI_MODEL'])", env=env)
+        relaystate.stopped()
+    assert first.stdout.strip() == "plain/m1"
+    assert second.stdout.split() == ["True", relay.v1, "default"]
+    assert path.read_text() == text  # a switch never rewrites a tool pointed at the relay
+    assert "sk-" not in text and "llmswitch-relay-" not in text
+
+
+def test_exec_via_a_stopped_relay_still_runs_and_says_how_to_start_it(providers, run_cli_process):
+    done = run_cli_process("exec", "--via", "relay", "--", sys.executable, "-c",
+                           "import os; print(os.environ['OPENAI_BASE_URL'], os.environ['OPENAI_MODEL'])")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [f"http://127.0.0.1:{relaystate.DEFAULT_PORT}/v1", "default"]
+    assert f"the relay at http://127.0.0.1:{relaystate.DEFAULT_PORT} is not running — start it: llmswitch relay" \
+        in done.stderr

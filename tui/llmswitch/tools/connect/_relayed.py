@@ -47,9 +47,9 @@ def targets(tool: Tool, roles: dict[str, str]) -> dict[str, Target]:
 
 def key_plan(tool: Tool, target: Target) -> KeyPlan:
     """The tool's key indirection, pointed at the relay token (never a provider key)."""
-    from ...store import relaystate
-
     from dataclasses import replace
+
+    from ...store import relaystate
 
     if tool.key_plan(target).kind is KeyRef.HELPER:
         return KeyPlan(KeyRef.HELPER, relaystate.token_command())
