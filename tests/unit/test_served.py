@@ -131,7 +131,20 @@ def test_ollama_loaded_context_and_modelfile_num_ctx(upstream):
     assert by_model["llama3.1:8b"].served_source == "Ollama /api/ps context_length (loaded)"
     assert by_model["qwen2.5:7b"].served_source == "Ollama /api/show num_ctx"
     assert by_model["qwen2.5:7b"].model_max_source == "Ollama /api/show model_info qwen2.context_length"
-    assert [r.json() for r in server.requests_to("/api/show")][0] == {"model": "qwen2.5:7b"}  # the selected first
+    assert sorted(r.json()["model"] for r in server.requests_to("/api/show")) == ["llama3.1:8b", "phi3:mini",
+                                                                                   "qwen2.5:7b"]
+
+
+def test_ollama_asks_at_most_its_cap_and_always_the_selected_model(upstream):
+    """The /api/show requests go out together, so the server sees them in any order: what is fixed is which."""
+    from llmswitch.net.probe.served import SHOWN_MODELS
+
+    names = [f"model-{i:02d}:7b" for i in range(SHOWN_MODELS + 4)]
+    server = ollama(upstream(), loaded={}, shown={n: {"arch": "llama", "trained": 8192} for n in names})
+    selected = names[-1]  # listed last: without its place first in the line it would miss the cap
+    run(probe(target(server, model=selected)))
+    asked = [r.json()["model"] for r in server.requests_to("/api/show")]
+    assert len(asked) == SHOWN_MODELS and selected in asked and len(set(asked)) == SHOWN_MODELS
 
 
 def test_lm_studio_loaded_and_max_context(upstream):
