@@ -14,7 +14,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-from upstreams import upstream  # noqa: F401 - fixture: a factory of fake upstream servers
+from upstreams import release_ports, upstream  # noqa: F401 - fixture: a factory of fake upstream servers
 
 settings.register_profile("default", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -108,3 +108,10 @@ def run_cli_process(isolated):
     Only where the process boundary is the thing tested: the console script itself, ``exec`` (it replaces
     the process), signals and kills, the read path's imports, real shells and terminals."""
     return run_in_subprocess
+
+
+@pytest.fixture(autouse=True)
+def _closed_ports_let_go():
+    """The ports a test held closed with ``upstreams.free_port`` are let go when it ends."""
+    yield
+    release_ports()

@@ -692,15 +692,22 @@ _HELD: list[socket.socket] = []
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on, for as long as this process runs.
+    """A TCP port on 127.0.0.1 that nothing listens on, for as long as the test runs.
 
     The port stays bound by a socket that never listens, so a connection to it is refused and no other test
-    (another worker's server, bound to port 0) can be given it meanwhile.
+    (another worker's server, bound to port 0) can be given it meanwhile; :func:`release_ports` (after each
+    test, ``tests/conftest.py``) lets it go.
     """
     held = socket.socket()
     held.bind(("127.0.0.1", 0))
     _HELD.append(held)
     return int(held.getsockname()[1])
+
+
+def release_ports() -> None:
+    """Close the sockets that hold the ports :func:`free_port` gave out."""
+    while _HELD:
+        _HELD.pop().close()
 
 
 @pytest.fixture
