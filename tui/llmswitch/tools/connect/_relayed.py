@@ -36,13 +36,8 @@ def provider() -> ProviderConfig:
 
 def targets(tool: Tool, roles: dict[str, str]) -> dict[str, Target]:
     """Each tool role → the relay, its model the llmswitch role's name (the relay resolves it per request)."""
-    from ...store.selection import ActiveSelection
-
-    relay = provider()
     kind = "anthropic" if tool.protocol is Protocol.MESSAGES else "openai"
-    return {tool_role: Target(tool_role, role, ActiveSelection(
-        role, relay.id, role, relay.base_url or "", kind, key_source="command", key_command=relay.key_command),
-        relay) for tool_role, role in roles.items()}
+    return {tool_role: Target(tool_role, role, *selection(role, kind)) for tool_role, role in roles.items()}
 
 
 def key_plan(tool: Tool, target: Target) -> KeyPlan:
@@ -61,12 +56,13 @@ def key_plan(tool: Tool, target: Target) -> KeyPlan:
     return KeyPlan(KeyRef.ENV, relaystate.TOKEN_VAR)
 
 
-def selection(role: str) -> tuple[ActiveSelection, ProviderConfig]:
-    """What ``llmswitch exec --via relay`` runs a tool with: the relay as the provider, the role as the model."""
+def selection(role: str, kind: str = "openai") -> tuple[ActiveSelection, ProviderConfig]:
+    """The relay as the provider and ``role`` as the model (the relay resolves it per request): what a tool connected
+    ``--via relay`` points at, and what ``llmswitch exec --via relay`` runs a tool with."""
     from ...store.selection import ActiveSelection
 
     relay = provider()
-    return ActiveSelection(role, relay.id, role, relay.base_url or "", "openai", key_source="command",
+    return ActiveSelection(role, relay.id, role, relay.base_url or "", kind, key_source="command",
                            key_command=relay.key_command), relay
 
 
