@@ -11,6 +11,7 @@ Hypothesis profiles: ``default`` (200 examples, CI-friendly) and ``long``
 from __future__ import annotations
 
 import os
+import shutil
 
 from hypothesis import HealthCheck, settings
 
@@ -38,17 +39,51 @@ LEAKY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MOD
              "LMSTUDIO_BASE_URL", "VLLM_BASE_URL", "LLAMACPP_BASE_URL", "LITELLM_PROXY_URL", "OPENAI_COMPAT_BASE_URL")
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The integration tier is not even imported when it is deselected (the default ``-m 'not integration'``):
+    its modules import both SDKs, ~2 s in every worker of every run."""
+    if collection_path == Path(__file__).parent / "integration" and config.getoption("markexpr") == "not integration":
+        return True
+    return None
+
+
+@pytest.fixture(scope="session")
+def catalog_files(tmp_path_factory) -> list[Path]:
+    """The catalog's derived files (provider index, compact model table), built once per worker.
+
+    Every CLI process of a test with an empty cache dir would build them again from the bundled
+    models.dev data (~0.2 s of CPU each, hundreds of times per run); a test starts with copies
+    instead, as a user's machine has them after its first run. Tests marked ``cold_catalog`` start
+    without them.
+    """
+    from llmswitch.store import catalog
+
+    made = tmp_path_factory.mktemp("catalog-cache")
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setenv("LLMSWITCH_CACHE_DIR", str(made))
+        catalog._index.__wrapped__()  # built and written, whatever is in memory
+        catalog._models_table.__wrapped__()
+    files = sorted(made.glob("catalog-*"))
+    assert len(files) == 2, files
+    return files
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch, request):
+def isolated(tmp_path, monkeypatch, request, catalog_files):
     """Point every llmswitch/XDG dir at tmp_path and use a test keyring file there.
 
-    Tests marked ``secretservice`` keep the real keyring backend selection.
+    The cache dir starts with the catalog's derived files (:func:`catalog_files`) unless the test is
+    marked ``cold_catalog``. Tests marked ``secretservice`` keep the real keyring backend selection.
     """
     home = tmp_path / "home"
     for name, sub in (("LLMSWITCH_CONFIG_DIR", "config"), ("LLMSWITCH_CACHE_DIR", "cache"),
                       ("LLMSWITCH_STATE_DIR", "state"), ("XDG_CONFIG_HOME", "xdg-config"),
                       ("XDG_CACHE_HOME", "xdg-cache"), ("XDG_STATE_HOME", "xdg-state"), ("XDG_DATA_HOME", "xdg-data")):
         monkeypatch.setenv(name, str(home / sub))
+    if not request.node.get_closest_marker("cold_catalog"):
+        (home / "cache").mkdir(parents=True)
+        for made in catalog_files:
+            shutil.copyfile(made, home / "cache" / made.name)
     for name in (*LEAKY_ENV, "LLMSWITCH_USE"):  # LLMSWITCH_USE: the shell scope of the shell running the tests
         monkeypatch.delenv(name, raising=False)
     for name in [n for n in os.environ if n.startswith("LLMSWITCH_KEY_")]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from llmswitch.store import catalog
 from llmswitch.store.config import load
 
@@ -59,6 +61,7 @@ def test_works_without_the_catalog(monkeypatch):
             cached.cache_clear()
 
 
+@pytest.mark.cold_catalog
 def test_the_provider_index_is_cached_and_rebuilt_when_broken(monkeypatch):
     import os
 

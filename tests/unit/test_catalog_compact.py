@@ -13,6 +13,8 @@ import pytest
 
 from llmswitch.store import catalog
 
+pytestmark = pytest.mark.cold_catalog  # each test starts before the table exists
+
 CACHED = (catalog._models_table, catalog._raw, catalog._local_model_catalog, catalog._index, catalog._hosted)
 
 

@@ -343,8 +343,12 @@ class ConnectMachine(RuleBasedStateMachine):
 
     def known_paths(self) -> set[Path]:
         """Every file in the tools' directories (llmswitch's own config and state dirs are not theirs)."""
-        return {p for p in self.base.rglob("*") if p.is_file() and not p.name.endswith(".tmp")
-                and p.relative_to(self.base).parts[0] not in ("state", "config", "cache")}
+        found = set()
+        for top, dirs, names in os.walk(self.base):
+            if top == str(self.base):
+                dirs[:] = [d for d in dirs if d not in ("state", "config", "cache")]  # not walked at all
+            found.update(Path(top, n) for n in names if not n.endswith(".tmp"))
+        return {p for p in found if p.is_file()}
 
     def no_temps(self) -> None:
         temps = [p for p in self.base.rglob("*.tmp") if p.relative_to(self.base).parts[0] not in ("state", "config")]

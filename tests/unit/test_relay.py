@@ -1,13 +1,16 @@
 """``llmswitch relay`` with real clients: the openai and anthropic SDKs through the relay to fake upstreams
-on 127.0.0.1 (real HTTP both ways). Each test names what a user would see."""
+on 127.0.0.1 (real HTTP both ways). Each test names what a user would see.
+
+The SDKs are imported by the tests that use them: importing both costs ~2 s, which every worker would pay at
+collection."""
 
 from __future__ import annotations
 
-import anthropic
 import httpx
-import openai
 import pytest
 from relayhelp import TOKEN, anthropic_like, openai_routes, provider_toml, relay_running, use, write_config
+
+pytestmark = pytest.mark.xdist_group("sdks")  # one worker imports the SDKs for all of these
 
 ALPHA_KEY = "sk-test-alpha-key-000000000001"
 CLAUDE_KEY = "sk-test-ant-key-000000000002"
@@ -29,6 +32,8 @@ def world(upstream, config_dir, monkeypatch):
 
 
 def test_openai_sdk_chat_goes_to_the_selected_model_with_its_key_and_says_where(world):
+    import openai
+
     with relay_running() as relay:
         client = openai.OpenAI(base_url=relay.v1, api_key=TOKEN)
         raw = client.chat.completions.with_raw_response.create(model="default",
@@ -45,6 +50,8 @@ def test_openai_sdk_chat_goes_to_the_selected_model_with_its_key_and_says_where(
 
 
 def test_openai_sdk_streams_every_chunk_in_order(world):
+    import openai
+
     with relay_running() as relay:
         client = openai.OpenAI(base_url=relay.v1, api_key=TOKEN)
         stream = client.chat.completions.create(model="default", messages=[{"role": "user", "content": "hi"}],
@@ -54,6 +61,8 @@ def test_openai_sdk_streams_every_chunk_in_order(world):
 
 
 def test_provider_slash_model_goes_to_that_provider_exactly(world):
+    import openai
+
     with relay_running() as relay:
         client = openai.OpenAI(base_url=relay.v1, api_key=TOKEN)
         raw = client.chat.completions.with_raw_response.create(model="beta/b1",
@@ -65,6 +74,8 @@ def test_provider_slash_model_goes_to_that_provider_exactly(world):
 
 
 def test_every_openai_route_is_forwarded_with_only_the_model_changed(world):
+    import openai
+
     with relay_running() as relay:
         client = openai.OpenAI(base_url=relay.v1, api_key=TOKEN)
         assert client.completions.create(model="default", prompt="x").choices[0].text == "from alpha"
@@ -75,6 +86,8 @@ def test_every_openai_route_is_forwarded_with_only_the_model_changed(world):
 
 
 def test_models_lists_the_roles_then_the_default_providers_models(world):
+    import openai
+
     use("beta/b1", role="small")
     with relay_running() as relay:
         ids = [m.id for m in openai.OpenAI(base_url=relay.v1, api_key=TOKEN).models.list()]
@@ -82,6 +95,8 @@ def test_models_lists_the_roles_then_the_default_providers_models(world):
 
 
 def test_anthropic_sdk_messages_and_count_tokens_reach_the_anthropic_provider_with_x_api_key(world):
+    import anthropic
+
     use("claude/claude-test")
     with relay_running() as relay:
         client = anthropic.Anthropic(base_url=relay.url, api_key=TOKEN)
@@ -100,6 +115,9 @@ def test_anthropic_sdk_messages_and_count_tokens_reach_the_anthropic_provider_wi
 
 
 def test_a_model_that_is_neither_a_role_nor_provider_slash_model_is_refused_in_each_protocol(world):
+    import anthropic
+    import openai
+
     with relay_running() as relay:
         with pytest.raises(openai.BadRequestError) as refused:
             openai.OpenAI(base_url=relay.v1, api_key=TOKEN, max_retries=0).chat.completions.create(
@@ -115,6 +133,8 @@ def test_a_model_that_is_neither_a_role_nor_provider_slash_model_is_refused_in_e
 
 
 def test_a_protocol_the_provider_does_not_serve_is_refused_naming_one_that_does(world):
+    import openai
+
     use("claude/claude-test")
     with relay_running() as relay, pytest.raises(openai.BadRequestError) as refused:
         openai.OpenAI(base_url=relay.v1, api_key=TOKEN, max_retries=0).chat.completions.create(
@@ -125,6 +145,8 @@ def test_a_protocol_the_provider_does_not_serve_is_refused_naming_one_that_does(
 
 
 def test_a_switch_reaches_the_next_request(world):
+    import openai
+
     with relay_running() as relay:
         client = openai.OpenAI(base_url=relay.v1, api_key=TOKEN)
         first = client.chat.completions.with_raw_response.create(model="default", messages=[{"role": "user",

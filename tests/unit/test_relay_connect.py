@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tomllib
 
-import anthropic
 import pytest
 from relayhelp import anthropic_like, openai_routes, provider_toml, relay_running, use, write_config
 
@@ -68,6 +67,8 @@ def test_claude_code_via_a_running_relay_is_verified_and_follows_every_switch(pr
         helper = settings["apiKeyHelper"]
         assert shlex.split(helper)[-2:] == ["relay", "token"]
         token = subprocess.run(shlex.split(helper), capture_output=True, text=True, env=dict(os.environ)).stdout.strip()
+        import anthropic  # here, not at the top: every worker would pay its ~1.5 s import at collection
+
         client = anthropic.Anthropic(base_url=settings["env"]["ANTHROPIC_BASE_URL"], api_key=token)
         ask = {"model": settings["env"]["ANTHROPIC_MODEL"], "max_tokens": 8, "messages": [{"role": "user",
                                                                                               "content": "hi"}]}
