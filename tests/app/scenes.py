@@ -105,6 +105,7 @@ async def wait_for(pilot, predicate, timeout: float = 30.0) -> bool:
     The ceiling is generous (a busy machine is slow, not wrong); past it the test fails naming the
     condition's line. Returns True, so ``assert await wait_for(...)`` reads as before.
     """
+    import asyncio
     import time
 
     deadline = time.monotonic() + timeout
@@ -113,7 +114,9 @@ async def wait_for(pilot, predicate, timeout: float = 30.0) -> bool:
             code = predicate.__code__
             raise AssertionError(f"waited {timeout:g} s for the condition at {Path(code.co_filename).name}:"
                                  f"{code.co_firstlineno}; it never held")
-        await pilot.pause(0.02)
+        # the app runs on this loop meanwhile, repainting at its own pace; a pilot.pause() here would make
+        # every widget answer a message and force a repaint on each poll (most of an app test's CPU)
+        await asyncio.sleep(0.02)
     await pilot.pause()  # the messages the change posted are handled before the test looks
     return True
 
