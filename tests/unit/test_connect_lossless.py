@@ -874,3 +874,15 @@ def test_connect_never_loses_a_byte(tool, served, tmp_path):
 @pytest.mark.parametrize("tool", sorted(SPECS))
 def test_a_kill_9_mid_write_loses_nothing_and_the_next_run_sweeps(tool, served, tmp_path):
     run_state_machine_as_test(_machine(KillMachine, tool, tmp_path, served), settings=KILLS)
+
+
+def test_a_file_the_user_made_again_after_a_killed_disconnect_survives_the_next_kill_and_disconnect(served, tmp_path):
+    """Found by the kill machine: a disconnect killed after it deleted the file llmswitch had created; the user
+    writes a file of their own there; a second disconnect, killed before it dropped the entry, recorded that file as
+    "exact" (untouched since llmswitch wrote it), so the third disconnect deleted it."""
+    machine = _machine(KillMachine, "shell-gpt", tmp_path, served)()
+    machine.begin(exists=False, at=1, ref="up/m1", leave=True)  # connect, then a disconnect killed half-way
+    machine.user_adds_a_comment(where=0.0)
+    machine.killed_mid_write(at=1, ref="up/m1", leave=True)
+    machine.disconnect()  # checks the user's comment is all the file holds
+    machine.teardown()

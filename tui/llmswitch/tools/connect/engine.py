@@ -586,8 +586,9 @@ def _take_out(tool: Tool, known: dict[str, dict[str, Any]], entry: dict[str, Any
                              f"edits kept; the original is at "
                              f"{registry.backup_path(tool.name, label)}")
         new_texts[label] = new
-    infos = {label: {**info, "sha256": registry.digest(new_texts[label])}
-             for label, info in entry.get("files", {}).items()}
+    # as for any write: a file the user edited since our last write is no longer "exact" (a kill before the entry
+    # goes would otherwise let the next disconnect take their file for an untouched one of ours, and delete it)
+    infos = _infos(entry, files, texts, new_texts, fresh=False)
     _write(tool, known, entry, files, texts, new_texts, infos, memory)
     if not notes:
         registry.drop_backups(tool.name)
