@@ -18,7 +18,6 @@ from llmswitch.base.redact import redact_header, scrub, terminal_safe
 
 from ...base.outcome import LISTED, NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget, ServedContext
 from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, json_value, refused_url, scrub_own
-from .deep import with_deep_check
 from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
@@ -53,6 +52,8 @@ async def probe(target: ProbeTarget, client: ProbeClient | Any = None, *, deep: 
         if result.outcome in LISTED and result.models:  # a server that listed models: what does it serve?
             result = await with_served(result, target, client, fingerprint=protocols or deep)
         if deep and result.outcome in DEEP_CHECKED:
+            from .deep import with_deep_check  # the chat check: only when asked for
+
             result = await with_deep_check(result, target, client)
         elif not deep:
             result = recalled(result, target)  # what an earlier probe --deep settled (llmswitch.store.state)
