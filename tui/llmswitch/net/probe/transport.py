@@ -254,7 +254,7 @@ def request_headers(target: ProbeTarget) -> dict[str, str]:
     return headers
 
 
-async def request(client: ProbeClient, method: str, url: str, headers: Mapping[str, str], deadline: float,
+async def request(client: ProbeClient | Any, method: str, url: str, headers: Mapping[str, str], deadline: float,
                   target: ProbeTarget, json_body: Any = None, *,
                   read_success: ReadSuccess | None = None) -> Exchange:
     """One request with a hard deadline and a capped body. Never raises, except cancellation.
@@ -262,6 +262,7 @@ async def request(client: ProbeClient, method: str, url: str, headers: Mapping[s
     With ``read_success``, a 2xx answer is handed to it as it streams (``Exchange.answer``);
     any other answer is read into ``Exchange.body`` as usual.
     """
+    client = ProbeClient.of(client)  # an httpx.AsyncClient a caller gave is used as it is (never following redirects)
     if urls.origin(url) != urls.origin(target.base_url):  # the key goes to the configured origin only
         headers = {k: v for k, v in headers.items() if not is_secret_header(k)}
     headers = {**{k: v for k, v in headers.items() if k.lower() != "accept-encoding"},
