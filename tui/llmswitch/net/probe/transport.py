@@ -121,6 +121,9 @@ KEEP_ALIVE = 8
 base URLs, the chat check) to reuse its connection. Every answer makes httpcore look at each kept connection
 (a poll for each), so keeping all of a batch's costs a whole-batch scan per request (the probe's largest CPU cost)."""
 
+KEEP_ALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept (httpx's clients' default, which the probe had)."""
+
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 """Characters a path keeps as they are (RFC 3986's path characters); any other is percent-encoded, as httpx does."""
 
@@ -153,7 +156,7 @@ class ProbeClient:
         if found is None:
             options: dict[str, Any] = {"ssl_context": ssl_context() if scheme == "https" else None,
                                        "max_connections": self._size, "max_keepalive_connections": KEEP_ALIVE,
-                                       "network_backend": Backend()}
+                                       "keepalive_expiry": KEEP_ALIVE_EXPIRY, "network_backend": Backend()}
             found = self._pools[(scheme, proxy)] = (
                 httpcore.AsyncHTTPProxy(proxy, **options) if proxy else httpcore.AsyncConnectionPool(**options))
         return found
