@@ -13,7 +13,9 @@ subject (the real app) and a baseline alternately:
     after the first paint; baseline: a bare app with the same widgets that
     builds and shows all rows before its first paint.
     Target: first paint ≤ 1.05× baseline; catalog ready ≤ 1.5× baseline.
-(c) peak RSS at the end of (b), the whole catalog shown. Target: ≤ 1.2× baseline.
+(c) peak RSS at the end of (b), the whole catalog shown and the picker's first
+    probe sweep ended (it imports the transport; the RSS was read while that
+    import could still be under way until 2026-12-06). Target: ≤ 1.2× baseline.
     The RSS at first paint is printed too (for information: the catalog is not
     loaded until its view is opened).
 
@@ -44,6 +46,8 @@ PAINT_TARGET = 1.05  # issue 9: first paint ≤ 1.05× the bare app
 CATALOG_TARGET = 1.5
 RSS_TARGET = 1.2  # issue 9: TUI peak RSS ≤ 1.2× the bare app
 SIZE = (100, 30)
+SWEEP_WAIT = 10.0
+"""Longest wait for the picker's first probe sweep before its peak RSS is read (its servers refuse at once)."""
 
 
 # -- shared by the children -------------------------------------------------------------------
@@ -213,6 +217,12 @@ async def _child_paint(subject: bool, spawned: float) -> dict:
         else:
             result["catalog_ready"] = result["first_paint"]
         await pilot.pause(0.05)
+        if subject:  # the first probe sweep (started after the first paint) has imported its transport and ended
+            providers = app.picker.provider_list
+            waited = time.monotonic()
+            while (any(w.group == "probe" and not w.is_finished for w in providers.workers)
+                   and time.monotonic() - waited < SWEEP_WAIT):
+                await asyncio.sleep(0.005)
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 

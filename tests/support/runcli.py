@@ -74,7 +74,7 @@ LAZY = (("llmswitch.base.bounded", "_PATTERNS"), ("llmswitch.store.selection", "
 kept, so an error class stays the one object a test holds."""
 
 SHIPPED = (("llmswitch.store.catalog", "_raw"), ("llmswitch.store.catalog", "_index"),
-           ("llmswitch.store.catalog", "_models_table"), ("llmswitch.net.probe.transport", "_ssl_context"))
+           ("llmswitch.store.catalog", "_models_table"), ("llmswitch.net.network", "_ssl_context"))
 """Caches that hold only what installed files give, whatever the environment: the bundled models.dev catalog
 (~45 ms to parse) and the provider index and model table made from it, the TLS context (~30 ms, cached by the CA
 file and folder it read). The same in every process of a test session, so kept between calls instead of built again

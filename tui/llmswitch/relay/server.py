@@ -406,11 +406,11 @@ class Relay:
         if found is None:
             import httpcore
 
-            from . import network
+            from ..net import network
 
             if self._ssl is None:
                 self._ssl = httpx.create_ssl_context()  # the certificates httpx trusts (certifi, SSL_CERT_FILE)
-            proxy = _proxy_for(base)
+            proxy = network.proxy_for(base)
             options: dict[str, Any] = {"ssl_context": self._ssl, "max_connections": MAX_CONNECTIONS,
                                        "max_keepalive_connections": MAX_KEEPALIVE, "keepalive_expiry": KEEPALIVE_EXPIRY,
                                        "network_backend": network.Backend()}
@@ -554,20 +554,6 @@ def _error(family: Family, status: int, message: str, code: str | None = None, *
 def _model_entry(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "type": "model", "display_name": model_id, "owned_by": "llmswitch",
             "created": 0, "created_at": "1970-01-01T00:00:00Z"}
-
-
-def _proxy_for(base_url: str) -> str | None:
-    """The proxy the environment names for ``base_url`` (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``; ``NO_PROXY``
-    honoured), as httpx's clients use it; None for a direct connection."""
-    import urllib.request
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(base_url)
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 # --- where a request goes: read from disk when it changed --------------------------------------------------

@@ -25,7 +25,6 @@ the user's providers on every load, after checking the hash: a copy changed behi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tomllib
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..base import bounded, paths, urls
 from ..base.errors import LlmswitchError, Problem
 from ..base.redact import is_secret_header, terminal_safe
-from . import catalog
+from . import catalog, overlay
 from .selection import override_var
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ def copy_path() -> Path:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return overlay.digest(data)  # sha256 without hashlib, which loads OpenSSL's (~0.5 MB for every picker)
 
 
 def load_record() -> Record | None:

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from ...services.models import ModelRow, make_row
 from ...store import selection, state
 from ...store.config import Config, ConfigError, ProviderConfig, UnknownProvider, load
 from ..status import has_app_fix
 from ..widgets.details import DetailsPanel
+from ..widgets.footer import Footer
 from ..widgets.model_browser import ModelBrowser
 from ..widgets.model_list import ModelList
 from ..widgets.picker_bar import PickerBar

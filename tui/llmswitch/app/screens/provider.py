@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...base import paths
 from ...store import catalog, keys
 from ...store.config import ConfigError, ProviderConfig, add_provider, load, provider_from_preset, remove_provider
 from ..status import diagnosis_text
+from ..widgets.footer import Footer
 from ..widgets.guarded import REFUSED_SENTENCE, GuardedInput
 from ..widgets.provider_form import ProviderForm
 

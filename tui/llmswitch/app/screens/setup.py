@@ -18,9 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Input, Static
+from textual.widgets import Button, ContentSwitcher, Input, Static
 
 from ...services import onboarding
+from ..widgets.footer import Footer
 from ..widgets.tool_offer import ToolOffer
 from .wizard.choose import ChooseStep
 from .wizard.detect import DetectStep

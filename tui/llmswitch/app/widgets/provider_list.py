@@ -25,10 +25,9 @@ from ...store.config import UnknownProvider
 from ..status import no_models_text, status_text
 
 if TYPE_CHECKING:
-    import httpx
-
     from ...base.keyorigin import KeyOrigin
     from ...base.outcome import ProbeResult, ProbeTarget
+    from ...net.probe.transport import ProbeClient
     from ...store.config import Config, ProviderConfig
     from ..app import LLMSwitchApp
 
@@ -40,7 +39,7 @@ SPIN_EVERY = 0.1
 """Seconds between two frames of a probing row's spinner."""
 
 
-def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], httpx.AsyncClient]:
+def _prepare_probe(providers: list[ProviderConfig]) -> tuple[dict[str, tuple[ProbeTarget, str | None]], ProbeClient]:
     """(target, key problem) per provider with a base URL, and the HTTP client to probe them with. Blocking."""
     from ...net.probe import new_client
     from ...net.probe.targets import for_provider

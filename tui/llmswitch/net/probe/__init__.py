@@ -4,7 +4,7 @@
 answer, an error body, a refused connection, a redirect, silence — into a
 ``ProbeResult`` with one ``Outcome``, a short summary, a one-sentence fix and the
 (redacted) request that was sent. ``probe_all`` does many targets at once over one
-``httpx.AsyncClient`` and yields each result as it finishes.
+client (httpcore's pool, ``transport.ProbeClient``) and yields each result as it finishes.
 
 The modules, one job each:
 
@@ -42,7 +42,7 @@ Rules the package keeps:
 
 Names resolve lazily (PEP 562): ``from llmswitch.net.probe import Outcome`` loads only
 :mod:`llmswitch.base.outcome` (stdlib), while ``probe``/``probe_all`` bring in the
-transport (httpx) on first use. No Textual here: the CLI and the app both use it.
+transport (httpcore, never httpx) on first use. No Textual here: the CLI and the app both use it.
 """
 
 from __future__ import annotations

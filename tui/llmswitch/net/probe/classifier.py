@@ -7,7 +7,6 @@ with the sentences every surface shows for them. ``classify`` never raises.
 from __future__ import annotations
 
 import difflib
-import email.utils
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -312,6 +311,8 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # an HTTP date: rare, and email.utils is ~0.4 MB to hold for it
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):

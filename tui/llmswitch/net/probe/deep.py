@@ -13,20 +13,18 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from llmswitch.base.redact import terminal_safe
 
 from ...base.outcome import AUTH, DeepCheck, Diagnosis, Outcome, ProbeResult, ProbeTarget
 from .classifier import MAX_BODY, MESSAGE_LIMIT, classify, message_of, parse_json
 from .endpoints import chat_url
-from .transport import Exchange, diagnose_error, request, request_headers
+from .transport import Exchange, ProbeClient, Response, diagnose_error, request, request_headers
 from .verify import ACCEPTS_A_WRONG_KEY, DEEP, WRONG_KEY, any_key, count_of, unverified
 
 __all__ = ["deep_check", "with_deep_check"]
 
 
-async def with_deep_check(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient) -> ProbeResult:
+async def with_deep_check(result: ProbeResult, target: ProbeTarget, client: ProbeClient) -> ProbeResult:
     """``result`` with the chat check's verdict folded in (a failure turns it unusable).
 
     The chat goes to the target's model, else to the first model the server listed (said in the summary),
@@ -60,7 +58,7 @@ async def with_deep_check(result: ProbeResult, target: ProbeTarget, client: http
                    server_message=failure.server_message if failure else result.server_message, deep=deep)
 
 
-async def _settle(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient, tail: str) -> ProbeResult:
+async def _settle(result: ProbeResult, target: ProbeTarget, client: ProbeClient, tail: str) -> ProbeResult:
     """The chat worked on a public list: does the key matter? Ask the same chat with a wrong key.
 
     Refused → the real key is verified (OK, ``verified_by = "deep check"``); accepted →
@@ -92,7 +90,7 @@ def _no_deployment(result: ProbeResult, target: ProbeTarget, deep: DeepCheck, fa
                    server_message=failure.server_message, deep=deep)
 
 
-async def deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[DeepCheck, Diagnosis | None]:
+async def deep_check(target: ProbeTarget, client: ProbeClient) -> tuple[DeepCheck, Diagnosis | None]:
     """A 1-token streamed chat completion: time to first token and the model the server names."""
     if not target.model:
         return DeepCheck(ok=False, message="chat check skipped: no model selected"), None
@@ -107,7 +105,7 @@ async def deep_check(target: ProbeTarget, client: httpx.AsyncClient) -> tuple[De
     async def ask(payload: dict[str, Any]) -> Exchange:
         started = time.perf_counter()
 
-        async def read(response: httpx.Response, chunks: AsyncIterator[bytes]) -> DeepCheck:
+        async def read(response: Response, chunks: AsyncIterator[bytes]) -> DeepCheck:
             if "text/event-stream" in response.headers.get("content-type", ""):
                 return await _read_stream(_lines(chunks), started, target, response.status_code)
             body = b"".join([chunk async for chunk in chunks])

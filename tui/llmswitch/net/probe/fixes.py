@@ -11,21 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import unquote, urljoin, urlsplit
 
 from llmswitch.base import urls
 from llmswitch.base.redact import redact_secrets, terminal_safe
 
 from ...base.outcome import AUTH, FOUND, Diagnosis, Outcome, ProbeTarget
 from .classifier import ambiguous_fix, classify, cross_origin_redirect
-from .transport import Exchange, diagnose, diagnose_error, request, request_headers, request_retrying
+from .transport import (
+    Exchange,
+    ProbeClient,
+    diagnose,
+    diagnose_error,
+    is_timeout,
+    request,
+    request_headers,
+    request_retrying,
+)
 
 __all__ = ["check_key", "follow_redirect_once", "try_other_base_urls"]
 
 
-async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, headers: Mapping[str, str],
+async def follow_redirect_once(client: ProbeClient, exchange: Exchange, headers: Mapping[str, str],
                                deadline: float, target: ProbeTarget,
                                diagnosis: Diagnosis) -> tuple[Diagnosis, str | None]:
     """Diagnose a redirect: look at a same-origin target once; never request another origin."""
@@ -34,15 +41,18 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
     if not location:
         return replace(diagnosis, summary=f"redirected (HTTP {status}) without a Location"), None
     try:
-        destination = httpx.URL(exchange.url).join(location)
-    except Exception:
+        destination = urljoin(exchange.url, location.strip())
+        parts = urlsplit(destination)
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
         return replace(diagnosis, summary=f"redirected (HTTP {status}) to an invalid address"), None
-    if destination.userinfo or urls.origin(str(destination)) != urls.origin(target.base_url):
-        summary, fix, elsewhere = cross_origin_redirect(status, str(destination))
+    if parts.username is not None or parts.password is not None or (
+            urls.origin(destination) != urls.origin(target.base_url)):
+        summary, fix, elsewhere = cross_origin_redirect(status, destination)
         return replace(diagnosis, summary=summary, fix=fix), elsewhere
-    follow = await request(client, "GET", str(destination), headers, deadline, target)
+    follow = await request(client, "GET", destination, headers, deadline, target)
     there = diagnose(follow, target)
-    path_from, path_to = httpx.URL(exchange.url).path, redact_secrets(destination.path)
+    path_from, path_to = unquote(urlsplit(exchange.url).path), redact_secrets(unquote(parts.path))
     summary = f"redirected (HTTP {status}) from {path_from} to {path_to}"
     if there.outcome is Outcome.REDIRECTED:
         summary += ", which redirects again"
@@ -50,7 +60,7 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
         summary += f", which answers: {there.summary}"
     else:
         summary += f", which fails: {there.summary}"
-    dest_base = urls.base_for(redact_secrets(urls.safe(str(destination))))
+    dest_base = urls.base_for(redact_secrets(urls.safe(destination)))
     if dest_base and dest_base != target.base_url:
         fix = f"change base_url to {dest_base} in config.toml"
         suggested: str | None = dest_base
@@ -62,7 +72,7 @@ async def follow_redirect_once(client: httpx.AsyncClient, exchange: Exchange, he
                    server=diagnosis.server or there.server), suggested
 
 
-async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
+async def try_other_base_urls(client: ProbeClient, headers: Mapping[str, str], deadline: float,
                               target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, str | None]:
     """After a miss, try the usual slips (``/v1`` missing or doubled, trailing slash, the origin's ``/v1`` for
     ``…/api/v1``) and say which works; when none does, say where nothing answered."""
@@ -71,7 +81,7 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
         alt_target = replace(target, base_url=base)
         exchange = await request(client, "GET", urls.join(base, "/models"), headers, deadline, target)
         if exchange.error is not None:
-            if isinstance(exchange.error, TimeoutError | httpx.TimeoutException):
+            if is_timeout(exchange.error):
                 break
             continue
         there = classify(exchange.status, exchange.headers, exchange.body, target=alt_target)
@@ -96,7 +106,7 @@ async def try_other_base_urls(client: httpx.AsyncClient, headers: Mapping[str, s
     return diagnosis, None
 
 
-async def _wants_a_key(client: httpx.AsyncClient, deadline: float, target: ProbeTarget, keyless: Diagnosis,
+async def _wants_a_key(client: ProbeClient, deadline: float, target: ProbeTarget, keyless: Diagnosis,
                        status: int | None) -> Diagnosis:
     """A keyless request failed there (the LiteLLM proxy answers one with a 500): ask once with a deliberately
     wrong key. Refused → a server that wants a key answers at this base URL; else the keyless answer stands."""
@@ -114,7 +124,7 @@ async def _wants_a_key(client: httpx.AsyncClient, deadline: float, target: Probe
                    summary=f"wants a key (without one it answers HTTP {status})")
 
 
-async def check_key(client: httpx.AsyncClient, headers: Mapping[str, str], deadline: float,
+async def check_key(client: ProbeClient, headers: Mapping[str, str], deadline: float,
                     target: ProbeTarget, diagnosis: Diagnosis) -> tuple[Diagnosis, int | None]:
     """``/models`` is public here: ask ``key_check_path`` so a bad key never looks fine.
 

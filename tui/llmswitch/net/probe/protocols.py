@@ -20,13 +20,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from llmswitch.base import urls
 
 from ...base.outcome import PROTOCOLS, ProbeTarget
 from .classifier import message_of, parse_json, says_not_found
-from .transport import request, request_headers
+from .transport import ProbeClient, request, request_headers
 
 __all__ = ["ROUTES", "fingerprint_protocols", "gemini_models_url", "verdict"]
 
@@ -77,7 +75,7 @@ def verdict(protocol: str, status: int | None, body: bytes) -> bool | None:
     return None
 
 
-async def _ask(client: httpx.AsyncClient, protocol: str, target: ProbeTarget, deadline: float) -> bool | None:
+async def _ask(client: ProbeClient, protocol: str, target: ProbeTarget, deadline: float) -> bool | None:
     headers = {**request_headers(target), "content-type": "application/json"}
     if protocol == "gemini":
         if target.key:
@@ -93,7 +91,7 @@ async def _ask(client: httpx.AsyncClient, protocol: str, target: ProbeTarget, de
     return verdict(protocol, exchange.status, exchange.body)
 
 
-async def fingerprint_protocols(target: ProbeTarget, client: httpx.AsyncClient,
+async def fingerprint_protocols(target: ProbeTarget, client: ProbeClient,
                                 deadline: float) -> dict[str, bool | None]:
     """Every protocol of :data:`PROTOCOLS` → served / not / None, asked concurrently. Never raises.
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from llmswitch.base import urls
 from llmswitch.base.keyfix import missing_fix, no_key_phrase
@@ -20,12 +18,11 @@ from llmswitch.base.redact import redact_header, scrub, terminal_safe
 
 from ...base.outcome import LISTED, NOT_THERE, USABLE, Diagnosis, Outcome, ProbeResult, ProbeTarget, ServedContext
 from .classifier import MAX_BODY, MESSAGE_LIMIT, ambiguous_fix, json_value, refused_url, scrub_own
-from .deep import with_deep_check
 from .endpoints import models_url
 from .fingerprints import PUBLIC_MODELS_KEY_CHECK, note_impostor
 from .fixes import check_key, follow_redirect_once, try_other_base_urls
 from .served import from_listing, with_served
-from .transport import Exchange, diagnose, new_client, request_headers, request_retrying
+from .transport import Exchange, ProbeClient, diagnose, new_client, request_headers, request_retrying
 from .verify import ask_keyless, earlier_refusal, recalled, verify_listing
 
 if TYPE_CHECKING:
@@ -37,7 +34,7 @@ DEEP_CHECKED = frozenset({Outcome.OK, Outcome.KEYLESS, Outcome.ANY_KEY, Outcome.
 """Outcomes after which ``deep=True`` sends the chat check (KEY_UNVERIFIED: to settle the key)."""
 
 
-async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *, deep: bool = False,
+async def probe(target: ProbeTarget, client: ProbeClient | Any = None, *, deep: bool = False,
                 protocols: bool = False) -> ProbeResult:
     """Probe one target. Never raises, except ``asyncio.CancelledError``.
 
@@ -49,11 +46,14 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
     if client is None:
         async with new_client() as own:
             return await probe(target, own, deep=deep, protocols=protocols)
+    client = ProbeClient.of(client)  # an httpx.AsyncClient given by a caller is used as it is
     try:
         result = await _probe(target, client, recall=not deep)
         if result.outcome in LISTED and result.models:  # a server that listed models: what does it serve?
             result = await with_served(result, target, client, fingerprint=protocols or deep)
         if deep and result.outcome in DEEP_CHECKED:
+            from .deep import with_deep_check  # the chat check: only when asked for
+
             result = await with_deep_check(result, target, client)
         elif not deep:
             result = recalled(result, target)  # what an earlier probe --deep settled (llmswitch.store.state)
@@ -65,7 +65,7 @@ async def probe(target: ProbeTarget, client: httpx.AsyncClient | None = None, *,
     return _sanitise(result, target.key)
 
 
-async def _probe(target: ProbeTarget, client: httpx.AsyncClient, *, recall: bool) -> ProbeResult:
+async def _probe(target: ProbeTarget, client: ProbeClient, *, recall: bool) -> ProbeResult:
     refused = refused_url(target)
     if refused is not None:
         return _result(target, refused, url=urls.safe(target.base_url))
@@ -84,7 +84,7 @@ async def _probe(target: ProbeTarget, client: httpx.AsyncClient, *, recall: bool
             await asyncio.wait([alongside])
 
 
-async def _probe_models(target: ProbeTarget, client: httpx.AsyncClient, deadline: float,
+async def _probe_models(target: ProbeTarget, client: ProbeClient, deadline: float,
                        alongside: asyncio.Task[Exchange] | None, earlier: ModelsGuarded | None) -> ProbeResult:
     headers = request_headers(target)
     url = models_url(target)
@@ -147,7 +147,7 @@ def _no_key_sent(diagnosis: Diagnosis, target: ProbeTarget) -> Diagnosis:
 
 
 async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concurrency: int = 32,
-                    client: httpx.AsyncClient | None = None, protocols: bool = False) -> AsyncIterator[ProbeResult]:
+                    client: ProbeClient | Any = None, protocols: bool = False) -> AsyncIterator[ProbeResult]:
     """Probe all targets concurrently over one client; yield each result as it finishes.
 
     Leaving the loop early cancels the probes still running (close the
@@ -155,7 +155,7 @@ async def probe_all(targets: Iterable[ProbeTarget], *, deep: bool = False, concu
     """
     targets = list(targets)
     own = client is None
-    http = client or new_client(concurrency)
+    http = new_client(concurrency) if client is None else ProbeClient.of(client)
     gate = asyncio.Semaphore(max(concurrency, 1))
 
     async def one(target: ProbeTarget) -> ProbeResult:

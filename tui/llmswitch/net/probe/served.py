@@ -23,14 +23,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from llmswitch.base import urls
 
 from ...base.outcome import ProbeResult, ProbeTarget, ServedContext
 from .classifier import parse_json
 from .fingerprints import LITELLM, LLAMACPP, LM_STUDIO, OLLAMA, VLLM
-from .transport import request, request_headers
+from .transport import ProbeClient, request, request_headers
 
 __all__ = ["MAX_TOKENS", "SHOWN_MODELS", "from_listing", "merge", "read_served", "tokens", "with_served"]
 
@@ -98,7 +96,7 @@ def merge(first: Iterable[ServedContext], more: Iterable[ServedContext]) -> tupl
     return tuple(out.values())
 
 
-async def _get_json(client: httpx.AsyncClient, method: str, url: str, target: ProbeTarget, deadline: float,
+async def _get_json(client: ProbeClient, method: str, url: str, target: ProbeTarget, deadline: float,
                     body: Any = None) -> Any:
     """A 2xx answer's JSON, else None (any failure, any other status)."""
     exchange = await request(client, method, url, request_headers(target), deadline, target, body)
@@ -107,7 +105,7 @@ async def _get_json(client: httpx.AsyncClient, method: str, url: str, target: Pr
     return parse_json(exchange.body.decode("utf-8", "replace"))
 
 
-async def _llamacpp(client: httpx.AsyncClient, target: ProbeTarget, deadline: float,
+async def _llamacpp(client: ProbeClient, target: ProbeTarget, deadline: float,
                     models: tuple[str, ...]) -> list[ServedContext]:
     data = await _get_json(client, "GET", urls.api_root(target.base_url) + "/props", target, deadline)
     settings = data.get("default_generation_settings") if isinstance(data, dict) else None
@@ -120,7 +118,7 @@ async def _llamacpp(client: httpx.AsyncClient, target: ProbeTarget, deadline: fl
     return [ServedContext(m, n_ctx, f"{LLAMACPP} /props n_ctx") for m in named]
 
 
-async def _ollama(client: httpx.AsyncClient, target: ProbeTarget, deadline: float,
+async def _ollama(client: ProbeClient, target: ProbeTarget, deadline: float,
                   models: tuple[str, ...]) -> list[ServedContext]:
     root = urls.api_root(target.base_url)
     asked = list(dict.fromkeys([*([target.model] if target.model in models else []), *models]))[:SHOWN_MODELS]
@@ -148,7 +146,7 @@ async def _ollama(client: httpx.AsyncClient, target: ProbeTarget, deadline: floa
     return found
 
 
-async def _lm_studio(client: httpx.AsyncClient, target: ProbeTarget, deadline: float,
+async def _lm_studio(client: ProbeClient, target: ProbeTarget, deadline: float,
                      models: tuple[str, ...]) -> list[ServedContext]:
     data = await _get_json(client, "GET", urls.api_root(target.base_url) + "/api/v0/models", target, deadline)
     found: list[ServedContext] = []
@@ -169,7 +167,7 @@ _READERS = {LLAMACPP: _llamacpp, OLLAMA: _ollama, LM_STUDIO: _lm_studio}
 """Servers with a route of their own that says more than ``/models``."""
 
 
-async def read_served(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient,
+async def read_served(result: ProbeResult, target: ProbeTarget, client: ProbeClient,
                       deadline: float) -> ProbeResult:
     """``result`` with what the server's own routes add to the contexts its listing named. Never raises."""
     reader = _READERS.get(result.server or "")
@@ -188,7 +186,7 @@ async def read_served(result: ProbeResult, target: ProbeTarget, client: httpx.As
 
 
 
-async def with_served(result: ProbeResult, target: ProbeTarget, client: httpx.AsyncClient, *,
+async def with_served(result: ProbeResult, target: ProbeTarget, client: ProbeClient, *,
                       fingerprint: bool = False) -> ProbeResult:
     """``result`` with the served contexts and the protocol fingerprint. Never raises, except cancellation.
 

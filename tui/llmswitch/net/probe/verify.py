@@ -47,8 +47,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import httpx
-
 from llmswitch.base import urls
 from llmswitch.base.keyorigin import OVERRIDE
 
@@ -56,7 +54,7 @@ from ...base.outcome import AUTH, DEEP, Diagnosis, Outcome, ProbeResult, ProbeTa
 from .classifier import classify
 from .endpoints import models_url
 from .fingerprints import LITELLM, OLLAMA, VLLM
-from .transport import Exchange, request, request_headers
+from .transport import Exchange, ProbeClient, request, request_headers
 
 if TYPE_CHECKING:
     from llmswitch.store.state import ModelsGuarded
@@ -123,7 +121,7 @@ def keyless(target: ProbeTarget) -> ProbeTarget:
     return replace(target, key=None, key_required=False, model=None)
 
 
-def ask_keyless(client: httpx.AsyncClient, deadline: float, target: ProbeTarget) -> asyncio.Task[Exchange]:
+def ask_keyless(client: ProbeClient, deadline: float, target: ProbeTarget) -> asyncio.Task[Exchange]:
     """Start :func:`verify_listing`'s first request now, alongside the keyed one, so the check adds no round trip.
 
     The caller hands the task to :func:`verify_listing`, or cancels it when the keyed answer needs no check.
@@ -143,7 +141,7 @@ def earlier_refusal(target: ProbeTarget) -> ModelsGuarded | None:
     return state.models_guarded(target.provider, target.base_url)
 
 
-async def verify_listing(client: httpx.AsyncClient, deadline: float, target: ProbeTarget,
+async def verify_listing(client: ProbeClient, deadline: float, target: ProbeTarget,
                          diagnosis: Diagnosis, started: Awaitable[Exchange] | None = None,
                          earlier: ModelsGuarded | None = None) -> Verdict:
     """Ask ``/models`` again without the key (then, if that settles nothing, with a wrong one) and judge.

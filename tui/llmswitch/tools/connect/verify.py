@@ -102,7 +102,7 @@ def probe(target: Target, protocol: Protocol, model: str | None = None) -> Verdi
     import httpx
 
     from ...base.redact import scrub, terminal_safe
-    from ...net.probe.transport import ssl_context
+    from ...net.network import ssl_context
     from ...store import keys
 
     model = model or target.selection.model
