@@ -886,3 +886,21 @@ def test_a_file_the_user_made_again_after_a_killed_disconnect_survives_the_next_
     machine.killed_mid_write(at=1, ref="up/m1", leave=True)
     machine.disconnect()  # checks the user's comment is all the file holds
     machine.teardown()
+
+
+@pytest.mark.parametrize("then", ["connect", "repair and disconnect"])
+def test_our_block_with_markers_broken_after_a_killed_disconnect_is_still_ours(then, served, tmp_path):
+    """Found by the kill machine's long profile: a disconnect killed before it rewrote the file left a pending
+    removal; the user then broke our block's markers, so the block read as absent, and that was taken for the
+    removal having reached the disk. A connect wrote a second block beside the unmarked old lines (no refusal), and
+    a repair displaced our old lines as the user's, which disconnect then put back, still pointing at llmswitch."""
+    machine = _machine(KillMachine, "mini-swe-agent", tmp_path, served)()
+    machine.begin(exists=True, at=1, ref="up/m1", leave=True)  # connect, then a disconnect killed before the file
+    machine.user_deletes_one_of_our_markers(pick=0)
+    if then == "connect":
+        machine.user_deletes_one_of_our_markers(pick=0)
+        machine.connect()  # refused: the markers are broken
+    else:
+        machine.repair()
+        machine.disconnect()  # checks the user's own lines are all the file holds
+    machine.teardown()

@@ -274,12 +274,19 @@ def _settle(tool: Tool, entry: dict[str, Any], texts: dict[str, str | None]) -> 
             owned.update({k: new_owned[k] for k in mine})
             adopted = True
             continue
-        reached = [k for k in mine if now.get(k) == new_owned[k] and owned.get(k) != new_owned[k]]
+        reached = [k for k in mine if now.get(k) == new_owned[k] and owned.get(k) != new_owned[k]
+                   and not (new_owned[k] is None and _left_behind(owned.get(k), texts.get(label)))]
         owned.update({k: new_owned[k] for k in reached})
         adopted = adopted or bool(reached)
     entry["owned"] = owned
     if adopted:
         entry["memory"] = pending.get("memory", {})
+
+
+def _left_behind(was: Any, text: str | None) -> bool:
+    """A part a pending write was to remove whose lines are all still in the file: the removal did not reach the
+    disk (the part reads as absent only because its markers were broken by hand), so it is still ours, damaged."""
+    return isinstance(was, str) and bool(was.strip()) and text is not None and was in text
 
 
 def _damage(tool: Tool, entry: dict[str, Any], texts: dict[str, str | None]) -> list[Damage]:
