@@ -158,6 +158,16 @@ class FakeUpstream:
         return self.route("POST", path, reply)
 
     # -- what arrived
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Until every connection made to the server so far has been handled to its end (none waiting to be
+        accepted, none open): a request a client sent and then gave up on has been seen by then, or never will."""
+        import select
+
+        def idle() -> bool:
+            pending, _, _ = select.select([self._httpd.socket], [], [], 0)
+            return not pending and self._httpd.open_connections == 0
+        return wait_until(idle, timeout)
+
     def requests_to(self, path: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.path == path]
@@ -182,6 +192,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     upstream: FakeUpstream
+    open_connections = 0
+    """Accepted and not yet closed (:meth:`FakeUpstream.wait_idle`)."""
+    _count = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._count:
+            self.open_connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self._count:
+                self.open_connections -= 1
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer (as the probe does past its cap) is not an error."""
