@@ -904,3 +904,17 @@ def test_our_block_with_markers_broken_after_a_killed_disconnect_is_still_ours(t
         machine.repair()
         machine.disconnect()  # checks the user's own lines are all the file holds
     machine.teardown()
+
+
+def test_our_lines_around_a_line_the_user_put_among_them_all_go_when_both_markers_are_gone(served, tmp_path):
+    """Found by the main machine's long profile: with both markers deleted and a setting of the user's put among our
+    lines, the repair took only our lines before it as ours; the rest became the user's, and disconnect left them."""
+    machine = _machine(ConnectMachine, "mini-swe-agent", tmp_path, served)()
+    machine.begin(exists=False)
+    machine.connect()
+    machine.user_deletes_one_of_our_markers(pick=0)
+    machine.user_deletes_one_of_our_markers(pick=0)
+    machine.user_adds_a_setting(last=False, where=0.5)
+    machine.repair()
+    machine.disconnect()  # checks the user's setting is all the file holds
+    machine.teardown()

@@ -130,7 +130,8 @@ def salvage(text: str, tool: str, body: str | None) -> str:
 
     A whole block is begin..end. A begin marker without its end reaches to the next llmswitch
     marker or the end of the file, an end marker without its begin back to the previous one or
-    the start. In that region our lines go: first those still as we wrote them, then one of our
+    the start. With both markers gone, the region is the run of our lines (and comments) around the first one
+    left as written, reaching past lines of the user's to more of ours as written. In that region our lines go: first those still as we wrote them, then one of our
     settings whose value the user changed (same key: two would be a duplicate key). Displaced
     lines stay displaced (:func:`strip` puts them back).
     """
@@ -171,6 +172,18 @@ def salvage(text: str, tool: str, body: str | None) -> str:
             while i < len(lines) and i not in fence and (ours(i) or lines[i].lstrip().startswith("#")):
                 last = i if ours(i) else last
                 i += 1
+            # lines of ours still as written beyond a line of the user's (they added one among ours): the run
+            # reaches them too, as far as such lines are left to find (a changed one counts only inside the run)
+            unfound = Counter(line.rstrip("\r\n") for line in _lines(body) if line.strip())
+            unfound.subtract(lines[i].rstrip("\r\n") for i in range(first, last + 1))
+            for step, edge in ((1, last), (-1, first)):
+                i = edge + step
+                while 0 <= i < len(lines) and i not in fence and +unfound:
+                    bare = lines[i].rstrip("\r\n")
+                    if unfound[bare] > 0:
+                        unfound[bare] -= 1
+                        first, last = min(first, i), max(last, i)
+                    i += step
             regions.append((first, last))
     drop: set[int] = set()
     for first, last in regions:
