@@ -130,10 +130,11 @@ def salvage(text: str, tool: str, body: str | None) -> str:
 
     A whole block is begin..end. A begin marker without its end reaches to the next llmswitch
     marker or the end of the file, an end marker without its begin back to the previous one or
-    the start. With both markers gone, the region is the run of our lines (and comments) around the first one
-    left as written, reaching past lines of the user's to more of ours as written. In that region our lines go: first those still as we wrote them, then one of our
-    settings whose value the user changed (same key: two would be a duplicate key). Displaced
-    lines stay displaced (:func:`strip` puts them back).
+    the start. With both markers gone, the region is the run of our lines (and comments) around
+    the first one left as written, reaching past lines of the user's to more of ours as written.
+    In that region our lines go: first those still as we wrote them, then one of our settings
+    whose value the user changed (same key: two would be a duplicate key). Displaced lines stay
+    displaced (:func:`strip` puts them back).
     """
     from collections import Counter
 
